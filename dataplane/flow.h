@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flow: per-worker table of bidirectional TCP flows.
+ *
+ * Owns a fixed array of struct flow and its hash index, sized at
+ * flow_table_create(); nothing is allocated afterwards. Both directions of a
+ * connection map to one entry (canonical key: lower endpoint first). Time is
+ * packet time. When the table is full the least recently seen flow is
+ * evicted; idle and closed flows expire in flow_expire(). Every flow that
+ * leaves the table goes through the release callback first, so the owner
+ * can close its L7 session. One table per worker; not safe to share.
+ */
+#ifndef RELAYWATCH_DATAPLANE_FLOW_H
+#define RELAYWATCH_DATAPLANE_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/pkt.h"
+#include "dataplane/tcp_reasm.h"
+
+#define FLOW_UID_LEN 18 /* 'C' + 17 base62 digits, like Zeek's conn uids */
+
+enum flow_end {
+	FLOW_END_FIN = 0,	/* both sides closed */
+	FLOW_END_RST = 1,
+	FLOW_END_IDLE = 2,	/* idle timeout */
+	FLOW_END_EVICTED = 3,	/* table full: least recently seen */
+	FLOW_END_REUSED = 4,	/* a new SYN on the key of a closed flow */
+	FLOW_END_SHUTDOWN = 5,	/* end of capture or sensor stopping */
+};
+
+enum flow_l7_state {
+	FLOW_L7_NONE = 0,	/* no payload seen yet */
+	FLOW_L7_ACTIVE = 1,	/* f->l7 is a session */
+	FLOW_L7_IGNORED = 2,	/* L7 declined the flow */
+	FLOW_L7_BYPASS = 3,	/* L7 needs no more payload (TLS, pool empty) */
+};
+
+struct flow_key {
+	union pkt_addr lo, hi;	/* lo < hi (memcmp), or equal addresses with lo_port <= hi_port */
+	uint16_t lo_port, hi_port;
+	uint16_t vlan;		/* 0 unless vlan_in_key */
+	uint8_t family;
+	uint8_t pad;
+};
+
+struct flow {
+	struct flow_key key;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint32_t hash;
+	uint32_t next;		/* hash chain (index + 1, 0: end) */
+	uint32_t lru_prev;	/* index + 1, 0: none */
+	uint32_t lru_next;
+	uint32_t pkts[2];	/* per direction (enum flow_dir) */
+	uint64_t bytes[2];	/* payload bytes per direction */
+	uint8_t client_is_lo;	/* the client is key.lo */
+	uint8_t l7_state;	/* enum flow_l7_state */
+	uint8_t closed;		/* FIN/RST seen both ways; waiting for the closed timeout */
+	uint8_t seen_dirs;	/* bit per direction that sent a packet */
+	uint8_t syn_seen;	/* the handshake was seen (not a mid-stream pick-up) */
+	uint8_t pad[3];
+	struct tcp_reasm_pair tcp;
+	void *l7;		/* owned by the l7_ops consumer */
+};
+
+/* Called for every flow about to leave the table, before it is reused. */
+typedef void flow_release_fn(void *arg, struct flow *f, enum flow_end why, uint64_t now_ns);
+
+struct flow_table_cfg {
+	uint32_t capacity;		/* flows; the hash index is sized from it */
+	uint32_t idle_timeout_ms;	/* established flows (default 300 s) */
+	uint32_t embryonic_timeout_ms;	/* flows that never carried payload (default 30 s) */
+	uint32_t closed_timeout_ms;	/* after FIN/RST both ways (default 5 s) */
+	bool vlan_in_key;		/* default true: overlapping addresses on VLANs */
+	const uint8_t *server_ports;	/* 65536-bit map; orients flows seen mid-stream */
+	flow_release_fn *release;
+	void *release_arg;
+};
+
+/* All uint64_t: published with stats.h. */
+struct flow_stats {
+	uint64_t created;
+	uint64_t evicted;	/* table full: least recently seen dropped */
+	uint64_t expired_idle;
+	uint64_t expired_closed;
+	uint64_t reused;
+	uint64_t one_sided;	/* flows that ended with only one direction seen */
+	uint64_t midstream;	/* flows created without a SYN */
+	uint64_t active;	/* gauge */
+};
+
+struct flow_table;
+
+void flow_table_cfg_default(struct flow_table_cfg *cfg);
+int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out);
+void flow_table_destroy(struct flow_table *ft);
+
+/*
+ * Finds or creates the flow of m; *dir says which way m goes. A new flow's
+ * client is the SYN sender, else the SYN/ACK receiver, else the side not on
+ * a server port, else the side with the higher port. Never NULL: a full
+ * table evicts its least recently seen flow.
+ */
+struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
+				enum flow_dir *dir);
+/* Lookup only; NULL when absent. */
+struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir);
+
+/* Mark the flow done (FIN both ways or RST); it leaves after closed_timeout. */
+void flow_mark_closed(struct flow_table *ft, struct flow *f);
+
+/* Expire up to budget flows idle at now_ns; returns how many left. */
+unsigned int flow_expire(struct flow_table *ft, uint64_t now_ns, unsigned int budget);
+/* Release every flow (FLOW_END_SHUTDOWN). */
+void flow_flush_all(struct flow_table *ft, uint64_t now_ns);
+
+/* Client and server endpoints of a flow. */
+const union pkt_addr *flow_client_addr(const struct flow *f);
+const union pkt_addr *flow_server_addr(const struct flow *f);
+uint16_t flow_client_port(const struct flow *f);
+uint16_t flow_server_port(const struct flow *f);
+
+/* Zeek-style uid: a function of the key and first packet time only, so the
+ * same connection gets the same uid whatever worker or run sees it. */
+void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1]);
+
+const struct flow_stats *flow_table_stats(const struct flow_table *ft);
+uint32_t flow_table_capacity(const struct flow_table *ft);
+size_t flow_table_mem_bytes(const struct flow_table *ft);
+
+#endif /* RELAYWATCH_DATAPLANE_FLOW_H */

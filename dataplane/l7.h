@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * l7: the hooks through which the worker hands reassembled bytes to an
+ * application parser without knowing what it parses. Declared here (the
+ * dataplane), implemented above (sensor/smtp_session.c), handed down at
+ * worker creation: information goes up, calls never do.
+ *
+ * Byte pointers passed to data() are valid only during the call.
+ */
+#ifndef RELAYWATCH_DATAPLANE_L7_H
+#define RELAYWATCH_DATAPLANE_L7_H
+
+#include <stdint.h>
+
+#include "dataplane/flow.h"
+
+enum l7_verdict {
+	L7_CONTINUE = 0,
+	L7_BYPASS = 1,	/* no more payload needed; the flow is still tracked and closed */
+};
+
+struct l7_ops {
+	/* First payload byte of a flow, in either direction. Returns the session,
+	 * or NULL when the flow is not for this parser (or no session is free). */
+	void *(*open)(void *ctx, const struct flow *f, uint64_t ts_ns);
+	enum l7_verdict (*data)(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
+				uint32_t n, uint64_t ts_ns);
+	/* len bytes are missing in dir; the parser resynchronises. */
+	enum l7_verdict (*gap)(void *ctx, void *sess, enum flow_dir dir, uint32_t len,
+			       uint64_t ts_ns);
+	/* The stream in dir ended (FIN). */
+	void (*eof)(void *ctx, void *sess, enum flow_dir dir, uint64_t ts_ns);
+	/* The flow leaves the table; the session must be finished and freed. */
+	void (*close)(void *ctx, void *sess, const struct flow *f, enum flow_end why,
+		      uint64_t ts_ns);
+	/* Every few bursts, on the worker thread (flush, publish counters). */
+	void (*housekeep)(void *ctx, uint64_t now_ns);
+};
+
+#endif /* RELAYWATCH_DATAPLANE_L7_H */

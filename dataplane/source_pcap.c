@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * source_pcap: pcap and pcapng files through libpcap, gzip-compressed ones
+ * through zlib. Two ways to read:
+ *
+ * - streaming (default): one queue; packets are copied from libpcap's buffer
+ *   into a ring of blocks, each counting the packets still out, so frames
+ *   may be released later and from another thread (steer.c).
+ * - preload: the whole file is read into memory at open; frames are views
+ *   into it and release costs nothing. With several queues, packets are
+ *   split by the symmetric flow hash at load time, so each worker walks its
+ *   own list with no distribution cost (the benchmark's mode).
+ *
+ * Time stamps are kept at nanosecond precision.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pcap/pcap.h>
+#include <zlib.h>
+
+#include "common/hash.h"
+#include "dataplane/decode.h"
+#include "dataplane/source.h"
+
+extern const struct source_ops source_pcap_ops;
+
+#define PCAP_N_BLOCKS	   16
+#define PCAP_BLOCK_MIN	   (4u << 20)
+#define PCAP_PROGRESS_STEP 1024 /* packets between file position reads */
+
+struct pcap_block {
+	_Atomic uint32_t refs;	/* packets handed out and not yet released */
+	uint32_t used;
+	uint8_t *mem;
+};
+
+struct pcap_src {
+	struct source base;
+	pcap_t *pc;
+	FILE *fp;
+	gzFile gz;
+	uint16_t link;
+	bool eof;
+	bool held;		/* hdr/data hold a packet that did not fit yet */
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	char err[PCAP_ERRBUF_SIZE + 512];
+	bool failed;
+	char desc[512];
+
+	/* counters read by other threads */
+	_Atomic uint64_t pkts, bytes, snapped, file_read;
+	uint64_t file_size;
+	uint64_t n_since_progress;
+
+	/* streaming */
+	struct pcap_block blocks[PCAP_N_BLOCKS];
+	uint32_t cur;
+	uint32_t block_bytes;
+
+	/* preload */
+	bool preloaded;
+	uint8_t *mem;
+	size_t mem_len;
+	struct pkt *pkts_all;
+	size_t n_pkts;
+	uint32_t *qlist[SOURCE_MAX_QUEUES];
+	size_t qlen[SOURCE_MAX_QUEUES];
+	size_t qpos[SOURCE_MAX_QUEUES];
+};
+
+static int dlt_to_link(int dlt)
+{
+	switch (dlt) {
+	case DLT_NULL:
+		return PKT_LINK_NULL;
+	case DLT_EN10MB:
+		return PKT_LINK_ETHERNET;
+	case DLT_RAW:
+#ifdef DLT_RAW_101
+	case 101:
+#endif
+		return PKT_LINK_RAW;
+	case DLT_LOOP:
+		return PKT_LINK_LOOP;
+	case DLT_LINUX_SLL:
+		return PKT_LINK_LINUX_SLL;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		return PKT_LINK_LINUX_SLL2;
+#endif
+#ifdef DLT_IPV4
+	case DLT_IPV4:
+		return PKT_LINK_IPV4;
+#endif
+#ifdef DLT_IPV6
+	case DLT_IPV6:
+		return PKT_LINK_IPV6;
+#endif
+	}
+	return -1;
+}
+
+/* fopencookie glue so that libpcap reads through zlib. */
+static ssize_t gz_cookie_read(void *cookie, char *buf, size_t n)
+{
+	int r = gzread((gzFile)cookie, buf, (unsigned int)(n > (1u << 30) ? (1u << 30) : n));
+
+	return r < 0 ? -1 : r;
+}
+
+static int gz_cookie_close(void *cookie)
+{
+	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+}
+
+static bool file_is_gzip(const char *path)
+{
+	unsigned char magic[2] = { 0, 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(magic, 1, 2, f);
+	fclose(f);
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+static int open_file(struct pcap_src *ps, const char *path, struct errbuf *eb)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(sb.st_mode))
+		return errbuf_set(eb, -EISDIR, "%s: is a directory, not a capture file", path);
+	ps->file_size = (uint64_t)sb.st_size;
+
+	if (file_is_gzip(path)) {
+		cookie_io_functions_t io = { .read = gz_cookie_read, .close = gz_cookie_close };
+
+		ps->gz = gzopen(path, "rb");
+		if (!ps->gz)
+			return errbuf_set(eb, -EIO, "%s: cannot open gzip stream", path);
+		gzbuffer(ps->gz, 1u << 20);
+		ps->fp = fopencookie(ps->gz, "r", io);
+		if (!ps->fp) {
+			gzclose(ps->gz);
+			ps->gz = NULL;
+			return errbuf_set(eb, -ENOMEM, "%s: fopencookie failed", path);
+		}
+	} else {
+		ps->fp = fopen(path, "rb");
+		if (!ps->fp)
+			return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
+		setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
+	}
+	/* libpcap owns fp from here and closes it with pcap_close(). */
+	ps->pc = pcap_fopen_offline_with_tstamp_precision(ps->fp, PCAP_TSTAMP_PRECISION_NANO,
+							    perr);
+	if (!ps->pc) {
+		fclose(ps->fp);
+		ps->fp = NULL;
+		ps->gz = NULL;
+		return errbuf_set(eb, -EINVAL, "%s: not a readable pcap/pcapng capture: %s", path,
+				  perr);
+	}
+	return 0;
+}
+
+static void progress_update(struct pcap_src *ps)
+{
+	long pos;
+
+	if (ps->gz)
+		pos = gzoffset(ps->gz);
+	else
+		pos = ftell(ps->fp);
+	if (pos >= 0)
+		atomic_store_explicit(&ps->file_read, (uint64_t)pos, memory_order_relaxed);
+}
+
+/* Next record from libpcap: 1 packet, 0 end of file, -1 error (ps->err set). */
+static int next_record(struct pcap_src *ps)
+{
+	int rc = pcap_next_ex(ps->pc, &ps->hdr, &ps->data);
+
+	if (rc == 1) {
+		if (++ps->n_since_progress >= PCAP_PROGRESS_STEP) {
+			ps->n_since_progress = 0;
+			progress_update(ps);
+		}
+		return 1;
+	}
+	if (rc == PCAP_ERROR_BREAK || rc == 0)
+		return 0;
+	snprintf(ps->err, sizeof(ps->err), "%s: %s", ps->base.desc, pcap_geterr(ps->pc));
+	ps->failed = true;
+	return -1;
+}
+
+static void fill_pkt(struct pcap_src *ps, struct pkt *p, const uint8_t *data)
+{
+	p->data = data;
+	p->len = ps->hdr->caplen;
+	p->wire_len = ps->hdr->len > ps->hdr->caplen ? ps->hdr->len : ps->hdr->caplen;
+	/* PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds */
+	p->ts_ns = (uint64_t)ps->hdr->ts.tv_sec * 1000000000ull + (uint64_t)ps->hdr->ts.tv_usec;
+	p->link = ps->link;
+	p->port = 0;
+	p->hash = 0;
+	if (ps->hdr->len > ps->hdr->caplen)
+		atomic_fetch_add_explicit(&ps->snapped, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ps->pkts, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ps->bytes, p->wire_len, memory_order_relaxed);
+}
+
+/* ---- streaming ---- */
+
+static uint16_t stream_rx(struct pcap_src *ps, struct pkt *pkts, uint16_t n)
+{
+	uint16_t got = 0;
+
+	while (got < n && !ps->eof) {
+		struct pcap_block *b = &ps->blocks[ps->cur];
+		uint32_t caplen;
+
+		if (!ps->held) {
+			int rc = next_record(ps);
+
+			if (rc <= 0) {
+				ps->eof = true;
+				progress_update(ps);
+				break;
+			}
+			ps->held = true;
+		}
+		caplen = ps->hdr->caplen;
+		if (b->used + caplen > ps->block_bytes) {
+			uint32_t nxt = (ps->cur + 1) % PCAP_N_BLOCKS;
+
+			/* Frames in the next block are still out: come back later. */
+			if (atomic_load_explicit(&ps->blocks[nxt].refs, memory_order_acquire))
+				break;
+			ps->cur = nxt;
+			b = &ps->blocks[nxt];
+			b->used = 0;
+		}
+		memcpy(b->mem + b->used, ps->data, caplen);
+		fill_pkt(ps, &pkts[got], b->mem + b->used);
+		pkts[got].opaque = ps->cur;
+		/* keep the next frame 64-byte aligned, as NIC buffers are */
+		b->used += (caplen + 63u) & ~63u;
+		atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+		ps->held = false;
+		got++;
+	}
+	return got;
+}
+
+static void stream_release(struct pcap_src *ps, struct pkt *pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		atomic_fetch_sub_explicit(&ps->blocks[pkts[i].opaque].refs, 1,
+					  memory_order_release);
+}
+
+static int stream_init(struct pcap_src *ps, struct errbuf *eb)
+{
+	int snap = pcap_snapshot(ps->pc);
+	uint32_t bytes = PCAP_BLOCK_MIN;
+
+	if (snap > 0 && (uint32_t)snap + 64 > bytes)
+		bytes = (uint32_t)snap + 64;
+	/* Block size must hold the largest frame libpcap will hand out. */
+	if (bytes < 262144 + 64)
+		bytes = 262144 + 64;
+	ps->block_bytes = bytes;
+	for (unsigned int i = 0; i < PCAP_N_BLOCKS; i++) {
+		ps->blocks[i].mem = aligned_alloc(64, bytes);
+		if (!ps->blocks[i].mem)
+			return errbuf_set(eb, -ENOMEM, "pcap: no memory for read blocks");
+	}
+	return 0;
+}
+
+/* ---- preload ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 1024;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Which queue a preloaded packet goes to: the symmetric hash of its flow. */
+static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
+{
+	struct decode_stats st;
+	struct decode_cfg dc;
+	struct pkt_meta m;
+
+	if (ps->base.n_queues <= 1)
+		return 0;
+	decode_cfg_default(&dc);
+	if (decode_pkt(&dc, p, &m, &st) != DECODE_OK)
+		return 0;
+	p->hash = (uint32_t)hash_sym_tuple(m.src.b, m.sport, m.dst.b, m.dport, 0);
+	return (uint16_t)(p->hash % ps->base.n_queues);
+}
+
+static int preload_all(struct pcap_src *ps, struct errbuf *eb)
+{
+	size_t mem_cap = 0, pkt_cap = 0, qcap[SOURCE_MAX_QUEUES] = { 0 };
+	size_t *offs = NULL, offs_cap = 0;
+	int rc;
+
+	while ((rc = next_record(ps)) == 1) {
+		size_t cl = ps->hdr->caplen, at = ps->mem_len;
+
+		if (grow((void **)&ps->mem, &mem_cap, at + cl + 64, 1) ||
+		    grow((void **)&ps->pkts_all, &pkt_cap, ps->n_pkts + 1, sizeof(struct pkt)) ||
+		    grow((void **)&offs, &offs_cap, ps->n_pkts + 1, sizeof(size_t)))
+			goto err_nomem;
+		memcpy(ps->mem + at, ps->data, cl);
+		fill_pkt(ps, &ps->pkts_all[ps->n_pkts], NULL);
+		offs[ps->n_pkts++] = at;
+		ps->mem_len = at + ((cl + 63) & ~(size_t)63);
+	}
+	progress_update(ps);
+	/* Pointers only now: the buffer moved while it grew. */
+	for (size_t i = 0; i < ps->n_pkts; i++) {
+		struct pkt *p = &ps->pkts_all[i];
+		uint16_t q;
+
+		p->data = ps->mem + offs[i];
+		q = preload_queue(ps, p);
+		if (grow((void **)&ps->qlist[q], &qcap[q], ps->qlen[q] + 1, sizeof(uint32_t)))
+			goto err_nomem;
+		ps->qlist[q][ps->qlen[q]++] = (uint32_t)i;
+	}
+	free(offs);
+	ps->eof = true;
+	ps->preloaded = true;
+	return 0;
+
+err_nomem:
+	free(offs);
+	return errbuf_set(eb, -ENOMEM, "%s: not enough memory to preload the capture",
+			  ps->base.desc);
+}
+
+static uint16_t preload_rx(struct pcap_src *ps, uint16_t q, struct pkt *pkts, uint16_t n)
+{
+	size_t left = ps->qlen[q] - ps->qpos[q];
+	uint16_t got = (uint16_t)(left < n ? left : n);
+
+	for (uint16_t i = 0; i < got; i++)
+		pkts[i] = ps->pkts_all[ps->qlist[q][ps->qpos[q] + i]];
+	ps->qpos[q] += got;
+	return got;
+}
+
+/* ---- ops ---- */
+
+static void pcap_src_close(struct source *s);
+
+static int pcap_src_open(const struct source_cfg *cfg, struct source **out, struct errbuf *eb)
+{
+	struct pcap_src *ps;
+	int link, err;
+
+	if (!cfg->path)
+		return errbuf_set(eb, -EINVAL, "pcap: no file given");
+	if (cfg->n_queues > SOURCE_MAX_QUEUES)
+		return errbuf_set(eb, -EINVAL, "pcap: at most %d queues", SOURCE_MAX_QUEUES);
+	if (cfg->n_queues > 1 && !cfg->preload)
+		return errbuf_set(eb, -EINVAL, "pcap: several queues need preload (or steer)");
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->base.ops = &source_pcap_ops;
+	ps->base.n_queues = cfg->n_queues ? cfg->n_queues : 1;
+	ps->base.symmetric = true;
+	ps->base.live = false;
+	ps->base.release_any_thread = true;
+	snprintf(ps->desc, sizeof(ps->desc), "%s", cfg->path);
+	ps->base.desc = ps->desc;
+
+	err = open_file(ps, cfg->path, eb);
+	if (err)
+		goto err_free;
+	link = dlt_to_link(pcap_datalink(ps->pc));
+	if (link < 0) {
+		err = errbuf_set(eb, -EPROTONOSUPPORT,
+				 "%s: link type %d (%s) is not supported; supported: Ethernet, "
+				 "Linux cooked (SLL, SLL2), BSD loopback, raw IPv4/IPv6",
+				 cfg->path, pcap_datalink(ps->pc),
+				 pcap_datalink_val_to_name(pcap_datalink(ps->pc))
+					 ? pcap_datalink_val_to_name(pcap_datalink(ps->pc))
+					 : "unknown");
+		goto err_close;
+	}
+	ps->link = (uint16_t)link;
+	err = cfg->preload ? preload_all(ps, eb) : stream_init(ps, eb);
+	if (err)
+		goto err_close;
+	*out = &ps->base;
+	return 0;
+
+err_close:
+	pcap_src_close(&ps->base);
+	return err;
+err_free:
+	free(ps);
+	return err;
+}
+
+static uint16_t pcap_src_rx(struct source *s, uint16_t q, struct pkt *pkts, uint16_t n)
+{
+	struct pcap_src *ps = (struct pcap_src *)s;
+
+	if (ps->preloaded)
+		return preload_rx(ps, q, pkts, n);
+	return stream_rx(ps, pkts, n);
+}
+
+static void pcap_src_release(struct source *s, uint16_t q, struct pkt *pkts, uint16_t n)
+{
+	struct pcap_src *ps = (struct pcap_src *)s;
+
+	if (!ps->preloaded)
+		stream_release(ps, pkts, n);
+}
+
+static bool pcap_src_at_eof(struct source *s, uint16_t q)
+{
+	struct pcap_src *ps = (struct pcap_src *)s;
+
+	if (ps->preloaded)
+		return ps->qpos[q] >= ps->qlen[q];
+	return ps->eof && !ps->held;
+}
+
+static void pcap_src_stats(struct source *s, struct source_stats *out)
+{
+	struct pcap_src *ps = (struct pcap_src *)s;
+
+	memset(out, 0, sizeof(*out));
+	out->pkts = atomic_load_explicit(&ps->pkts, memory_order_relaxed);
+	out->bytes = atomic_load_explicit(&ps->bytes, memory_order_relaxed);
+	out->snapped = atomic_load_explicit(&ps->snapped, memory_order_relaxed);
+	out->file_bytes_read = atomic_load_explicit(&ps->file_read, memory_order_relaxed);
+	out->file_bytes_total = ps->file_size;
+}
+
+static const char *pcap_src_last_error(struct source *s)
+{
+	struct pcap_src *ps = (struct pcap_src *)s;
+
+	return ps->failed ? ps->err : NULL;
+}
+
+static void pcap_src_close(struct source *s)
+{
+	struct pcap_src *ps = (struct pcap_src *)s;
+
+	if (!ps)
+		return;
+	if (ps->pc)
+		pcap_close(ps->pc); /* closes fp, and through the cookie the gz stream */
+	for (unsigned int i = 0; i < PCAP_N_BLOCKS; i++)
+		free(ps->blocks[i].mem);
+	for (unsigned int q = 0; q < SOURCE_MAX_QUEUES; q++)
+		free(ps->qlist[q]);
+	free(ps->pkts_all);
+	free(ps->mem);
+	free(ps);
+}
+
+const struct source_ops source_pcap_ops = {
+	.name = "pcap",
+	.open = pcap_src_open,
+	.rx_burst = pcap_src_rx,
+	.release = pcap_src_release,
+	.at_eof = pcap_src_at_eof,
+	.stats = pcap_src_stats,
+	.last_error = pcap_src_last_error,
+	.close = pcap_src_close,
+};

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_reasm: per-direction TCP stream reassembly for one worker.
+ *
+ * In-order payload is handed out as a view into the packet (no copy). A
+ * segment that arrives ahead of a hole is copied into fixed-size buffer
+ * segments taken from a pool made at create time, within a per-flow and a
+ * per-worker byte cap. Retransmissions are dropped, overlaps trimmed (the
+ * first copy wins). Holes become gaps reported to the consumer when the cap
+ * is hit, when the peer acknowledges data we never saw (capture loss), or at
+ * flush (flow end). Streams picked up mid-connection start at the first
+ * segment seen.
+ *
+ * Use: tcp_reasm_add() for each segment, then tcp_reasm_next() until false;
+ * chunk pointers are valid until the next add/next/flush call on that pair.
+ * Reassembly never calls up: the worker pulls and hands bytes to L7.
+ *
+ * Owns: the segment pool and its bytes. One instance per worker thread.
+ */
+#ifndef RELAYWATCH_DATAPLANE_TCP_REASM_H
+#define RELAYWATCH_DATAPLANE_TCP_REASM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane/pkt.h"
+
+struct tcp_reasm_cfg {
+	uint32_t flow_bytes;	/* out-of-order bytes buffered per direction (default 64 KiB) */
+	uint64_t total_bytes;	/* out-of-order bytes buffered per worker (default 64 MiB) */
+	uint32_t seg_bytes;	/* size of one buffer segment (default 2048) */
+};
+
+/* All uint64_t: published with stats.h. */
+struct tcp_reasm_stats {
+	uint64_t segments;		/* segments with payload */
+	uint64_t bytes_in_order;	/* delivered straight from the packet */
+	uint64_t bytes_buffered;	/* copied because they arrived early */
+	uint64_t ooo_segments;
+	uint64_t retransmits;		/* entirely already delivered */
+	uint64_t overlaps;		/* partly already delivered or buffered */
+	uint64_t gaps;
+	uint64_t gap_bytes;
+	uint64_t flow_cap_hits;		/* per-direction cap forced a gap */
+	uint64_t total_cap_hits;	/* worker cap forced a gap */
+	uint64_t midstream;		/* directions started without a SYN */
+	uint64_t bypassed_bytes;	/* payload skipped for bypassed pairs */
+	uint64_t buffered_now;		/* gauge: bytes held now */
+	uint64_t segs_in_use;		/* gauge: buffer segments held now */
+};
+
+enum tcp_reasm_status {
+	TCP_REASM_OK = 0,		/* data (or a state change) is ready: call next() */
+	TCP_REASM_NO_DATA = 1,		/* nothing new (pure ACK, retransmission, bypassed) */
+	TCP_REASM_BUFFERED = 2,		/* early segment kept for later */
+	TCP_REASM_CAPPED = 3,		/* early segment could not be kept (counted) */
+};
+
+/* Per-direction state, embedded in struct flow: keep it small. */
+struct tcp_reasm_dir {
+	uint32_t next_seq;	/* next byte owed to the consumer */
+	uint32_t fin_seq;	/* sequence number of the FIN, when F_FIN */
+	uint32_t ooo_head;	/* first buffered segment, pool index + 1 (0: none) */
+	uint32_t ooo_bytes;	/* bytes buffered in this direction */
+	uint32_t pending_gap;	/* gap to report with the next chunk */
+	uint8_t flags;		/* TCP_REASM_F_* */
+	uint8_t pad[3];
+};
+
+#define TCP_REASM_F_STARTED   0x01 /* next_seq is valid */
+#define TCP_REASM_F_SYN	      0x02 /* saw the SYN: stream start is exact */
+#define TCP_REASM_F_FIN	      0x04 /* saw a FIN */
+#define TCP_REASM_F_RST	      0x08 /* saw a RST */
+#define TCP_REASM_F_EOF_SENT  0x10 /* the fin chunk was handed out */
+#define TCP_REASM_F_HAS_DATA  0x20 /* some payload was seen */
+
+struct tcp_reasm_pair {
+	struct tcp_reasm_dir dir[2];	/* indexed by enum flow_dir */
+	uint8_t bypass;			/* follow sequence numbers only, deliver nothing */
+};
+
+struct tcp_reasm_chunk {
+	const uint8_t *ptr;	/* NULL when the chunk only reports a gap or the end */
+	uint32_t len;
+	uint32_t gap;		/* bytes missing just before ptr */
+	uint8_t dir;		/* enum flow_dir */
+	bool fin;		/* the stream in this direction ended after this chunk */
+};
+
+struct tcp_reasm;
+
+void tcp_reasm_cfg_default(struct tcp_reasm_cfg *cfg);
+int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out);
+void tcp_reasm_destroy(struct tcp_reasm *r);
+
+void tcp_reasm_pair_init(struct tcp_reasm_pair *tp);
+/* Returns buffered segments to the pool. */
+void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
+
+enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+				    enum flow_dir dir, const struct pkt_meta *m);
+bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out);
+/* Stop waiting for holes: everything buffered becomes deliverable, with gaps. */
+void tcp_reasm_flush(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
+/* Deliver nothing more for this pair; buffered bytes are freed. */
+void tcp_reasm_bypass(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
+
+/* Both directions finished (FIN each way) or either side reset. */
+bool tcp_reasm_is_closed(const struct tcp_reasm_pair *tp);
+const struct tcp_reasm_stats *tcp_reasm_stats(const struct tcp_reasm *r);
+size_t tcp_reasm_mem_bytes(const struct tcp_reasm *r);
+
+#endif /* RELAYWATCH_DATAPLANE_TCP_REASM_H */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "dataplane/worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define WORKER_HOUSEKEEP_EVERY 16 /* bursts between expiry and counter publishing */
+#define WORKER_EXPIRE_BUDGET   64 /* flows expired per housekeeping round */
+
+struct worker {
+	struct worker_cfg cfg;
+	struct flow_table *flows;
+	struct tcp_reasm *reasm;
+	uint64_t now_ns;		/* packet time of the latest packet */
+	struct worker_stats st;
+	_Alignas(64) _Atomic uint64_t pub[sizeof(struct worker_stats) / sizeof(uint64_t)];
+};
+
+_Static_assert(sizeof(struct worker_stats) % sizeof(uint64_t) == 0,
+	       "worker_stats must be made of uint64_t");
+
+static bool worker_port_is_server(const struct worker *w, uint16_t port)
+{
+	return w->cfg.server_ports && (w->cfg.server_ports[port >> 3] & (1u << (port & 7)));
+}
+
+/* Stop asking for payload: L7 is done with this flow or never wanted it. */
+static void worker_stop_payload(struct worker *w, struct flow *f, enum flow_l7_state state)
+{
+	tcp_reasm_bypass(w->reasm, &f->tcp);
+	f->l7_state = (uint8_t)state;
+}
+
+/* Pull everything reassembly can deliver and hand it to L7. */
+static void worker_drain(struct worker *w, struct flow *f, uint64_t ts_ns)
+{
+	const struct l7_ops *l7 = w->cfg.l7;
+	struct tcp_reasm_chunk c;
+	enum l7_verdict v;
+
+	while (f->l7_state == FLOW_L7_ACTIVE && tcp_reasm_next(w->reasm, &f->tcp, &c)) {
+		enum flow_dir dir = (enum flow_dir)c.dir;
+
+		v = L7_CONTINUE;
+		if (c.gap)
+			v = l7->gap(w->cfg.l7_ctx, f->l7, dir, c.gap, ts_ns);
+		if (v == L7_CONTINUE && c.len)
+			v = l7->data(w->cfg.l7_ctx, f->l7, dir, c.ptr, c.len, ts_ns);
+		if (v == L7_CONTINUE && c.fin && l7->eof)
+			l7->eof(w->cfg.l7_ctx, f->l7, dir, ts_ns);
+		if (v == L7_BYPASS)
+			worker_stop_payload(w, f, FLOW_L7_BYPASS);
+	}
+}
+
+/* The L7 session ends with the flow's TCP connection or with the flow entry. */
+static void worker_close_l7(struct worker *w, struct flow *f, enum flow_end why, uint64_t now_ns)
+{
+	if (f->l7_state == FLOW_L7_ACTIVE) {
+		/* Whatever is still held behind a hole goes up before the end. */
+		tcp_reasm_flush(w->reasm, &f->tcp);
+		worker_drain(w, f, now_ns);
+	}
+	if (f->l7 && w->cfg.l7->close)
+		w->cfg.l7->close(w->cfg.l7_ctx, f->l7, f, why, now_ns);
+	f->l7 = NULL;
+	tcp_reasm_pair_fini(w->reasm, &f->tcp);
+	/* no further payload for this flow entry */
+	f->l7_state = FLOW_L7_IGNORED;
+}
+
+/* flow_release_fn: the flow table is about to drop f. */
+static void worker_release_flow(void *arg, struct flow *f, enum flow_end why, uint64_t now_ns)
+{
+	worker_close_l7(arg, f, why, now_ns);
+}
+
+static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
+			    const struct pkt_meta *m)
+{
+	if (f->l7_state == FLOW_L7_NONE && m->payload_len) {
+		f->l7 = w->cfg.l7->open(w->cfg.l7_ctx, f, m->ts_ns);
+		if (f->l7)
+			f->l7_state = FLOW_L7_ACTIVE;
+		else
+			worker_stop_payload(w, f, FLOW_L7_IGNORED);
+	}
+	if (f->l7_state == FLOW_L7_IGNORED && m->payload_len)
+		w->st.l7_ignored_pkts++;
+	else if (f->l7_state == FLOW_L7_BYPASS && m->payload_len)
+		w->st.l7_bypassed_pkts++;
+
+	/* Bypassed pairs still follow FIN/RST so the flow ends on time. */
+	if (tcp_reasm_add(w->reasm, &f->tcp, dir, m) == TCP_REASM_OK)
+		worker_drain(w, f, m->ts_ns);
+
+	if (tcp_reasm_is_closed(&f->tcp)) {
+		worker_close_l7(w, f, (f->tcp.dir[0].flags | f->tcp.dir[1].flags) & TCP_REASM_F_RST
+					      ? FLOW_END_RST
+					      : FLOW_END_FIN,
+				m->ts_ns);
+		flow_mark_closed(w->flows, f);
+	}
+}
+
+static void worker_handle_pkt(struct worker *w, const struct pkt *p)
+{
+	struct pkt_meta m;
+	enum flow_dir dir;
+	struct flow *f;
+
+	w->st.pkts++;
+	w->st.bytes += p->wire_len;
+	if (decode_pkt(&w->cfg.decode, p, &m, &w->st.decode) != DECODE_OK)
+		return; /* counted by reason in decode */
+
+	if (p->ts_ns > w->now_ns)
+		w->now_ns = p->ts_ns;
+	if (!w->cfg.any_port && !worker_port_is_server(w, m.dport) &&
+	    !worker_port_is_server(w, m.sport)) {
+		w->st.other_port++;
+		return;
+	}
+
+	f = flow_lookup_or_add(w->flows, &m, &dir);
+	if (f->closed) {
+		w->st.after_close_pkts++;
+		return;
+	}
+	worker_feed_tcp(w, f, dir, &m);
+}
+
+static void worker_publish(struct worker *w)
+{
+	w->st.flow = *flow_table_stats(w->flows);
+	w->st.reasm = *tcp_reasm_stats(w->reasm);
+	w->st.last_ts_ns = w->now_ns;
+	stats_publish(w->pub, &w->st, sizeof(w->st));
+}
+
+static void worker_housekeep(struct worker *w)
+{
+	flow_expire(w->flows, w->now_ns, WORKER_EXPIRE_BUDGET);
+	if (w->cfg.l7->housekeep)
+		w->cfg.l7->housekeep(w->cfg.l7_ctx, w->now_ns);
+	worker_publish(w);
+}
+
+void worker_process_burst(struct worker *w, struct pkt *pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		/* The next frame's headers are what decode reads first. */
+		if (i + 1 < n)
+			__builtin_prefetch(pkts[i + 1].data);
+		worker_handle_pkt(w, &pkts[i]);
+	}
+	w->st.bursts++;
+	if (w->st.bursts % WORKER_HOUSEKEEP_EVERY == 0)
+		worker_housekeep(w);
+}
+
+static void worker_pin(struct worker *w)
+{
+	cpu_set_t set;
+	int err;
+
+	if (w->cfg.cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(w->cfg.cpu, &set);
+	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (err)
+		log_warn("worker %u: cannot pin to cpu %d: %s", w->cfg.id, w->cfg.cpu,
+			 strerror(err));
+}
+
+int worker_run(struct worker *w)
+{
+	struct source *src = w->cfg.src;
+	struct pkt burst[WORKER_BURST];
+	uint32_t idle = 0;
+	int err;
+
+	worker_pin(w);
+	if (src->ops->thread_init) {
+		err = src->ops->thread_init(src, w->cfg.queue);
+		if (err)
+			return err;
+	}
+	while (!atomic_load_explicit(w->cfg.stop, memory_order_relaxed)) {
+		uint16_t n = src->ops->rx_burst(src, w->cfg.queue, burst, WORKER_BURST);
+
+		if (n) {
+			worker_process_burst(w, burst, n);
+			/* L7 saw views into these frames; only now may they be reused. */
+			src->ops->release(src, w->cfg.queue, burst, n);
+			idle = 0;
+			continue;
+		}
+		if (src->ops->at_eof(src, w->cfg.queue))
+			break; /* offline capture finished */
+		/* Live and quiet: keep expiring and publishing, then back off a little. */
+		if (++idle % 1024 == 0)
+			worker_housekeep(w);
+		if (idle > 64)
+			sched_yield();
+	}
+	worker_finish(w);
+	return 0;
+}
+
+void worker_finish(struct worker *w)
+{
+	flow_flush_all(w->flows, w->now_ns);
+	if (w->cfg.l7->housekeep)
+		w->cfg.l7->housekeep(w->cfg.l7_ctx, w->now_ns);
+	worker_publish(w);
+}
+
+int worker_create(const struct worker_cfg *cfg, struct worker **out)
+{
+	struct flow_table_cfg fcfg = cfg->flow;
+	struct worker *w;
+	int err;
+
+	if (!cfg->l7 || !cfg->l7->open || !cfg->l7->data || !cfg->l7->gap || !cfg->stop)
+		return -EINVAL;
+	w = aligned_alloc(64, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	memset(w, 0, sizeof(*w));
+	w->cfg = *cfg;
+
+	fcfg.release = worker_release_flow;
+	fcfg.release_arg = w;
+	fcfg.server_ports = cfg->server_ports;
+	err = flow_table_create(&fcfg, &w->flows);
+	if (err)
+		goto err_free;
+	err = tcp_reasm_create(&cfg->reasm, &w->reasm);
+	if (err)
+		goto err_destroy_flows;
+	*out = w;
+	return 0;
+
+err_destroy_flows:
+	flow_table_destroy(w->flows);
+err_free:
+	free(w);
+	return err;
+}
+
+void worker_destroy(struct worker *w)
+{
+	if (!w)
+		return;
+	tcp_reasm_destroy(w->reasm);
+	flow_table_destroy(w->flows);
+	free(w);
+}
+
+void worker_stats_read(struct worker *w, struct worker_stats *out)
+{
+	stats_read(out, w->pub, sizeof(*out));
+}
+
+uint16_t worker_id(const struct worker *w)
+{
+	return w->cfg.id;
+}
+
+size_t worker_mem_bytes(const struct worker *w)
+{
+	return sizeof(*w) + flow_table_mem_bytes(w->flows) + tcp_reasm_mem_bytes(w->reasm);
+}
