@@ -37,6 +37,7 @@ struct pkt {
 	uint16_t link;		/* enum pkt_link */
 	uint16_t port;		/* input port (two ports = two directions of a tap) */
 	uint32_t hash;		/* symmetric flow hash when the source computed one, else 0 */
+	uint16_t rxq;		/* source queue the frame was received on (for release) */
 };
 
 /* IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d) so one compare and

@@ -216,6 +216,7 @@ static void fill_pkt(struct pcap_src *ps, struct pkt *p, const uint8_t *data)
 	p->link = ps->link;
 	p->port = 0;
 	p->hash = 0;
+	p->rxq = 0;
 	if (ps->hdr->len > ps->hdr->caplen)
 		atomic_fetch_add_explicit(&ps->snapped, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&ps->pkts, 1, memory_order_relaxed);
@@ -372,8 +373,10 @@ static uint16_t preload_rx(struct pcap_src *ps, uint16_t q, struct pkt *pkts, ui
 	size_t left = ps->qlen[q] - ps->qpos[q];
 	uint16_t got = (uint16_t)(left < n ? left : n);
 
-	for (uint16_t i = 0; i < got; i++)
+	for (uint16_t i = 0; i < got; i++) {
 		pkts[i] = ps->pkts_all[ps->qlist[q][ps->qpos[q] + i]];
+		pkts[i].rxq = q;
+	}
 	ps->qpos[q] += got;
 	return got;
 }

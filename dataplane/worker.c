@@ -18,6 +18,8 @@ struct worker {
 	struct tcp_reasm *reasm;
 	uint64_t now_ns;		/* packet time of the latest packet */
 	struct worker_stats st;
+	_Atomic uint64_t watermark;
+	_Atomic bool done;
 	_Alignas(64) _Atomic uint64_t pub[sizeof(struct worker_stats) / sizeof(uint64_t)];
 };
 
@@ -141,6 +143,8 @@ static void worker_publish(struct worker *w)
 	w->st.reasm = *tcp_reasm_stats(w->reasm);
 	w->st.last_ts_ns = w->now_ns;
 	stats_publish(w->pub, &w->st, sizeof(w->st));
+	/* Everything L7 emitted up to now_ns is committed before this store. */
+	atomic_store_explicit(&w->watermark, w->now_ns, memory_order_release);
 }
 
 static void worker_housekeep(struct worker *w)
@@ -220,6 +224,7 @@ void worker_finish(struct worker *w)
 	if (w->cfg.l7->housekeep)
 		w->cfg.l7->housekeep(w->cfg.l7_ctx, w->now_ns);
 	worker_publish(w);
+	atomic_store_explicit(&w->done, true, memory_order_release);
 }
 
 int worker_create(const struct worker_cfg *cfg, struct worker **out)
@@ -267,6 +272,16 @@ void worker_destroy(struct worker *w)
 void worker_stats_read(struct worker *w, struct worker_stats *out)
 {
 	stats_read(out, w->pub, sizeof(*out));
+}
+
+uint64_t worker_watermark(struct worker *w)
+{
+	return atomic_load_explicit(&w->watermark, memory_order_acquire);
+}
+
+bool worker_is_done(struct worker *w)
+{
+	return atomic_load_explicit(&w->done, memory_order_acquire);
 }
 
 uint16_t worker_id(const struct worker *w)

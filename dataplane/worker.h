@@ -68,6 +68,11 @@ void worker_finish(struct worker *w);
 
 /* Any thread. */
 void worker_stats_read(struct worker *w, struct worker_stats *out);
+/* Packet time up to which this worker's L7 output is complete: events it
+ * emits later carry later times (up to capture jitter). */
+uint64_t worker_watermark(struct worker *w);
+/* True once worker_run() has returned and everything it emitted is out. */
+bool worker_is_done(struct worker *w);
 uint16_t worker_id(const struct worker *w);
 size_t worker_mem_bytes(const struct worker *w);
 

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * relaywatch: the sensor's composition root. The only file that includes
+ * from every layer and the only one that exits. It parses the command line,
+ * opens the packet source, makes one worker (with its SMTP context and event
+ * ring) per queue, the detector thread and the outputs, runs them, handles
+ * signals and progress on the main thread, and prints the summary.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/msgring.h"
+#include "common/stats.h"
+#include "dataplane/source.h"
+#include "dataplane/steer.h"
+#include "dataplane/worker.h"
+#include "exporters/export_json.h"
+#include "sensor/cli.h"
+#include "sensor/detector.h"
+#include "sensor/event.h"
+#include "sensor/smtp_session.h"
+#include "sensor/summary.h"
+
+#define EVENT_RING_BYTES (32u << 20)
+
+struct sensor_worker {
+	struct sensor *s;
+	struct worker *w;
+	struct smtp_ctx *smtp;
+	struct msgring *ring;
+	struct event_sink sink;
+	pthread_t thread;
+	bool started;
+	int rc;
+};
+
+struct sensor {
+	struct cli_opts opts;
+	uint8_t server_ports[8192];
+	uint8_t smtp_ports[8192];
+	uint8_t tls_ports[8192];
+	struct source *src;		/* what workers read: the capture or the steer layer */
+	struct source *raw_src;		/* the capture itself when steered */
+	uint16_t n_workers;
+	struct sensor_worker wk[SOURCE_MAX_QUEUES];
+	struct detector *det;
+	pthread_t det_thread;
+	bool det_started;
+	struct export_json *json;
+	_Atomic bool stop;
+	_Atomic bool abort_events;
+	uint64_t start_ns;
+};
+
+static void *worker_thread(void *arg)
+{
+	struct sensor_worker *sw = arg;
+
+	sw->rc = worker_run(sw->w);
+	return NULL;
+}
+
+static void *detector_thread(void *arg)
+{
+	struct sensor *s = arg;
+
+	detector_run(s->det);
+	return NULL;
+}
+
+static uint64_t input_watermark(void *arg)
+{
+	return worker_watermark(((struct sensor_worker *)arg)->w);
+}
+
+static bool input_done(void *arg)
+{
+	return worker_is_done(((struct sensor_worker *)arg)->w);
+}
+
+/* ---- outputs (detector thread) ---- */
+
+static void out_tx(void *arg, const struct smtp_tx *tx)
+{
+	struct sensor *s = arg;
+
+	if (s->json)
+		export_json_tx(s->json, tx);
+}
+
+static void out_tick(void *arg, uint64_t now_ns, bool final)
+{
+	struct sensor *s = arg;
+
+	if (s->json && final)
+		export_json_flush(s->json);
+}
+
+/* ---- set-up ---- */
+
+static int setup_ports(struct sensor *s, struct errbuf *eb)
+{
+	uint16_t n;
+	int err;
+
+	err = cli_parse_ports(s->opts.ports_arg ? s->opts.ports_arg : "25,587,2525",
+			      s->smtp_ports, NULL, &n, CLI_MAX_PORTS, eb);
+	if (err)
+		return err;
+	err = cli_parse_ports(s->opts.tls_ports_arg ? s->opts.tls_ports_arg : "465",
+			      s->tls_ports, NULL, &n, CLI_MAX_PORTS, eb);
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(s->server_ports); i++)
+		s->server_ports[i] = s->smtp_ports[i] | s->tls_ports[i];
+	return 0;
+}
+
+static int setup_source(struct sensor *s, struct errbuf *eb)
+{
+	struct source_cfg sc = { 0 };
+	int err;
+
+	s->n_workers = s->opts.workers ? s->opts.workers : 1;
+	sc.kind = s->opts.mode;
+	sc.path = s->opts.read_file;
+	sc.preload = s->opts.preload;
+	/* A preloaded file is split per worker by flow at load time. */
+	sc.n_queues = s->opts.preload ? s->n_workers : 1;
+	err = source_open(&sc, &s->raw_src, eb);
+	if (err)
+		return err;
+	s->src = s->raw_src;
+	if (s->src->n_queues < s->n_workers || !s->src->symmetric) {
+		/* More workers than the source has symmetric queues: spread in software. */
+		err = steer_open(s->raw_src, s->n_workers, &s->src, eb);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
+{
+	struct sensor_worker *sw = &s->wk[i];
+	struct worker_cfg wc = { 0 };
+	struct smtp_cfg sc;
+	int err;
+
+	sw->s = s;
+	err = msgring_create(EVENT_RING_BYTES, &sw->ring);
+	if (err)
+		return errbuf_set(eb, err, "worker %u: no memory for the event ring", i);
+	sw->sink.ring = sw->ring;
+	sw->sink.worker = i;
+	sw->sink.wait_when_full = !s->src->live;
+	sw->sink.abort = &s->abort_events;
+
+	smtp_cfg_default(&sc);
+	sc.smtp_ports = s->smtp_ports;
+	sc.tls_ports = s->tls_ports;
+	if (s->opts.any_port >= 0)
+		sc.detect_any_port = s->opts.any_port;
+	err = smtp_ctx_create(&sc, &sw->sink, &sw->smtp);
+	if (err)
+		return errbuf_set(eb, err, "worker %u: SMTP context: %s", i, strerror(-err));
+
+	wc.id = i;
+	wc.src = s->src;
+	wc.queue = i;
+	wc.cpu = -1;
+	decode_cfg_default(&wc.decode);
+	flow_table_cfg_default(&wc.flow);
+	tcp_reasm_cfg_default(&wc.reasm);
+	wc.l7 = &smtp_l7_ops;
+	wc.l7_ctx = sw->smtp;
+	wc.server_ports = s->server_ports;
+	wc.any_port = sc.detect_any_port;
+	wc.stop = &s->stop;
+	err = worker_create(&wc, &sw->w);
+	if (err)
+		return errbuf_set(eb, err, "worker %u: %s", i, strerror(-err));
+	return 0;
+}
+
+static int setup_outputs(struct sensor *s, struct errbuf *eb)
+{
+	struct detector_output out = { .arg = s, .tx = out_tx, .tick = out_tick };
+	struct detector_cfg dc;
+	int err;
+
+	if (s->opts.log_dir) {
+		err = export_json_open(s->opts.log_dir, &s->json, eb);
+		if (err)
+			return err;
+	}
+	detector_cfg_default(&dc);
+	err = detector_create(&dc, &out, &s->det);
+	if (err)
+		return errbuf_set(eb, err, "detector: %s", strerror(-err));
+	for (uint16_t i = 0; i < s->n_workers; i++) {
+		struct detector_input in = {
+			.ring = s->wk[i].ring,
+			.watermark = input_watermark,
+			.done = input_done,
+			.arg = &s->wk[i],
+		};
+
+		err = detector_add_input(s->det, &in);
+		if (err)
+			return errbuf_set(eb, err, "detector: too many inputs");
+	}
+	return 0;
+}
+
+/* ---- run ---- */
+
+static int start_threads(struct sensor *s, struct errbuf *eb)
+{
+	int err;
+
+	err = pthread_create(&s->det_thread, NULL, detector_thread, s);
+	if (err)
+		return errbuf_set(eb, -err, "cannot start the detector thread: %s", strerror(err));
+	s->det_started = true;
+	for (uint16_t i = 0; i < s->n_workers; i++) {
+		err = pthread_create(&s->wk[i].thread, NULL, worker_thread, &s->wk[i]);
+		if (err)
+			return errbuf_set(eb, -err, "cannot start worker %u: %s", i, strerror(err));
+		s->wk[i].started = true;
+	}
+	return 0;
+}
+
+static bool workers_done(struct sensor *s)
+{
+	for (uint16_t i = 0; i < s->n_workers; i++)
+		if (s->wk[i].started && !worker_is_done(s->wk[i].w))
+			return false;
+	return true;
+}
+
+/* Main thread: signals and progress until the workers are done. */
+static void control_loop(struct sensor *s)
+{
+	bool tty = !s->opts.quiet && isatty(STDERR_FILENO) && !s->src->live;
+	struct timespec tick = { .tv_sec = 0, .tv_nsec = 250 * 1000000L };
+	bool shown = false;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	while (!workers_done(s)) {
+		int sig = sigtimedwait(&set, NULL, &tick);
+
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_info("signal %d: stopping; flushing what was seen", sig);
+			atomic_store(&s->stop, true);
+		}
+		if (tty) {
+			struct source_stats st;
+
+			s->raw_src->ops->stats(s->raw_src, &st);
+			summary_progress(stderr, st.file_bytes_read, st.file_bytes_total,
+					 (double)(clock_mono_ns() - s->start_ns) / 1e9);
+			shown = true;
+		}
+	}
+	if (shown)
+		fputs("\r\033[K", stderr);
+}
+
+static void join_threads(struct sensor *s)
+{
+	for (uint16_t i = 0; i < s->n_workers; i++)
+		if (s->wk[i].started)
+			pthread_join(s->wk[i].thread, NULL);
+	if (s->det_started)
+		pthread_join(s->det_thread, NULL);
+}
+
+static void collect_summary(struct sensor *s, struct summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	s->raw_src->ops->stats(s->raw_src, &sum->src);
+	if (s->src != s->raw_src) {
+		struct source_stats st;
+
+		s->src->ops->stats(s->src, &st);
+		sum->src.steer_full += st.steer_full;
+	}
+	sum->n_workers = s->n_workers;
+	for (uint16_t i = 0; i < s->n_workers; i++) {
+		struct sensor_worker *sw = &s->wk[i];
+		struct worker_stats ws;
+		struct smtp_stats ss;
+
+		worker_stats_read(sw->w, &ws);
+		smtp_ctx_stats_read(sw->smtp, &ss);
+		sum->per_worker_pkts[i] = ws.pkts;
+		sum->per_worker_flows[i] = ws.flow.created;
+		stats_add(&sum->wk, &ws, sizeof(ws));
+		stats_add(&sum->smtp, &ss, sizeof(ss));
+		sum->events_dropped += sw->sink.dropped;
+		sum->mem_bytes += worker_mem_bytes(sw->w) + smtp_ctx_mem_bytes(sw->smtp) +
+				  msgring_capacity(sw->ring);
+	}
+	detector_stats_read(s->det, &sum->det);
+	sum->wall_secs = (double)(clock_mono_ns() - s->start_ns) / 1e9;
+	sum->session_bytes = smtp_session_size();
+	sum->flow_bytes = sizeof(struct flow);
+}
+
+static void teardown(struct sensor *s)
+{
+	for (uint16_t i = 0; i < s->n_workers; i++) {
+		worker_destroy(s->wk[i].w);
+		smtp_ctx_destroy(s->wk[i].smtp);
+		msgring_destroy(s->wk[i].ring);
+	}
+	detector_destroy(s->det);
+	export_json_close(s->json);
+	if (s->src != s->raw_src)
+		source_close(s->src);
+	source_close(s->raw_src);
+}
+
+static int finish(struct sensor *s)
+{
+	const char *read_err = s->raw_src->ops->last_error
+				       ? s->raw_src->ops->last_error(s->raw_src)
+				       : NULL;
+	struct summary sum;
+	int rc = EX_OK;
+
+	collect_summary(s, &sum);
+	if (!s->opts.quiet)
+		summary_print(stderr, &sum);
+	if (s->opts.log_dir) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/stats.json", s->opts.log_dir);
+		if (summary_write_json(path, &sum) != 0) {
+			log_err("%s: cannot write", path);
+			rc = EX_IOERR;
+		}
+		if (s->json && export_json_stats(s->json)->write_errors) {
+			log_err("%s: write errors in the JSON logs", s->opts.log_dir);
+			rc = EX_IOERR;
+		}
+	}
+	if (read_err) {
+		/* What was read was analysed and written; the file itself is damaged. */
+		log_err("%s", read_err);
+		rc = EX_DATAERR;
+	}
+	return rc;
+}
+
+static int run(struct sensor *s)
+{
+	struct errbuf eb = { "" };
+	sigset_t set;
+	int err, rc;
+
+	/* Only the main thread takes signals; threads inherit this mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	err = setup_ports(s, &eb);
+	if (err) {
+		log_err("%s", eb.msg);
+		return EX_USAGE;
+	}
+	s->start_ns = clock_mono_ns();
+	err = setup_source(s, &eb);
+	if (err) {
+		log_err("%s", eb.msg);
+		return err == -ENOENT || err == -EACCES ? EX_NOINPUT : EX_DATAERR;
+	}
+	for (uint16_t i = 0; i < s->n_workers && !err; i++)
+		err = setup_worker(s, i, &eb);
+	if (!err)
+		err = setup_outputs(s, &eb);
+	if (!err)
+		err = start_threads(s, &eb);
+	if (err) {
+		log_err("%s", eb.msg);
+		atomic_store(&s->stop, true);
+		atomic_store(&s->abort_events, true);
+		if (s->det)
+			detector_stop(s->det);
+		join_threads(s);
+		teardown(s);
+		return err == -ENOMEM ? EX_OSERR : EX_CANTCREAT;
+	}
+	control_loop(s);
+	join_threads(s);
+	rc = finish(s);
+	teardown(s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct sensor s;
+	struct errbuf eb = { "" };
+
+	log_set_ident("relaywatch");
+	if (cli_parse(argc, argv, &s.opts, &eb) != 0) {
+		log_err("%s", eb.msg);
+		fprintf(stderr, "try '%s --help'\n", argv[0]);
+		return EX_USAGE;
+	}
+	if (s.opts.help) {
+		cli_usage(stdout, argv[0]);
+		return EX_OK;
+	}
+	if (s.opts.version) {
+		printf("relaywatch %s\n", RELAYWATCH_VERSION);
+		return EX_OK;
+	}
+	if (s.opts.verbose)
+		log_set_level(s.opts.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	else if (s.opts.quiet)
+		log_set_level(LOG_LVL_WARN);
+	if (s.opts.mode != SOURCE_PCAP) {
+		log_err("%s capture is not available yet in this build",
+			source_kind_name(s.opts.mode));
+		return EX_UNAVAILABLE;
+	}
+	return run(&s);
+}
