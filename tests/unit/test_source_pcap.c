@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/hash.h"
+#include "dataplane/decode.h"
+#include "dataplane/source.h"
+
+#define SMTP_PCAP TEST_CORPUS_DIR "/zeek/testing/btest/Traces/smtp.pcap"
+#define GZ_PCAP	  TEST_CORPUS_DIR "/zeek/testing/btest/Traces/smtp/smtp-many-addresses.pcap.gz"
+
+static int open_pcap(const char *path, bool preload, uint16_t queues, struct source **s,
+		     struct errbuf *eb)
+{
+	struct source_cfg cfg = { .kind = SOURCE_PCAP, .path = path, .preload = preload,
+				  .n_queues = queues };
+
+	return source_open(&cfg, s, eb);
+}
+
+/* Reads every packet of queue q; returns the count and a digest of the bytes. */
+static size_t drain(struct source *s, uint16_t q, uint64_t *digest)
+{
+	struct pkt pkts[32];
+	size_t total = 0;
+
+	*digest = 0;
+	while (!s->ops->at_eof(s, q)) {
+		uint16_t n = s->ops->rx_burst(s, q, pkts, 32);
+
+		for (uint16_t i = 0; i < n; i++) {
+			assert_true(pkts[i].len <= pkts[i].wire_len);
+			*digest += hash_bytes(pkts[i].data, pkts[i].len, pkts[i].ts_ns);
+		}
+		s->ops->release(s, q, pkts, n);
+		total += n;
+	}
+	return total;
+}
+
+/* Streaming and preloaded reads give the same frames with the same times. */
+static void test_source_pcap_stream_equals_preload(void **state)
+{
+	struct errbuf eb = { "" };
+	struct source *a, *b;
+	uint64_t da, db;
+	size_t na, nb;
+
+	(void)state;
+	assert_int_equal(open_pcap(SMTP_PCAP, false, 1, &a, &eb), 0);
+	assert_int_equal(open_pcap(SMTP_PCAP, true, 1, &b, &eb), 0);
+	na = drain(a, 0, &da);
+	nb = drain(b, 0, &db);
+	assert_int_equal(na, 125); /* tshark -r smtp.pcap | wc -l */
+	assert_int_equal(na, nb);
+	assert_int_equal(da, db);
+	assert_null(a->ops->last_error(a));
+	source_close(a);
+	source_close(b);
+}
+
+/* Preloaded over 3 queues: every packet once, and a flow never split. */
+static void test_source_pcap_preload_queues_keep_flows_together(void **state)
+{
+	struct errbuf eb = { "" };
+	struct decode_cfg dc;
+	struct source *s;
+	size_t total = 0;
+	struct {
+		uint64_t h;
+		uint16_t q;
+	} seen[256];
+	unsigned int n_seen = 0;
+
+	(void)state;
+	decode_cfg_default(&dc);
+	assert_int_equal(open_pcap(SMTP_PCAP, true, 3, &s, &eb), 0);
+	assert_int_equal(s->n_queues, 3);
+	for (uint16_t q = 0; q < 3; q++) {
+		struct pkt pkts[32];
+		uint16_t n;
+
+		while ((n = s->ops->rx_burst(s, q, pkts, 32))) {
+			for (uint16_t i = 0; i < n; i++) {
+				struct decode_stats st;
+				struct pkt_meta m;
+				uint64_t h;
+
+				if (decode_pkt(&dc, &pkts[i], &m, &st) != DECODE_OK)
+					continue;
+				h = hash_sym_tuple(m.src.b, m.sport, m.dst.b, m.dport, 0);
+				for (unsigned int k = 0; k < n_seen; k++)
+					if (seen[k].h == h && seen[k].q != q)
+						fail_msg("a flow was split across queues");
+				if (n_seen < 256) {
+					seen[n_seen].h = h;
+					seen[n_seen++].q = q;
+				}
+			}
+			total += n;
+		}
+		assert_true(s->ops->at_eof(s, q));
+	}
+	assert_int_equal(total, 125);
+	source_close(s);
+}
+
+static void test_source_pcap_reads_gzip(void **state)
+{
+	struct errbuf eb = { "" };
+	struct source *s;
+	uint64_t d;
+
+	(void)state;
+	assert_int_equal(open_pcap(GZ_PCAP, false, 1, &s, &eb), 0);
+	assert_true(drain(s, 0, &d) > 1000);
+	assert_null(s->ops->last_error(s));
+	source_close(s);
+}
+
+static char *copy_prefix(const char *src, long keep, const char *tag)
+{
+	static char path[256];
+	char buf[65536];
+	FILE *in = fopen(src, "rb"), *out;
+	size_t n;
+
+	assert_non_null(in);
+	snprintf(path, sizeof(path), "/tmp/rw-test-%s-%d.pcap", tag, (int)getpid());
+	out = fopen(path, "wb");
+	assert_non_null(out);
+	while (keep > 0 && (n = fread(buf, 1, sizeof(buf) < (size_t)keep ? sizeof(buf) : (size_t)keep,
+				      in)) > 0) {
+		fwrite(buf, 1, n, out);
+		keep -= (long)n;
+	}
+	fclose(in);
+	fclose(out);
+	return path;
+}
+
+/* Cut mid-record: the packets before the cut are read, then a clear error. */
+static void test_source_pcap_truncated_file_reports_error(void **state)
+{
+	struct errbuf eb = { "" };
+	char *path = copy_prefix(SMTP_PCAP, 5000, "trunc");
+	struct source *s;
+	uint64_t d;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(open_pcap(path, false, 1, &s, &eb), 0);
+	n = drain(s, 0, &d);
+	assert_true(n > 3 && n < 125);
+	assert_non_null(s->ops->last_error(s));
+	assert_non_null(strstr(s->ops->last_error(s), "truncated"));
+	source_close(s);
+	unlink(path);
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_source_pcap_bad_files_are_refused_with_a_reason(void **state)
+{
+	/* pcap header: magic, 2.4, zone, sigfigs, snaplen, link type 9999 */
+	static const uint8_t bad_link[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+					      0,    0,    0,    0,    0xff, 0xff, 0, 0, 0x0f, 0x27 };
+	struct errbuf eb = { "" };
+	char path[128];
+	struct source *s;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/rw-test-bad-%d.pcap", (int)getpid());
+	write_file(path, "this is not a capture file at all", 33);
+	assert_int_equal(open_pcap(path, false, 1, &s, &eb), -EINVAL);
+	assert_non_null(strstr(eb.msg, "not a readable pcap"));
+
+	write_file(path, bad_link, sizeof(bad_link));
+	assert_int_equal(open_pcap(path, false, 1, &s, &eb), -EPROTONOSUPPORT);
+	assert_non_null(strstr(eb.msg, "link type 9999"));
+	unlink(path);
+
+	assert_int_equal(open_pcap("/nonexistent/x.pcap", false, 1, &s, &eb), -ENOENT);
+	assert_int_equal(open_pcap("/tmp", false, 1, &s, &eb), -EISDIR);
+	assert_int_equal(open_pcap(SMTP_PCAP, false, 2, &s, &eb), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_source_pcap_stream_equals_preload),
+		cmocka_unit_test(test_source_pcap_preload_queues_keep_flows_together),
+		cmocka_unit_test(test_source_pcap_reads_gzip),
+		cmocka_unit_test(test_source_pcap_truncated_file_reports_error),
+		cmocka_unit_test(test_source_pcap_bad_files_are_refused_with_a_reason),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
