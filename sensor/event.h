@@ -141,6 +141,18 @@ enum event_sig_scope {
 	EV_SCOPE_COUNT
 };
 
+/* What a signature means to the detectors (rules files say it per signature). */
+enum event_sig_class {
+	EV_SIGCLASS_OTHER = 0,
+	EV_SIGCLASS_BLOCKLIST = 1,	/* reply names a DNSBL / provider block: blocklisted */
+	EV_SIGCLASS_RELAY_DENIED = 2,	/* reply refuses relaying: relay_probe evidence */
+	EV_SIGCLASS_SPAM = 3,		/* spam phrases */
+	EV_SIGCLASS_PHISH = 4,		/* phishing phrases and URL shapes */
+	EV_SIGCLASS_MAILER = 5,		/* spam-kit X-Mailer / command quirks */
+	EV_SIGCLASS_USER_UNKNOWN = 6,	/* reply says the mailbox does not exist */
+	EV_SIGCLASS_COUNT
+};
+
 struct event_sig {
 	struct event_hdr h;
 	uint32_t sig_id;
@@ -150,7 +162,7 @@ struct event_sig {
 	uint32_t trans_depth;
 	uint16_t reply_code;	/* scope REPLY: the code of the matched reply */
 	uint8_t authenticated;
-	uint8_t pad;
+	uint8_t sig_class;	/* enum event_sig_class */
 	char snippet[EVENT_TEXT_MAX];	/* the matched line or URL, cut */
 };
 
