@@ -1,2 +1,428 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+#include "sensor/smtp_hdr.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sensor/rfc2047.h"
+
+#define SMTP_HDR_DECODED_MAX 1024 /* Subject / display name after decoding */
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+void smtp_hdr_trim(const uint8_t **p, size_t *n)
+{
+	while (*n && is_ws((*p)[0])) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n && is_ws((*p)[*n - 1]))
+		(*n)--;
+}
+
+void smtp_hdr_init(struct smtp_hdr *h, struct smtp_tx *tx, bool keep_subject)
+{
+	h->tx = tx;
+	h->keep_subject = keep_subject;
+	h->have_auth_results = false;
+	h->rcv_len[0] = h->rcv_len[1] = 0;
+}
+
+void smtp_hdr_path_start(struct smtp_tx *tx)
+{
+	char a[SMTP_HDR_IP_STRLEN];
+	int af = tx->family == 6 ? AF_INET6 : AF_INET;
+
+	if (tx->n_path != 0 || (tx->family != 4 && tx->family != 6))
+		return;
+	if (inet_ntop(af, tx->resp_h.b, a, sizeof(a)))
+		smtp_tx_add_path(tx, a, strlen(a));
+	if (inet_ntop(af, tx->orig_h.b, a, sizeof(a)))
+		smtp_tx_add_path(tx, a, strlen(a));
+}
+
+/* ---- IP addresses in text, as Zeek's extract_ip_addresses() finds them ---- */
+
+struct ip_hit {
+	size_t off, len;
+	int af;
+	uint8_t addr[16];
+};
+
+static size_t digit_run(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	return i;
+}
+
+static unsigned int dec_val(const uint8_t *p, size_t len)
+{
+	unsigned int v = 0;
+
+	for (size_t i = 0; i < len; i++)
+		v = v * 10 + (unsigned int)(p[i] - '0');
+	return v;
+}
+
+/*
+ * Zeek's ipv4_addr_regex: four 1-3 digit octets ≤ 255 (leading zeros
+ * allowed). The first three must span their whole digit run (a dot
+ * follows); the last takes the longest valid prefix of its run.
+ */
+static size_t match_v4(const uint8_t *p, size_t n, uint8_t out[4])
+{
+	size_t i = 0;
+
+	for (int oct = 0; oct < 4; oct++) {
+		size_t run = digit_run(p + i, n - i), len = run;
+
+		if (run == 0)
+			return 0;
+		if (oct < 3) {
+			if (run > 3 || dec_val(p + i, run) > 255 || i + run >= n ||
+			    p[i + run] != '.')
+				return 0;
+		} else {
+			len = run < 3 ? run : 3;
+			if (len == 3 && dec_val(p + i, 3) > 255)
+				len = 2;
+		}
+		out[oct] = (uint8_t)dec_val(p + i, len);
+		i += len + (oct < 3);
+	}
+	return i;
+}
+
+static bool is_v6_char(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+	       c == ':' || c == '.';
+}
+
+/* Longest prefix of the hex/colon/dot run at p that is an IPv6 address. */
+static size_t match_v6(const uint8_t *p, size_t n, uint8_t out[16])
+{
+	char buf[SMTP_HDR_IP_STRLEN];
+	size_t run = 0, colons = 0;
+
+	while (run < n && run < sizeof(buf) - 1 && is_v6_char(p[run]))
+		colons += p[run++] == ':';
+	if (colons < 2)
+		return 0;
+	for (size_t len = run; len >= 2; len--) {
+		if (p[len - 1] == '.')
+			continue;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (inet_pton(AF_INET6, buf, out) == 1)
+			return len;
+	}
+	return 0;
+}
+
+/* Next address at or after *pos: the first offset where one matches, longest match there. */
+static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
+{
+	for (size_t i = *pos; i < n; i++) {
+		uint8_t a4[4];
+		size_t l4 = 0, l6 = 0;
+
+		if (!is_v6_char(v[i]) || v[i] == '.')
+			continue;
+		if (v[i] >= '0' && v[i] <= '9')
+			l4 = match_v4(v + i, n - i, a4);
+		l6 = match_v6(v + i, n - i, hit->addr);
+		if (!l4 && !l6)
+			continue;
+		hit->off = i;
+		if (l4 > l6) {
+			hit->len = l4;
+			hit->af = AF_INET;
+			memcpy(hit->addr, a4, 4);
+		} else {
+			hit->len = l6;
+			hit->af = AF_INET6;
+		}
+		*pos = i + hit->len;
+		return true;
+	}
+	*pos = n;
+	return false;
+}
+
+static bool ip_text(const struct ip_hit *hit, char out[SMTP_HDR_IP_STRLEN])
+{
+	return inet_ntop(hit->af, hit->addr, out, SMTP_HDR_IP_STRLEN) != NULL;
+}
+
+static bool wrapped(uint8_t before, uint8_t after)
+{
+	return (before == '[' && after == ']') || (before == '(' && after == ')') ||
+	       (before == '{' && after == '}') || (before == ' ' && after == ' ');
+}
+
+bool smtp_hdr_received_ip(const uint8_t *v, size_t n, char out[SMTP_HDR_IP_STRLEN])
+{
+	struct ip_hit cur, next, found[2];
+	size_t pos = 0, prev_end = 0, nfound = 0;
+	bool have = ip_next(v, n, &pos, &cur);
+
+	/* Bounded: every hit advances pos by at least one byte. */
+	while (have && nfound < 2) {
+		bool more = ip_next(v, n, &pos, &next);
+		size_t end = cur.off + cur.len, next_off = more ? next.off : n;
+		bool p1_empty = cur.off == prev_end, p3_empty = end == next_off;
+
+		if ((p1_empty && p3_empty) ||
+		    (!p1_empty && !p3_empty && wrapped(v[cur.off - 1], v[end])))
+			found[nfound++] = cur;
+		prev_end = end;
+		cur = next;
+		have = more;
+	}
+	if (nfound == 0)
+		return false;
+	return ip_text(&found[nfound - 1], out);
+}
+
+bool smtp_hdr_first_ip(const uint8_t *v, size_t n, char out[SMTP_HDR_IP_STRLEN])
+{
+	struct ip_hit hit;
+	size_t pos = 0;
+
+	return ip_next(v, n, &pos, &hit) && ip_text(&hit, out);
+}
+
+/* ---- address lists ---- */
+
+/* End of a quoted string starting at q (a '"'), or NULL when it is not closed. */
+static const uint8_t *quote_end(const uint8_t *q, const uint8_t *end)
+{
+	for (const uint8_t *p = q + 1; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p;
+	}
+	return NULL;
+}
+
+unsigned int smtp_hdr_split_addrs(const uint8_t *v, size_t n,
+				  void (*cb)(void *arg, const uint8_t *p, size_t len), void *arg)
+{
+	const uint8_t *p = v, *end = v + n, *start = v;
+	unsigned int count = 0;
+
+	for (; p <= end; p++) {
+		const uint8_t *q;
+
+		if (p < end && *p == '"' && (q = quote_end(p, end)) != NULL) {
+			p = q;
+			continue;
+		}
+		if (p < end && *p != ',')
+			continue;
+		const uint8_t *e = start;
+		size_t len = (size_t)(p - start);
+
+		smtp_hdr_trim(&e, &len);
+		if (len) {
+			cb(arg, e, len);
+			count++;
+		}
+		start = p + 1;
+	}
+	return count;
+}
+
+/* ---- From: display name ---- */
+
+static void first_entry(void *arg, const uint8_t *p, size_t len)
+{
+	const uint8_t **e = arg;
+
+	if (!e[0]) {
+		e[0] = p;
+		e[1] = p + len;
+	}
+}
+
+/* The phrase or comment naming the mailbox in [p, end), unquoted, into tmp. */
+static size_t display_raw(const uint8_t *p, const uint8_t *end, uint8_t *tmp, size_t cap)
+{
+	const uint8_t *lt = memchr(p, '<', (size_t)(end - p)), *q, *s = p, *e;
+	size_t n = 0;
+
+	if (*p == '"' && (q = quote_end(p, end)) != NULL) {
+		for (s = p + 1; s < q && n < cap; s++) {
+			if (*s == '\\' && s + 1 < q)
+				s++;
+			tmp[n++] = *s;
+		}
+		return n;
+	}
+	if (lt) {
+		e = lt;
+	} else {
+		/* addr (Comment) */
+		s = memchr(p, '(', (size_t)(end - p));
+		e = s ? memchr(s, ')', (size_t)(end - s)) : NULL;
+		if (!s || !e)
+			return 0;
+		s++;
+	}
+	n = (size_t)(e - s);
+	smtp_hdr_trim(&s, &n);
+	n = n < cap ? n : cap;
+	memcpy(tmp, s, n);
+	return n;
+}
+
+size_t smtp_hdr_display_name(const uint8_t *v, size_t n, char *out, size_t cap)
+{
+	const uint8_t *e[2] = {NULL, NULL};
+	uint8_t tmp[SMTP_HDR_DECODED_MAX];
+	size_t len;
+
+	smtp_hdr_split_addrs(v, n, first_entry, e);
+	if (!e[0])
+		return 0;
+	len = display_raw(e[0], e[1], tmp, sizeof(tmp));
+	return len ? rfc2047_decode(tmp, len, out, cap) : 0;
+}
+
+/* ---- field semantics ---- */
+
+struct addr_ctx {
+	struct smtp_tx *tx;
+	bool cc;
+};
+
+/* To: and Cc: are sets in Zeek: an entry already stored is not added twice. */
+static void add_addr(void *arg, const uint8_t *p, size_t len)
+{
+	struct addr_ctx *a = arg;
+	const struct smtp_str *list = a->cc ? a->tx->cc : a->tx->to;
+	uint16_t stored = a->cc ? a->tx->n_cc_stored : a->tx->n_to_stored;
+
+	for (uint16_t i = 0; i < stored; i++)
+		if (list[i].len == len && !memcmp(smtp_tx_str(a->tx, list[i]), p, len))
+			return;
+	if (a->cc)
+		smtp_tx_add_cc(a->tx, p, len);
+	else
+		smtp_tx_add_to(a->tx, p, len);
+}
+
+static void received(struct smtp_hdr *h, const uint8_t *v, size_t n)
+{
+	struct smtp_tx *tx = h->tx;
+	char ip[SMTP_HDR_IP_STRLEN];
+	size_t keep = n < SMTP_HDR_RECEIVED_MAX ? n : SMTP_HDR_RECEIVED_MAX;
+
+	tx->received_count++;
+	memcpy(h->rcv[1], h->rcv[0], h->rcv_len[0]);
+	h->rcv_len[1] = h->rcv_len[0];
+	memcpy(h->rcv[0], v, keep);
+	h->rcv_len[0] = (uint16_t)keep;
+	if (keep < n)
+		tx->flags |= SMTP_TX_F_TRUNCATED;
+
+	if (!smtp_hdr_received_ip(v, n, ip))
+		return;
+	smtp_hdr_path_start(tx);
+	/* Zeek appends only when the address differs from the path's last one. */
+	if (tx->n_path) {
+		struct smtp_str last = tx->path[tx->n_path - 1];
+
+		if (last.len == strlen(ip) && !memcmp(smtp_tx_str(tx, last), ip, last.len))
+			return;
+	}
+	smtp_tx_add_path(tx, ip, strlen(ip));
+}
+
+static void decoded(struct smtp_tx *tx, enum smtp_field f, const uint8_t *v, size_t n)
+{
+	char out[SMTP_HDR_DECODED_MAX];
+	size_t len = rfc2047_decode(v, n, out, sizeof(out));
+	const uint8_t *p = (const uint8_t *)out;
+
+	smtp_hdr_trim(&p, &len);
+	smtp_tx_set(tx, f, p, len);
+}
+
+static bool name_is(const char *name, size_t n, const char *want)
+{
+	return strlen(want) == n && !strncasecmp(name, want, n);
+}
+
+/* Fields stored as their raw (trimmed) text; the last one of a name wins, as in Zeek. */
+static const struct {
+	const char *name;
+	enum smtp_field f;
+} raw_fields[] = {
+	{"date", SMTP_F_DATE},
+	{"reply-to", SMTP_F_REPLY_TO},
+	{"message-id", SMTP_F_MSG_ID},
+	{"in-reply-to", SMTP_F_IN_REPLY_TO},
+	{"x-mailer", SMTP_F_USER_AGENT},
+	{"user-agent", SMTP_F_USER_AGENT},
+	{"x-user-agent", SMTP_F_USER_AGENT},
+};
+
+void smtp_hdr_field(struct smtp_hdr *h, const char *name, size_t nlen, const uint8_t *v, size_t n)
+{
+	struct smtp_tx *tx = h->tx;
+	char buf[SMTP_HDR_DECODED_MAX];
+	size_t len;
+
+	smtp_hdr_trim(&v, &n);
+	tx->header_count++;
+	for (size_t i = 0; i < sizeof(raw_fields) / sizeof(raw_fields[0]); i++) {
+		if (name_is(name, nlen, raw_fields[i].name)) {
+			smtp_tx_set(tx, raw_fields[i].f, v, n);
+			return;
+		}
+	}
+	if (name_is(name, nlen, "received")) {
+		received(h, v, n);
+	} else if (name_is(name, nlen, "from")) {
+		smtp_tx_set(tx, SMTP_F_FROM, v, n);
+		len = smtp_hdr_display_name(v, n, buf, sizeof(buf));
+		if (len)
+			smtp_tx_set(tx, SMTP_F_FROM_DISPLAY, buf, len);
+	} else if (name_is(name, nlen, "to") || name_is(name, nlen, "cc")) {
+		struct addr_ctx a = {tx, nlen == 2 && (name[0] | 0x20) == 'c'};
+
+		smtp_hdr_split_addrs(v, n, add_addr, &a);
+	} else if (name_is(name, nlen, "subject")) {
+		if (h->keep_subject)
+			decoded(tx, SMTP_F_SUBJECT, v, n);
+	} else if (name_is(name, nlen, "x-originating-ip")) {
+		if (smtp_hdr_first_ip(v, n, buf))
+			smtp_tx_set(tx, SMTP_F_X_ORIGINATING_IP, buf, strlen(buf));
+	} else if (name_is(name, nlen, "dkim-signature")) {
+		tx->flags |= SMTP_TX_F_DKIM;
+	} else if (name_is(name, nlen, "authentication-results")) {
+		/* The topmost one: written by the server nearest to us. */
+		if (!h->have_auth_results)
+			smtp_tx_set(tx, SMTP_F_AUTH_RESULTS, v, n);
+		h->have_auth_results = true;
+	}
+}
+
+void smtp_hdr_finish(struct smtp_hdr *h)
+{
+	if (h->rcv_len[0])
+		smtp_tx_set(h->tx, SMTP_F_FIRST_RECEIVED, h->rcv[0], h->rcv_len[0]);
+	if (h->rcv_len[1])
+		smtp_tx_set(h->tx, SMTP_F_SECOND_RECEIVED, h->rcv[1], h->rcv_len[1]);
+	h->rcv_len[0] = h->rcv_len[1] = 0;
+}

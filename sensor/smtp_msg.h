@@ -28,6 +28,8 @@ struct smtp_msg_part {
 	bool is_html;
 	bool is_attachment;	/* Content-Disposition: attachment or a filename */
 	uint8_t encoding;	/* 0 7bit/8bit, 1 base64, 2 quoted-printable */
+	uint16_t filename_len;	/* 0: none */
+	const char *filename;	/* UTF-8 (RFC 2231 / 2047 decoded); valid during the call */
 };
 
 /* Callbacks; any may be NULL. Pointers are valid during the call only. */
@@ -50,6 +52,20 @@ struct smtp_msg_cfg {
 	bool keep_subject;
 };
 
+/* Cuts and oddities of one message (read them before the next smtp_msg_begin). */
+struct smtp_msg_stats {
+	uint64_t parts;			/* leaf parts walked */
+	uint64_t opaque_parts;		/* nested deeper than the walker follows */
+	uint64_t fields_cut;		/* header fields longer than the field buffer */
+	uint64_t boundary_too_long;
+	uint64_t hdr_bytes_skipped;	/* header bytes past max_header_bytes */
+	uint64_t b64_invalid;		/* characters outside the base64 alphabet, skipped */
+	uint64_t qp_invalid;		/* broken '=' escapes, kept literally */
+	uint64_t urls;			/* URLs handed to the sink */
+	uint64_t urls_cut;		/* URLs longer than 1 KiB */
+	uint64_t gaps;
+};
+
 struct smtp_msg;
 
 size_t smtp_msg_size(void);
@@ -62,5 +78,6 @@ void smtp_msg_gap(struct smtp_msg *m, size_t n);
 /* End of message: flushes decoders and finishes the record's header facts. */
 void smtp_msg_end(struct smtp_msg *m);
 bool smtp_msg_in_headers(const struct smtp_msg *m);
+void smtp_msg_stats(const struct smtp_msg *m, struct smtp_msg_stats *out);
 
 #endif /* RELAYWATCH_SENSOR_SMTP_MSG_H */

@@ -1,2 +1,162 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+#include "sensor/url.h"
+
+#include <string.h>
+
+#define URL_CB void (*cb)(void *arg, const uint8_t *url, size_t len)
+
+void url_init(struct url *u)
+{
+	u->in_url = false;
+	u->cut = false;
+	u->win_len = 0;
+	u->len = 0;
+	u->found = 0;
+	u->cut_count = 0;
+}
+
+/* Characters a URL is made of (RFC 3986, plus '%'); anything else ends it. */
+static bool url_char(uint8_t c)
+{
+	if (c <= ' ' || c >= 0x7f)
+		return false;
+	return !strchr("\"'<>`{}|\\^", c);
+}
+
+static uint8_t lower(int c)
+{
+	return (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+}
+
+/* Byte k positions before p[i], looking into the previous chunk's tail; -1 if unknown. */
+static int back(const struct url *u, const uint8_t *p, size_t i, size_t k)
+{
+	if (k <= i)
+		return p[i - k];
+	if (k - i <= u->win_len)
+		return u->win[u->win_len - (k - i)];
+	return -1;
+}
+
+static bool back_is(const struct url *u, const uint8_t *p, size_t i, size_t k, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t j = 0; j < n; j++)
+		if (lower(back(u, p, i, k + n - 1 - j)) != (uint8_t)s[j])
+			return false;
+	return true;
+}
+
+static bool word_char(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The prefix that makes p[i] the last byte of a URL start ("http://", "www."), or 0. */
+static size_t url_start(const struct url *u, const uint8_t *p, size_t i)
+{
+	static const char *const schemes[] = {"https", "http", "ftp"};
+
+	if (p[i] == '/') {
+		if (back(u, p, i, 1) != '/' || back(u, p, i, 2) != ':')
+			return 0;
+		for (size_t s = 0; s < 3; s++) {
+			size_t n = strlen(schemes[s]);
+
+			if (back_is(u, p, i, 3, schemes[s]) && !word_char(back(u, p, i, 3 + n)))
+				return n + 3;
+		}
+		return 0;
+	}
+	if (p[i] == '.' && back_is(u, p, i, 1, "www")) {
+		int before = back(u, p, i, 4);
+
+		if (!word_char(before) && before != '.' && before != '/' && before != '-')
+			return 4;
+	}
+	return 0;
+}
+
+static void url_add(struct url *u, const uint8_t *p, size_t n)
+{
+	size_t room = URL_MAX - u->len;
+
+	if (n > room) {
+		u->cut = true;
+		n = room;
+	}
+	memcpy(u->buf + u->len, p, n);
+	u->len = (uint16_t)(u->len + n);
+}
+
+static void url_emit(struct url *u, URL_CB, void *arg)
+{
+	size_t n = u->len, min = u->buf[0] == 'w' || u->buf[0] == 'W' ? 5 : 9;
+
+	/* Sentence punctuation after a URL is not part of it. */
+	while (n > 0 && strchr(".,;:!?)]'", u->buf[n - 1]))
+		n--;
+	if (n >= min && n > 0) {
+		u->found++;
+		u->cut_count += u->cut;
+		if (cb)
+			cb(arg, u->buf, n);
+	}
+	u->in_url = false;
+	u->cut = false;
+	u->len = 0;
+}
+
+static void url_keep_tail(struct url *u, const uint8_t *p, size_t n)
+{
+	if (n >= URL_WIN) {
+		memcpy(u->win, p + n - URL_WIN, URL_WIN);
+		u->win_len = URL_WIN;
+		return;
+	}
+	size_t keep = u->win_len + n > URL_WIN ? URL_WIN - n : u->win_len;
+
+	memmove(u->win, u->win + u->win_len - keep, keep);
+	memcpy(u->win + keep, p, n);
+	u->win_len = (uint8_t)(keep + n);
+}
+
+void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
+{
+	size_t i = 0, start = 0;
+
+	while (i < n) {
+		if (u->in_url) {
+			for (start = i; i < n && url_char(p[i]); i++)
+				;
+			url_add(u, p + start, i - start);
+			if (i < n)
+				url_emit(u, cb, arg);
+			continue;
+		}
+		for (; i < n; i++) {
+			size_t pre;
+
+			if ((p[i] != '/' && p[i] != '.') || !(pre = url_start(u, p, i)))
+				continue;
+			/* The prefix may reach into the previous chunk: rebuild it. */
+			for (size_t k = pre; k-- > 0;) {
+				uint8_t c = (uint8_t)back(u, p, i, k);
+
+				url_add(u, &c, 1);
+			}
+			u->in_url = true;
+			i++;
+			break;
+		}
+	}
+	url_keep_tail(u, p, n);
+}
+
+void url_end(struct url *u, URL_CB, void *arg)
+{
+	if (u->in_url)
+		url_emit(u, cb, arg);
+	u->win_len = 0;
+}
