@@ -1,2 +1,647 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+/*
+ * Layout: a fixed array of struct flow plus a bucketized hash index. A bucket
+ * is one cache line holding 10 slots of {16-bit signature, flow index + 1};
+ * a lookup reads the home bucket, compares signatures with one SIMD compare
+ * and reads a flow only on a signature match, so a miss costs one cache line.
+ * A full bucket spills into the next one; each bucket counts the entries that
+ * spilled past it (F14's overflow count), so lookups stop early and deletes
+ * need no tombstones.
+ *
+ * Least-recently-seen order is kept in three intrusive lists (closed,
+ * embryonic, established) through lru_prev/lru_next, so expiry only looks at
+ * list heads and eviction can prefer flows that never carried payload.
+ * Free slots are chained through lru_next.
+ */
+#include "dataplane/flow.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "common/clock.h"
+#include "common/hash.h"
+
+#define FLOW_BUCKET_SLOTS     10
+#define FLOW_BUCKET_LOAD      5		/* flows per bucket when the table is full */
+#define FLOW_MAX_CAPACITY     (1u << 28)
+#define FLOW_OVERFLOW_STUCK   UINT16_MAX /* saturated: never decremented again */
+#define FLOW_HUGE_PAGE        (2u << 20)
+#define FLOW_INDEX_SEED       0x9e3779b97f4a7c15ull /* when getrandom() fails */
+#define FLOW_UID_SEED         0x72656c6179776174ull /* fixed: uids must not depend on the run */
+
+_Static_assert(sizeof(struct flow) <= 168, "struct flow grew: per-flow memory is budgeted");
+_Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed and compared as 5 words");
+
+enum flow_list {
+	FLOW_LIST_CLOSED = 0,
+	FLOW_LIST_EMBRYONIC = 1,
+	FLOW_LIST_ESTABLISHED = 2,
+	FLOW_LIST_N = 3,
+};
+
+struct flow_bucket {
+	uint16_t sig[FLOW_BUCKET_SLOTS];	/* 0: empty slot */
+	uint16_t overflow;			/* entries homed here or before, stored after */
+	uint16_t pad;
+	uint32_t idx[FLOW_BUCKET_SLOTS];	/* flow index + 1 */
+};
+_Static_assert(sizeof(struct flow_bucket) == 64, "a bucket is one cache line");
+
+struct flow_lru {
+	uint32_t head, tail;	/* flow index + 1, 0: empty */
+};
+
+struct flow_table {
+	struct flow *flows;
+	struct flow_bucket *buckets;
+	size_t flows_bytes, buckets_bytes;	/* as allocated */
+	uint32_t capacity;
+	uint32_t n_buckets;
+	uint32_t n_fresh;	/* slots [n_fresh, capacity) were never used */
+	uint32_t free_head;	/* released slots, chained through lru_next */
+	uint64_t seed;
+	uint64_t timeout_ns[FLOW_LIST_N];
+	struct flow_lru lru[FLOW_LIST_N];
+	bool vlan_in_key;
+	const uint8_t *server_ports;
+	flow_release_fn *release;
+	void *release_arg;
+	struct flow_stats st;
+};
+
+void flow_table_cfg_default(struct flow_table_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->capacity = 1u << 18;
+	cfg->idle_timeout_ms = 300 * 1000;
+	cfg->embryonic_timeout_ms = 30 * 1000;
+	cfg->closed_timeout_ms = 5 * 1000;
+	cfg->vlan_in_key = true;
+}
+
+/* Large tables get transparent huge pages: random lookups then miss the TLB far less. */
+static void *flow_alloc(size_t *bytes)
+{
+	size_t align = *bytes >= FLOW_HUGE_PAGE ? FLOW_HUGE_PAGE : 64;
+	void *p;
+
+	*bytes = (*bytes + align - 1) & ~(align - 1);
+	p = aligned_alloc(align, *bytes);
+	if (!p)
+		return NULL;
+	if (align == FLOW_HUGE_PAGE)
+		(void)madvise(p, *bytes, MADV_HUGEPAGE);
+	memset(p, 0, *bytes); /* touch now: the data path must not page-fault */
+	return p;
+}
+
+int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out)
+{
+	struct flow_table_cfg def;
+	struct flow_table *ft;
+
+	flow_table_cfg_default(&def);
+	if (!cfg || cfg->capacity == 0 || cfg->capacity > FLOW_MAX_CAPACITY)
+		return -EINVAL;
+	ft = calloc(1, sizeof(*ft));
+	if (!ft)
+		return -ENOMEM;
+	ft->capacity = cfg->capacity;
+	ft->n_buckets = (cfg->capacity + FLOW_BUCKET_LOAD - 1) / FLOW_BUCKET_LOAD;
+	ft->flows_bytes = (size_t)ft->capacity * sizeof(struct flow);
+	ft->buckets_bytes = (size_t)ft->n_buckets * sizeof(struct flow_bucket);
+	ft->flows = flow_alloc(&ft->flows_bytes);
+	ft->buckets = flow_alloc(&ft->buckets_bytes);
+	if (!ft->flows || !ft->buckets) {
+		flow_table_destroy(ft);
+		return -ENOMEM;
+	}
+	/* A secret index seed keeps crafted tuples from piling into one bucket. */
+	if (getrandom(&ft->seed, sizeof(ft->seed), GRND_NONBLOCK) != sizeof(ft->seed))
+		ft->seed = FLOW_INDEX_SEED;
+	ft->timeout_ns[FLOW_LIST_CLOSED] =
+		(uint64_t)(cfg->closed_timeout_ms ?: def.closed_timeout_ms) * NS_PER_MSEC;
+	ft->timeout_ns[FLOW_LIST_EMBRYONIC] =
+		(uint64_t)(cfg->embryonic_timeout_ms ?: def.embryonic_timeout_ms) * NS_PER_MSEC;
+	ft->timeout_ns[FLOW_LIST_ESTABLISHED] =
+		(uint64_t)(cfg->idle_timeout_ms ?: def.idle_timeout_ms) * NS_PER_MSEC;
+	ft->vlan_in_key = cfg->vlan_in_key;
+	ft->server_ports = cfg->server_ports;
+	ft->release = cfg->release;
+	ft->release_arg = cfg->release_arg;
+	*out = ft;
+	return 0;
+}
+
+void flow_table_destroy(struct flow_table *ft)
+{
+	if (!ft)
+		return;
+	free(ft->flows);
+	free(ft->buckets);
+	ft->flows = NULL;
+	ft->buckets = NULL;
+	free(ft);
+}
+
+/* ---- keys and the hash index ---- */
+
+static inline int flow_addr_cmp(const union pkt_addr *a, const union pkt_addr *b)
+{
+	uint64_t a0 = be64toh(a->q[0]), b0 = be64toh(b->q[0]);
+	uint64_t a1 = be64toh(a->q[1]), b1 = be64toh(b->q[1]);
+
+	if (a0 != b0)
+		return a0 < b0 ? -1 : 1;
+	if (a1 != b1)
+		return a1 < b1 ? -1 : 1;
+	return 0;
+}
+
+/* Fills the canonical key of m; returns whether the sender is key.lo. */
+static inline bool flow_key_make(const struct flow_table *ft, const struct pkt_meta *m,
+				 struct flow_key *k)
+{
+	int c = flow_addr_cmp(&m->src, &m->dst);
+	bool src_lo = c < 0 || (c == 0 && m->sport <= m->dport);
+
+	if (src_lo) {
+		k->lo = m->src;
+		k->hi = m->dst;
+		k->lo_port = m->sport;
+		k->hi_port = m->dport;
+	} else {
+		k->lo = m->dst;
+		k->hi = m->src;
+		k->lo_port = m->dport;
+		k->hi_port = m->sport;
+	}
+	k->vlan = ft->vlan_in_key ? m->vlan : 0;
+	k->family = m->family;
+	k->pad = 0;
+	return src_lo;
+}
+
+static inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t x[5], y[5];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+/* Low 32 bits pick the bucket (stored in f->hash), the top 16 are the signature. */
+static inline uint32_t flow_home(const struct flow_table *ft, uint32_t h32)
+{
+	return (uint32_t)(((uint64_t)h32 * ft->n_buckets) >> 32);
+}
+
+static inline uint16_t flow_sig(uint64_t h)
+{
+	uint16_t s = (uint16_t)(h >> 48);
+
+	return s ? s : 1;
+}
+
+static inline uint32_t flow_bucket_next(const struct flow_table *ft, uint32_t b)
+{
+	return b + 1 == ft->n_buckets ? 0 : b + 1;
+}
+
+
+/* Bit 2*i is set when slot i holds sig (two bits per 16-bit lane is what SSE2 gives). */
+static inline uint32_t flow_bucket_match(const struct flow_bucket *bk, uint16_t sig)
+{
+#if defined(__SSE2__)
+	__m128i s = _mm_set1_epi16((short)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)(const void *)bk->sig);
+	__m128i hi = _mm_load_si128((const __m128i *)(const void *)&bk->sig[8]);
+	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(lo, s)) |
+		     (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(hi, s)) << 16;
+
+	return m & 0x55555u; /* one bit per lane, lanes past the slots dropped */
+#else
+	uint32_t m = 0;
+
+	for (unsigned int i = 0; i < FLOW_BUCKET_SLOTS; i++)
+		m |= (uint32_t)(bk->sig[i] == sig) << (2 * i);
+	return m;
+#endif
+}
+
+/* Flow index + 1 of k, 0 when absent. */
+static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_key *k, uint64_t h)
+{
+	uint32_t b = flow_home(ft, (uint32_t)h);
+	uint16_t sig = flow_sig(h);
+
+	for (uint32_t n = 0; n < ft->n_buckets; n++) {
+		const struct flow_bucket *bk = &ft->buckets[b];
+
+		for (uint32_t m = flow_bucket_match(bk, sig); m; m &= m - 1) {
+			uint32_t idx = bk->idx[__builtin_ctz(m) >> 1];
+
+			if (flow_key_eq(&ft->flows[idx - 1].key, k))
+				return idx;
+		}
+		if (!bk->overflow)
+			return 0;
+		b = flow_bucket_next(ft, b);
+	}
+	return 0;
+}
+
+static void flow_index_insert(struct flow_table *ft, uint32_t idx, uint64_t h)
+{
+	uint32_t b = flow_home(ft, (uint32_t)h);
+
+	/* Slots outnumber flows, so a free slot exists within n_buckets steps. */
+	for (uint32_t n = 0; n < ft->n_buckets; n++) {
+		struct flow_bucket *bk = &ft->buckets[b];
+
+		for (unsigned int s = 0; s < FLOW_BUCKET_SLOTS; s++) {
+			if (bk->sig[s])
+				continue;
+			bk->sig[s] = flow_sig(h);
+			bk->idx[s] = idx;
+			return;
+		}
+		if (bk->overflow != FLOW_OVERFLOW_STUCK)
+			bk->overflow++;
+		b = flow_bucket_next(ft, b);
+	}
+}
+
+static void flow_index_remove(struct flow_table *ft, uint32_t idx)
+{
+	uint32_t b = flow_home(ft, ft->flows[idx - 1].hash);
+
+	for (uint32_t n = 0; n < ft->n_buckets; n++) {
+		struct flow_bucket *bk = &ft->buckets[b];
+
+		for (unsigned int s = 0; s < FLOW_BUCKET_SLOTS; s++) {
+			if (bk->idx[s] != idx)
+				continue;
+			bk->sig[s] = 0;
+			bk->idx[s] = 0;
+			return;
+		}
+		if (bk->overflow != FLOW_OVERFLOW_STUCK)
+			bk->overflow--;
+		b = flow_bucket_next(ft, b);
+	}
+}
+
+/* ---- least-recently-seen lists ---- */
+
+static inline struct flow *flow_at(const struct flow_table *ft, uint32_t idx)
+{
+	return &ft->flows[idx - 1];
+}
+
+static inline enum flow_list flow_list_of(const struct flow *f)
+{
+	if (f->closed)
+		return FLOW_LIST_CLOSED;
+	return (f->bytes[0] | f->bytes[1]) ? FLOW_LIST_ESTABLISHED : FLOW_LIST_EMBRYONIC;
+}
+
+/* The list is found from the heads, not from flow state, so state may change first. */
+static void flow_lru_unlink(struct flow_table *ft, uint32_t idx)
+{
+	struct flow *f = flow_at(ft, idx);
+
+	if (f->lru_prev) {
+		flow_at(ft, f->lru_prev)->lru_next = f->lru_next;
+	} else {
+		for (unsigned int l = 0; l < FLOW_LIST_N; l++)
+			if (ft->lru[l].head == idx)
+				ft->lru[l].head = f->lru_next;
+	}
+	if (f->lru_next) {
+		flow_at(ft, f->lru_next)->lru_prev = f->lru_prev;
+	} else {
+		for (unsigned int l = 0; l < FLOW_LIST_N; l++)
+			if (ft->lru[l].tail == idx)
+				ft->lru[l].tail = f->lru_prev;
+	}
+	f->lru_prev = 0;
+	f->lru_next = 0;
+}
+
+static void flow_lru_push(struct flow_table *ft, enum flow_list l, uint32_t idx)
+{
+	struct flow *f = flow_at(ft, idx);
+
+	f->lru_prev = ft->lru[l].tail;
+	f->lru_next = 0;
+	if (ft->lru[l].tail)
+		flow_at(ft, ft->lru[l].tail)->lru_next = idx;
+	else
+		ft->lru[l].head = idx;
+	ft->lru[l].tail = idx;
+}
+
+/* Most recently seen goes last; also moves the flow between lists when its state changed. */
+static inline void flow_lru_touch(struct flow_table *ft, uint32_t idx)
+{
+	enum flow_list l = flow_list_of(flow_at(ft, idx));
+
+	if (ft->lru[l].tail == idx)
+		return;
+	flow_lru_unlink(ft, idx);
+	flow_lru_push(ft, l, idx);
+}
+
+/* ---- flow life cycle ---- */
+
+static inline bool flow_port_is_server(const struct flow_table *ft, uint16_t port)
+{
+	return ft->server_ports && (ft->server_ports[port >> 3] & (1u << (port & 7)));
+}
+
+/* Who opened the connection, from the first packet we see of it (flow.h). */
+static bool flow_client_is_src(const struct flow_table *ft, const struct pkt_meta *m)
+{
+	uint8_t sa = m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK);
+	bool src_srv, dst_srv;
+
+	if (sa == PKT_TCP_SYN)
+		return true;
+	if (sa == (PKT_TCP_SYN | PKT_TCP_ACK))
+		return false;
+	src_srv = flow_port_is_server(ft, m->sport);
+	dst_srv = flow_port_is_server(ft, m->dport);
+	if (src_srv != dst_srv)
+		return dst_srv;
+	return m->sport >= m->dport;
+}
+
+static void flow_init(struct flow_table *ft, struct flow *f, const struct flow_key *k, uint32_t h32,
+		      const struct pkt_meta *m, bool src_lo)
+{
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->hash = h32;
+	f->first_ns = m->ts_ns;
+	f->last_ns = m->ts_ns;
+	f->client_is_lo = flow_client_is_src(ft, m) == src_lo;
+	tcp_reasm_pair_init(&f->tcp);
+	ft->st.created++;
+	if (!(m->tcp_flags & PKT_TCP_SYN))
+		ft->st.midstream++;
+}
+
+static enum flow_end flow_closed_reason(const struct flow *f)
+{
+	return ((f->tcp.dir[0].flags | f->tcp.dir[1].flags) & TCP_REASM_F_RST) ? FLOW_END_RST
+									       : FLOW_END_FIN;
+}
+
+/* The owner sees the flow first, then the slot goes back to the free chain. */
+static void flow_release(struct flow_table *ft, uint32_t idx, enum flow_end why, uint64_t now_ns)
+{
+	struct flow *f = flow_at(ft, idx);
+
+	if (ft->release)
+		ft->release(ft->release_arg, f, why, now_ns);
+	if (f->seen_dirs != 3)
+		ft->st.one_sided++;
+	flow_index_remove(ft, idx);
+	flow_lru_unlink(ft, idx);
+	f->closed = 0;
+	f->lru_next = ft->free_head;
+	ft->free_head = idx;
+	ft->st.active--;
+}
+
+static inline bool flow_expired(const struct flow_table *ft, enum flow_list l, uint64_t now_ns)
+{
+	uint32_t idx = ft->lru[l].head;
+	uint64_t last;
+
+	if (!idx)
+		return false;
+	last = flow_at(ft, idx)->last_ns;
+	/* packet time may step back a little (two tap ports): that is age 0 */
+	return now_ns > last && now_ns - last >= ft->timeout_ns[l];
+}
+
+unsigned int flow_expire(struct flow_table *ft, uint64_t now_ns, unsigned int budget)
+{
+	unsigned int n = 0;
+
+	for (unsigned int l = 0; l < FLOW_LIST_N; l++) {
+		while (n < budget && flow_expired(ft, l, now_ns)) {
+			uint32_t idx = ft->lru[l].head;
+			bool closed = l == FLOW_LIST_CLOSED;
+
+			flow_release(ft, idx,
+				     closed ? flow_closed_reason(flow_at(ft, idx)) : FLOW_END_IDLE,
+				     now_ns);
+			if (closed)
+				ft->st.expired_closed++;
+			else
+				ft->st.expired_idle++;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * A free slot; when full, the least recently seen flow goes: a closed one
+ * (only absorbing stragglers), else one that never carried payload (what a
+ * SYN flood makes), else the oldest established one.
+ */
+static uint32_t flow_slot_get(struct flow_table *ft, uint64_t now_ns)
+{
+	uint32_t idx;
+
+	if (!ft->free_head && ft->n_fresh == ft->capacity)
+		flow_expire(ft, now_ns, 1);
+	if (ft->free_head) {
+		idx = ft->free_head;
+		ft->free_head = flow_at(ft, idx)->lru_next;
+		return idx;
+	}
+	if (ft->n_fresh < ft->capacity)
+		return ++ft->n_fresh;
+	for (unsigned int l = 0; l < FLOW_LIST_N; l++) {
+		idx = ft->lru[l].head;
+		if (!idx)
+			continue;
+		flow_release(ft, idx, FLOW_END_EVICTED, now_ns);
+		ft->st.evicted++;
+		ft->free_head = flow_at(ft, idx)->lru_next;
+		return idx;
+	}
+	return 0; /* unreachable: a full table has flows on its lists */
+}
+
+static struct flow *flow_add(struct flow_table *ft, const struct flow_key *k, uint64_t h,
+			     const struct pkt_meta *m, bool src_lo)
+{
+	uint32_t idx = flow_slot_get(ft, m->ts_ns);
+	struct flow *f = flow_at(ft, idx);
+
+	flow_init(ft, f, k, (uint32_t)h, m, src_lo);
+	flow_index_insert(ft, idx, h);
+	flow_lru_push(ft, FLOW_LIST_EMBRYONIC, idx);
+	ft->st.active++;
+	return f;
+}
+
+/* A new connection on the key of a finished one: same slot, same index entry. */
+static void flow_reuse(struct flow_table *ft, uint32_t idx, const struct pkt_meta *m, bool src_lo)
+{
+	struct flow *f = flow_at(ft, idx);
+	struct flow_key k = f->key;
+
+	if (ft->release)
+		ft->release(ft->release_arg, f, FLOW_END_REUSED, m->ts_ns);
+	if (f->seen_dirs != 3)
+		ft->st.one_sided++;
+	ft->st.reused++;
+	flow_lru_unlink(ft, idx);
+	flow_init(ft, f, &k, f->hash, m, src_lo);
+	flow_lru_push(ft, FLOW_LIST_EMBRYONIC, idx);
+}
+
+static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum flow_dir dir)
+{
+	if (m->ts_ns > f->last_ns)
+		f->last_ns = m->ts_ns;
+	if (f->pkts[dir] != UINT32_MAX)
+		f->pkts[dir]++;
+	f->bytes[dir] += m->payload_len;
+	f->seen_dirs |= (uint8_t)(1u << dir);
+	if (m->tcp_flags & PKT_TCP_SYN)
+		f->syn_seen = 1;
+}
+
+struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
+				enum flow_dir *dir)
+{
+	struct flow_key k;
+	bool src_lo = flow_key_make(ft, m, &k);
+	uint64_t h = hash_bytes(&k, sizeof(k), ft->seed);
+	uint32_t idx = flow_find(ft, &k, h);
+	struct flow *f;
+
+	if (!idx) {
+		f = flow_add(ft, &k, h, m, src_lo);
+		idx = (uint32_t)(f - ft->flows) + 1;
+	} else {
+		f = flow_at(ft, idx);
+		if (f->closed &&
+		    (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) == PKT_TCP_SYN)
+			flow_reuse(ft, idx, m, src_lo);
+	}
+	*dir = src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	flow_account(f, m, *dir);
+	flow_lru_touch(ft, idx);
+	return f;
+}
+
+struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
+{
+	struct flow_key k;
+	bool src_lo = flow_key_make(ft, m, &k);
+	uint32_t idx = flow_find(ft, &k, hash_bytes(&k, sizeof(k), ft->seed));
+	struct flow *f;
+
+	if (!idx)
+		return NULL;
+	f = flow_at(ft, idx);
+	*dir = src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	return f;
+}
+
+void flow_mark_closed(struct flow_table *ft, struct flow *f)
+{
+	uint32_t idx = (uint32_t)(f - ft->flows) + 1;
+
+	if (f->closed)
+		return;
+	f->closed = 1;
+	flow_lru_unlink(ft, idx);
+	flow_lru_push(ft, FLOW_LIST_CLOSED, idx);
+}
+
+void flow_flush_all(struct flow_table *ft, uint64_t now_ns)
+{
+	for (unsigned int l = 0; l < FLOW_LIST_N; l++)
+		while (ft->lru[l].head)
+			flow_release(ft, ft->lru[l].head, FLOW_END_SHUTDOWN, now_ns);
+}
+
+/* ---- accessors ---- */
+
+const union pkt_addr *flow_client_addr(const struct flow *f)
+{
+	return f->client_is_lo ? &f->key.lo : &f->key.hi;
+}
+
+const union pkt_addr *flow_server_addr(const struct flow *f)
+{
+	return f->client_is_lo ? &f->key.hi : &f->key.lo;
+}
+
+uint16_t flow_client_port(const struct flow *f)
+{
+	return f->client_is_lo ? f->key.lo_port : f->key.hi_port;
+}
+
+uint16_t flow_server_port(const struct flow *f)
+{
+	return f->client_is_lo ? f->key.hi_port : f->key.lo_port;
+}
+
+void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1])
+{
+	static const char digits[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	struct {
+		struct flow_key key;
+		uint64_t first_ns;
+	} in;
+	XXH128_hash_t h;
+	unsigned __int128 v;
+
+	_Static_assert(sizeof(in) == sizeof(struct flow_key) + sizeof(uint64_t), "no padding");
+	in.key = f->key;
+	in.first_ns = f->first_ns;
+	h = XXH3_128bits_withSeed(&in, sizeof(in), FLOW_UID_SEED);
+	v = (unsigned __int128)h.high64 << 64 | h.low64;
+	out[0] = 'C';
+	for (int i = FLOW_UID_LEN - 1; i >= 1; i--) {
+		out[i] = digits[(unsigned int)(v % 62)];
+		v /= 62;
+	}
+	out[FLOW_UID_LEN] = '\0';
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *ft)
+{
+	return &ft->st;
+}
+
+uint32_t flow_table_capacity(const struct flow_table *ft)
+{
+	return ft->capacity;
+}
+
+size_t flow_table_mem_bytes(const struct flow_table *ft)
+{
+	return sizeof(*ft) + ft->flows_bytes + ft->buckets_bytes;
+}

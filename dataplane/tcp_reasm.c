@@ -1,2 +1,640 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+/*
+ * The payload of the segment being added is kept as a "view" (pointer into
+ * the packet) in struct tcp_reasm until next() has handed it out, so in-order
+ * data is never copied. Only a segment that lands beyond a hole is copied,
+ * into pool buffers kept per direction in a list sorted by sequence number,
+ * non-overlapping (the first copy wins). next() asks "who holds byte
+ * next_seq?": a buffer first (it came first), else the view.
+ *
+ * A delivered buffer stays on its list until the next call on its pair
+ * (chunk pointers must stay valid until then): every entry point first reaps
+ * buffers that lie wholly before next_seq.
+ *
+ * Holes are given up on (a gap) when the caps stop a segment from being kept
+ * (the segment is then delivered from the packet after skipping what is
+ * missing before it), when the peer acknowledges bytes never seen, and after
+ * flush. Sequence numbers compare by signed 32-bit difference (wraparound).
+ */
+#include "dataplane/tcp_reasm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pool.h"
+
+/* Private flag bit: after flush, holes are not waited for any more. */
+#define TCP_REASM_F_FLUSH 0x40
+_Static_assert((TCP_REASM_F_FLUSH & (TCP_REASM_F_STARTED | TCP_REASM_F_SYN | TCP_REASM_F_FIN |
+				     TCP_REASM_F_RST | TCP_REASM_F_EOF_SENT |
+				     TCP_REASM_F_HAS_DATA)) == 0,
+	       "private flag collides with a public one");
+
+#define TCP_REASM_MIN_SEG_BYTES 64
+#define TCP_REASM_MAX_SEG_BYTES (1u << 20)
+
+struct tcp_reasm_seg {
+	uint32_t seq;
+	uint32_t len;
+	uint32_t next;	/* pool index + 1, 0: end */
+	uint32_t pad;
+	uint8_t data[];
+};
+
+/* The payload of the segment being added, still in the packet. */
+struct tcp_reasm_view {
+	const struct tcp_reasm_pair *tp;	/* NULL: none */
+	const uint8_t *ptr;
+	uint32_t seq;
+	uint32_t len;
+	uint8_t dir;
+	bool force;	/* the caps refused it: skip holes until it is delivered */
+};
+
+struct tcp_reasm {
+	struct pool pool;
+	uint32_t seg_bytes;
+	uint32_t flow_bytes;
+	uint32_t dir_segs_max;	/* buffers per direction: tiny segments must not drain the pool */
+	struct tcp_reasm_view view;
+	struct tcp_reasm_stats st;
+};
+
+static inline int32_t seq_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+	return seq_diff(a, b) < 0;
+}
+
+static inline bool seq_leq(uint32_t a, uint32_t b)
+{
+	return seq_diff(a, b) <= 0;
+}
+
+void tcp_reasm_cfg_default(struct tcp_reasm_cfg *cfg)
+{
+	cfg->flow_bytes = 64u << 10;
+	cfg->total_bytes = 64ull << 20;
+	cfg->seg_bytes = 2048;
+}
+
+int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out)
+{
+	struct tcp_reasm *r;
+	uint64_t n;
+	int err;
+
+	if (!cfg || cfg->seg_bytes < TCP_REASM_MIN_SEG_BYTES ||
+	    cfg->seg_bytes > TCP_REASM_MAX_SEG_BYTES || cfg->flow_bytes == 0)
+		return -EINVAL;
+	n = cfg->total_bytes / cfg->seg_bytes;
+	if (n == 0 || n >= UINT32_MAX)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = pool_init(&r->pool, (uint32_t)n, sizeof(struct tcp_reasm_seg) + cfg->seg_bytes);
+	if (err) {
+		free(r);
+		return err;
+	}
+	r->seg_bytes = cfg->seg_bytes;
+	r->flow_bytes = cfg->flow_bytes;
+	/* Twice what full buffers would need: room for holes, not for 1-byte segments. */
+	r->dir_segs_max = (uint32_t)(((uint64_t)cfg->flow_bytes + cfg->seg_bytes - 1) /
+				     cfg->seg_bytes * 2);
+	*out = r;
+	return 0;
+}
+
+void tcp_reasm_destroy(struct tcp_reasm *r)
+{
+	if (!r)
+		return;
+	pool_fini(&r->pool);
+	free(r);
+}
+
+/* ---- buffer lists ---- */
+
+static inline struct tcp_reasm_seg *tcp_reasm_seg(const struct tcp_reasm *r, uint32_t idx)
+{
+	return pool_at(&r->pool, idx - 1);
+}
+
+static inline uint32_t tcp_reasm_seg_end(const struct tcp_reasm_seg *s)
+{
+	return s->seq + s->len;
+}
+
+static void tcp_reasm_free_head(struct tcp_reasm *r, struct tcp_reasm_dir *d)
+{
+	struct tcp_reasm_seg *s = tcp_reasm_seg(r, d->ooo_head);
+
+	d->ooo_head = s->next;
+	d->ooo_bytes -= s->len;
+	r->st.buffered_now -= s->len;
+	r->st.segs_in_use--;
+	pool_put(&r->pool, s);
+}
+
+static void tcp_reasm_free_dir(struct tcp_reasm *r, struct tcp_reasm_dir *d)
+{
+	for (uint32_t n = 0; d->ooo_head && n < r->pool.n; n++)
+		tcp_reasm_free_head(r, d);
+}
+
+/* Buffers handed out by the previous call on this pair may go now. */
+static void tcp_reasm_reap(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		struct tcp_reasm_dir *d = &tp->dir[i];
+
+		if (!d->ooo_head)
+			continue;
+		if (d->flags & TCP_REASM_F_EOF_SENT) {
+			tcp_reasm_free_dir(r, d);
+			continue;
+		}
+		for (uint32_t n = 0; d->ooo_head && n < r->pool.n; n++) {
+			if (!seq_leq(tcp_reasm_seg_end(tcp_reasm_seg(r, d->ooo_head)), d->next_seq))
+				break;
+			tcp_reasm_free_head(r, d);
+		}
+	}
+}
+
+static uint32_t tcp_reasm_dir_segs(const struct tcp_reasm *r, const struct tcp_reasm_dir *d)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = d->ooo_head; i && n < r->pool.n; i = tcp_reasm_seg(r, i)->next)
+		n++;
+	return n;
+}
+
+struct tcp_reasm_plan {
+	uint64_t bytes;	/* new bytes, not buffered yet */
+	uint32_t segs;	/* buffers they need */
+};
+
+/* Copies [pos, pos + n) of the segment at p (which starts at seq) after buffer *left. */
+static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t *left,
+			   uint32_t pos, uint32_t n, const uint8_t *src, struct tcp_reasm_plan *plan,
+			   bool commit)
+{
+	struct tcp_reasm_seg *l = *left ? tcp_reasm_seg(r, *left) : NULL;
+
+	plan->bytes += n;
+	/* Pack into the tail of the buffer just before: runs of small segments share buffers. */
+	if (l && tcp_reasm_seg_end(l) == pos && l->len < r->seg_bytes) {
+		uint32_t k = r->seg_bytes - l->len < n ? r->seg_bytes - l->len : n;
+
+		if (commit) {
+			memcpy(l->data + l->len, src, k);
+			l->len += k;
+		}
+		src += k;
+		pos += k;
+		n -= k;
+	}
+	while (n) {
+		uint32_t k = n < r->seg_bytes ? n : r->seg_bytes;
+		struct tcp_reasm_seg *s;
+
+		plan->segs++;
+		if (commit) {
+			s = pool_get(&r->pool);
+			s->seq = pos;
+			s->len = k;
+			memcpy(s->data, src, k);
+			if (*left) {
+				s->next = tcp_reasm_seg(r, *left)->next;
+				tcp_reasm_seg(r, *left)->next = pool_index(&r->pool, s) + 1;
+			} else {
+				s->next = d->ooo_head;
+				d->ooo_head = pool_index(&r->pool, s) + 1;
+			}
+			*left = pool_index(&r->pool, s) + 1;
+		}
+		src += k;
+		pos += k;
+		n -= k;
+	}
+}
+
+/*
+ * Walks the holes that [seq, seq + len) fills between buffered segments:
+ * plans (commit false) or copies (commit true). Bytes already buffered are
+ * not copied again: the first copy wins.
+ */
+static void tcp_reasm_walk(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq,
+			   const uint8_t *p, uint32_t len, struct tcp_reasm_plan *plan, bool commit)
+{
+	uint32_t end = seq + len, pos = seq, left = 0, c = d->ooo_head;
+	uint32_t guard = r->pool.n;
+
+	while (c && guard-- && seq_leq(tcp_reasm_seg_end(tcp_reasm_seg(r, c)), seq)) {
+		left = c;
+		c = tcp_reasm_seg(r, c)->next;
+	}
+	while (seq_lt(pos, end) && guard--) {
+		const struct tcp_reasm_seg *cs = c ? tcp_reasm_seg(r, c) : NULL;
+		uint32_t hole_end = cs && seq_lt(cs->seq, end) ? cs->seq : end;
+
+		if (seq_lt(pos, hole_end))
+			tcp_reasm_fill(r, d, &left, pos, hole_end - pos, p + (pos - seq), plan,
+				       commit);
+		if (!cs || !seq_lt(cs->seq, end))
+			break;
+		if (seq_lt(pos, tcp_reasm_seg_end(cs)))
+			pos = tcp_reasm_seg_end(cs);
+		left = c;
+		c = cs->next;
+	}
+}
+
+/* ---- per-direction state ---- */
+
+static void tcp_reasm_skip(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t to)
+{
+	uint32_t gap = to - d->next_seq;
+
+	d->pending_gap = d->pending_gap > UINT32_MAX - gap ? UINT32_MAX : d->pending_gap + gap;
+	d->next_seq = to;
+	r->st.gaps++;
+	r->st.gap_bytes += gap;
+}
+
+static inline const struct tcp_reasm_view *tcp_reasm_view_of(const struct tcp_reasm *r,
+							      const struct tcp_reasm_pair *tp,
+							      unsigned int dir)
+{
+	return r->view.tp == tp && r->view.dir == dir ? &r->view : NULL;
+}
+
+/*
+ * Where to skip to when nothing is ready at next_seq and holes are no longer
+ * waited for (after flush, or for a segment the caps refused): the nearest
+ * byte we hold, or the FIN after flush.
+ */
+static bool tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
+				  const struct tcp_reasm_view *v, uint32_t *to)
+{
+	bool flush = d->flags & TCP_REASM_F_FLUSH;
+	bool found = false;
+	uint32_t t = 0;
+
+	if (v && !seq_lt(v->seq, d->next_seq) && (flush || v->force)) {
+		t = v->seq;
+		found = true;
+	}
+	if (!flush && !found)
+		return false;
+	if (d->ooo_head) {
+		uint32_t s = tcp_reasm_seg(r, d->ooo_head)->seq;
+
+		if (!found || seq_lt(s, t))
+			t = s;
+		found = true;
+	}
+	if (flush && (d->flags & TCP_REASM_F_FIN) && (!found || seq_lt(d->fin_seq, t))) {
+		t = d->fin_seq;
+		found = true;
+	}
+	if (found && seq_lt(d->next_seq, t)) {
+		*to = t;
+		return true;
+	}
+	return false;
+}
+
+static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq)
+{
+	if (d->flags & TCP_REASM_F_STARTED) {
+		/* Only a SYN with a new ISN before any payload restarts the stream. */
+		if ((d->flags & (TCP_REASM_F_HAS_DATA | TCP_REASM_F_SYN)) != TCP_REASM_F_SYN ||
+		    d->next_seq == seq + 1)
+			return;
+		tcp_reasm_free_dir(r, d);
+	}
+	d->next_seq = seq + 1;
+	d->fin_seq = 0;
+	d->pending_gap = 0;
+	d->flags = TCP_REASM_F_STARTED | TCP_REASM_F_SYN;
+}
+
+/* The peer acknowledged up to ack: bytes of o below it that we lack were lost by the capture. */
+static void tcp_reasm_ack(struct tcp_reasm *r, struct tcp_reasm_dir *o, uint32_t ack)
+{
+	uint32_t lim = ack;
+
+	if (!(o->flags & TCP_REASM_F_STARTED) || (o->flags & TCP_REASM_F_EOF_SENT))
+		return;
+	/* The FIN takes a sequence number but carries no byte. */
+	if ((o->flags & TCP_REASM_F_FIN) && seq_lt(o->fin_seq, lim))
+		lim = o->fin_seq;
+	if (o->ooo_head && seq_lt(tcp_reasm_seg(r, o->ooo_head)->seq, lim))
+		lim = tcp_reasm_seg(r, o->ooo_head)->seq;
+	if (seq_lt(o->next_seq, lim))
+		tcp_reasm_skip(r, o, lim);
+}
+
+static void tcp_reasm_fin(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t fin_seq)
+{
+	if (!(d->flags & TCP_REASM_F_STARTED)) {
+		d->next_seq = fin_seq;
+		d->flags |= TCP_REASM_F_STARTED;
+		r->st.midstream++;
+	}
+	if (d->flags & TCP_REASM_F_FIN)
+		return; /* the first FIN stands */
+	d->flags |= TCP_REASM_F_FIN;
+	d->fin_seq = fin_seq;
+}
+
+static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_reasm_dir *d,
+					     uint32_t seq, const uint8_t *p, uint32_t len)
+{
+	struct tcp_reasm_plan plan = { 0 };
+
+	r->st.ooo_segments++;
+	tcp_reasm_walk(r, d, seq, p, len, &plan, false);
+	if (plan.bytes < len)
+		r->st.overlaps++;
+	if (plan.bytes == 0) {
+		r->view.tp = NULL; /* all of it is buffered already */
+		return TCP_REASM_NO_DATA;
+	}
+	if (d->ooo_bytes + plan.bytes > r->flow_bytes ||
+	    tcp_reasm_dir_segs(r, d) + plan.segs > r->dir_segs_max) {
+		r->st.flow_cap_hits++;
+	} else if (plan.segs > r->pool.n_free) {
+		r->st.total_cap_hits++;
+	} else {
+		struct tcp_reasm_plan done = { 0 };
+
+		tcp_reasm_walk(r, d, seq, p, len, &done, true);
+		d->ooo_bytes += (uint32_t)done.bytes;
+		r->st.buffered_now += done.bytes;
+		r->st.bytes_buffered += done.bytes;
+		r->st.segs_in_use += done.segs;
+		r->view.tp = NULL;
+		return TCP_REASM_BUFFERED;
+	}
+	/* Not kept: stop waiting for what is missing before it and deliver it from the packet. */
+	r->view.force = true;
+	return TCP_REASM_CAPPED;
+}
+
+static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+					    unsigned int dir, uint32_t seq, const uint8_t *p,
+					    uint32_t len)
+{
+	struct tcp_reasm_dir *d = &tp->dir[dir];
+	int32_t behind;
+
+	if (!(d->flags & TCP_REASM_F_STARTED)) {
+		d->next_seq = seq;
+		d->flags |= TCP_REASM_F_STARTED;
+		r->st.midstream++;
+	}
+	d->flags |= TCP_REASM_F_HAS_DATA;
+	/* Nothing follows the FIN; bytes claiming to are junk. */
+	if ((d->flags & TCP_REASM_F_FIN) && seq_lt(d->fin_seq, seq + len)) {
+		r->st.overlaps++;
+		if (!seq_lt(seq, d->fin_seq))
+			return TCP_REASM_NO_DATA;
+		len = d->fin_seq - seq;
+	}
+	behind = seq_diff(d->next_seq, seq);
+	if (behind > 0) {
+		if ((uint32_t)behind >= len) {
+			r->st.retransmits++;
+			return TCP_REASM_NO_DATA;
+		}
+		r->st.overlaps++;
+		seq += (uint32_t)behind;
+		p += behind;
+		len -= (uint32_t)behind;
+	}
+	r->view = (struct tcp_reasm_view){
+		.tp = tp, .ptr = p, .seq = seq, .len = len, .dir = (uint8_t)dir,
+	};
+	if (seq != d->next_seq)
+		return tcp_reasm_store(r, d, seq, p, len);
+	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len))
+		r->st.overlaps++; /* buffered bytes inside it will win */
+	return TCP_REASM_OK;
+}
+
+/* ---- handing out ---- */
+
+static inline bool tcp_reasm_fin_reached(const struct tcp_reasm_dir *d)
+{
+	return (d->flags & TCP_REASM_F_FIN) && seq_leq(d->fin_seq, d->next_seq);
+}
+
+/* Who holds byte next_seq: a buffer (it came first), else the packet being added. */
+static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
+			   const struct tcp_reasm_view *v, struct tcp_reasm_chunk *out)
+{
+	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+	uint32_t off;
+
+	if (h && seq_leq(h->seq, d->next_seq)) {
+		off = d->next_seq - h->seq;
+		out->ptr = h->data + off;
+		out->len = h->len - off;
+	} else if (v && seq_leq(v->seq, d->next_seq) && seq_lt(d->next_seq, v->seq + v->len)) {
+		off = d->next_seq - v->seq;
+		out->ptr = v->ptr + off;
+		out->len = v->len - off;
+		if (h && seq_lt(h->seq, d->next_seq + out->len))
+			out->len = h->seq - d->next_seq;
+		r->st.bytes_in_order += out->len;
+	} else {
+		return false;
+	}
+	if ((d->flags & TCP_REASM_F_FIN) && seq_lt(d->fin_seq, d->next_seq + out->len))
+		out->len = d->fin_seq - d->next_seq;
+	return true;
+}
+
+static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
+				unsigned int dir)
+{
+	const struct tcp_reasm_dir *d = &tp->dir[dir];
+	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
+	uint32_t to;
+
+	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
+		return false;
+	if (d->pending_gap || tcp_reasm_fin_reached(d))
+		return true;
+	if (d->ooo_head && seq_leq(tcp_reasm_seg(r, d->ooo_head)->seq, d->next_seq))
+		return true;
+	if (v && seq_leq(v->seq, d->next_seq) && seq_lt(d->next_seq, v->seq + v->len))
+		return true;
+	return tcp_reasm_skip_target(r, d, v, &to);
+}
+
+static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int dir,
+			       struct tcp_reasm_chunk *out)
+{
+	struct tcp_reasm_dir *d = &tp->dir[dir];
+	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
+	uint32_t to;
+
+	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
+		return false;
+	*out = (struct tcp_reasm_chunk){ .dir = (uint8_t)dir };
+	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, v, out)) {
+		if (tcp_reasm_skip_target(r, d, v, &to)) {
+			tcp_reasm_skip(r, d, to);
+			if (!tcp_reasm_fin_reached(d))
+				tcp_reasm_take(r, d, v, out);
+		} else if (!d->pending_gap) {
+			return false;
+		}
+	}
+	d->next_seq += out->len;
+	out->gap = d->pending_gap;
+	d->pending_gap = 0;
+	if (tcp_reasm_fin_reached(d)) {
+		out->fin = true;
+		d->flags |= TCP_REASM_F_EOF_SENT;
+	}
+	return true;
+}
+
+static bool tcp_reasm_pair_ready(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp)
+{
+	return tcp_reasm_dir_ready(r, tp, 0) || tcp_reasm_dir_ready(r, tp, 1);
+}
+
+bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
+{
+	/* The peer's gap or data was acknowledged by this packet, so it came first. */
+	unsigned int first = r->view.tp == tp ? !r->view.dir : 0;
+
+	tcp_reasm_reap(r, tp);
+	if (tp->bypass)
+		return false;
+	return tcp_reasm_dir_next(r, tp, first, out) || tcp_reasm_dir_next(r, tp, !first, out);
+}
+
+/* ---- the pair ---- */
+
+void tcp_reasm_pair_init(struct tcp_reasm_pair *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+}
+
+void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		tcp_reasm_free_dir(r, &tp->dir[i]);
+		tp->dir[i].pending_gap = 0;
+	}
+	tp->bypass = 1; /* finished: whatever still arrives is only followed, never kept */
+	if (r->view.tp == tp)
+		r->view.tp = NULL;
+}
+
+/* Bypassed: no payload, but FIN and RST still end the pair. */
+static void tcp_reasm_follow(struct tcp_reasm *r, struct tcp_reasm_dir *d,
+			     const struct pkt_meta *m)
+{
+	r->st.bypassed_bytes += m->payload_len;
+	if (m->payload_len || (m->tcp_flags & PKT_TCP_SYN))
+		d->flags |= TCP_REASM_F_STARTED;
+	if (m->tcp_flags & PKT_TCP_RST)
+		d->flags |= TCP_REASM_F_RST;
+	if (m->tcp_flags & PKT_TCP_FIN)
+		d->flags |= TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_EOF_SENT;
+}
+
+enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+				    enum flow_dir dir, const struct pkt_meta *m)
+{
+	unsigned int di = dir & 1;
+	struct tcp_reasm_dir *d = &tp->dir[di];
+	enum tcp_reasm_status st = TCP_REASM_NO_DATA;
+	uint8_t fl = m->tcp_flags;
+	uint32_t seq = m->seq;
+
+	/* An earlier packet's view that was not drained: its frame may be gone. */
+	r->view.tp = NULL;
+	tcp_reasm_reap(r, tp);
+	if (m->payload_len)
+		r->st.segments++;
+	if (tp->bypass) {
+		tcp_reasm_follow(r, d, m);
+		return TCP_REASM_NO_DATA;
+	}
+	if (fl & PKT_TCP_RST) {
+		d->flags |= TCP_REASM_F_RST;
+		return TCP_REASM_NO_DATA;
+	}
+	if (fl & PKT_TCP_SYN)
+		tcp_reasm_syn(r, d, seq++);
+	if (fl & PKT_TCP_ACK)
+		tcp_reasm_ack(r, &tp->dir[!di], m->ack);
+	if (m->payload_len)
+		st = tcp_reasm_data(r, tp, di, seq, m->payload, m->payload_len);
+	if (fl & PKT_TCP_FIN)
+		tcp_reasm_fin(r, d, seq + m->payload_len);
+	return tcp_reasm_pair_ready(r, tp) ? TCP_REASM_OK : st;
+}
+
+void tcp_reasm_flush(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	tcp_reasm_reap(r, tp);
+	for (unsigned int i = 0; i < 2; i++)
+		if (tp->dir[i].flags & TCP_REASM_F_STARTED)
+			tp->dir[i].flags |= TCP_REASM_F_FLUSH;
+}
+
+void tcp_reasm_bypass(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		struct tcp_reasm_dir *d = &tp->dir[i];
+
+		r->st.bypassed_bytes += d->ooo_bytes;
+		tcp_reasm_free_dir(r, d);
+		d->pending_gap = 0;
+		if (d->flags & TCP_REASM_F_FIN)
+			d->flags |= TCP_REASM_F_EOF_SENT;
+	}
+	tp->bypass = 1;
+	if (r->view.tp == tp)
+		r->view.tp = NULL;
+}
+
+bool tcp_reasm_is_closed(const struct tcp_reasm_pair *tp)
+{
+	uint8_t a = tp->dir[0].flags, b = tp->dir[1].flags;
+	bool a_done = a & TCP_REASM_F_EOF_SENT, b_done = b & TCP_REASM_F_EOF_SENT;
+
+	if ((a | b) & TCP_REASM_F_RST)
+		return true;
+	/* A direction the capture never showed does not hold the other one open. */
+	return (a_done || !(a & TCP_REASM_F_STARTED)) && (b_done || !(b & TCP_REASM_F_STARTED)) &&
+	       (a_done || b_done);
+}
+
+const struct tcp_reasm_stats *tcp_reasm_stats(const struct tcp_reasm *r)
+{
+	return &r->st;
+}
+
+size_t tcp_reasm_mem_bytes(const struct tcp_reasm *r)
+{
+	return sizeof(*r) + pool_bytes(&r->pool);
+}

@@ -21,6 +21,7 @@
 #define RELAYWATCH_DATAPLANE_TCP_REASM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dataplane/pkt.h"

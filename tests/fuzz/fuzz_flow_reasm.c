@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Flow table + TCP reassembly driven the way the worker drives them, by
+ * segments whose seq/ack/len/flags/direction come from the input, on four
+ * connections through a 3-slot table (evictions, reuse) and a small pool
+ * (caps). Every payload byte is a function of its sender and sequence
+ * number, so each delivered byte is checked against where reassembly says
+ * it sits. Also checked: delivered <= sent per direction, the buffered
+ * gauges are exact and within the caps, and the pool is whole at the end.
+ *
+ * Input: 8 bytes of ISN bases, then 8 bytes per step:
+ *   [0] conn:2 dir:1 SYN ACK FIN RST big
+ *   [1..2] seq offset  [3..4] ack offset  [5] length  [6] op  [7] time step
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "dataplane/flow.h"
+#include "dataplane/tcp_reasm.h"
+
+#define N_CONN      4
+#define CAPACITY    3
+#define FLOW_BYTES  512
+#define TOTAL_BYTES 4096
+#define SEG_BYTES   64
+#define MAX_PAYLOAD 2048
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
+	} while (0)
+
+struct rec {
+	struct flow *f;
+	uint64_t sent[2];
+	uint64_t delivered[2];
+};
+
+struct harness {
+	struct flow_table *ft;
+	struct tcp_reasm *r;
+	struct rec recs[CAPACITY + 1];
+};
+
+static inline uint8_t byte_at(uint16_t sender_port, uint32_t seq)
+{
+	return (uint8_t)((seq * 2654435761u) >> 24) ^ (uint8_t)sender_port;
+}
+
+static void drain(struct harness *h, struct flow *f)
+{
+	struct rec *rc = f->l7;
+	struct tcp_reasm_chunk c;
+
+	for (unsigned int n = 0; tcp_reasm_next(h->r, &f->tcp, &c); n++) {
+		uint16_t port = c.dir == FLOW_DIR_TO_SERVER ? flow_client_port(f)
+							    : flow_server_port(f);
+		uint32_t start = f->tcp.dir[c.dir].next_seq - c.len;
+
+		CHECK(n < 100000);
+		CHECK(c.dir < 2);
+		CHECK(c.len == 0 || c.ptr);
+		for (uint32_t i = 0; i < c.len; i++)
+			CHECK(c.ptr[i] == byte_at(port, start + i));
+		if (rc) {
+			rc->delivered[c.dir] += c.len;
+			CHECK(rc->delivered[c.dir] <= rc->sent[c.dir]);
+		}
+	}
+}
+
+static void close_pair(struct harness *h, struct flow *f)
+{
+	tcp_reasm_flush(h->r, &f->tcp);
+	drain(h, f);
+	tcp_reasm_pair_fini(h->r, &f->tcp);
+	if (f->l7)
+		((struct rec *)f->l7)->f = NULL;
+	f->l7 = NULL;
+}
+
+static void on_release(void *arg, struct flow *f, enum flow_end why, uint64_t now_ns)
+{
+	close_pair(arg, f);
+}
+
+static struct rec *rec_get(struct harness *h, struct flow *f)
+{
+	if (f->l7)
+		return f->l7;
+	for (unsigned int i = 0; i < CAPACITY + 1; i++) {
+		if (h->recs[i].f)
+			continue;
+		memset(&h->recs[i], 0, sizeof(h->recs[i]));
+		h->recs[i].f = f;
+		f->l7 = &h->recs[i];
+		return f->l7;
+	}
+	__builtin_trap(); /* more live flows than the table holds */
+}
+
+static void check_gauges(const struct harness *h)
+{
+	const struct tcp_reasm_stats *st = tcp_reasm_stats(h->r);
+	uint64_t sum = 0;
+
+	CHECK(st->segs_in_use <= TOTAL_BYTES / SEG_BYTES);
+	CHECK(st->buffered_now <= st->segs_in_use * SEG_BYTES);
+	for (unsigned int i = 0; i < CAPACITY + 1; i++) {
+		const struct flow *f = h->recs[i].f;
+
+		if (!f)
+			continue;
+		for (unsigned int d = 0; d < 2; d++) {
+			CHECK(f->tcp.dir[d].ooo_bytes <= FLOW_BYTES);
+			sum += f->tcp.dir[d].ooo_bytes;
+		}
+	}
+	CHECK(sum == st->buffered_now);
+	CHECK(flow_table_stats(h->ft)->active <= CAPACITY);
+}
+
+static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N_CONN],
+		 uint64_t *now)
+{
+	static uint8_t payload[MAX_PAYLOAD];
+	unsigned int conn = in[0] & 3, from_srv = (in[0] >> 2) & 1;
+	uint16_t cport = (uint16_t)(40000 + conn), sport = 25;
+	struct pkt_meta m = { .family = 4, .l4_proto = 6 };
+	enum flow_dir dir;
+	struct flow *f;
+	struct rec *rc;
+
+	*now += (uint64_t)in[7] * 1000000ull;
+	if (in[7] >= 250)
+		*now -= 300 * 1000000ull; /* a tap port a little behind */
+	m.ts_ns = *now;
+	m.src.b[10] = m.src.b[11] = m.dst.b[10] = m.dst.b[11] = 0xff;
+	m.src.b[15] = from_srv ? 2 : 1;
+	m.dst.b[15] = from_srv ? 1 : 2;
+	m.sport = from_srv ? sport : cport;
+	m.dport = from_srv ? cport : sport;
+	m.tcp_flags = (uint8_t)(((in[0] & 0x08) ? PKT_TCP_SYN : 0) |
+				((in[0] & 0x10) ? PKT_TCP_ACK : 0) |
+				((in[0] & 0x20) ? PKT_TCP_FIN : 0) |
+				((in[0] & 0xc0) == 0xc0 ? PKT_TCP_RST : 0));
+	m.seq = base[2 * conn + from_srv] + (uint32_t)(in[1] | in[2] << 8);
+	m.ack = base[2 * conn + !from_srv] + (uint32_t)(in[3] | in[4] << 8);
+	m.payload_len = (in[0] & 0x40) && !(in[0] & 0x80) ? in[5] * 8u : in[5];
+	for (uint32_t i = 0; i < m.payload_len; i++)
+		payload[i] = byte_at(m.sport, m.seq + ((m.tcp_flags & PKT_TCP_SYN) ? 1 : 0) + i);
+	m.payload = payload;
+
+	f = flow_lookup_or_add(h->ft, &m, &dir);
+	if (f->closed)
+		return;
+	rc = rec_get(h, f);
+	rc->sent[dir] += m.payload_len;
+	if (in[6] >= 248 && in[6] < 252) {
+		tcp_reasm_bypass(h->r, &f->tcp);
+	}
+	if (tcp_reasm_add(h->r, &f->tcp, dir, &m) == TCP_REASM_OK)
+		drain(h, f);
+	if (in[6] >= 240 && in[6] < 248) {
+		tcp_reasm_flush(h->r, &f->tcp);
+		drain(h, f);
+	} else if (in[6] == 252 || in[6] == 253) {
+		flow_expire(h->ft, *now + (uint64_t)in[5] * NS_PER_SEC, 8);
+		return;
+	} else if (in[6] == 254) {
+		flow_flush_all(h->ft, *now);
+		return;
+	}
+	if (tcp_reasm_is_closed(&f->tcp) || in[6] == 255) {
+		close_pair(h, f);
+		flow_mark_closed(h->ft, f);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tcp_reasm_cfg rcfg = {
+		.flow_bytes = FLOW_BYTES, .total_bytes = TOTAL_BYTES, .seg_bytes = SEG_BYTES,
+	};
+	struct flow_table_cfg fcfg;
+	struct harness h = { 0 };
+	uint32_t base[2 * N_CONN];
+	uint64_t now = 1700000000ull * 1000000000ull;
+
+	if (size < 2 * N_CONN)
+		return 0;
+	for (unsigned int i = 0; i < 2 * N_CONN; i++)
+		base[i] = (uint32_t)data[i] << 24 | 0x00ffff00u; /* 0xff..: wraps at 2^32 */
+	flow_table_cfg_default(&fcfg);
+	fcfg.capacity = CAPACITY;
+	fcfg.release = on_release;
+	fcfg.release_arg = &h;
+	CHECK(flow_table_create(&fcfg, &h.ft) == 0);
+	CHECK(tcp_reasm_create(&rcfg, &h.r) == 0);
+
+	for (size_t off = 2 * N_CONN; off + 8 <= size; off += 8) {
+		step(&h, data + off, base, &now);
+		check_gauges(&h);
+	}
+	flow_flush_all(h.ft, now);
+	CHECK(flow_table_stats(h.ft)->active == 0);
+	CHECK(tcp_reasm_stats(h.r)->segs_in_use == 0);
+	CHECK(tcp_reasm_stats(h.r)->buffered_now == 0);
+	flow_table_destroy(h.ft);
+	tcp_reasm_destroy(h.r);
+	return 0;
+}
