@@ -169,11 +169,11 @@ static void put_replacement(struct dec *d)
  */
 static void run_convert(struct dec *d, bool final)
 {
-	iconv_t cd = slot_cd(d->slot);
+	iconv_t cd = d->slot < CS_UTF8 ? slot_cd(d->slot) : (iconv_t)-1;
 	char *inp = (char *)d->buf;
 	size_t inleft = d->blen;
 
-	if (cd == (iconv_t)-1 || d->slot >= CS_UTF8) {
+	if (cd == (iconv_t)-1) {
 		put(d, d->buf, d->blen);
 		d->blen = 0;
 		return;

@@ -254,10 +254,21 @@ static void first_entry(void *arg, const uint8_t *p, size_t len)
 	}
 }
 
+/* Copies [s, e) trimmed into tmp; returns the length. */
+static size_t copy_trimmed(const uint8_t *s, const uint8_t *e, uint8_t *tmp, size_t cap)
+{
+	size_t n = (size_t)(e - s);
+
+	smtp_hdr_trim(&s, &n);
+	n = n < cap ? n : cap;
+	memcpy(tmp, s, n);
+	return n;
+}
+
 /* The phrase or comment naming the mailbox in [p, end), unquoted, into tmp. */
 static size_t display_raw(const uint8_t *p, const uint8_t *end, uint8_t *tmp, size_t cap)
 {
-	const uint8_t *lt = memchr(p, '<', (size_t)(end - p)), *q, *s = p, *e;
+	const uint8_t *lt = memchr(p, '<', (size_t)(end - p)), *q, *s, *e;
 	size_t n = 0;
 
 	if (*p == '"' && (q = quote_end(p, end)) != NULL) {
@@ -268,21 +279,12 @@ static size_t display_raw(const uint8_t *p, const uint8_t *end, uint8_t *tmp, si
 		}
 		return n;
 	}
-	if (lt) {
-		e = lt;
-	} else {
-		/* addr (Comment) */
-		s = memchr(p, '(', (size_t)(end - p));
-		e = s ? memchr(s, ')', (size_t)(end - s)) : NULL;
-		if (!s || !e)
-			return 0;
-		s++;
-	}
-	n = (size_t)(e - s);
-	smtp_hdr_trim(&s, &n);
-	n = n < cap ? n : cap;
-	memcpy(tmp, s, n);
-	return n;
+	if (lt && (n = copy_trimmed(p, lt, tmp, cap)) != 0)
+		return n;
+	/* addr (Comment), the old form */
+	s = memchr(p, '(', (size_t)(end - p));
+	e = s ? memchr(s, ')', (size_t)(end - s)) : NULL;
+	return e ? copy_trimmed(s + 1, e, tmp, cap) : 0;
 }
 
 size_t smtp_hdr_display_name(const uint8_t *v, size_t n, char *out, size_t cap)

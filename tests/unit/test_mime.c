@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include "sensor/mime.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+static uint8_t out[8192];
+
+/* Decodes text cut at a and b with a fresh decoder; returns the output length. */
+static size_t b64_cut(const char *text, size_t n, size_t a, size_t b, uint64_t *invalid)
+{
+	struct mime_b64 st = {0};
+	size_t o = 0;
+
+	o += mime_b64_decode(&st, U8(text), a, out + o);
+	o += mime_b64_decode(&st, U8(text) + a, b - a, out + o);
+	o += mime_b64_decode(&st, U8(text) + b, n - b, out + o);
+	*invalid = st.invalid;
+	return o;
+}
+
+/* 1000 bytes of every value, encoded by OpenSSL and wrapped at 76 columns (CRLF). */
+static size_t b64_fixture(uint8_t *raw, char *enc, size_t cap)
+{
+	char flat[1400];
+	size_t n = 1000, fl, o = 0;
+
+	for (size_t i = 0; i < n; i++)
+		raw[i] = (uint8_t)(i * 7 + i / 256);
+	fl = (size_t)EVP_EncodeBlock((unsigned char *)flat, raw, (int)n);
+	for (size_t i = 0; i < fl && o + 3 < cap; i += 76) {
+		size_t k = fl - i < 76 ? fl - i : 76;
+
+		memcpy(enc + o, flat + i, k);
+		o += k;
+		enc[o++] = '\r';
+		enc[o++] = '\n';
+	}
+	enc[o] = '\0';
+	return o;
+}
+
+static void test_mime_b64_every_split(void **state)
+{
+	uint8_t raw[1000];
+	char enc[1500];
+	size_t n = b64_fixture(raw, enc, sizeof(enc));
+	uint64_t invalid;
+
+	(void)state;
+	for (size_t a = 0; a <= n; a++) {
+		assert_int_equal(b64_cut(enc, n, a, a, &invalid), sizeof(raw));
+		assert_memory_equal(out, raw, sizeof(raw));
+		assert_int_equal(invalid, 0);
+	}
+	for (size_t a = 0; a < 90; a++)
+		for (size_t b = a; b < 90; b++) {
+			assert_int_equal(b64_cut(enc, n, a, b, &invalid), sizeof(raw));
+			assert_memory_equal(out, raw, sizeof(raw));
+		}
+}
+
+static void test_mime_b64_tolerant(void **state)
+{
+	static const char spaced[] = " SGVs\tbG8s\r\n IHdv cmxk\nIQ==\r\n";
+	static const char junk[] = "SGVs!bG8s\x80";
+	static const char blocks[] = "QQ==QkM=";
+	uint64_t invalid;
+	size_t n;
+
+	(void)state;
+	n = b64_cut(spaced, strlen(spaced), 0, 0, &invalid);
+	assert_int_equal(n, 13);
+	assert_memory_equal(out, "Hello, world!", 13);
+	assert_int_equal(invalid, 0);
+	/* Characters outside the alphabet are skipped and counted. */
+	n = b64_cut(junk, strlen(junk), 0, 0, &invalid);
+	assert_int_equal(n, 6);
+	assert_memory_equal(out, "Hello,", 6);
+	assert_int_equal(invalid, 2);
+	/* Padding ends a quantum; concatenated encoded blocks go on. */
+	n = b64_cut(blocks, strlen(blocks), 0, 0, &invalid);
+	assert_int_equal(n, 3);
+	assert_memory_equal(out, "ABC", 3);
+}
+
+static size_t qp_cut(const char *text, size_t a, size_t b, uint64_t *invalid)
+{
+	struct mime_qp st = {0};
+	size_t n = strlen(text), o = 0;
+
+	o += mime_qp_decode(&st, U8(text), a, out + o);
+	o += mime_qp_decode(&st, U8(text) + a, b - a, out + o);
+	o += mime_qp_decode(&st, U8(text) + b, n - b, out + o);
+	o += mime_qp_finish(&st, out + o);
+	*invalid = st.invalid;
+	return o;
+}
+
+static void check_qp(const char *in, const char *want, uint64_t want_invalid)
+{
+	size_t n = strlen(in);
+	uint64_t invalid;
+
+	for (size_t a = 0; a <= n; a++)
+		for (size_t b = a; b <= n; b++) {
+			size_t o = qp_cut(in, a, b, &invalid);
+
+			if (o != strlen(want) || memcmp(out, want, o))
+				fail_msg("cut %zu/%zu: '%.*s' want '%s'", a, b, (int)o, out, want);
+			assert_int_equal(invalid, want_invalid);
+		}
+}
+
+/* Quoted-printable at every pair of cut offsets: soft breaks, escapes, trailing whitespace. */
+static void test_mime_qp_every_split(void **state)
+{
+	(void)state;
+	check_qp("caf=C3=A9 =\r\nsoft break=20\r\ntrailing   \r\n=3D=3d\r\nend",
+		 "caf\xc3\xa9 soft break \r\ntrailing\r\n==\r\nend", 0);
+	/* Whitespace between "=" and the line end still makes a soft break. */
+	check_qp("abc= \t\r\ndef", "abcdef", 0);
+	/* LF-only line ends. */
+	check_qp("a=\nb  \nc", "ab\nc", 0);
+	/* Tabs and spaces inside a line stay. */
+	check_qp("a \t b\r\n", "a \t b\r\n", 0);
+	/* A soft break at the very end of the part. */
+	check_qp("last=", "last", 0);
+	/* Bare CR in the text is kept. */
+	check_qp("a\rb", "a\rb", 0);
+}
+
+/* RFC 2045 6.7 note 1: a broken escape is kept as it came, and counted. */
+static void test_mime_qp_invalid(void **state)
+{
+	(void)state;
+	check_qp("=ZZ ok", "=ZZ ok", 1);
+	check_qp("x=4", "x=4", 1);
+	check_qp("=4Gx", "=4Gx", 1);
+	check_qp("a= b", "a=b", 1);
+	/* Over-long runs of spaces are not held back without bound. */
+	char spaces[300];
+
+	memset(spaces, ' ', sizeof(spaces) - 2);
+	spaces[sizeof(spaces) - 2] = 'x';
+	spaces[sizeof(spaces) - 1] = '\0';
+	check_qp(spaces, spaces, 0);
+}
+
+/* ---- the walker on its own ---- */
+
+struct seen {
+	char body[4096];
+	size_t len;
+	unsigned int parts;
+	struct mime_part last;
+};
+
+static void seen_body(void *arg, const struct mime_part *part, const uint8_t *p, size_t n)
+{
+	struct seen *s = arg;
+
+	if (s->len + n < sizeof(s->body)) {
+		memcpy(s->body + s->len, p, n);
+		s->len += n;
+	}
+	s->last = *part;
+}
+
+static void seen_end(void *arg, const struct mime_part *part)
+{
+	struct seen *s = arg;
+
+	s->parts++;
+	s->last = *part;
+	if (s->len + 1 < sizeof(s->body))
+		s->body[s->len++] = '|';
+}
+
+static const struct mime_cb seen_cb = {.body = seen_body, .part_end = seen_end};
+
+static struct mime m;
+static struct seen seen;
+
+static void walk_cut(const char *text, size_t a)
+{
+	size_t n = strlen(text);
+
+	memset(&seen, 0, sizeof(seen));
+	mime_init(&m, &seen_cb, &seen, 0, true);
+	mime_feed(&m, U8(text), a);
+	mime_feed(&m, U8(text) + a, n - a);
+	mime_end(&m);
+	seen.body[seen.len] = '\0';
+}
+
+static void check_walk(const char *text, const char *want, unsigned int parts)
+{
+	for (size_t a = 0; a <= strlen(text); a++) {
+		walk_cut(text, a);
+		if (strcmp(seen.body, want))
+			fail_msg("cut %zu: '%s' want '%s'", a, seen.body, want);
+		assert_int_equal(seen.parts, parts);
+	}
+}
+
+/* Lines that only look like a boundary are content; LF-only line ends; padding after one. */
+static void test_mime_boundary_lookalikes(void **state)
+{
+	(void)state;
+	check_walk("Content-Type: multipart/mixed; boundary=\"=_frontier\"\n"
+		   "\n"
+		   "--=_frontier\n"
+		   "\n"
+		   "--=_frontierX\n"
+		   "--=_fronti\n"
+		   "-- =_frontier\n"
+		   "--=_frontier-\n"
+		   "--=_frontier \t \n"
+		   "\n"
+		   "two\n"
+		   "--=_frontier--\n",
+		   "--=_frontierX\n--=_fronti\n-- =_frontier\n--=_frontier-|two|", 2);
+}
+
+/* An outer boundary closes inner parts left open; content without any end still comes out. */
+static void test_mime_unclosed_parts(void **state)
+{
+	(void)state;
+	check_walk("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+		   "--o\r\n"
+		   "Content-Type: multipart/alternative; boundary=i\r\n\r\n"
+		   "--i\r\n\r\n"
+		   "inner\r\n"
+		   "--o\r\n\r\n"
+		   "second\r\n"
+		   "--o\r\n\r\n"
+		   "no closing boundary",
+		   "inner|second|no closing boundary|", 3);
+}
+
+/* A part whose header runs straight into the next boundary, and a multipart without boundary. */
+static void test_mime_odd_structures(void **state)
+{
+	(void)state;
+	check_walk("Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		   "--b\r\n"
+		   "Content-Type: text/plain\r\n"
+		   "--b\r\n\r\n"
+		   "body\r\n"
+		   "--b--\r\n",
+		   "body|", 1);
+	walk_cut("Content-Type: multipart/mixed\r\n\r\nopaque blob\r\n", 0);
+	assert_string_equal(seen.body, "opaque blob\r\n|");
+	assert_int_equal(seen.last.type, MIME_T_OTHER);
+}
+
+/* File names: filename over name, RFC 2231 sections with a charset, RFC 2047 in quotes. */
+static void test_mime_filenames(void **state)
+{
+	(void)state;
+	walk_cut("Content-Type: application/pdf; name=\"fallback.pdf\"\r\n"
+		 "Content-Disposition: attachment;\r\n"
+		 " filename*0*=utf-8''%E2%82%AC%20;\r\n"
+		 " filename*1*=rates;\r\n"
+		 " filename*2=\".pdf\"\r\n"
+		 "\r\nx",
+		 0);
+	assert_string_equal(seen.last.filename, "\xe2\x82\xac rates.pdf");
+	assert_true(seen.last.is_attachment);
+	walk_cut("Content-Type: application/octet-stream;\r\n"
+		 "\tname=\"=?UTF-8?B?6KuL5rGC5pu4LnppcA==?=\"\r\n"
+		 "\r\nx",
+		 0);
+	assert_string_equal(seen.last.filename, "請求書.zip");
+	assert_true(seen.last.is_attachment);
+	walk_cut("Content-Type: text/html; charset=utf-8\r\n\r\n<p>", 0);
+	assert_int_equal(seen.last.filename_len, 0);
+	assert_false(seen.last.is_attachment);
+	assert_true(seen.last.is_html);
+}
+
+/* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */
+static void test_mime_long_boundary(void **state)
+{
+	char msg[512];
+
+	(void)state;
+	snprintf(msg, sizeof(msg),
+		 "Content-Type: multipart/mixed; boundary=%0100d\r\n\r\n--%0100d\r\n\r\nx\r\n", 0,
+		 0);
+	walk_cut(msg, 0);
+	assert_int_equal(seen.len, 0);
+	assert_int_equal(m.stats.boundary_too_long, 1);
+	assert_int_equal(m.stats.opaque, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mime_b64_every_split),
+		cmocka_unit_test(test_mime_b64_tolerant),
+		cmocka_unit_test(test_mime_qp_every_split),
+		cmocka_unit_test(test_mime_qp_invalid),
+		cmocka_unit_test(test_mime_boundary_lookalikes),
+		cmocka_unit_test(test_mime_unclosed_parts),
+		cmocka_unit_test(test_mime_odd_structures),
+		cmocka_unit_test(test_mime_filenames),
+		cmocka_unit_test(test_mime_long_boundary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

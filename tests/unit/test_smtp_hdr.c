@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+
+#include "sensor/smtp_hdr.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+struct entries {
+	unsigned int n;
+	char e[16][128];
+};
+
+static void collect(void *arg, const uint8_t *p, size_t len)
+{
+	struct entries *es = arg;
+
+	if (es->n < 16)
+		snprintf(es->e[es->n], sizeof(es->e[0]), "%.*s", (int)len, (const char *)p);
+	es->n++;
+}
+
+static void check_split(const char *value, const char *const *want)
+{
+	struct entries es = {0};
+	unsigned int i;
+
+	unsigned int n = smtp_hdr_split_addrs(U8(value), strlen(value), collect, &es);
+
+	assert_int_equal(n, es.n);
+	for (i = 0; want[i]; i++) {
+		assert_true(i < es.n);
+		assert_string_equal(es.e[i], want[i]);
+	}
+	assert_int_equal(es.n, i);
+}
+
+/*
+ * Zeek's split_mime_email_addresses(): raw entries between commas,
+ * trimmed, display names and angle brackets kept, group syntax left in the
+ * entries. Commas inside a quoted display name do not split.
+ */
+static void test_smtp_hdr_split_addrs(void **state)
+{
+	/* Zeek's Traces/smtp-multi-addr.pcap To: (unfolded: the fold whitespace stays). */
+	static const char multi[] =
+		"\"Jan Grashoefer\" <jan.grashoefer@gmail.com>,\r\n"
+		"        \"Test Group\":addr-spec@example.com, <angle-addr@example.com>,"
+		"        \"Test Member\" <name-addr@example.com>;, jan.grashofer@cern.ch";
+	static const char *const multi_want[] = {"\"Jan Grashoefer\" <jan.grashoefer@gmail.com>",
+						 "\"Test Group\":addr-spec@example.com",
+						 "<angle-addr@example.com>",
+						 "\"Test Member\" <name-addr@example.com>;",
+						 "jan.grashofer@cern.ch",
+						 NULL};
+	static const char *const comma_want[] = {"\"jam,abrakadabra.ch\" <mirjam@abrakadabra.ch>",
+						 NULL};
+	static const char *const second_want[] = {"a@example.com", "\"Doe, John\" <jd@example.com>",
+						  "\"x\\\",y\" <q@example.com>", NULL};
+	static const char *const group_want[] = {"undisclosed-recipients:;", NULL};
+	static const char *const odd_want[] = {"\"unclosed", "x@example.com", NULL};
+	static const char *const none[] = {NULL};
+
+	(void)state;
+	check_split(multi, multi_want);
+	/* suricata-verify smtp-to-comma: the quoted comma stays inside the entry. */
+	check_split("\"jam,abrakadabra.ch\" <mirjam@abrakadabra.ch>", comma_want);
+	check_split("a@example.com, \"Doe, John\" <jd@example.com>,\t\"x\\\",y\" <q@example.com>",
+		    second_want);
+	check_split("undisclosed-recipients:;", group_want);
+	check_split("\"unclosed, x@example.com", odd_want);
+	check_split("", none);
+	check_split(" , ,, ", none);
+}
+
+static const char *received_ip(const char *v)
+{
+	static char ip[SMTP_HDR_IP_STRLEN];
+
+	if (!smtp_hdr_received_ip(U8(v), strlen(v), ip))
+		return "";
+	return ip;
+}
+
+/* Zeek's find_address_in_smtp_header() on Received: styles seen in the corpus captures. */
+static void test_smtp_hdr_received_styles(void **state)
+{
+	(void)state;
+	/* Postfix (arkime smtp-decrypted.pcap). */
+	assert_string_equal(received_ip("from INTRA-DMZ-MTA (unknown [60.20.0.15])\t"
+					"by TRANSIT-MTA (Postfix) with ESMTPS id 4EFA8A00CB\t"
+					"for <aponcelet@shewa.intradef.gouv.fr>; "
+					"Thu,  5 Dec 2024 08:52:31 +0000 (UTC)"),
+			    "60.20.0.15");
+	/* Sendmail (arkime smtp-subject-8859-q.pcap): "(8.14.4/8.14.4)" is no address. */
+	assert_string_equal(
+		received_ip(
+			"from xxxxxxxxxxxxx.xxx.com (localhost.localdomain [127.0.0.1])\t"
+			"by xxxxxxxxxxxxx.xxx.com (8.14.4/8.14.4) with ESMTP id rBC38jeK000728\t"
+			"for <xxxxxxxxx@xxxxxxx.com>; Wed, 11 Dec 2013 22:08:45 -0500"),
+		"127.0.0.1");
+	assert_string_equal(received_ip("(from xxxxx@localhost)\tby xxxxxxxxxxxxx.xxx.com "
+					"(8.14.4/8.14.4/Submit) id rBC38jIS000725"),
+			    "");
+	/* qmail (suricata-verify smtp-file-data-01) and its usual relay form. */
+	assert_string_equal(received_ip("qmail 1246 by uid 1741; Sun Sep 27 08:01:09 +0000 2015"),
+			    "");
+	assert_string_equal(received_ip("from unknown (HELO mail.example.com) (192.0.2.25)\r\n"
+					"  by mx.example.net with SMTP; 1 Jan 2020 10:00:00 -0000"),
+			    "192.0.2.25");
+	/* Exim with leading-zero octets (arkime smtp-originating.pcap): two wrapped, the second
+	 * wins. */
+	assert_string_equal(
+		received_ip("from [10.000.000.002] (helo=[10.000.00.03])\tby "
+			    "xxxxxxxxxxxxxxxxxxxx.xxxxxxxxx.net with esmtpa (Exim 4.67)"),
+		"10.0.0.3");
+	/* Exchange: sender and receiver addresses in parentheses; Zeek takes the second. */
+	assert_string_equal(
+		received_ip("from EXCH01.corp.example.com (10.20.1.11) by "
+			    "EXCH02.corp.example.com (10.20.1.12) with Microsoft SMTP Server "
+			    "(version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id "
+			    "15.1.2507.39; Tue, 5 Mar 2024 10:00:00 +0100"),
+		"10.20.1.12");
+	/* Not wrapped: ignored (the version-like "1.2.3.4x" and "id 1.2.3.4;" forms). */
+	assert_string_equal(received_ip("from host1.2.3.4x by y id 1.2.3.4;"), "");
+	/* IPv6 in brackets; Postfix's "[IPv6:...]" form is not wrapped by Zeek's rule. */
+	assert_string_equal(received_ip("from a (a [2001:db8::25]) by b"), "2001:db8::25");
+	assert_string_equal(received_ip("from a (a [IPv6:2001:db8::25]) by b"), "");
+	/* An address alone is taken. */
+	assert_string_equal(received_ip("192.0.2.1"), "192.0.2.1");
+}
+
+static void test_smtp_hdr_first_ip(void **state)
+{
+	char ip[SMTP_HDR_IP_STRLEN];
+
+	(void)state;
+	assert_true(smtp_hdr_first_ip(U8("10.000.000.004"), 14, ip));
+	assert_string_equal(ip, "10.0.0.4");
+	assert_true(smtp_hdr_first_ip(U8("[198.51.100.7]"), 14, ip));
+	assert_string_equal(ip, "198.51.100.7");
+	assert_false(smtp_hdr_first_ip(U8("unknown"), 7, ip));
+	/* The last octet takes what fits under 256, as Zeek's regex does. */
+	assert_true(smtp_hdr_first_ip(U8("1.2.3.256"), 9, ip));
+	assert_string_equal(ip, "1.2.3.25");
+}
+
+static const char *display(const char *v)
+{
+	static char out[256];
+	size_t n = smtp_hdr_display_name(U8(v), strlen(v), out, sizeof(out) - 1);
+
+	out[n] = '\0';
+	return out;
+}
+
+static void test_smtp_hdr_display_name(void **state)
+{
+	(void)state;
+	assert_string_equal(display("\"Gurpartap Singh\" <gurpartap@patriots.in>"),
+			    "Gurpartap Singh");
+	assert_string_equal(display("Sybille Ostermann <nhfjenna_neumann@lycos.com>"),
+			    "Sybille Ostermann");
+	assert_string_equal(display("jan.grashoefer@cern.ch (Jan Grashoefer)"), "Jan Grashoefer");
+	assert_string_equal(display("<dgo.billing@dhl.com> (DHL)"), "DHL");
+	assert_string_equal(display("\"Doe, \\\"JD\\\" John\" <jd@example.com>, b@example.com"),
+			    "Doe, \"JD\" John");
+	assert_string_equal(display("=?UTF-8?B?5bGx55Sw5aSq6YOO?= <taro@example.jp>"), "山田太郎");
+	assert_string_equal(display("\"=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?=\" <y@example.jp>"),
+			    "山田");
+	assert_string_equal(display("bob@example.com"), "");
+}
+
+/* Field semantics through smtp_hdr_field: what lands in the record. */
+static void test_smtp_hdr_fields(void **state)
+{
+	static struct smtp_tx tx;
+	struct smtp_hdr h;
+	size_t len;
+	const char *v;
+
+	(void)state;
+	smtp_tx_init(&tx, NULL, 0);
+	tx.family = 4;
+	inet_pton(AF_INET, "10.0.0.1", tx.orig_h.b);
+	inet_pton(AF_INET, "10.0.0.2", tx.resp_h.b);
+	smtp_hdr_init(&h, &tx, false);
+	smtp_hdr_field(&h, "SUBJECT", 7, U8("secret"), 6);
+	smtp_hdr_field(&h, "user-agent", 10, U8("  Mutt/1.5.20 (2009-12-10)  "), 28);
+	smtp_hdr_field(&h, "X-Originating-IP", 16, U8("[10.000.000.004]"), 16);
+	smtp_hdr_field(&h, "DKIM-Signature", 14, U8("v=1; a=rsa-sha256"), 17);
+	smtp_hdr_field(&h, "Authentication-Results", 22, U8("mx.example; spf=pass"), 20);
+	smtp_hdr_field(&h, "Authentication-Results", 22, U8("older; spf=fail"), 15);
+	smtp_hdr_field(&h, "Received", 8, U8("from a (a [192.0.2.9]) by b"), 27);
+	smtp_hdr_field(&h, "Received", 8, U8("from c (c [192.0.2.9]) by d"), 27);
+	smtp_hdr_field(&h, "CC", 2, U8("x@example.com, y@example.com"), 28);
+	smtp_hdr_field(&h, "Cc", 2, U8("y@example.com"), 13);
+	smtp_hdr_finish(&h);
+
+	assert_int_equal(smtp_tx_has(&tx, SMTP_F_SUBJECT), 0); /* keep_subject off */
+	v = smtp_tx_get(&tx, SMTP_F_USER_AGENT, &len);
+	assert_memory_equal(v, "Mutt/1.5.20 (2009-12-10)", len);
+	v = smtp_tx_get(&tx, SMTP_F_X_ORIGINATING_IP, &len);
+	assert_memory_equal(v, "10.0.0.4", len);
+	assert_true(tx.flags & SMTP_TX_F_DKIM);
+	v = smtp_tx_get(&tx, SMTP_F_AUTH_RESULTS, &len);
+	assert_memory_equal(v, "mx.example; spf=pass", len);
+	assert_int_equal(tx.received_count, 2);
+	v = smtp_tx_get(&tx, SMTP_F_FIRST_RECEIVED, &len);
+	assert_memory_equal(v, "from c (c [192.0.2.9]) by d", len);
+	v = smtp_tx_get(&tx, SMTP_F_SECOND_RECEIVED, &len);
+	assert_memory_equal(v, "from a (a [192.0.2.9]) by b", len);
+	/* The same address twice in a row is added once (Zeek compares with the last). */
+	assert_int_equal(tx.n_path, 3);
+	assert_memory_equal(smtp_tx_str(&tx, tx.path[0]), "10.0.0.2", tx.path[0].len);
+	assert_memory_equal(smtp_tx_str(&tx, tx.path[1]), "10.0.0.1", tx.path[1].len);
+	assert_memory_equal(smtp_tx_str(&tx, tx.path[2]), "192.0.2.9", tx.path[2].len);
+	/* Cc: is a set across fields. */
+	assert_int_equal(tx.n_cc_stored, 2);
+	assert_int_equal(tx.n_cc, 2);
+	assert_int_equal(tx.header_count, 10);
+}
+
+/* Long Received: chains: only the last two values are kept, the arena is not eaten. */
+static void test_smtp_hdr_many_received(void **state)
+{
+	static struct smtp_tx tx;
+	struct smtp_hdr h;
+	char v[300];
+
+	(void)state;
+	smtp_tx_init(&tx, NULL, 0);
+	smtp_hdr_init(&h, &tx, true);
+	for (int i = 0; i < 200; i++) {
+		int n = snprintf(v, sizeof(v),
+				 "from h%d (h%d [192.0.2.%d]) by relay%d.example.net "
+				 "(Postfix) with ESMTP id %08X; Mon, 1 Jan 2024 10:00:00 +0000",
+				 i, i, i % 250, i, (unsigned int)i);
+
+		smtp_hdr_field(&h, "Received", 8, U8(v), (size_t)n);
+	}
+	smtp_hdr_finish(&h);
+	assert_int_equal(tx.received_count, 200);
+	assert_int_equal(tx.n_path, SMTP_TX_MAX_PATH);
+	assert_true(tx.arena_used < 1024);
+	assert_true(smtp_tx_has(&tx, SMTP_F_FIRST_RECEIVED));
+	assert_memory_equal(smtp_tx_str(&tx, tx.f[SMTP_F_FIRST_RECEIVED]), "from h199 ", 10);
+	assert_memory_equal(smtp_tx_str(&tx, tx.f[SMTP_F_SECOND_RECEIVED]), "from h198 ", 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smtp_hdr_split_addrs),
+		cmocka_unit_test(test_smtp_hdr_received_styles),
+		cmocka_unit_test(test_smtp_hdr_first_ip),
+		cmocka_unit_test(test_smtp_hdr_display_name),
+		cmocka_unit_test(test_smtp_hdr_fields),
+		cmocka_unit_test(test_smtp_hdr_many_received),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

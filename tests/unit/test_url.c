@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sensor/url.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+struct found {
+	unsigned int n;
+	size_t len[16];
+	char u[16][1100];
+};
+
+static void on_url(void *arg, const uint8_t *p, size_t n)
+{
+	struct found *f = arg;
+
+	if (f->n < 16) {
+		f->len[f->n] = n;
+		snprintf(f->u[f->n], sizeof(f->u[0]), "%.*s", (int)n, (const char *)p);
+	}
+	f->n++;
+}
+
+static struct url u;
+static struct found f;
+
+static void scan_cuts(const char *text, size_t a, size_t b)
+{
+	size_t n = strlen(text);
+
+	memset(&f, 0, sizeof(f));
+	url_init(&u);
+	url_feed(&u, U8(text), a, on_url, &f);
+	url_feed(&u, U8(text) + a, b - a, on_url, &f);
+	url_feed(&u, U8(text) + b, n - b, on_url, &f);
+	url_end(&u, on_url, &f);
+}
+
+static void check(const char *text, const char *const *want)
+{
+	size_t n = strlen(text);
+	unsigned int i;
+
+	for (size_t a = 0; a <= n; a++)
+		for (size_t b = a; b <= n; b += (b < a + 12 ? 1 : 5)) {
+			scan_cuts(text, a, b);
+			for (i = 0; want[i]; i++) {
+				if (i >= f.n || strcmp(f.u[i], want[i]))
+					fail_msg("cuts %zu/%zu: url %u '%s' want '%s'", a, b, i,
+						 i < f.n ? f.u[i] : "", want[i]);
+			}
+			assert_int_equal(f.n, i);
+		}
+}
+
+/* Text and HTML, any TCP/decoder split: the same URLs. */
+static void test_url_text_and_html(void **state)
+{
+	static const char *const text_want[] = {
+		"http://example.com/a?b=1&c=2", "HTTPS://Login.Example.NET/path",
+		"www.example.org/x", "ftp://files.example.com/pub/f.zip", NULL};
+	static const char *const html_want[] = {"https://evil.example/x?id=1",
+						"http://t.example/track.gif",
+						"www.no-scheme.example", NULL};
+	static const char *const none[] = {NULL};
+
+	(void)state;
+	check("See http://example.com/a?b=1&c=2. Or HTTPS://Login.Example.NET/path, "
+	      "(www.example.org/x) and ftp://files.example.com/pub/f.zip!",
+	      text_want);
+	check("<a href=\"https://evil.example/x?id=1\">click</a><img "
+	      "src='http://t.example/track.gif'>"
+	      "<a href=www.no-scheme.example>",
+	      html_want);
+	/* Not URLs: a scheme glued to a word, "www." inside a name, a scheme with nothing after it.
+	 */
+	check("xhttp://a.example awww.b.example mailto:c@example.com http:// https://", none);
+}
+
+/* A URL running to the end of the part is emitted at url_end(). */
+static void test_url_at_end(void **state)
+{
+	static const char *const want[] = {"https://example.com/end", NULL};
+
+	(void)state;
+	check("last: https://example.com/end", want);
+}
+
+/* Over 1 KiB: cut, counted, and the scan goes on after it. */
+static void test_url_cut_at_1k(void **state)
+{
+	static char text[3000];
+	size_t o;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof(text), "http://example.com/");
+	memset(text + o, 'a', 2000);
+	o += 2000;
+	o += (size_t)snprintf(text + o, sizeof(text) - o, " then www.next.example");
+	scan_cuts(text, 700, 1500);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.len[0], URL_MAX);
+	assert_memory_equal(f.u[0], "http://example.com/aaaa", 23);
+	assert_string_equal(f.u[1], "www.next.example");
+	assert_int_equal(u.cut_count, 1);
+	assert_int_equal(u.found, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url_text_and_html),
+		cmocka_unit_test(test_url_at_end),
+		cmocka_unit_test(test_url_cut_at_1k),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
