@@ -69,6 +69,7 @@ struct flow_table {
 	uint32_t free_head;	/* released slots, chained through lru_next */
 	uint64_t seed;
 	uint64_t timeout_ns[FLOW_LIST_N];
+	unsigned int grain_shift;	/* log2 of the LRU time grain */
 	struct flow_lru lru[FLOW_LIST_N];
 	bool vlan_in_key;
 	const uint8_t *server_ports;
@@ -103,6 +104,19 @@ static void *flow_alloc(size_t *bytes)
 	return p;
 }
 
+static unsigned int flow_grain_shift(const uint64_t timeout_ns[FLOW_LIST_N])
+{
+	uint64_t grain = UINT64_MAX;
+	unsigned int shift = 0;
+
+	for (unsigned int l = 0; l < FLOW_LIST_N; l++)
+		if (timeout_ns[l] / 8 < grain)
+			grain = timeout_ns[l] / 8;
+	while (shift < 30 && (2ull << shift) <= grain)
+		shift++;
+	return shift;
+}
+
 int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out)
 {
 	struct flow_table_cfg def;
@@ -124,7 +138,8 @@ int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out)
 		flow_table_destroy(ft);
 		return -ENOMEM;
 	}
-	/* A secret index seed keeps crafted tuples from piling into one bucket. */
+	/* A secret index seed keeps crafted tuples from piling into one bucket.
+	 * A timeout left at 0 means the default, never "expire at once". */
 	if (getrandom(&ft->seed, sizeof(ft->seed), GRND_NONBLOCK) != sizeof(ft->seed))
 		ft->seed = FLOW_INDEX_SEED;
 	ft->timeout_ns[FLOW_LIST_CLOSED] =
@@ -133,6 +148,7 @@ int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out)
 		(uint64_t)(cfg->embryonic_timeout_ms ?: def.embryonic_timeout_ms) * NS_PER_MSEC;
 	ft->timeout_ns[FLOW_LIST_ESTABLISHED] =
 		(uint64_t)(cfg->idle_timeout_ms ?: def.idle_timeout_ms) * NS_PER_MSEC;
+	ft->grain_shift = flow_grain_shift(ft->timeout_ns);
 	ft->vlan_in_key = cfg->vlan_in_key;
 	ft->server_ports = cfg->server_ports;
 	ft->release = cfg->release;
@@ -351,12 +367,20 @@ static void flow_lru_push(struct flow_table *ft, enum flow_list l, uint32_t idx)
 	ft->lru[l].tail = idx;
 }
 
-/* Most recently seen goes last; also moves the flow between lists when its state changed. */
-static inline void flow_lru_touch(struct flow_table *ft, uint32_t idx)
+/*
+ * Most recently seen goes last, and a flow whose state changed moves list.
+ * Relinking writes two neighbours, which are cache misses in a big table, so
+ * a flow seen again within the same time grain (1/8 of the shortest timeout)
+ * stays where it is: list order is least-recently-seen to within a grain.
+ */
+static inline void flow_lru_touch(struct flow_table *ft, uint32_t idx, enum flow_list was,
+				  uint64_t was_ns)
 {
-	enum flow_list l = flow_list_of(flow_at(ft, idx));
+	const struct flow *f = flow_at(ft, idx);
+	enum flow_list l = flow_list_of(f);
 
-	if (ft->lru[l].tail == idx)
+	if (ft->lru[l].tail == idx ||
+	    (l == was && (f->last_ns >> ft->grain_shift) == (was_ns >> ft->grain_shift)))
 		return;
 	flow_lru_unlink(ft, idx);
 	flow_lru_push(ft, l, idx);
@@ -536,6 +560,8 @@ struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
 	bool src_lo = flow_key_make(ft, m, &k);
 	uint64_t h = hash_bytes(&k, sizeof(k), ft->seed);
 	uint32_t idx = flow_find(ft, &k, h);
+	enum flow_list was;
+	uint64_t was_ns;
 	struct flow *f;
 
 	if (!idx) {
@@ -548,8 +574,10 @@ struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
 			flow_reuse(ft, idx, m, src_lo);
 	}
 	*dir = src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	was = flow_list_of(f);
+	was_ns = f->last_ns;
 	flow_account(f, m, *dir);
-	flow_lru_touch(ft, idx);
+	flow_lru_touch(ft, idx, was, was_ns);
 	return f;
 }
 

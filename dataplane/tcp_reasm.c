@@ -150,7 +150,7 @@ static void tcp_reasm_free_dir(struct tcp_reasm *r, struct tcp_reasm_dir *d)
 }
 
 /* Buffers handed out by the previous call on this pair may go now. */
-static void tcp_reasm_reap(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+static void tcp_reasm_reap_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 {
 	for (unsigned int i = 0; i < 2; i++) {
 		struct tcp_reasm_dir *d = &tp->dir[i];
@@ -167,6 +167,12 @@ static void tcp_reasm_reap(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 			tcp_reasm_free_head(r, d);
 		}
 	}
+}
+
+static inline void tcp_reasm_reap(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	if (tp->dir[0].ooo_head | tp->dir[1].ooo_head)
+		tcp_reasm_reap_slow(r, tp);
 }
 
 static uint32_t tcp_reasm_dir_segs(const struct tcp_reasm *r, const struct tcp_reasm_dir *d)
@@ -206,21 +212,18 @@ static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 	while (n) {
 		uint32_t k = n < r->seg_bytes ? n : r->seg_bytes;
 		struct tcp_reasm_seg *s;
+		uint32_t *link;
 
 		plan->segs++;
 		if (commit) {
-			s = pool_get(&r->pool);
+			s = pool_get(&r->pool); /* the plan checked there are enough */
 			s->seq = pos;
 			s->len = k;
 			memcpy(s->data, src, k);
-			if (*left) {
-				s->next = tcp_reasm_seg(r, *left)->next;
-				tcp_reasm_seg(r, *left)->next = pool_index(&r->pool, s) + 1;
-			} else {
-				s->next = d->ooo_head;
-				d->ooo_head = pool_index(&r->pool, s) + 1;
-			}
-			*left = pool_index(&r->pool, s) + 1;
+			link = *left ? &tcp_reasm_seg(r, *left)->next : &d->ooo_head;
+			s->next = *link;
+			*link = pool_index(&r->pool, s) + 1;
+			*left = *link;
 		}
 		src += k;
 		pos += k;
@@ -281,10 +284,13 @@ static inline const struct tcp_reasm_view *tcp_reasm_view_of(const struct tcp_re
 /*
  * Where to skip to when nothing is ready at next_seq and holes are no longer
  * waited for (after flush, or for a segment the caps refused): the nearest
- * byte we hold, or the FIN after flush.
+ * byte we hold, or the FIN after flush. Returns TCP_REASM_NO_SKIP or the
+ * target sequence number.
  */
-static bool tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
-				  const struct tcp_reasm_view *v, uint32_t *to)
+#define TCP_REASM_NO_SKIP UINT64_MAX
+
+static uint64_t tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
+				      const struct tcp_reasm_view *v)
 {
 	bool flush = d->flags & TCP_REASM_F_FLUSH;
 	bool found = false;
@@ -295,7 +301,7 @@ static bool tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tcp_re
 		found = true;
 	}
 	if (!flush && !found)
-		return false;
+		return TCP_REASM_NO_SKIP;
 	if (d->ooo_head) {
 		uint32_t s = tcp_reasm_seg(r, d->ooo_head)->seq;
 
@@ -307,11 +313,7 @@ static bool tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tcp_re
 		t = d->fin_seq;
 		found = true;
 	}
-	if (found && seq_lt(d->next_seq, t)) {
-		*to = t;
-		return true;
-	}
-	return false;
+	return found && seq_lt(d->next_seq, t) ? t : TCP_REASM_NO_SKIP;
 }
 
 static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq)
@@ -445,6 +447,7 @@ static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 			   const struct tcp_reasm_view *v, struct tcp_reasm_chunk *out)
 {
 	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+	bool from_packet = false;
 	uint32_t off;
 
 	if (h && seq_leq(h->seq, d->next_seq)) {
@@ -457,13 +460,25 @@ static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 		out->len = v->len - off;
 		if (h && seq_lt(h->seq, d->next_seq + out->len))
 			out->len = h->seq - d->next_seq;
-		r->st.bytes_in_order += out->len;
+		from_packet = true;
 	} else {
 		return false;
 	}
 	if ((d->flags & TCP_REASM_F_FIN) && seq_lt(d->fin_seq, d->next_seq + out->len))
 		out->len = d->fin_seq - d->next_seq;
+	if (from_packet)
+		r->st.bytes_in_order += out->len;
 	return true;
+}
+
+/* Nothing can come out of d: the common case for one side of every packet. */
+static inline bool tcp_reasm_dir_idle(const struct tcp_reasm_dir *d,
+				      const struct tcp_reasm_view *v)
+{
+	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
+		return true;
+	return !v && !d->pending_gap && !d->ooo_head &&
+	       !(d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH));
 }
 
 static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
@@ -471,9 +486,8 @@ static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reas
 {
 	const struct tcp_reasm_dir *d = &tp->dir[dir];
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
-	uint32_t to;
 
-	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
+	if (tcp_reasm_dir_idle(d, v))
 		return false;
 	if (d->pending_gap || tcp_reasm_fin_reached(d))
 		return true;
@@ -481,7 +495,7 @@ static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reas
 		return true;
 	if (v && seq_leq(v->seq, d->next_seq) && seq_lt(d->next_seq, v->seq + v->len))
 		return true;
-	return tcp_reasm_skip_target(r, d, v, &to);
+	return tcp_reasm_skip_target(r, d, v) != TCP_REASM_NO_SKIP;
 }
 
 static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int dir,
@@ -489,14 +503,13 @@ static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, u
 {
 	struct tcp_reasm_dir *d = &tp->dir[dir];
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
-	uint32_t to;
+	uint64_t to;
 
-	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
-		return false;
 	*out = (struct tcp_reasm_chunk){ .dir = (uint8_t)dir };
 	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, v, out)) {
-		if (tcp_reasm_skip_target(r, d, v, &to)) {
-			tcp_reasm_skip(r, d, to);
+		to = tcp_reasm_skip_target(r, d, v);
+		if (to != TCP_REASM_NO_SKIP) {
+			tcp_reasm_skip(r, d, (uint32_t)to);
 			if (!tcp_reasm_fin_reached(d))
 				tcp_reasm_take(r, d, v, out);
 		} else if (!d->pending_gap) {
@@ -518,15 +531,60 @@ static bool tcp_reasm_pair_ready(const struct tcp_reasm *r, const struct tcp_rea
 	return tcp_reasm_dir_ready(r, tp, 0) || tcp_reasm_dir_ready(r, tp, 1);
 }
 
-bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
+/* The usual packet: its payload is next in its direction and nothing else is pending. */
+static inline bool tcp_reasm_next_fast(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+				       struct tcp_reasm_chunk *out)
 {
-	/* The peer's gap or data was acknowledged by this packet, so it came first. */
-	unsigned int first = r->view.tp == tp ? !r->view.dir : 0;
+	const struct tcp_reasm_view *v = &r->view;
+	struct tcp_reasm_dir *d = &tp->dir[v->dir];
+
+	if (v->seq != d->next_seq || d->ooo_head || d->pending_gap ||
+	    (d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH | TCP_REASM_F_EOF_SENT)) ||
+	    !tcp_reasm_dir_idle(&tp->dir[!v->dir], NULL))
+		return false;
+	*out = (struct tcp_reasm_chunk){ .ptr = v->ptr, .len = v->len, .dir = v->dir };
+	d->next_seq += v->len;
+	r->st.bytes_in_order += v->len;
+	r->view.tp = NULL;
+	return true;
+}
+
+/* Out of line: the fast paths in add() and next() then stay register-only. */
+__attribute__((noinline)) static bool tcp_reasm_next_slow(struct tcp_reasm *r,
+							  struct tcp_reasm_pair *tp,
+							  struct tcp_reasm_chunk *out)
+{
+	unsigned int first = 0;
 
 	tcp_reasm_reap(r, tp);
 	if (tp->bypass)
 		return false;
-	return tcp_reasm_dir_next(r, tp, first, out) || tcp_reasm_dir_next(r, tp, !first, out);
+	if (r->view.tp == tp) {
+		if (tcp_reasm_next_fast(r, tp, out))
+			return true;
+		/* The peer's gap or data was acknowledged by this packet, so it came first. */
+		first = !r->view.dir;
+	}
+	for (unsigned int i = 0; i < 2; i++) {
+		unsigned int dir = first ^ i;
+
+		if (!tcp_reasm_dir_idle(&tp->dir[dir], tcp_reasm_view_of(r, tp, dir)) &&
+		    tcp_reasm_dir_next(r, tp, dir, out))
+			return true;
+	}
+	return false;
+}
+
+bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
+{
+	/* Kept small so the per-packet calls spill no registers. */
+	if (!(tp->dir[0].ooo_head | tp->dir[1].ooo_head) && !tp->bypass) {
+		if (r->view.tp == tp)
+			return tcp_reasm_next_fast(r, tp, out) || tcp_reasm_next_slow(r, tp, out);
+		if (tcp_reasm_dir_idle(&tp->dir[0], NULL) && tcp_reasm_dir_idle(&tp->dir[1], NULL))
+			return false;
+	}
+	return tcp_reasm_next_slow(r, tp, out);
 }
 
 /* ---- the pair ---- */
@@ -560,17 +618,15 @@ static void tcp_reasm_follow(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 		d->flags |= TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_EOF_SENT;
 }
 
-enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
-				    enum flow_dir dir, const struct pkt_meta *m)
+__attribute__((noinline)) static enum tcp_reasm_status
+tcp_reasm_add_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int di,
+		   const struct pkt_meta *m)
 {
-	unsigned int di = dir & 1;
 	struct tcp_reasm_dir *d = &tp->dir[di];
 	enum tcp_reasm_status st = TCP_REASM_NO_DATA;
 	uint8_t fl = m->tcp_flags;
 	uint32_t seq = m->seq;
 
-	/* An earlier packet's view that was not drained: its frame may be gone. */
-	r->view.tp = NULL;
 	tcp_reasm_reap(r, tp);
 	if (m->payload_len)
 		r->st.segments++;
@@ -590,7 +646,37 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 		st = tcp_reasm_data(r, tp, di, seq, m->payload, m->payload_len);
 	if (fl & PKT_TCP_FIN)
 		tcp_reasm_fin(r, d, seq + m->payload_len);
+	if (st == TCP_REASM_OK)
+		return st; /* in-order bytes wait in the view */
 	return tcp_reasm_pair_ready(r, tp) ? TCP_REASM_OK : st;
+}
+
+enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+				    enum flow_dir dir, const struct pkt_meta *m)
+{
+	unsigned int di = dir & 1;
+	struct tcp_reasm_dir *d = &tp->dir[di];
+	const struct tcp_reasm_dir *o = &tp->dir[!di];
+
+	/* An earlier packet's view that was not drained: its frame may be gone. */
+	r->view.tp = NULL;
+	/* The usual segment: next in line, nothing held, its ACK tells nothing new. */
+	if (m->payload_len && m->seq == d->next_seq && !tp->bypass &&
+	    !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
+	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN)) == TCP_REASM_F_STARTED &&
+	    !(d->ooo_head | o->ooo_head) &&
+	    (!(m->tcp_flags & PKT_TCP_ACK) ||
+	     (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED ||
+	     !seq_lt(o->next_seq, m->ack))) {
+		r->st.segments++;
+		d->flags |= TCP_REASM_F_HAS_DATA;
+		r->view = (struct tcp_reasm_view){
+			.tp = tp, .ptr = m->payload, .seq = m->seq, .len = m->payload_len,
+			.dir = (uint8_t)di,
+		};
+		return TCP_REASM_OK;
+	}
+	return tcp_reasm_add_slow(r, tp, di, m);
 }
 
 void tcp_reasm_flush(struct tcp_reasm *r, struct tcp_reasm_pair *tp)

@@ -259,14 +259,15 @@ static void test_flow_eviction_order(void **state)
 	(void)state;
 	/* 1001, 1002 carry payload; 1003, 1004 only handshake; then 1001 is seen again */
 	for (uint16_t p = 1001; p <= 1004; p++) {
-		m = pkt(CLI, p, SRV, 25, PKT_TCP_ACK, p <= 1002 ? 100 : 0, T0 + MS(p - 1000));
+		m = pkt(CLI, p, SRV, 25, PKT_TCP_ACK, p <= 1002 ? 100 : 0,
+			T0 + MS(100 * (p - 1000)));
 		flow_lookup_or_add(ft, &m, &d);
 	}
-	m = pkt(SRV, 25, CLI, 1001, PKT_TCP_ACK, 0, T0 + MS(10));
+	m = pkt(SRV, 25, CLI, 1001, PKT_TCP_ACK, 0, T0 + MS(500));
 	flow_lookup_or_add(ft, &m, &d);
 
 	for (uint16_t p = 2001; p <= 2003; p++) {
-		m = pkt(CLI, p, SRV, 25, PKT_TCP_SYN, 0, T0 + MS(p - 1980));
+		m = pkt(CLI, p, SRV, 25, PKT_TCP_SYN, 0, T0 + MS(100 * (p - 2001) + 600));
 		f = flow_lookup_or_add(ft, &m, &d);
 		m.tcp_flags = PKT_TCP_ACK;
 		m.payload_len = 10; /* the newcomer is established right away */
@@ -280,9 +281,9 @@ static void test_flow_eviction_order(void **state)
 		assert_int_equal(rl.reason[i], FLOW_END_EVICTED);
 
 	/* a closed flow goes before any other, even a fresher one */
-	m = pkt(CLI, 2003, SRV, 25, PKT_TCP_ACK, 0, T0 + MS(30));
+	m = pkt(CLI, 2003, SRV, 25, PKT_TCP_ACK, 0, T0 + MS(900));
 	flow_mark_closed(ft, flow_lookup_or_add(ft, &m, &d));
-	m = pkt(CLI, 3001, SRV, 25, PKT_TCP_SYN, 0, T0 + MS(31));
+	m = pkt(CLI, 3001, SRV, 25, PKT_TCP_SYN, 0, T0 + MS(950));
 	flow_lookup_or_add(ft, &m, &d);
 	assert_int_equal(rl.n, 4);
 	assert_int_equal(rl.client_port[3], 2003);
