@@ -53,10 +53,12 @@ enum decode_reason {
 	DECODE_R_COUNT
 };
 
-/* All uint64_t: published with stats.h. */
+/* All uint64_t: published with stats.h. Protocol counters count headers
+ * met (outer and inner alike; a VLAN or MPLS stack counts once), whether or
+ * not the frame then decodes. */
 struct decode_stats {
 	uint64_t pkts;
-	uint64_t bytes;
+	uint64_t bytes;		/* captured bytes (pkt.len) */
 	uint64_t ok;
 	uint64_t ipv4;
 	uint64_t ipv6;
@@ -66,6 +68,7 @@ struct decode_stats {
 	uint64_t erspan;
 	uint64_t vxlan;
 	uint64_t ipip;
+	uint64_t payload_snapped; /* OK, but the capture cut the TCP payload short */
 	uint64_t reason[DECODE_R_COUNT];
 };
 
