@@ -1,0 +1,1199 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * decode: frames built with pkt_build.h for every link type, tag stack,
+ * IP variant and tunnel, malformed on purpose one field at a time; every
+ * prefix of full frames; and two real captures from tests/corpus whose
+ * counts were checked with tshark.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pcap/pcap.h>
+
+#include "dataplane/decode.h"
+#include "pkt_build.h"
+
+#define R_OK	  DECODE_R_COUNT /* what the decode helpers return for DECODE_OK */
+#define FRAME_MAX 2048
+
+static const char smtp_line[] = "EHLO mail.example.org\r\n";
+
+static const struct pkt_build_ipv4 ip4 = {
+	.src = "192.0.2.10", .dst = "198.51.100.25", .frag = PKT_BUILD_IP_DF, .ttl = 61, .id = 7};
+static const struct pkt_build_ipv6 ip6 = {
+	.src = "2001:db8::10", .dst = "2001:db8:1::25", .hlim = 55};
+/* Tunnel endpoints: never what the meta may show. */
+static const struct pkt_build_ipv4 outer4 = {.src = "203.0.113.1", .dst = "203.0.113.2"};
+static const struct pkt_build_ipv6 outer6 = {.src = "2001:db8:ffff::1", .dst = "2001:db8:ffff::2"};
+static const struct pkt_build_tcp tcp_psh = {
+	.sport = 40000,
+	.dport = 25,
+	.seq = 0x01020304,
+	.ack = 0xa0b0c0d0,
+	.flags = PKT_BUILD_TCP_PSH | PKT_BUILD_TCP_ACK,
+	.win = 502,
+};
+
+static struct decode_cfg cfg;
+
+/* One frame under test: built into buf, decoded into m and st. */
+struct fx {
+	uint8_t buf[FRAME_MAX];
+	struct pkt_build pb;
+	size_t len;
+	struct pkt_meta m;
+	struct decode_stats st;
+};
+
+static int fx_setup(void **state)
+{
+	decode_cfg_default(&cfg);
+	*state = calloc(1, sizeof(struct fx));
+	return *state ? 0 : -1;
+}
+
+static int fx_teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+static const char *reason_str(unsigned int r)
+{
+	return r == R_OK ? "ok" : decode_reason_name((enum decode_reason)r);
+}
+
+#define assert_reason(got, want) assert_string_equal(reason_str(got), reason_str(want))
+
+/*
+ * Decode one frame with fresh stats and check the counting contract: one
+ * packet, its captured bytes, and exactly one of ok or a reason. A DECODE_OK
+ * payload must lie inside the frame. Returns the reason, R_OK for DECODE_OK.
+ */
+static unsigned int decode_wire(const uint8_t *data, size_t len, size_t wire, uint16_t link,
+				struct pkt_meta *m, struct decode_stats *st)
+{
+	struct pkt p = {
+		.data = data,
+		.len = (uint32_t)len,
+		.wire_len = (uint32_t)wire,
+		.ts_ns = 1700000000123456789ull,
+		.link = link,
+		.port = 1,
+	};
+	enum decode_verdict v;
+	unsigned int r = R_OK, n = 0;
+
+	memset(st, 0, sizeof(*st));
+	v = decode_pkt(&cfg, &p, m, st);
+	for (unsigned int i = 0; i < DECODE_R_COUNT; i++) {
+		n += (unsigned int)st->reason[i];
+		if (st->reason[i])
+			r = i;
+	}
+	assert_int_equal(st->pkts, 1);
+	assert_int_equal(st->bytes, len);
+	assert_int_equal(st->ok + n, 1);
+	if (v == DECODE_OK) {
+		assert_int_equal(st->ok, 1);
+		assert_true(m->payload >= data && m->payload_len <= len);
+		assert_true((size_t)(m->payload - data) + m->payload_len <= len);
+		assert_int_equal(m->ts_ns, p.ts_ns);
+		assert_int_equal(m->port, 1);
+		return R_OK;
+	}
+	assert_int_equal(v,
+			 decode_reason_is_drop((enum decode_reason)r) ? DECODE_DROP : DECODE_SKIP);
+	return r;
+}
+
+/* Start a frame, with an Ethernet header whose type the next push fills when eth. */
+static struct pkt_build *fx_start(struct fx *f, bool eth)
+{
+	pkt_build_init(&f->pb, f->buf, sizeof(f->buf));
+	if (eth)
+		pkt_build_eth(&f->pb, 0);
+	return &f->pb;
+}
+
+static void fx_finish(struct fx *f)
+{
+	f->len = pkt_build_finish(&f->pb);
+	assert_true(f->len > 0);
+}
+
+/* The first len bytes of the frame were captured, wire were on the wire. */
+static unsigned int fx_decode_cut(struct fx *f, size_t len, size_t wire)
+{
+	return decode_wire(f->buf, len, wire, PKT_LINK_ETHERNET, &f->m, &f->st);
+}
+
+static unsigned int fx_decode(struct fx *f)
+{
+	return fx_decode_cut(f, f->len, f->len);
+}
+
+static void assert_addr(const union pkt_addr *a, const char *text)
+{
+	union pkt_addr want = {.b = {0}};
+
+	if (strchr(text, ':')) {
+		assert_int_equal(inet_pton(AF_INET6, text, want.b), 1);
+	} else {
+		want.b[10] = 0xff;
+		want.b[11] = 0xff;
+		assert_int_equal(inet_pton(AF_INET, text, want.b + 12), 1);
+	}
+	assert_memory_equal(a->b, want.b, 16);
+}
+
+static void assert_smtp_payload(const struct pkt_meta *m)
+{
+	assert_int_equal(m->payload_len, strlen(smtp_line));
+	assert_memory_equal(m->payload, smtp_line, strlen(smtp_line));
+}
+
+/* The packet that counts, which every tunnel test carries. */
+static void push_ip4_tcp(struct pkt_build *pb)
+{
+	pkt_build_ipv4(pb, &ip4);
+	pkt_build_tcp(pb, &tcp_psh);
+	pkt_build_payload(pb, smtp_line, strlen(smtp_line));
+}
+
+static void push_ip6_tcp(struct pkt_build *pb)
+{
+	pkt_build_ipv6(pb, &ip6);
+	pkt_build_tcp(pb, &tcp_psh);
+	pkt_build_payload(pb, smtp_line, strlen(smtp_line));
+}
+
+static void push_ip_tcp(struct pkt_build *pb, bool v6)
+{
+	if (v6)
+		push_ip6_tcp(pb);
+	else
+		push_ip4_tcp(pb);
+}
+
+static void assert_inner4(const struct pkt_meta *m)
+{
+	assert_int_equal(m->family, 4);
+	assert_addr(&m->src, "192.0.2.10");
+	assert_addr(&m->dst, "198.51.100.25");
+	assert_int_equal(m->sport, 40000);
+	assert_int_equal(m->dport, 25);
+	assert_smtp_payload(m);
+}
+
+static void assert_inner6(const struct pkt_meta *m)
+{
+	assert_int_equal(m->family, 6);
+	assert_addr(&m->src, "2001:db8::10");
+	assert_addr(&m->dst, "2001:db8:1::25");
+	assert_smtp_payload(m);
+}
+
+static void assert_inner(const struct pkt_meta *m, bool v6)
+{
+	if (v6)
+		assert_inner6(m);
+	else
+		assert_inner4(m);
+}
+
+/* Ethernet, IPv4 and TCP as given, then the payload text. */
+static void fx_eth_ip4(struct fx *f, const struct pkt_build_ipv4 *ip, const struct pkt_build_tcp *t,
+		       const char *payload)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_ipv4(pb, ip);
+	pkt_build_tcp(pb, t);
+	pkt_build_payload(pb, payload, strlen(payload));
+	fx_finish(f);
+}
+
+/* ---- the hot path ---- */
+
+static void test_decode_eth_ipv4_tcp_fills_meta(void **state)
+{
+	static const uint8_t mss_sack[] = {2, 4, 0x05, 0xb4, 4, 2, 1, 1};
+	struct pkt_build_tcp t = tcp_psh;
+	struct fx *f = *state;
+	const struct pkt_meta *m = &f->m;
+
+	t.opt = mss_sack;
+	t.opt_len = sizeof(mss_sack);
+	fx_eth_ip4(f, &ip4, &t, smtp_line);
+
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(m);
+	assert_ptr_equal(m->payload, f->buf + 14 + 20 + 28);
+	assert_int_equal(m->l4_proto, 6);
+	assert_int_equal(m->tcp_flags, PKT_TCP_PSH | PKT_TCP_ACK);
+	assert_int_equal(m->seq, 0x01020304);
+	assert_int_equal(m->ack, 0xa0b0c0d0);
+	assert_int_equal(m->win, 502);
+	assert_int_equal(m->ttl, 61);
+	assert_int_equal(m->tcp_hdr_len, 28);
+	assert_int_equal(m->vlan, 0);
+	assert_int_equal(m->encap, 0);
+	assert_int_equal(f->st.ipv4, 1);
+	assert_int_equal(f->st.ipv6 + f->st.vlan + f->st.gre + f->st.payload_snapped, 0);
+}
+
+static void test_decode_eth_ipv6_tcp_fills_meta(void **state)
+{
+	struct fx *f = *state;
+
+	push_ip6_tcp(fx_start(f, true));
+	fx_finish(f);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner6(&f->m);
+	assert_int_equal(f->m.ttl, 55);
+	assert_int_equal(f->m.tcp_hdr_len, 20);
+	assert_int_equal(f->st.ipv6, 1);
+	assert_int_equal(f->st.ipv4, 0);
+}
+
+/* ---- link types ---- */
+
+struct link_case {
+	const char *name;
+	uint16_t link;
+	int (*push_l2)(struct pkt_build *pb, uint32_t arg);
+	uint32_t arg;
+	bool v6;
+	unsigned int want;
+};
+
+static int push_eth(struct pkt_build *pb, uint32_t arg)
+{
+	return pkt_build_eth(pb, (uint16_t)arg);
+}
+
+static int push_sll(struct pkt_build *pb, uint32_t arg)
+{
+	return pkt_build_sll(pb, (uint16_t)arg);
+}
+
+static int push_sll2(struct pkt_build *pb, uint32_t arg)
+{
+	return pkt_build_sll2(pb, (uint16_t)arg);
+}
+
+static int push_null_swapped(struct pkt_build *pb, uint32_t arg)
+{
+	/* Captured on a host of the other byte order. */
+	return pkt_build_null(pb, __builtin_bswap32(arg));
+}
+
+static int push_nothing(struct pkt_build *pb, uint32_t arg)
+{
+	(void)pb;
+	(void)arg;
+	return 0;
+}
+
+static const struct link_case link_cases[] = {
+	{"ethernet v4", PKT_LINK_ETHERNET, push_eth, 0, false, R_OK},
+	{"ethernet v6", PKT_LINK_ETHERNET, push_eth, 0, true, R_OK},
+	{"ethernet arp", PKT_LINK_ETHERNET, push_eth, 0x0806, false, DECODE_R_NOT_IP},
+	{"ethernet 802.3 length", PKT_LINK_ETHERNET, push_eth, 0x05dc, false, DECODE_R_NOT_IP},
+	{"null af 2", PKT_LINK_NULL, pkt_build_null, 2, false, R_OK},
+	{"null af 24", PKT_LINK_NULL, pkt_build_null, 24, true, R_OK},
+	{"null af 28", PKT_LINK_NULL, pkt_build_null, 28, true, R_OK},
+	{"null af 30", PKT_LINK_NULL, pkt_build_null, 30, true, R_OK},
+	{"null af 2 swapped", PKT_LINK_NULL, push_null_swapped, 2, false, R_OK},
+	{"null af 30 swapped", PKT_LINK_NULL, push_null_swapped, 30, true, R_OK},
+	{"null af 7", PKT_LINK_NULL, pkt_build_null, 7, false, DECODE_R_NOT_IP},
+	{"loop af 2", PKT_LINK_LOOP, pkt_build_loop, 2, false, R_OK},
+	{"loop af 24", PKT_LINK_LOOP, pkt_build_loop, 24, true, R_OK},
+	{"raw v4", PKT_LINK_RAW, push_nothing, 0, false, R_OK},
+	{"raw v6", PKT_LINK_RAW, push_nothing, 0, true, R_OK},
+	{"ipv4", PKT_LINK_IPV4, push_nothing, 0, false, R_OK},
+	{"ipv4 given v6", PKT_LINK_IPV4, push_nothing, 0, true, DECODE_R_BAD_IP_VERSION},
+	{"ipv6", PKT_LINK_IPV6, push_nothing, 0, true, R_OK},
+	{"ipv6 given v4", PKT_LINK_IPV6, push_nothing, 0, false, DECODE_R_BAD_IP_VERSION},
+	{"sll", PKT_LINK_LINUX_SLL, push_sll, 0, false, R_OK},
+	{"sll v6", PKT_LINK_LINUX_SLL, push_sll, 0, true, R_OK},
+	{"sll 802.2", PKT_LINK_LINUX_SLL, push_sll, 0x0004, false, DECODE_R_NOT_IP},
+	{"sll2", PKT_LINK_LINUX_SLL2, push_sll2, 0, false, R_OK},
+	{"sll2 v6", PKT_LINK_LINUX_SLL2, push_sll2, 0, true, R_OK},
+	{"802.11", 105, push_eth, 0, false, DECODE_R_UNSUPPORTED_LINK},
+};
+
+static void test_decode_every_link_type(void **state)
+{
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(link_cases) / sizeof(link_cases[0]); i++) {
+		const struct link_case *lc = &link_cases[i];
+		struct pkt_build *pb = fx_start(f, false);
+		unsigned int r;
+
+		lc->push_l2(pb, lc->arg);
+		push_ip_tcp(pb, lc->v6);
+		fx_finish(f);
+		r = decode_wire(f->buf, f->len, f->len, lc->link, &f->m, &f->st);
+		print_message("link case: %s\n", lc->name);
+		assert_reason(r, lc->want);
+		if (r == R_OK)
+			assert_inner(&f->m, lc->v6);
+	}
+}
+
+static void test_decode_zero_length_frame_is_empty_on_every_link(void **state)
+{
+	static const uint16_t links[] = {
+		PKT_LINK_NULL, PKT_LINK_ETHERNET,   PKT_LINK_RAW,
+		PKT_LINK_LOOP, PKT_LINK_LINUX_SLL,  PKT_LINK_IPV4,
+		PKT_LINK_IPV6, PKT_LINK_LINUX_SLL2, 999,
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		assert_reason(decode_wire(NULL, 0, 0, links[i], &f->m, &f->st), DECODE_R_EMPTY);
+}
+
+/* ---- 802.1Q, QinQ, MPLS ---- */
+
+static unsigned int fx_tags(struct fx *f, const uint16_t *tpids, const uint16_t *vids, size_t n)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	for (size_t i = 0; i < n; i++)
+		pkt_build_vlan(pb, tpids[i], vids[i]);
+	push_ip6_tcp(pb);
+	fx_finish(f);
+	return fx_decode(f);
+}
+
+static void test_decode_vlan_and_qinq_keep_innermost_id(void **state)
+{
+	static const uint16_t dot1q[] = {0x8100}, vid1[] = {100};
+	static const uint16_t qinq[] = {0x88a8, 0x8100}, vid2[] = {10, 20};
+	static const uint16_t old[] = {0x9100, 0x9100, 0x8100}, vid3[] = {1, 2, 4094};
+	static const uint16_t five[] = {0x88a8, 0x8100, 0x8100, 0x8100, 0x8100};
+	static const uint16_t vid5[] = {1, 2, 3, 4, 5};
+	struct fx *f = *state;
+
+	assert_reason(fx_tags(f, dot1q, vid1, 1), R_OK);
+	assert_int_equal(f->m.vlan, 100);
+	assert_int_equal(f->m.encap, PKT_ENCAP_VLAN);
+	assert_int_equal(f->st.vlan, 1);
+	assert_inner6(&f->m);
+
+	assert_reason(fx_tags(f, qinq, vid2, 2), R_OK);
+	assert_int_equal(f->m.vlan, 20);
+	assert_reason(fx_tags(f, old, vid3, 3), R_OK);
+	assert_int_equal(f->m.vlan, 4094);
+	assert_reason(fx_tags(f, five, vid5, 4), R_OK);
+	assert_reason(fx_tags(f, five, vid5, 5), DECODE_R_TOO_MANY_LABELS);
+	/* A tag cut in half. */
+	assert_reason(fx_decode_cut(f, 14 + 2, f->len), DECODE_R_TRUNCATED_L2);
+}
+
+static unsigned int fx_mpls(struct fx *f, unsigned int labels, bool cw, bool v6)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	for (unsigned int i = 0; i < labels; i++)
+		pkt_build_mpls(pb, 16 + i, 64);
+	if (cw) {
+		pkt_build_mpls_cw(pb, 1);
+		pkt_build_eth(pb, 0);
+		pkt_build_vlan(pb, 0, 300);
+	}
+	push_ip_tcp(pb, v6);
+	fx_finish(f);
+	return fx_decode(f);
+}
+
+static void test_decode_mpls_stacks_and_control_word(void **state)
+{
+	struct fx *f = *state;
+	struct pkt_build *pb;
+
+	assert_reason(fx_mpls(f, 1, false, false), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->m.encap, PKT_ENCAP_MPLS);
+	assert_int_equal(f->st.mpls, 1);
+	assert_reason(fx_mpls(f, 3, false, true), R_OK);
+	assert_inner6(&f->m);
+	assert_reason(fx_mpls(f, 8, false, false), R_OK);
+	assert_reason(fx_mpls(f, 9, false, false), DECODE_R_TOO_MANY_LABELS);
+
+	/* Ethernet pseudowire: control word, then a whole tagged frame. */
+	assert_reason(fx_mpls(f, 2, true, false), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->m.vlan, 300);
+	assert_int_equal(f->m.encap, PKT_ENCAP_MPLS | PKT_ENCAP_VLAN);
+
+	/* Multicast ethertype; a payload whose first nibble is neither 0, 4 nor 6. */
+	pb = fx_start(f, false);
+	pkt_build_eth(pb, 0x8848);
+	pkt_build_mpls(pb, 20, 1);
+	push_ip4_tcp(pb);
+	fx_finish(f);
+	assert_reason(fx_decode(f), R_OK);
+	f->buf[14 + 4] = 0x10;
+	assert_reason(fx_decode(f), DECODE_R_NOT_IP);
+	assert_reason(fx_decode_cut(f, 14 + 4, f->len), DECODE_R_TRUNCATED_L2);
+}
+
+/* ---- IPv4 ---- */
+
+static void test_decode_ipv4_options_are_skipped(void **state)
+{
+	static const uint8_t opts[40] = {0x94, 0x04, 0, 0, 0x01, 0x01, 0x01, 0x01};
+	struct pkt_build_ipv4 ip = ip4;
+	struct fx *f = *state;
+
+	ip.opt = opts;
+	for (ip.opt_len = 4; ip.opt_len <= 40; ip.opt_len += 4) {
+		fx_eth_ip4(f, &ip, &tcp_psh, smtp_line);
+		assert_reason(fx_decode(f), R_OK);
+		assert_inner4(&f->m);
+		assert_ptr_equal(f->m.payload, f->buf + 14 + 20 + ip.opt_len + 20);
+	}
+	/* IHL 4 and 0: shorter than the fixed header. */
+	fx_eth_ip4(f, &ip4, &tcp_psh, smtp_line);
+	f->buf[14] = 0x44;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_HDR_LEN);
+	f->buf[14] = 0x40;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_HDR_LEN);
+	/* IHL 15 with only 40 bytes of IP and TCP header captured. */
+	f->buf[14] = 0x4f;
+	assert_reason(fx_decode_cut(f, 14 + 40, 14 + 40), DECODE_R_TRUNCATED_IP);
+	f->buf[14] = 0x65;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_VERSION);
+}
+
+static void test_decode_ethernet_padding_never_becomes_payload(void **state)
+{
+	struct pkt_build_tcp syn = tcp_psh;
+	struct fx *f = *state;
+
+	syn.flags = PKT_BUILD_TCP_SYN;
+	fx_eth_ip4(f, &ip4, &syn, "");
+	assert_int_equal(f->len, 54);
+	f->len = pkt_build_pad_to(&f->pb, 60, 0xee);
+	assert_reason(fx_decode(f), R_OK);
+	assert_int_equal(f->m.payload_len, 0);
+	assert_int_equal(f->m.tcp_flags, PKT_TCP_SYN);
+
+	/* Three bytes of data, three of padding. */
+	fx_eth_ip4(f, &ip4, &tcp_psh, "QUI");
+	f->len = pkt_build_pad_to(&f->pb, 60, 'T');
+	assert_reason(fx_decode(f), R_OK);
+	assert_int_equal(f->m.payload_len, 3);
+	assert_memory_equal(f->m.payload, "QUI", 3);
+	assert_int_equal(f->st.payload_snapped, 0);
+}
+
+static void test_decode_ipv4_fragments_are_counted_and_skipped(void **state)
+{
+	static const uint16_t frag[] = {PKT_BUILD_IP_MF, PKT_BUILD_IP_MF | 1, 185, 0x1fff};
+	struct pkt_build_ipv4 ip = ip4;
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
+		ip.frag = frag[i];
+		fx_eth_ip4(f, &ip, &tcp_psh, smtp_line);
+		assert_reason(fx_decode(f), DECODE_R_IP_FRAGMENT);
+	}
+	ip.frag = 0;
+	fx_eth_ip4(f, &ip, &tcp_psh, smtp_line);
+	assert_reason(fx_decode(f), R_OK);
+	/* The reserved ("evil") bit is not a fragment. */
+	ip.frag = 0x8000;
+	fx_eth_ip4(f, &ip, &tcp_psh, smtp_line);
+	assert_reason(fx_decode(f), R_OK);
+}
+
+static void test_decode_ip_lengths_against_capture(void **state)
+{
+	struct fx *f = *state;
+
+	fx_eth_ip4(f, &ip4, &tcp_psh, smtp_line);
+	/* Total length one past the frame, then shorter than its own header. */
+	f->buf[14 + 3]++;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_LEN);
+	f->buf[14 + 2] = 0;
+	f->buf[14 + 3] = 19;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_LEN);
+	/* Room for the IP header but not for TCP's. */
+	f->buf[14 + 3] = 30;
+	assert_reason(fx_decode(f), DECODE_R_TRUNCATED_TCP);
+	assert_reason(fx_decode_cut(f, 14 + 19, 14 + 19), DECODE_R_TRUNCATED_IP);
+	assert_reason(fx_decode_cut(f, 13, 13), DECODE_R_TRUNCATED_L2);
+}
+
+/* ---- IPv6 extension headers ---- */
+
+struct ext_case {
+	const char *name;
+	uint8_t types[10]; /* 255 ends the list; 44 = atomic fragment, 45 = real fragment */
+	unsigned int want;
+};
+
+static const struct ext_case ext_cases[] = {
+	{"hbh", {0, 255}, R_OK},
+	{"hbh dst rt frag ah dst", {0, 60, 43, 44, 51, 60, 255}, R_OK},
+	{"eight", {0, 60, 43, 60, 43, 60, 43, 60, 255}, R_OK},
+	{"nine", {0, 60, 43, 60, 43, 60, 43, 60, 60, 255}, DECODE_R_BAD_IPV6_EXT},
+	{"hbh second", {60, 0, 255}, DECODE_R_BAD_IPV6_EXT},
+	{"fragment", {60, 45, 255}, DECODE_R_IP_FRAGMENT},
+};
+
+static void fx_ext_chain(struct fx *f, const uint8_t *types)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_ipv6(pb, &ip6);
+	for (; *types != 255; types++) {
+		if (*types == 44 || *types == 45)
+			pkt_build_ipv6_frag(pb, 0, *types == 45, 0x11223344);
+		else if (*types == 51)
+			pkt_build_ipv6_ah(pb, 12, 0x100);
+		else
+			pkt_build_ipv6_ext(pb, *types, *types == 43 ? 24 : 8);
+	}
+	pkt_build_tcp(pb, &tcp_psh);
+	pkt_build_payload(pb, smtp_line, strlen(smtp_line));
+	fx_finish(f);
+}
+
+static void test_decode_ipv6_extension_chains(void **state)
+{
+	struct fx *f = *state;
+	const size_t ext = 14 + 40;
+
+	for (size_t i = 0; i < sizeof(ext_cases) / sizeof(ext_cases[0]); i++) {
+		fx_ext_chain(f, ext_cases[i].types);
+		print_message("ext case: %s\n", ext_cases[i].name);
+		assert_reason(fx_decode(f), ext_cases[i].want);
+		if (ext_cases[i].want == R_OK)
+			assert_inner6(&f->m);
+	}
+	/* A fragment header with an offset; ESP and no-next-header end the walk. */
+	fx_ext_chain(f, (const uint8_t[]){44, 255});
+	f->buf[ext + 2] = 0x05;
+	assert_reason(fx_decode(f), DECODE_R_IP_FRAGMENT);
+	f->buf[ext + 2] = 0;
+	f->buf[ext] = 50;
+	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
+	f->buf[ext] = 59;
+	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
+	/* Extension length past the payload length; payload length past the frame. */
+	fx_ext_chain(f, (const uint8_t[]){0, 255});
+	f->buf[ext + 1] = 200;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IPV6_EXT);
+	f->buf[ext + 1] = 0;
+	assert_reason(fx_decode_cut(f, ext + 6, f->len), DECODE_R_TRUNCATED_IP);
+	f->buf[14 + 5]++;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_LEN);
+}
+
+/* ---- snapped frames ---- */
+
+static void test_decode_snapped_frame_delivers_captured_payload(void **state)
+{
+	struct fx *f = *state;
+	size_t cut;
+
+	fx_eth_ip4(f, &ip4, &tcp_psh, smtp_line);
+	cut = f->len - 10;
+	assert_reason(fx_decode_cut(f, cut, f->len), R_OK);
+	assert_int_equal(f->m.payload_len, strlen(smtp_line) - 10);
+	assert_memory_equal(f->m.payload, smtp_line, f->m.payload_len);
+	assert_int_equal(f->st.payload_snapped, 1);
+
+	/* Checksums cannot be verified on a snapped segment: it still goes through,
+	 * and the bytes past the cut were not looked at. */
+	memset(f->buf + cut, 0xaa, f->len - cut);
+	cfg.verify_checksums = true;
+	assert_reason(fx_decode_cut(f, cut, f->len), R_OK);
+	cfg.verify_checksums = false;
+
+	/* Cut inside the TCP header, or longer on the wire than IP says: drops. */
+	assert_reason(fx_decode_cut(f, 14 + 20 + 10, f->len), DECODE_R_TRUNCATED_TCP);
+	assert_reason(fx_decode_cut(f, cut, cut), DECODE_R_BAD_IP_LEN);
+	f->buf[14 + 3] += 20;
+	assert_reason(fx_decode_cut(f, cut, f->len), DECODE_R_BAD_IP_LEN);
+}
+
+/* ---- TCP ---- */
+
+static void test_decode_tcp_header_flags_and_ports(void **state)
+{
+	static const uint8_t bad_flags[] = {0, 0x03, 0x06, 0x07, 0x13, 0x16};
+	static const uint8_t good_flags[] = {0x02, 0x12, 0x01, 0x04, 0x14, 0x11, 0x18, 0xc2};
+	struct pkt_build_tcp t = tcp_psh;
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(bad_flags); i++) {
+		t.flags = bad_flags[i];
+		fx_eth_ip4(f, &ip4, &t, smtp_line);
+		assert_reason(fx_decode(f), DECODE_R_BAD_TCP_FLAGS);
+	}
+	for (size_t i = 0; i < sizeof(good_flags); i++) {
+		t.flags = good_flags[i];
+		fx_eth_ip4(f, &ip4, &t, smtp_line);
+		assert_reason(fx_decode(f), R_OK);
+		assert_int_equal(f->m.tcp_flags, good_flags[i]);
+	}
+	t = tcp_psh;
+	t.sport = 0;
+	fx_eth_ip4(f, &ip4, &t, smtp_line);
+	assert_reason(fx_decode(f), DECODE_R_BAD_PORT);
+	t = tcp_psh;
+	t.dport = 0;
+	fx_eth_ip4(f, &ip4, &t, smtp_line);
+	assert_reason(fx_decode(f), DECODE_R_BAD_PORT);
+
+	/* Data offset 4; 15 and 6, past a 20-byte segment; 6 with options snapped off. */
+	fx_eth_ip4(f, &ip4, &tcp_psh, "");
+	f->buf[14 + 20 + 12] = 0x40;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TCP_HDR_LEN);
+	f->buf[14 + 20 + 12] = 0xf0;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TCP_HDR_LEN);
+	f->buf[14 + 20 + 12] = 0x60;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TCP_HDR_LEN);
+	f->buf[14 + 3] += 4;
+	assert_reason(fx_decode_cut(f, f->len, f->len + 4), DECODE_R_TRUNCATED_TCP);
+}
+
+static void test_decode_non_tcp_is_skipped(void **state)
+{
+	struct pkt_build_ipv4 icmp = ip4;
+	struct fx *f = *state;
+	struct pkt_build *pb;
+
+	pb = fx_start(f, true);
+	pkt_build_ipv4(pb, &ip4);
+	pkt_build_udp(pb, 5353, 53);
+	pkt_build_payload(pb, "dns", 3);
+	fx_finish(f);
+	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
+	assert_int_equal(f->st.vxlan, 0);
+
+	icmp.proto = 1;
+	pb = fx_start(f, true);
+	pkt_build_ipv4(pb, &icmp);
+	pkt_build_payload(pb, "\x08\x00\xf7\xff\x00\x00\x00\x00", 8);
+	fx_finish(f);
+	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
+}
+
+/* ---- checksums ---- */
+
+static void test_decode_checksums_checked_only_when_asked(void **state)
+{
+	struct fx *f = *state;
+	struct pkt_build *pb;
+
+	cfg.verify_checksums = true;
+	/* Odd payload length: the last byte is half a checksum word. */
+	fx_eth_ip4(f, &ip4, &tcp_psh, "RSET\r\n!");
+	assert_reason(fx_decode(f), R_OK);
+	f->buf[14 + 10] ^= 0x01;
+	assert_reason(fx_decode(f), DECODE_R_BAD_IP_CHECKSUM);
+	f->buf[14 + 10] ^= 0x01;
+	f->buf[f->len - 1] ^= 0x20;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TCP_CHECKSUM);
+	cfg.verify_checksums = false;
+	assert_reason(fx_decode(f), R_OK);
+	f->buf[14 + 10] ^= 0x01;
+	assert_reason(fx_decode(f), R_OK);
+
+	cfg.verify_checksums = true;
+	pb = fx_start(f, true);
+	pkt_build_ipv6(pb, &ip6);
+	pkt_build_ipv6_ext(pb, 60, 16);
+	pkt_build_tcp(pb, &tcp_psh);
+	pkt_build_payload(pb, smtp_line, strlen(smtp_line));
+	fx_finish(f);
+	assert_reason(fx_decode(f), R_OK);
+	f->buf[14 + 8] ^= 0x80; /* source address: only the pseudo-header sees it */
+	assert_reason(fx_decode(f), DECODE_R_BAD_TCP_CHECKSUM);
+	cfg.verify_checksums = false;
+	assert_reason(fx_decode(f), R_OK);
+}
+
+/* ---- tunnels ---- */
+
+/* Ethernet, the mirror network's VLAN tag, IPv4, GRE, [Ethernet,] IPv4, TCP. */
+static void fx_gre(struct fx *f, uint16_t flags, uint16_t proto)
+{
+	struct pkt_build_gre g = {.flags = flags, .proto = proto, .key = 77, .seq = 9};
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_vlan(pb, 0, 900);
+	pkt_build_ipv4(pb, &outer4);
+	pkt_build_gre(pb, &g);
+	if (proto == 0x6558 || proto == 0x88be)
+		pkt_build_eth(pb, 0);
+	push_ip4_tcp(pb);
+	fx_finish(f);
+}
+
+static void test_decode_gre_plain_keyed_and_bridged(void **state)
+{
+	static const uint16_t flag_sets[] = {
+		0,
+		PKT_BUILD_GRE_K,
+		PKT_BUILD_GRE_S,
+		PKT_BUILD_GRE_K | PKT_BUILD_GRE_S,
+		PKT_BUILD_GRE_C | PKT_BUILD_GRE_K | PKT_BUILD_GRE_S,
+	};
+	struct fx *f = *state;
+	const size_t gre = 18 + 20;
+
+	for (size_t i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++) {
+		fx_gre(f, flag_sets[i], 0);
+		assert_reason(fx_decode(f), R_OK);
+		assert_inner4(&f->m);
+		assert_int_equal(f->m.encap, PKT_ENCAP_VLAN | PKT_ENCAP_GRE);
+		assert_int_equal(f->m.vlan, 900);
+		assert_int_equal(f->st.gre, 1);
+		assert_int_equal(f->st.ipv4, 2);
+	}
+	/* Transparent Ethernet bridging: the inner frame has no tag. */
+	fx_gre(f, PKT_BUILD_GRE_K, 0x6558);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->m.vlan, 0);
+
+	/* Version 1 (PPTP), routing present, an unknown protocol, cut in the key. */
+	fx_gre(f, PKT_BUILD_GRE_K, 0);
+	f->buf[gre + 1] = 0x01;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+	f->buf[gre + 1] = 0;
+	f->buf[gre] |= 0x40;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+	f->buf[gre] &= (uint8_t)~0x40;
+	f->buf[gre + 2] = 0x88;
+	f->buf[gre + 3] = 0x0b;
+	assert_reason(fx_decode(f), DECODE_R_NOT_IP);
+	assert_reason(fx_decode_cut(f, gre + 6, f->len), DECODE_R_TRUNCATED_TUNNEL);
+}
+
+/* Type I: 0x88be with no sequence number, the frame straight after GRE. */
+static void test_decode_erspan_type_one_has_no_header(void **state)
+{
+	struct fx *f = *state;
+
+	fx_gre(f, 0, 0x88be);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->m.encap, PKT_ENCAP_VLAN | PKT_ENCAP_GRE | PKT_ENCAP_ERSPAN);
+	assert_int_equal(f->st.erspan, 1);
+	assert_int_equal(f->m.vlan, 0);
+	/* Read as type II, the S bit makes MAC bytes a header of version 0. */
+	f->buf[18 + 20] |= 0x10;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+}
+
+/* Ethernet, IPv6, GRE with S, ERSPAN type II or III, [Ethernet,] IP, TCP. */
+static void fx_erspan(struct fx *f, int type, const struct pkt_build_erspan *e, bool inner_v6)
+{
+	struct pkt_build_gre g = {.flags = PKT_BUILD_GRE_S, .seq = 1};
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_ipv6(pb, &outer6);
+	pkt_build_gre(pb, &g);
+	if (type == 2)
+		pkt_build_erspan2(pb, e);
+	else
+		pkt_build_erspan3(pb, e);
+	if (type == 2 || e->ft == 0)
+		pkt_build_eth(pb, 0);
+	push_ip_tcp(pb, inner_v6);
+	fx_finish(f);
+}
+
+static void test_decode_erspan_two_and_three_headers(void **state)
+{
+	struct pkt_build_erspan e = {.session = 5, .vlan = 123, .en = 2, .index = 9};
+	struct fx *f = *state;
+	const size_t at = 14 + 40 + 8; /* ERSPAN header */
+
+	fx_erspan(f, 2, &e, false);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->m.vlan, 123); /* tag stripped by the mirror, kept in the header */
+	e.en = 3;
+	fx_erspan(f, 2, &e, false);
+	assert_reason(fx_decode(f), R_OK);
+	assert_int_equal(f->m.vlan, 0);
+	f->buf[at] = 0x20;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+
+	memset(&e, 0, sizeof(e));
+	fx_erspan(f, 3, &e, true);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner6(&f->m);
+	e.subhdr = true;
+	fx_erspan(f, 3, &e, false);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->st.erspan, 1);
+	assert_reason(fx_decode_cut(f, at + 16, f->len), DECODE_R_TRUNCATED_TUNNEL);
+	e.ft = 2; /* bare IP after the sub-header */
+	fx_erspan(f, 3, &e, true);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner6(&f->m);
+	f->buf[at + 10] |= 0x04; /* frame type 3: unknown */
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+	f->buf[at] = 0x10;
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+}
+
+/* Ethernet, the mirror network's tag 900, IPv4 or IPv6, UDP to dport, VXLAN,
+ * Ethernet, the packet's own tag when inner_vid is not 0, IPv6, TCP. */
+static void fx_vxlan(struct fx *f, bool outer_v6, uint16_t dport, uint16_t inner_vid)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_vlan(pb, 0, 900);
+	if (outer_v6)
+		pkt_build_ipv6(pb, &outer6);
+	else
+		pkt_build_ipv4(pb, &outer4);
+	pkt_build_udp(pb, 49152, dport);
+	pkt_build_vxlan(pb, 4242);
+	pkt_build_eth(pb, 0);
+	if (inner_vid)
+		pkt_build_vlan(pb, 0, inner_vid);
+	push_ip6_tcp(pb);
+	fx_finish(f);
+}
+
+static void test_decode_vxlan(void **state)
+{
+	struct fx *f = *state;
+	const size_t udp = 18 + 20;
+
+	fx_vxlan(f, false, 4789, 77);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner6(&f->m);
+	assert_int_equal(f->m.vlan, 77);
+	assert_int_equal(f->m.encap, PKT_ENCAP_VXLAN | PKT_ENCAP_VLAN);
+	assert_int_equal(f->st.vxlan, 1);
+	assert_int_equal(f->st.vlan, 2);
+	/* The outer tag belongs to the mirror network, not to the packet. */
+	fx_vxlan(f, true, 4789, 0);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner6(&f->m);
+	assert_int_equal(f->m.vlan, 0);
+
+	fx_vxlan(f, false, 4790, 77);
+	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
+	fx_vxlan(f, false, 4789, 77);
+	assert_reason(fx_decode_cut(f, udp + 12, f->len), DECODE_R_TRUNCATED_TUNNEL);
+	f->buf[udp + 8] = 0; /* I flag clear */
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+	f->buf[udp + 8] = 0x08;
+	f->buf[udp + 4] = 0xff; /* UDP length past the datagram */
+	assert_reason(fx_decode(f), DECODE_R_BAD_TUNNEL);
+}
+
+/* Ethernet, then one IP header per character of families ('4' or '6'), the last with TCP. */
+static void fx_ipip(struct fx *f, const char *families)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	for (; families[1]; families++) {
+		if (*families == '4')
+			pkt_build_ipv4(pb, &outer4);
+		else
+			pkt_build_ipv6(pb, &outer6);
+	}
+	push_ip_tcp(pb, *families == '6');
+	fx_finish(f);
+}
+
+static void test_decode_ip_in_ip_and_depth_limit(void **state)
+{
+	static const char *const ok[] = {"44", "46", "64", "66", "464", "646"};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		fx_ipip(f, ok[i]);
+		assert_reason(fx_decode(f), R_OK);
+		assert_inner(&f->m, ok[i][strlen(ok[i]) - 1] == '6');
+		assert_int_equal(f->m.encap, PKT_ENCAP_IPIP);
+		assert_int_equal(f->st.ipip, strlen(ok[i]) - 1);
+	}
+	/* Three tunnels with the default depth of two; then allowed. */
+	fx_ipip(f, "4664");
+	assert_reason(fx_decode(f), DECODE_R_TUNNEL_TOO_DEEP);
+	cfg.max_tunnel_depth = 3;
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(&f->m);
+	/* Depth 0: no tunnel at all, whatever its kind. */
+	cfg.max_tunnel_depth = 0;
+	assert_reason(fx_decode(f), DECODE_R_TUNNEL_TOO_DEEP);
+	fx_gre(f, 0, 0);
+	assert_reason(fx_decode(f), DECODE_R_TUNNEL_TOO_DEEP);
+	fx_vxlan(f, false, 4789, 0);
+	assert_reason(fx_decode(f), DECODE_R_TUNNEL_TOO_DEEP);
+	assert_reason(fx_mpls(f, 1, true, false), DECODE_R_TUNNEL_TOO_DEEP);
+}
+
+/* VXLAN inside GRE inside IPv6: two levels, both bits, the innermost packet. */
+static void test_decode_nested_tunnels_report_innermost(void **state)
+{
+	struct pkt_build_gre g = {.flags = PKT_BUILD_GRE_K, .key = 1};
+	struct fx *f = *state;
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_ipv6(pb, &outer6);
+	pkt_build_gre(pb, &g);
+	pkt_build_ipv4(pb, &outer4);
+	pkt_build_udp(pb, 1000, 4789);
+	pkt_build_vxlan(pb, 1);
+	pkt_build_eth(pb, 0);
+	push_ip4_tcp(pb);
+	fx_finish(f);
+	assert_reason(fx_decode(f), R_OK);
+	assert_inner4(&f->m);
+	assert_int_equal(f->m.encap, PKT_ENCAP_GRE | PKT_ENCAP_VXLAN);
+	assert_int_equal(f->st.ipv6 + f->st.ipv4 + f->st.gre + f->st.vxlan, 5);
+}
+
+/* ---- every prefix of full frames ---- */
+
+static void full_eth_ip4(struct fx *f)
+{
+	fx_eth_ip4(f, &ip4, &tcp_psh, smtp_line);
+}
+
+static void full_ext_chain(struct fx *f)
+{
+	fx_ext_chain(f, ext_cases[1].types);
+}
+
+static void full_mpls_cw(struct fx *f)
+{
+	struct pkt_build *pb = fx_start(f, true);
+
+	pkt_build_vlan(pb, 0x88a8, 1);
+	pkt_build_vlan(pb, 0, 2);
+	pkt_build_mpls(pb, 100, 1);
+	pkt_build_mpls_cw(pb, 0);
+	pkt_build_eth(pb, 0);
+	push_ip4_tcp(pb);
+	fx_finish(f);
+}
+
+static void full_vxlan(struct fx *f)
+{
+	fx_vxlan(f, true, 4789, 5);
+}
+
+static void full_erspan3(struct fx *f)
+{
+	const struct pkt_build_erspan e = {.subhdr = true};
+
+	fx_erspan(f, 3, &e, true);
+}
+
+static void full_gre_csum(struct fx *f)
+{
+	fx_gre(f, PKT_BUILD_GRE_C | PKT_BUILD_GRE_K | PKT_BUILD_GRE_S, 0x6558);
+}
+
+/* Decode a prefix from a buffer of exactly its size, so a sanitizer sees any overread. */
+static unsigned int decode_prefix(struct fx *f, size_t cut, size_t wire)
+{
+	uint8_t *copy = malloc(cut ? cut : 1);
+	unsigned int r;
+
+	assert_non_null(copy);
+	memcpy(copy, f->buf, cut);
+	r = decode_wire(cut ? copy : NULL, cut, wire, PKT_LINK_ETHERNET, &f->m, &f->st);
+	if (r == R_OK) {
+		/* Snapped: what was captured of the payload, up to the last byte. */
+		assert_ptr_equal(f->m.payload + f->m.payload_len, copy + cut);
+		assert_int_equal(f->st.payload_snapped, 1);
+	}
+	free(copy);
+	return r;
+}
+
+static void test_decode_every_prefix_is_a_drop(void **state)
+{
+	static void (*const builders[])(struct fx *) = {
+		full_eth_ip4, full_ext_chain, full_mpls_cw, full_vxlan, full_erspan3, full_gre_csum,
+	};
+	struct fx *f = *state;
+
+	cfg.verify_checksums = true;
+	for (size_t b = 0; b < sizeof(builders) / sizeof(builders[0]); b++) {
+		builders[b](f);
+		assert_reason(fx_decode(f), R_OK);
+		assert_smtp_payload(&f->m);
+		for (size_t cut = 0; cut < f->len; cut++) {
+			unsigned int r = decode_prefix(f, cut, cut);
+
+			assert_true(r != R_OK && decode_reason_is_drop((enum decode_reason)r));
+			/* Same prefix marked as snapped: allowed to pass, never past the cut. */
+			decode_prefix(f, cut, f->len);
+		}
+	}
+}
+
+/* ---- names and defaults ---- */
+
+static void test_decode_reason_names_and_defaults(void **state)
+{
+	struct decode_cfg c;
+
+	(void)state;
+	memset(&c, 0xff, sizeof(c));
+	decode_cfg_default(&c);
+	assert_false(c.verify_checksums);
+	assert_int_equal(c.max_tunnel_depth, 2);
+	for (unsigned int i = 0; i < DECODE_R_COUNT; i++) {
+		assert_non_null(decode_reason_name(i));
+		for (unsigned int j = 0; j < i; j++)
+			assert_string_not_equal(decode_reason_name(i), decode_reason_name(j));
+	}
+	assert_string_equal(decode_reason_name(DECODE_R_BAD_TCP_FLAGS), "bad_tcp_flags");
+	assert_string_equal(decode_reason_name(DECODE_R_COUNT), "unknown");
+	assert_false(decode_reason_is_drop(DECODE_R_NOT_IP));
+	assert_false(decode_reason_is_drop(DECODE_R_IP_FRAGMENT));
+	assert_true(decode_reason_is_drop(DECODE_R_EMPTY));
+	assert_true(decode_reason_is_drop(DECODE_R_TUNNEL_TOO_DEEP));
+	assert_false(decode_reason_is_drop(DECODE_R_COUNT));
+}
+
+/* ---- real captures ---- */
+
+static pcap_t *open_capture(const char *rel)
+{
+	char path[512], err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc;
+
+	snprintf(path, sizeof(path), "%s/%s", TEST_CORPUS_DIR, rel);
+	pc = pcap_open_offline(path, err);
+	if (!pc)
+		fail_msg("%s: %s", path, err);
+	return pc;
+}
+
+/* Decode every frame of an Ethernet capture into one stats block. */
+static void decode_capture(const char *rel, struct decode_stats *sum, uint64_t *payload_bytes)
+{
+	pcap_t *pc = open_capture(rel);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	assert_int_equal(pcap_datalink(pc), DLT_EN10MB);
+	memset(sum, 0, sizeof(*sum));
+	*payload_bytes = 0;
+	while (pcap_next_ex(pc, &h, &data) == 1) {
+		struct pkt p = {.data = data,
+				.len = h->caplen,
+				.wire_len = h->len,
+				.link = PKT_LINK_ETHERNET};
+		struct pkt_meta m;
+
+		if (decode_pkt(&cfg, &p, &m, sum) == DECODE_OK)
+			*payload_bytes += m.payload_len;
+	}
+	pcap_close(pc);
+}
+
+/* tshark: 69 frames, all TCP; 33 IPv6 in VLAN 125, 36 untagged IPv4 whose
+ * checksums were offloaded (wrong); 45 segments carry 9842 payload bytes. */
+static void test_decode_capture_smtp_starttls_vlan_ipv6(void **state)
+{
+	static const char rel[] = "nDPI/tests/cfgs/default/pcap/smtp-starttls.pcap";
+	struct decode_stats st;
+	uint64_t bytes;
+
+	(void)state;
+	decode_capture(rel, &st, &bytes);
+	assert_int_equal(st.pkts, 69);
+	assert_int_equal(st.ok, 69);
+	assert_int_equal(st.ipv6, 33);
+	assert_int_equal(st.vlan, 33);
+	assert_int_equal(st.ipv4, 36);
+	assert_int_equal(bytes, 9842);
+
+	cfg.verify_checksums = true;
+	decode_capture(rel, &st, &bytes);
+	assert_int_equal(st.ok, 33);
+	assert_int_equal(st.reason[DECODE_R_BAD_IP_CHECKSUM], 36);
+}
+
+/* tshark: one BSD-loopback frame, 127.0.0.1:51009 → :8000, 169 payload bytes,
+ * IP checksum 0 (offloaded). */
+static void test_decode_capture_smtp_html_null_link(void **state)
+{
+	pcap_t *pc = open_capture("arkime/tests/pcap/smtp-html.pcap");
+	struct fx *f = *state;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	assert_int_equal(pcap_datalink(pc), DLT_NULL);
+	assert_int_equal(pcap_next_ex(pc, &h, &data), 1);
+	assert_reason(decode_wire(data, h->caplen, h->len, PKT_LINK_NULL, &f->m, &f->st), R_OK);
+	assert_addr(&f->m.src, "127.0.0.1");
+	assert_int_equal(f->m.sport, 51009);
+	assert_int_equal(f->m.dport, 8000);
+	assert_int_equal(f->m.seq, 462905074);
+	assert_int_equal(f->m.ack, 1881063790);
+	assert_int_equal(f->m.win, 6379);
+	assert_int_equal(f->m.payload_len, 169);
+	cfg.verify_checksums = true;
+	assert_reason(decode_wire(data, h->caplen, h->len, PKT_LINK_NULL, &f->m, &f->st),
+		      DECODE_R_BAD_IP_CHECKSUM);
+	assert_int_equal(pcap_next_ex(pc, &h, &data), -2);
+	pcap_close(pc);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_decode_eth_ipv4_tcp_fills_meta),
+		T(test_decode_eth_ipv6_tcp_fills_meta),
+		T(test_decode_every_link_type),
+		T(test_decode_zero_length_frame_is_empty_on_every_link),
+		T(test_decode_vlan_and_qinq_keep_innermost_id),
+		T(test_decode_mpls_stacks_and_control_word),
+		T(test_decode_ipv4_options_are_skipped),
+		T(test_decode_ethernet_padding_never_becomes_payload),
+		T(test_decode_ipv4_fragments_are_counted_and_skipped),
+		T(test_decode_ip_lengths_against_capture),
+		T(test_decode_ipv6_extension_chains),
+		T(test_decode_snapped_frame_delivers_captured_payload),
+		T(test_decode_tcp_header_flags_and_ports),
+		T(test_decode_non_tcp_is_skipped),
+		T(test_decode_checksums_checked_only_when_asked),
+		T(test_decode_gre_plain_keyed_and_bridged),
+		T(test_decode_erspan_type_one_has_no_header),
+		T(test_decode_erspan_two_and_three_headers),
+		T(test_decode_vxlan),
+		T(test_decode_ip_in_ip_and_depth_limit),
+		T(test_decode_nested_tunnels_report_innermost),
+		T(test_decode_every_prefix_is_a_drop),
+		T(test_decode_reason_names_and_defaults),
+		T(test_decode_capture_smtp_starttls_vlan_ipv6),
+		T(test_decode_capture_smtp_html_null_link),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
