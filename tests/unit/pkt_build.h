@@ -500,7 +500,8 @@ static inline int pkt_build_gre(struct pkt_build *pb, const struct pkt_build_gre
 	return pkt_build_off(pb, p);
 }
 
-/* ERSPAN type II header (8 bytes); the GRE before it needs the S bit. */
+/* ERSPAN type II header (8 bytes); the GRE before it needs the S bit. Type I
+ * has no header: a GRE with .proto = 0x88be and no S bit, then pkt_build_eth(). */
 static inline int pkt_build_erspan2(struct pkt_build *pb, const struct pkt_build_erspan *o)
 {
 	uint8_t *p = pkt_build_push(pb, PKT_BUILD_ERSPAN2, 8, false, 0);
