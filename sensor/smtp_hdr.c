@@ -32,16 +32,23 @@ void smtp_hdr_init(struct smtp_hdr *h, struct smtp_tx *tx, bool keep_subject)
 	h->rcv_len[0] = h->rcv_len[1] = 0;
 }
 
+/* IPv4 sits IPv4-mapped in union pkt_addr (dataplane/pkt.h). */
+static bool addr_text(const struct smtp_tx *tx, const union pkt_addr *a, char *out)
+{
+	if (tx->family == 4)
+		return inet_ntop(AF_INET, &a->b[12], out, SMTP_HDR_IP_STRLEN) != NULL;
+	return tx->family == 6 && inet_ntop(AF_INET6, a->b, out, SMTP_HDR_IP_STRLEN) != NULL;
+}
+
 void smtp_hdr_path_start(struct smtp_tx *tx)
 {
 	char a[SMTP_HDR_IP_STRLEN];
-	int af = tx->family == 6 ? AF_INET6 : AF_INET;
 
-	if (tx->n_path != 0 || (tx->family != 4 && tx->family != 6))
+	if (tx->n_path != 0)
 		return;
-	if (inet_ntop(af, tx->resp_h.b, a, sizeof(a)))
+	if (addr_text(tx, &tx->resp_h, a))
 		smtp_tx_add_path(tx, a, strlen(a));
-	if (inet_ntop(af, tx->orig_h.b, a, sizeof(a)))
+	if (addr_text(tx, &tx->orig_h, a))
 		smtp_tx_add_path(tx, a, strlen(a));
 }
 

@@ -189,8 +189,8 @@ static void test_smtp_hdr_fields(void **state)
 	(void)state;
 	smtp_tx_init(&tx, NULL, 0);
 	tx.family = 4;
-	inet_pton(AF_INET, "10.0.0.1", tx.orig_h.b);
-	inet_pton(AF_INET, "10.0.0.2", tx.resp_h.b);
+	inet_pton(AF_INET, "10.0.0.1", &tx.orig_h.b[12]);
+	inet_pton(AF_INET, "10.0.0.2", &tx.resp_h.b[12]);
 	smtp_hdr_init(&h, &tx, false);
 	smtp_hdr_field(&h, "SUBJECT", 7, U8("secret"), 6);
 	smtp_hdr_field(&h, "user-agent", 10, U8("  Mutt/1.5.20 (2009-12-10)  "), 28);

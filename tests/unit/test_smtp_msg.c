@@ -98,8 +98,8 @@ static void tx_start(void)
 {
 	smtp_tx_init(&tx, NULL, 0);
 	tx.family = 4;
-	inet_pton(AF_INET, "192.168.133.100", tx.orig_h.b);
-	inet_pton(AF_INET, "192.168.133.102", tx.resp_h.b);
+	inet_pton(AF_INET, "192.168.133.100", &tx.orig_h.b[12]);
+	inet_pton(AF_INET, "192.168.133.102", &tx.resp_h.b[12]);
 	memset(&rec, 0, sizeof(rec));
 }
 
