@@ -28,6 +28,33 @@ static const uint8_t b64_tab[128] = {
 #undef W
 #undef P
 
+static uint8_t b64_val(uint8_t c)
+{
+	return b64_tab[c & 0x7f] | (uint8_t)(0u - (c >> 7)); /* 8-bit: not in the alphabet */
+}
+
+/* Whole quanta of four alphabet characters, the bulk of any base64 body. */
+static size_t b64_quads(const uint8_t *in, size_t n, size_t *i, uint8_t *out)
+{
+	size_t o = 0, k = *i;
+
+	while (k + 4 <= n) {
+		uint32_t a = b64_val(in[k]), b = b64_val(in[k + 1]), c = b64_val(in[k + 2]),
+			 d = b64_val(in[k + 3]), w;
+
+		if ((a | b | c | d) >= 64)
+			break;
+		w = a << 18 | b << 12 | c << 6 | d;
+		out[o] = (uint8_t)(w >> 16);
+		out[o + 1] = (uint8_t)(w >> 8);
+		out[o + 2] = (uint8_t)w;
+		o += 3;
+		k += 4;
+	}
+	*i = k;
+	return o;
+}
+
 size_t mime_b64_decode(struct mime_b64 *st, const uint8_t *in, size_t n, uint8_t *out)
 {
 	uint32_t acc = st->acc;
@@ -35,8 +62,14 @@ size_t mime_b64_decode(struct mime_b64 *st, const uint8_t *in, size_t n, uint8_t
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		uint8_t v = in[i] < 128 ? b64_tab[in[i]] : 0xff;
+		uint8_t v;
 
+		if (bits == 0) { /* on a quantum boundary (6 * 4 bits = 3 bytes) */
+			o += b64_quads(in, n, &i, out + o);
+			if (i == n)
+				break;
+		}
+		v = b64_val(in[i]);
 		if (v < 64) {
 			acc = (acc << 6) | v;
 			bits += 6;
@@ -168,17 +201,47 @@ static size_t qp_escape(struct mime_qp *st, uint8_t c, uint8_t *out, bool *again
 	return 1;
 }
 
+/* Printable bytes that decode to themselves (8-bit ones too: robust decoding). */
+static bool qp_plain(uint8_t c)
+{
+	return c > ' ' && c != '=' && c != 0x7f;
+}
+
+/*
+ * The common case, plain text: copies runs that cannot end a line. A space
+ * or tab followed by a plain byte cannot be trailing whitespace.
+ */
+static size_t qp_run(const uint8_t *in, size_t n, size_t *i, uint8_t *out)
+{
+	size_t j = *i;
+
+	while (j < n) {
+		if (qp_plain(in[j]))
+			j++;
+		else if ((in[j] == ' ' || in[j] == '\t') && j + 1 < n && qp_plain(in[j + 1]))
+			j += 2;
+		else
+			break;
+	}
+	memcpy(out, in + *i, j - *i);
+	n = j - *i;
+	*i = j;
+	return n;
+}
+
 size_t mime_qp_decode(struct mime_qp *st, const uint8_t *in, size_t n, uint8_t *out)
 {
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = in[i];
+	while (i < n) {
+		uint8_t c;
 
-		if (st->state == QP_TEXT && c > ' ' && c != '=' && c < 0x7f && st->ws_len == 0) {
-			out[o++] = c; /* the common case */
-			continue;
+		if (st->state == QP_TEXT && st->ws_len == 0) {
+			o += qp_run(in, n, &i, out + o);
+			if (i == n)
+				break;
 		}
+		c = in[i++];
 		if (st->state == QP_TEXT || st->state == QP_CR) {
 			o += qp_text(st, c, out + o);
 		} else {
