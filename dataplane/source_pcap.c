@@ -314,7 +314,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 /* Which queue a preloaded packet goes to: the symmetric hash of its flow. */
 static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
 {
-	struct decode_stats st;
+	struct decode_stats st = { 0 };
 	struct decode_cfg dc;
 	struct pkt_meta m;
 

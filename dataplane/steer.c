@@ -45,7 +45,7 @@ static const struct source_ops steer_ops;
 
 static uint16_t steer_pick(struct steer *st, const struct pkt *p)
 {
-	struct decode_stats ds;
+	struct decode_stats ds = { 0 };
 	struct pkt_meta m;
 	uint64_t h;
 
