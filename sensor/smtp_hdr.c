@@ -363,6 +363,8 @@ static void decoded(struct smtp_tx *tx, enum smtp_field f, const uint8_t *v, siz
 	size_t len = rfc2047_decode(v, n, out, sizeof(out));
 	const uint8_t *p = (const uint8_t *)out;
 
+	if (len == sizeof(out))
+		tx->flags |= SMTP_TX_F_TRUNCATED;
 	smtp_hdr_trim(&p, &len);
 	smtp_tx_set(tx, f, p, len);
 }

@@ -44,6 +44,8 @@ static void msg_headers_done(void *arg)
 	smtp_hdr_finish(&m->hdr);
 	if (m->mime.hdr_cut)
 		m->tx->flags |= SMTP_TX_F_HDR_TRUNC;
+	if (m->mime.stats.fields_cut) /* so far only top-level fields were read */
+		m->tx->flags |= SMTP_TX_F_TRUNCATED;
 	if (m->sink->headers_done)
 		m->sink->headers_done(m->sink_arg);
 }

@@ -255,6 +255,26 @@ static void test_smtp_hdr_many_received(void **state)
 	assert_memory_equal(smtp_tx_str(&tx, tx.f[SMTP_F_SECOND_RECEIVED]), "from h198 ", 10);
 }
 
+/* The path starts with the server, then the client (Zeek's order), for both families. */
+static void test_smtp_hdr_path_start(void **state)
+{
+	static struct smtp_tx tx;
+
+	(void)state;
+	smtp_tx_init(&tx, NULL, 0);
+	tx.family = 6;
+	inet_pton(AF_INET6, "2001:db8::1", tx.orig_h.b);
+	inet_pton(AF_INET6, "2001:db8::25", tx.resp_h.b);
+	smtp_hdr_path_start(&tx);
+	smtp_hdr_path_start(&tx); /* once only */
+	assert_int_equal(tx.n_path, 2);
+	assert_memory_equal(smtp_tx_str(&tx, tx.path[0]), "2001:db8::25", tx.path[0].len);
+	assert_memory_equal(smtp_tx_str(&tx, tx.path[1]), "2001:db8::1", tx.path[1].len);
+	smtp_tx_init(&tx, NULL, 0); /* no connection identity: no path */
+	smtp_hdr_path_start(&tx);
+	assert_int_equal(tx.n_path, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_hdr_display_name),
 		cmocka_unit_test(test_smtp_hdr_fields),
 		cmocka_unit_test(test_smtp_hdr_many_received),
+		cmocka_unit_test(test_smtp_hdr_path_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

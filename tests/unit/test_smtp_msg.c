@@ -475,6 +475,24 @@ static void test_smtp_msg_in_headers(void **state)
 	assert_int_equal(rec.headers_done, 1);
 }
 
+/* A field longer than the field buffer is cut, and the record says so. */
+static void test_smtp_msg_long_field_flagged(void **state)
+{
+	static char m[8192];
+	size_t o;
+
+	(void)state;
+	o = (size_t)snprintf(m, sizeof(m), "Subject: ");
+	memset(m + o, 's', 5000);
+	o += 5000;
+	snprintf(m + o, sizeof(m) - o, "\r\nFrom: a@b.example\r\n\r\nbody\r\n");
+	run(&cfg_full, m);
+	assert_true(tx.flags & SMTP_TX_F_TRUNCATED);
+	assert_field(SMTP_F_FROM, "a@b.example");
+	assert_true(tx.f[SMTP_F_SUBJECT].len > 900 && tx.f[SMTP_F_SUBJECT].len <= 1024);
+	assert_memory_equal(rec.body, "body\r\n|", 7);
+}
+
 static void test_smtp_msg_size_reported(void **state)
 {
 	(void)state;
@@ -510,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_msg_rfc822_part),
 		cmocka_unit_test(test_smtp_msg_gap),
 		cmocka_unit_test(test_smtp_msg_in_headers),
+		cmocka_unit_test(test_smtp_msg_long_field_flagged),
 		cmocka_unit_test(test_smtp_msg_size_reported),
 	};
 
