@@ -77,7 +77,7 @@ static void msg_body(void *arg, const struct mime_part *mp, const uint8_t *p, si
 	struct smtp_msg *m = arg;
 	struct smtp_msg_part part;
 
-	if (mp->type == MIME_T_TEXT && !mp->is_attachment)
+	if (mp->type == MIME_T_TEXT) /* phishing pages come as .html attachments */
 		url_feed(&m->url, p, n, msg_url, m);
 	if (m->sink->body) {
 		msg_part(mp, &part);

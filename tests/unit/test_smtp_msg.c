@@ -475,6 +475,26 @@ static void test_smtp_msg_in_headers(void **state)
 	assert_int_equal(rec.headers_done, 1);
 }
 
+/* An HTML attachment is text: its decoded links are URLs too. */
+static void test_smtp_msg_html_attachment_urls(void **state)
+{
+	(void)state;
+	run(&cfg_full, "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+		       "\r\n"
+		       "--b\r\n"
+		       "Content-Type: text/html; name=\"invoice.html\"\r\n"
+		       "Content-Disposition: attachment; filename=\"invoice.html\"\r\n"
+		       "Content-Transfer-Encoding: base64\r\n"
+		       "\r\n"
+		       "PGZvcm0gYWN0aW9uPSJodHRwczovL3BoaXNo\r\n"
+		       "LmV4YW1wbGUvbG9naW4iPg==\r\n"
+		       "--b--\r\n");
+	assert_int_equal(rec.nurls, 1);
+	assert_string_equal(rec.urls[0], "https://phish.example/login");
+	assert_true(rec.last.is_attachment && rec.last.is_html && rec.last.is_text);
+	assert_string_equal(rec.last_filename, "invoice.html");
+}
+
 /* A field longer than the field buffer is cut, and the record says so. */
 static void test_smtp_msg_long_field_flagged(void **state)
 {
@@ -528,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_msg_rfc822_part),
 		cmocka_unit_test(test_smtp_msg_gap),
 		cmocka_unit_test(test_smtp_msg_in_headers),
+		cmocka_unit_test(test_smtp_msg_html_attachment_urls),
 		cmocka_unit_test(test_smtp_msg_long_field_flagged),
 		cmocka_unit_test(test_smtp_msg_size_reported),
 	};

@@ -1,0 +1,762 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "sensor/sigs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs.h>
+
+#include "common/clock.h"
+#include "sensor/sigs_file.h"
+
+/*
+ * Body streams. hs_open_stream() mallocs the stream state, which the packet
+ * path must not do, so each worker opens max_streams streams at set-up and
+ * hands them out; a finished message gives its stream back through
+ * hs_reset_stream(), which reports end-anchored matches and rewinds the state
+ * in place. Measured with the default rules (bench/bench_sigs, one core):
+ * reset 32 ns, open+close 46 ns per message, 138 bytes of state per stream,
+ * so 1024 streams cost about 140 KiB. The pool is there for the no-allocation
+ * rule, not for speed; when it is empty the body goes unscanned and counted.
+ *
+ * Reload. A set is reference counted: the handle holds one reference for the
+ * current set, each worker one for the set it scans with and one for the set
+ * its older bodies still run on. Workers poll the handle's generation with one
+ * atomic load per housekeeping pass and take the mutex only to pick up a new
+ * set. Whoever drops the last reference frees the set (a worker, inside its
+ * housekeeping, or the control thread).
+ */
+#define SIGS_DEFAULT_STREAMS 1024
+
+/* What a Hyperscan match id (the index within its scope) stands for. */
+struct sigs_rt {
+	uint32_t id;
+	uint8_t sig_class;
+	uint8_t severity;
+	uint8_t header_len; /* 0: any header field */
+	const char *header; /* lower case, owned by the set's sigs_file */
+};
+
+struct sigs_db {
+	hs_database_t *db; /* NULL: no rules in this scope */
+	struct sigs_rt *rules;
+	uint32_t n;
+};
+
+/* One compiled, immutable rule set; shared by the handle and the workers. */
+struct sigs_set {
+	_Atomic uint32_t refs;
+	uint64_t generation;
+	struct sigs *owner;
+	struct sigs_db db[EV_SCOPE_COUNT];
+	struct sigs_file src; /* messages and header names live here */
+	struct sigs_info info;
+};
+
+struct sigs {
+	pthread_mutex_t lock; /* guards cur while a reference is taken or swapped */
+	struct sigs_set *cur;
+	_Atomic uint64_t generation; /* of cur: workers poll it without the lock */
+	_Atomic uint32_t sets_live;
+};
+
+enum sigs_slot_state {
+	SLOT_STALE = 0, /* not handed out; its stream must be (re)opened on cur */
+	SLOT_IDLE,	/* in the free stack, stream open on cur and reset */
+	SLOT_OPEN,	/* handed out, scanning on slot->set */
+	SLOT_CUT,	/* handed out, but its set was retired: feeds are ignored */
+};
+
+struct sigs_stream {
+	hs_stream_t *hs;
+	struct sigs_set *set; /* the set hs belongs to */
+	sigs_match_fn *cb;
+	void *arg;
+	uint64_t offset; /* body bytes fed so far */
+	uint8_t state;	 /* enum sigs_slot_state */
+};
+
+struct sigs_worker {
+	struct sigs *s;
+	struct sigs_set *cur;
+	struct sigs_set *old;  /* bodies opened before the last switch finish on it */
+	hs_scratch_t *scratch; /* valid for cur, and for old while it drains */
+	struct sigs_stream *slots;
+	uint32_t *free_idx;
+	uint32_t n_slots, n_free, n_stale, open_old;
+	struct sigs_worker_stats st;
+};
+
+/* One scan's view for the match callback. */
+struct sigs_scan {
+	const struct sigs_db *db;
+	uint8_t scope;
+	sigs_match_fn *cb;
+	void *arg;
+	const uint8_t *data; /* this call's input; NULL at end of stream */
+	size_t len;
+	uint64_t base;	   /* stream offset of data[0] */
+	const char *hname; /* header scans: field name */
+	size_t hname_len;
+	unsigned int n;
+};
+
+/* ---- the match callback ---- */
+
+static bool sigs_name_eq(const char *lower, size_t n, const char *name, size_t name_len)
+{
+	if (n != name_len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != lower[i])
+			return false;
+	}
+	return true;
+}
+
+static int sigs_on_match(unsigned int idx, unsigned long long from, unsigned long long to,
+			 unsigned int flags, void *ctx)
+{
+	struct sigs_scan *sc = ctx;
+	const struct sigs_rt *r;
+	struct sigs_match m;
+
+	(void)from;
+	(void)flags;
+	if (idx >= sc->db->n)
+		return 0;
+	r = &sc->db->rules[idx];
+	if (r->header_len && !sigs_name_eq(r->header, r->header_len, sc->hname, sc->hname_len))
+		return 0;
+	m = (struct sigs_match){
+		.id = r->id,
+		.scope = sc->scope,
+		.sig_class = r->sig_class,
+		.severity = r->severity,
+		.end = to,
+	};
+	if (sc->data && to > sc->base && to - sc->base <= sc->len) {
+		size_t e = (size_t)(to - sc->base);
+		size_t b = e > SIGS_CTX_MAX ? e - SIGS_CTX_MAX : 0;
+
+		m.ctx = sc->data + b;
+		m.ctx_len = (uint32_t)(e - b);
+	}
+	sc->cb(sc->arg, &m);
+	sc->n++;
+	return 0;
+}
+
+/* ---- building a set ---- */
+
+static unsigned int sigs_hs_flags(uint8_t f)
+{
+	unsigned int hf = HS_FLAG_SINGLEMATCH; /* one report per rule per scan/stream */
+
+	if (f & SIGS_F_CASELESS)
+		hf |= HS_FLAG_CASELESS;
+	if (f & SIGS_F_DOTALL)
+		hf |= HS_FLAG_DOTALL;
+	if (f & SIGS_F_MULTILINE)
+		hf |= HS_FLAG_MULTILINE;
+	if (f & SIGS_F_UTF8)
+		hf |= HS_FLAG_UTF8;
+	return hf;
+}
+
+static int sigs_compile_error(const struct sigs_file *sf, const uint32_t *src, uint32_t n,
+			      unsigned int scope, hs_compile_error_t *ce, struct errbuf *eb)
+{
+	int err;
+
+	if (ce && ce->expression >= 0 && (uint32_t)ce->expression < n) {
+		const struct sigs_file_rule *r = &sf->rules[src[ce->expression]];
+
+		err = errbuf_set(eb, -EINVAL, "%s:%u: id %u: Hyperscan: %s", r->file, r->line,
+				 r->id, ce->message);
+	} else {
+		err = errbuf_set(eb, -EINVAL, "%s rules: Hyperscan: %s",
+				 sigs_file_scope_name(scope), ce ? ce->message : "compile failed");
+	}
+	hs_free_compile_error(ce);
+	return err;
+}
+
+/* Fill the arrays hs_compile_multi() takes for one scope; n is their length. */
+static void sigs_collect(const struct sigs_file *sf, unsigned int scope, const char **expr,
+			 unsigned int *flags, unsigned int *ids, uint32_t *src, struct sigs_rt *rt)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < sf->n_rules; i++) {
+		const struct sigs_file_rule *r = &sf->rules[i];
+
+		if (r->scope != scope)
+			continue;
+		expr[k] = r->pattern;
+		flags[k] = sigs_hs_flags(r->flags);
+		ids[k] = k;
+		src[k] = i;
+		rt[k] = (struct sigs_rt){
+			.id = r->id,
+			.sig_class = r->sig_class,
+			.severity = r->severity,
+			.header = r->header,
+			.header_len = (uint8_t)(r->header ? strlen(r->header) : 0),
+		};
+		k++;
+	}
+}
+
+static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t n,
+			      struct errbuf *eb)
+{
+	unsigned int mode = scope == EV_SCOPE_BODY ? HS_MODE_STREAM : HS_MODE_BLOCK;
+	const char **expr = calloc(n, sizeof(*expr));
+	unsigned int *flags = calloc(n, sizeof(*flags));
+	unsigned int *ids = calloc(n, sizeof(*ids));
+	uint32_t *src = calloc(n, sizeof(*src));
+	struct sigs_rt *rt = calloc(n, sizeof(*rt));
+	hs_compile_error_t *ce = NULL;
+	hs_database_t *db = NULL;
+	int err = 0;
+
+	if (!expr || !flags || !ids || !src || !rt) {
+		err = errbuf_set(eb, -ENOMEM, "signatures: out of memory");
+		goto out;
+	}
+	sigs_collect(&set->src, scope, expr, flags, ids, src, rt);
+	if (hs_compile_multi(expr, flags, ids, n, mode, NULL, &db, &ce) != HS_SUCCESS) {
+		err = sigs_compile_error(&set->src, src, n, scope, ce, eb);
+		goto out;
+	}
+	set->db[scope] = (struct sigs_db){.db = db, .rules = rt, .n = n};
+	rt = NULL;
+out:
+	free(expr);
+	free(flags);
+	free(ids);
+	free(src);
+	free(rt);
+	return err;
+}
+
+static void sigs_set_free(struct sigs_set *set)
+{
+	for (unsigned int i = 0; i < EV_SCOPE_COUNT; i++) {
+		hs_free_database(set->db[i].db);
+		free(set->db[i].rules);
+	}
+	sigs_file_fini(&set->src);
+	if (set->owner)
+		atomic_fetch_sub(&set->owner->sets_live, 1);
+	free(set);
+}
+
+static void sigs_put(struct sigs_set *set)
+{
+	if (set && atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) == 1)
+		sigs_set_free(set);
+}
+
+/* Sizes for sigs_info(); a throwaway scratch also proves one can be made. */
+static int sigs_measure(struct sigs_set *set, struct errbuf *eb)
+{
+	struct sigs_info *in = &set->info;
+	hs_scratch_t *scratch = NULL;
+	size_t sz;
+
+	for (unsigned int i = 0; i < EV_SCOPE_COUNT; i++) {
+		if (!set->db[i].db)
+			continue;
+		if (hs_database_size(set->db[i].db, &sz) == HS_SUCCESS)
+			in->db_bytes += sz;
+		if (hs_alloc_scratch(set->db[i].db, &scratch) != HS_SUCCESS) {
+			hs_free_scratch(scratch);
+			return errbuf_set(eb, -ENOMEM, "signatures: cannot allocate scratch");
+		}
+	}
+	if (scratch && hs_scratch_size(scratch, &sz) == HS_SUCCESS)
+		in->scratch_bytes = sz;
+	hs_free_scratch(scratch);
+	if (set->db[EV_SCOPE_BODY].db &&
+	    hs_stream_size(set->db[EV_SCOPE_BODY].db, &sz) == HS_SUCCESS)
+		in->stream_bytes = sz;
+	return 0;
+}
+
+/* Compile sf (moved into the set on success, emptied either way). */
+static int sigs_set_build(struct sigs *s, struct sigs_file *sf, uint64_t t0, struct sigs_set **out,
+			  struct errbuf *eb)
+{
+	struct sigs_set *set = calloc(1, sizeof(*set));
+	int err = 0;
+
+	if (!set) {
+		sigs_file_fini(sf);
+		return errbuf_set(eb, -ENOMEM, "signatures: out of memory");
+	}
+	set->src = *sf;
+	sigs_file_init(sf);
+	atomic_init(&set->refs, 1);
+	for (uint32_t i = 0; i < set->src.n_rules; i++) {
+		set->info.per_scope[set->src.rules[i].scope]++;
+		set->info.per_class[set->src.rules[i].sig_class]++;
+	}
+	set->info.rules = set->src.n_rules;
+	for (unsigned int sc = 0; !err && sc < EV_SCOPE_COUNT; sc++)
+		if (set->info.per_scope[sc])
+			err = sigs_compile_scope(set, sc, set->info.per_scope[sc], eb);
+	if (!err)
+		err = sigs_measure(set, eb);
+	if (err) {
+		sigs_set_free(set);
+		return err;
+	}
+	set->info.compile_ns = clock_mono_ns() - t0;
+	set->owner = s;
+	atomic_fetch_add(&s->sets_live, 1);
+	*out = set;
+	return 0;
+}
+
+/* ---- the handle ---- */
+
+int sigs_create(struct sigs **out)
+{
+	struct sigs *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	if (pthread_mutex_init(&s->lock, NULL)) {
+		free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void sigs_destroy(struct sigs *s)
+{
+	if (!s)
+		return;
+	sigs_put(s->cur);
+	s->cur = NULL;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static struct sigs_set *sigs_acquire(struct sigs *s)
+{
+	struct sigs_set *set;
+
+	pthread_mutex_lock(&s->lock);
+	set = s->cur;
+	if (set)
+		atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&s->lock);
+	return set;
+}
+
+static int sigs_check_platform(struct errbuf *eb)
+{
+	if (hs_valid_platform() != HS_SUCCESS)
+		return errbuf_set(eb, -ENOTSUP,
+				  "signatures: Hyperscan %s needs a CPU with SSSE3 and this one "
+				  "lacks it; content signatures are off",
+				  hs_version());
+	return 0;
+}
+
+static int sigs_publish_file(struct sigs *s, struct sigs_file *sf, uint64_t t0, struct errbuf *eb)
+{
+	struct sigs_set *set = NULL, *old;
+	int err = sigs_set_build(s, sf, t0, &set, eb);
+
+	if (err)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	old = s->cur;
+	set->generation = atomic_load_explicit(&s->generation, memory_order_relaxed) + 1;
+	s->cur = set;
+	atomic_store_explicit(&s->generation, set->generation, memory_order_release);
+	pthread_mutex_unlock(&s->lock);
+	sigs_put(old);
+	return 0;
+}
+
+int sigs_load(struct sigs *s, const char *const *paths, unsigned int n, struct errbuf *eb)
+{
+	uint64_t t0 = clock_mono_ns();
+	struct sigs_file sf;
+	int err = sigs_check_platform(eb);
+
+	if (err)
+		return err;
+	sigs_file_init(&sf);
+	for (unsigned int i = 0; !err && i < n; i++)
+		err = sigs_file_read_path(&sf, paths[i], eb);
+	if (err) {
+		sigs_file_fini(&sf);
+		return err;
+	}
+	return sigs_publish_file(s, &sf, t0, eb);
+}
+
+int sigs_load_text(struct sigs *s, const char *name, const char *text, size_t len,
+		   struct errbuf *eb)
+{
+	uint64_t t0 = clock_mono_ns();
+	struct sigs_file sf;
+	int err = sigs_check_platform(eb);
+
+	if (err)
+		return err;
+	sigs_file_init(&sf);
+	err = sigs_file_parse(&sf, name, text, len, eb);
+	if (err) {
+		sigs_file_fini(&sf);
+		return err;
+	}
+	return sigs_publish_file(s, &sf, t0, eb);
+}
+
+uint64_t sigs_generation(const struct sigs *s)
+{
+	return atomic_load_explicit(&s->generation, memory_order_acquire);
+}
+
+void sigs_info(struct sigs *s, struct sigs_info *out)
+{
+	struct sigs_set *set = sigs_acquire(s);
+
+	memset(out, 0, sizeof(*out));
+	if (set) {
+		*out = set->info;
+		out->generation = set->generation;
+	}
+	out->sets_live = atomic_load(&s->sets_live);
+	sigs_put(set);
+}
+
+int sigs_rule_msg(struct sigs *s, uint32_t id, char *buf, size_t cap)
+{
+	struct sigs_set *set = sigs_acquire(s);
+	int err = -ENOENT;
+
+	for (uint32_t i = 0; set && i < set->src.n_rules; i++) {
+		if (set->src.rules[i].id != id)
+			continue;
+		snprintf(buf, cap, "%s", set->src.rules[i].msg);
+		err = 0;
+		break;
+	}
+	sigs_put(set);
+	return err;
+}
+
+/* ---- the worker ---- */
+
+void sigs_worker_cfg_default(struct sigs_worker_cfg *cfg)
+{
+	cfg->max_streams = SIGS_DEFAULT_STREAMS;
+}
+
+/* Grow the worker's scratch so it also serves every database of set. */
+static int sigs_scratch_add(hs_scratch_t **scratch, const struct sigs_set *set)
+{
+	for (unsigned int i = 0; set && i < EV_SCOPE_COUNT; i++)
+		if (set->db[i].db && hs_alloc_scratch(set->db[i].db, scratch) != HS_SUCCESS)
+			return -ENOMEM;
+	return 0;
+}
+
+static void sigs_slot_close(struct sigs_stream *sl)
+{
+	if (sl->hs)
+		hs_close_stream(sl->hs, NULL, NULL, NULL);
+	sl->hs = NULL;
+	sl->set = NULL;
+}
+
+/* Open a stream on cur for every stale slot and put it in the free stack. */
+static int sigs_pool_fill(struct sigs_worker *w)
+{
+	const hs_database_t *db = w->cur ? w->cur->db[EV_SCOPE_BODY].db : NULL;
+
+	for (uint32_t i = 0; db && w->n_stale && i < w->n_slots; i++) {
+		struct sigs_stream *sl = &w->slots[i];
+
+		if (sl->state != SLOT_STALE)
+			continue;
+		sigs_slot_close(sl);
+		if (hs_open_stream(db, 0, &sl->hs) != HS_SUCCESS) {
+			sl->hs = NULL;
+			return -ENOMEM;
+		}
+		sl->set = w->cur;
+		sl->state = SLOT_IDLE;
+		w->free_idx[w->n_free++] = i;
+		w->n_stale--;
+	}
+	return 0;
+}
+
+/* A second set arrived while bodies still ran on the first: cut those bodies. */
+static void sigs_cut_old(struct sigs_worker *w)
+{
+	for (uint32_t i = 0; i < w->n_slots; i++) {
+		struct sigs_stream *sl = &w->slots[i];
+
+		if (sl->set != w->old)
+			continue;
+		sigs_slot_close(sl);
+		if (sl->state == SLOT_OPEN) {
+			sl->state = SLOT_CUT;
+			w->st.streams_cut++;
+		}
+	}
+	w->open_old = 0;
+	sigs_put(w->old);
+	w->old = NULL;
+}
+
+/* Every body on old has closed: let it go and shrink the scratch to cur. */
+static void sigs_drop_old(struct sigs_worker *w)
+{
+	hs_scratch_t *fresh = NULL;
+
+	for (uint32_t i = 0; i < w->n_slots; i++)
+		if (w->slots[i].set == w->old)
+			sigs_slot_close(&w->slots[i]);
+	sigs_put(w->old);
+	w->old = NULL;
+	if (sigs_scratch_add(&fresh, w->cur) == 0 && fresh) {
+		hs_free_scratch(w->scratch);
+		w->scratch = fresh;
+	} else {
+		hs_free_scratch(fresh);
+	}
+}
+
+static int sigs_switch(struct sigs_worker *w)
+{
+	struct sigs_set *nset = sigs_acquire(w->s);
+
+	if (!nset || nset == w->cur) {
+		sigs_put(nset);
+		return -EAGAIN;
+	}
+	if (w->old)
+		sigs_cut_old(w);
+	if (sigs_scratch_add(&w->scratch, nset)) {
+		sigs_put(nset);
+		w->st.switch_failed++;
+		return -ENOMEM;
+	}
+	/* Idle streams belong to the outgoing set: reopen them on the new one. */
+	for (uint32_t i = 0; i < w->n_free; i++)
+		w->slots[w->free_idx[i]].state = SLOT_STALE;
+	w->n_stale += w->n_free;
+	w->n_free = 0;
+	w->open_old = (uint32_t)w->st.streams_open;
+	for (uint32_t i = 0; i < w->n_slots; i++)
+		if (w->slots[i].state == SLOT_CUT)
+			w->open_old--;
+	w->old = w->cur;
+	w->cur = nset;
+	w->st.generation = nset->generation;
+	w->st.switches++;
+	return 0;
+}
+
+bool sigs_worker_housekeep(struct sigs_worker *w)
+{
+	bool switched = false;
+
+	if (atomic_load_explicit(&w->s->generation, memory_order_acquire) != w->st.generation)
+		switched = sigs_switch(w) == 0;
+	if (w->n_stale && sigs_pool_fill(w))
+		w->st.switch_failed++;
+	if (w->old && w->open_old == 0)
+		sigs_drop_old(w);
+	return switched;
+}
+
+int sigs_worker_create(struct sigs *s, const struct sigs_worker_cfg *cfg, struct sigs_worker **out)
+{
+	struct sigs_worker *w = calloc(1, sizeof(*w));
+	uint32_t n = cfg && cfg->max_streams ? cfg->max_streams : SIGS_DEFAULT_STREAMS;
+
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	w->slots = calloc(n, sizeof(*w->slots));
+	w->free_idx = calloc(n, sizeof(*w->free_idx));
+	w->n_slots = n;
+	w->n_stale = n;
+	w->cur = sigs_acquire(s);
+	w->st.generation = w->cur ? w->cur->generation : 0;
+	if (!w->slots || !w->free_idx || sigs_scratch_add(&w->scratch, w->cur) ||
+	    sigs_pool_fill(w)) {
+		sigs_worker_destroy(w);
+		return -ENOMEM;
+	}
+	*out = w;
+	return 0;
+}
+
+void sigs_worker_destroy(struct sigs_worker *w)
+{
+	if (!w)
+		return;
+	for (uint32_t i = 0; w->slots && i < w->n_slots; i++)
+		sigs_slot_close(&w->slots[i]);
+	hs_free_scratch(w->scratch);
+	sigs_put(w->old);
+	sigs_put(w->cur);
+	free(w->slots);
+	free(w->free_idx);
+	free(w);
+}
+
+void sigs_worker_stats(const struct sigs_worker *w, struct sigs_worker_stats *out)
+{
+	size_t sz = 0;
+
+	*out = w->st;
+	if (w->scratch && hs_scratch_size(w->scratch, &sz) == HS_SUCCESS)
+		out->scratch_bytes = sz;
+	if (w->cur)
+		out->stream_pool_bytes = (uint64_t)w->cur->info.stream_bytes * w->n_slots;
+}
+
+/* ---- scanning ---- */
+
+static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct sigs_scan *sc)
+{
+	const struct sigs_db *db = w->cur ? &w->cur->db[scope] : NULL;
+
+	if (!db || !db->db || sc->len == 0)
+		return 0;
+	sc->db = db;
+	sc->scope = (uint8_t)scope;
+	/* Lines are cut at a few KiB by the parser; the clamp only keeps the cast honest. */
+	if (sc->len > UINT_MAX)
+		sc->len = UINT_MAX;
+	w->st.scans++;
+	if (hs_scan(db->db, (const char *)sc->data, (unsigned int)sc->len, 0, w->scratch,
+		    sigs_on_match, sc) != HS_SUCCESS)
+		w->st.scan_errors++;
+	w->st.matches += sc->n;
+	return sc->n;
+}
+
+unsigned int sigs_scan_line(struct sigs_worker *w, enum event_sig_scope scope, const uint8_t *p,
+			    size_t n, sigs_match_fn *cb, void *arg)
+{
+	struct sigs_scan sc = {.cb = cb, .arg = arg, .data = p, .len = n};
+
+	if (scope != EV_SCOPE_COMMAND && scope != EV_SCOPE_REPLY && scope != EV_SCOPE_URL)
+		return 0;
+	return sigs_block(w, scope, &sc);
+}
+
+unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t name_len,
+			      const uint8_t *value, size_t value_len, sigs_match_fn *cb, void *arg)
+{
+	struct sigs_scan sc = {
+		.cb = cb,
+		.arg = arg,
+		.data = value,
+		.len = value_len,
+		.hname = name,
+		.hname_len = name_len,
+	};
+
+	return sigs_block(w, EV_SCOPE_HEADER, &sc);
+}
+
+struct sigs_stream *sigs_body_open(struct sigs_worker *w, sigs_match_fn *cb, void *arg)
+{
+	struct sigs_stream *sl;
+
+	if (!w->cur || !w->cur->db[EV_SCOPE_BODY].db)
+		return NULL;
+	if (w->n_free == 0) {
+		w->st.streams_no_slot++;
+		return NULL;
+	}
+	sl = &w->slots[w->free_idx[--w->n_free]];
+	sl->state = SLOT_OPEN;
+	sl->cb = cb;
+	sl->arg = arg;
+	sl->offset = 0;
+	w->st.streams_opened++;
+	w->st.streams_open++;
+	return sl;
+}
+
+void sigs_body_feed(struct sigs_worker *w, struct sigs_stream *st, const uint8_t *p, size_t n)
+{
+	struct sigs_scan sc = {.cb = st ? st->cb : NULL, .arg = st ? st->arg : NULL};
+
+	if (!st || st->state != SLOT_OPEN || n == 0)
+		return;
+	sc.db = &st->set->db[EV_SCOPE_BODY];
+	sc.scope = EV_SCOPE_BODY;
+	while (n > 0) {
+		unsigned int chunk = n > UINT_MAX ? UINT_MAX : (unsigned int)n;
+
+		sc.data = p;
+		sc.len = chunk;
+		sc.base = st->offset;
+		if (hs_scan_stream(st->hs, (const char *)p, chunk, 0, w->scratch, sigs_on_match,
+				   &sc) != HS_SUCCESS)
+			w->st.scan_errors++;
+		st->offset += chunk;
+		w->st.body_bytes += chunk;
+		p += chunk;
+		n -= chunk;
+	}
+	w->st.matches += sc.n;
+}
+
+void sigs_body_close(struct sigs_worker *w, struct sigs_stream *st)
+{
+	struct sigs_scan sc = {.scope = EV_SCOPE_BODY};
+
+	if (!st)
+		return;
+	w->st.streams_open--;
+	if (st->state == SLOT_CUT) {
+		st->state = SLOT_STALE;
+		w->n_stale++;
+		return;
+	}
+	sc.db = &st->set->db[EV_SCOPE_BODY];
+	sc.cb = st->cb;
+	sc.arg = st->arg;
+	sc.base = st->offset;
+	/* Reset rather than close: end-anchored matches are reported, nothing is freed. */
+	if (hs_reset_stream(st->hs, 0, w->scratch, sigs_on_match, &sc) != HS_SUCCESS)
+		w->st.scan_errors++;
+	w->st.matches += sc.n;
+	if (st->set == w->cur) {
+		st->state = SLOT_IDLE;
+		w->free_idx[w->n_free++] = (uint32_t)(st - w->slots);
+	} else {
+		st->state = SLOT_STALE;
+		w->n_stale++;
+		w->open_old--;
+	}
+}

@@ -1,0 +1,800 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sensor/alert.h"
+#include "sensor/sigs.h"
+#include "sensor/sigs_file.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+/* One rule per scope, plus an end-anchored body rule and an any-header rule. */
+static const char test_rules[] =
+	"# relaywatch test set\n"
+	"10 command other low - /^XEXPS\\b/ \"xexps command\"\n"
+	"20 reply blocklist high i /blocked using zen\\.spamhaus\\.org/ \"Spamhaus ZEN\"\n"
+	"21 reply relay_denied medium - /Relay access denied/ \"postfix relay\"\n"
+	"30 header:X-Mailer mailer medium - /^The Bat! \\(v3\\.99\\.3\\) Professional$/ \"bat\"\n"
+	"31 header spam low i /\\bviagra\\b/ \"viagra in any field\"\n"
+	"40 body phish high i /verify your password/ \"verify password\"\n"
+	"41 body spam low - /END-OF-MAIL$/ \"anchored at the end\"\n"
+	"50 url phish high - /^https?:\\/\\/\\d{1,3}(\\.\\d{1,3}){3}[\\/:]/ \"IP literal URL\"\n";
+
+struct rec {
+	unsigned int n;
+	struct sigs_match m[32];
+	char ctx[32][SIGS_CTX_MAX + 1];
+};
+
+static void rec_cb(void *arg, const struct sigs_match *m)
+{
+	struct rec *r = arg;
+
+	if (r->n >= 32)
+		return;
+	r->m[r->n] = *m;
+	memcpy(r->ctx[r->n], m->ctx ? (const char *)m->ctx : "", m->ctx_len);
+	r->ctx[r->n][m->ctx_len] = '\0';
+	r->n++;
+}
+
+static struct sigs *load(const char *text)
+{
+	struct errbuf eb = {""};
+	struct sigs *s;
+
+	assert_int_equal(sigs_create(&s), 0);
+	if (sigs_load_text(s, "t.rules", text, strlen(text), &eb) != 0)
+		fail_msg("load: %s", eb.msg);
+	return s;
+}
+
+static struct sigs_worker *worker(struct sigs *s, uint32_t streams)
+{
+	struct sigs_worker_cfg cfg;
+	struct sigs_worker *w;
+
+	sigs_worker_cfg_default(&cfg);
+	if (streams)
+		cfg.max_streams = streams;
+	assert_int_equal(sigs_worker_create(s, &cfg, &w), 0);
+	return w;
+}
+
+static unsigned int line(struct sigs_worker *w, enum event_sig_scope sc, const char *s,
+			 struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	return sigs_scan_line(w, sc, U8(s), strlen(s), rec_cb, r);
+}
+
+static unsigned int header(struct sigs_worker *w, const char *name, const char *val, struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	return sigs_scan_header(w, name, strlen(name), U8(val), strlen(val), rec_cb, r);
+}
+
+/* The whole body in pieces cut at the given offsets. */
+static unsigned int body(struct sigs_worker *w, const char *text, const size_t *cuts,
+			 unsigned int n_cuts, struct rec *r)
+{
+	struct sigs_stream *st;
+	size_t at = 0, len = strlen(text);
+
+	memset(r, 0, sizeof(*r));
+	st = sigs_body_open(w, rec_cb, r);
+	assert_non_null(st);
+	for (unsigned int i = 0; i <= n_cuts; i++) {
+		size_t to = i < n_cuts ? cuts[i] : len;
+
+		sigs_body_feed(w, st, U8(text) + at, to - at);
+		at = to;
+	}
+	sigs_body_close(w, st);
+	return r->n;
+}
+
+/* ---- rules file format ---- */
+
+struct bad_case {
+	const char *text;
+	const char *msg;
+};
+
+static void test_sigs_file_every_error_message(void **state)
+{
+	static const struct bad_case cases[] = {
+		{"x reply spam low - /a/ \"m\"", "t.rules:1: bad id (1..4294967295) 'x'"},
+		{"0 reply spam low - /a/ \"m\"", "t.rules:1: bad id (1..4294967295) '0'"},
+		{"4294967296 reply spam low - /a/ \"m\"", "bad id (1..4294967295) '4294967296'"},
+		{"12a reply spam low - /a/ \"m\"", "bad id (1..4294967295) '12a'"},
+		{"# c\n\n7", "t.rules:3: missing scope (command|reply|header|body|url)"},
+		{"1 mail spam low - /a/ \"m\"",
+		 "unknown scope (command|reply|header|body|url) 'mail'"},
+		{"1 reply:x-mailer spam low - /a/ \"m\"",
+		 "only the header scope takes a field name 'reply:x-mailer'"},
+		{"1 header: spam low - /a/ \"m\"", "bad header field name ''"},
+		{"1 header:a\x01 spam low - /a/ \"m\"", "bad header field name"},
+		{"1 reply", "t.rules:1: missing class"},
+		{"1 reply junk low - /a/ \"m\"", "unknown class (blocklist|relay_denied|"},
+		{"1 reply spam", "missing severity"},
+		{"1 reply spam urgent - /a/ \"m\"",
+		 "unknown severity (info|low|medium|high|critical) 'urgent'"},
+		{"1 reply spam low", "missing flags (letters of 'ismu', or - for none)"},
+		{"1 reply spam low iq /a/ \"m\"",
+		 "unknown flag (i caseless, s dotall, m multiline"},
+		{"1 reply spam low ii /a/ \"m\"", "flag given twice in 'ii'"},
+		{"1 reply spam low -", "expected a pattern in slashes: /.../"},
+		{"1 reply spam low - a/ \"m\"", "expected a pattern in slashes: /.../"},
+		{"1 reply spam low - /abc \"m\"", "pattern not closed with /"},
+		{"1 reply spam low - /abc\\/ \"m\"", "pattern not closed with /"},
+		{"1 reply spam low - /abc\\", "pattern not closed with /"},
+		{"1 reply spam low - // \"m\"", "empty pattern"},
+		{"1 reply spam low - /a/", "expected a message in double quotes"},
+		{"1 reply spam low - /a/ m", "expected a message in double quotes"},
+		{"1 reply spam low - /a/i \"m\"",
+		 "letters after the pattern: flags go in the field before it"},
+		{"1 reply spam low - /a/ \"m", "message not closed with \""},
+		{"1 reply spam low - /a/ \"a\\nb\"", "bad escape in message (only \\\" and \\\\)"},
+		{"1 reply spam low - /a/ \"\"", "empty message"},
+		{"1 reply spam low - /a/ \"m\" # note", "text after the message '# note'"},
+		{"#+ 550 blocked", "t.rules:1: example before any rule"},
+		{"1 reply spam low - /a/ \"m\"\n#- ", "t.rules:2: empty example"},
+		{"1 reply spam low - /a/ \"m\"\n# x\n1 reply spam low - /b/ \"n\"",
+		 "t.rules:3: duplicate id 1 (first at t.rules:1)"},
+	};
+	struct sigs_file sf;
+	struct errbuf eb;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sigs_file_init(&sf);
+		eb.msg[0] = '\0';
+		assert_int_equal(
+			sigs_file_parse(&sf, "t.rules", cases[i].text, strlen(cases[i].text), &eb),
+			-EINVAL);
+		if (!strstr(eb.msg, cases[i].msg))
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, eb.msg, cases[i].msg);
+		sigs_file_fini(&sf);
+	}
+}
+
+static void test_sigs_file_limits_nul_and_long_lines(void **state)
+{
+	static const char nul[] = "1 reply spam low - /a\0b/ \"m\"";
+	struct sigs_file sf;
+	struct errbuf eb;
+	char *longl = malloc(SIGS_FILE_LINE_MAX + 16);
+
+	(void)state;
+	sigs_file_init(&sf);
+	assert_int_equal(sigs_file_parse(&sf, "t.rules", nul, sizeof(nul) - 1, &eb), -EINVAL);
+	assert_non_null(strstr(eb.msg, "t.rules:1: NUL byte in line"));
+	sigs_file_fini(&sf);
+
+	assert_non_null(longl);
+	memset(longl, 'a', SIGS_FILE_LINE_MAX + 16);
+	sigs_file_init(&sf);
+	assert_int_equal(sigs_file_parse(&sf, "t.rules", longl, SIGS_FILE_LINE_MAX + 16, &eb),
+			 -EINVAL);
+	assert_non_null(strstr(eb.msg, "t.rules:1: line too long (max 4096 bytes)"));
+	sigs_file_fini(&sf);
+	free(longl);
+}
+
+static void test_sigs_file_duplicate_across_files(void **state)
+{
+	static const char a[] = "7 reply spam low - /a/ \"m\"\n";
+	static const char b[] =
+		"# second file\n8 reply spam low - /b/ \"m\"\n7 url spam low - /c/ \"m\"\n";
+	struct sigs_file sf;
+	struct errbuf eb;
+
+	(void)state;
+	sigs_file_init(&sf);
+	assert_int_equal(sigs_file_parse(&sf, "a.rules", a, strlen(a), &eb), 0);
+	assert_int_equal(sigs_file_parse(&sf, "b.rules", b, strlen(b), &eb), -EINVAL);
+	assert_string_equal(eb.msg, "b.rules:3: duplicate id 7 (first at a.rules:1)");
+	sigs_file_fini(&sf);
+}
+
+/* Many ids (the id index grows several times); the duplicate is found wherever it is. */
+static void test_sigs_file_duplicate_among_many(void **state)
+{
+	const size_t cap = 3000 * 48;
+	char *text = malloc(cap);
+	struct sigs_file sf;
+	struct errbuf eb;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(text);
+	for (unsigned int i = 1; i <= 3000; i++)
+		n += (size_t)snprintf(text + n, cap - n, "%u url spam low - /u%u/ \"m\"\n", i * 7,
+				      i);
+	sigs_file_init(&sf);
+	assert_int_equal(sigs_file_parse(&sf, "many.rules", text, n, &eb), 0);
+	assert_int_equal(sf.n_rules, 3000);
+	snprintf(text, cap,
+		 "# later\n9999 url spam low - /x/ \"m\"\n14973 url spam low - /y/ \"m\"\n");
+	assert_int_equal(sigs_file_parse(&sf, "more.rules", text, strlen(text), &eb), -EINVAL);
+	assert_string_equal(eb.msg, "more.rules:3: duplicate id 14973 (first at many.rules:2139)");
+	sigs_file_fini(&sf);
+	free(text);
+}
+
+/* Slashes, quotes, CRLF, rulers and examples all come out as written. */
+static void test_sigs_file_fields_and_examples(void **state)
+{
+	static const char text[] = "#------------------------------------------\r\n"
+				   "  42\theader:X-Mailer  mailer critical ism /^a\\/b \"c\"$/  "
+				   "\"say \\\"hi\\\" \\\\ ok\"\r\n"
+				   "#+ X-Mailer: a/b \"c\"\r\n"
+				   "# a comment between examples\n"
+				   "#- X-Mailer: a/b\n"
+				   "43 url phish info - /x/ \"m\"\n"
+				   "#+ http://x\n";
+	const struct sigs_file_rule *r;
+	struct sigs_file sf;
+	struct errbuf eb;
+
+	(void)state;
+	sigs_file_init(&sf);
+	assert_int_equal(sigs_file_parse(&sf, "t.rules", text, strlen(text), &eb), 0);
+	assert_int_equal(sf.n_rules, 2);
+	r = &sf.rules[0];
+	assert_int_equal(r->id, 42);
+	assert_int_equal(r->scope, EV_SCOPE_HEADER);
+	assert_string_equal(r->header, "x-mailer");
+	assert_int_equal(r->sig_class, EV_SIGCLASS_MAILER);
+	assert_int_equal(r->severity, ALERT_SEV_CRITICAL);
+	assert_int_equal(r->flags, SIGS_F_CASELESS | SIGS_F_DOTALL | SIGS_F_MULTILINE);
+	assert_string_equal(r->pattern, "^a\\/b \"c\"$");
+	assert_string_equal(r->msg, "say \"hi\" \\ ok");
+	assert_int_equal(r->line, 2);
+	assert_int_equal(r->n_examples, 2);
+	assert_true(sf.examples[r->first_example].positive);
+	assert_string_equal(sf.examples[r->first_example].text, "X-Mailer: a/b \"c\"");
+	assert_false(sf.examples[r->first_example + 1].positive);
+	assert_int_equal(sf.examples[r->first_example + 1].line, 5);
+	assert_null(sf.rules[1].header);
+	assert_int_equal(sf.rules[1].n_examples, 1);
+	assert_string_equal(sf.examples[sf.rules[1].first_example].text, "http://x");
+	sigs_file_fini(&sf);
+}
+
+/* ---- compiling ---- */
+
+static void expect_load_error(const char *text, const char *want)
+{
+	struct errbuf eb = {""};
+	struct sigs *s;
+
+	assert_int_equal(sigs_create(&s), 0);
+	assert_int_equal(sigs_load_text(s, "t.rules", text, strlen(text), &eb), -EINVAL);
+	if (!strstr(eb.msg, want))
+		fail_msg("got \"%s\", want \"%s\"", eb.msg, want);
+	assert_int_equal(sigs_generation(s), 0);
+	sigs_destroy(s);
+}
+
+static void test_sigs_bad_patterns_name_file_line_and_hyperscan(void **state)
+{
+	(void)state;
+	expect_load_error("1 reply spam low - /ok/ \"m\"\n5 reply spam low - /a(b/ \"m\"\n",
+			  "t.rules:2: id 5: Hyperscan: Missing close parenthesis");
+	expect_load_error("6 body spam low - /a*/ \"m\"\n", "t.rules:1: id 6: Hyperscan: ");
+	expect_load_error("1 url spam low - /x/ \"m\"\n2 url spam low - /(a)\\1/ \"m\"\n",
+			  "t.rules:2: id 2: Hyperscan: ");
+}
+
+/* ---- every scope ---- */
+
+static void test_sigs_every_scope_match_and_non_match(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 4);
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS user", &r), 1);
+	assert_int_equal(r.m[0].id, 10);
+	assert_int_equal(r.m[0].scope, EV_SCOPE_COMMAND);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "EXPN XEXPS", &r), 0);
+
+	assert_int_equal(line(w, EV_SCOPE_REPLY,
+			      "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
+			      "using ZEN.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1",
+			      &r),
+			 1);
+	assert_int_equal(r.m[0].id, 20);
+	assert_int_equal(r.m[0].scope, EV_SCOPE_REPLY);
+	assert_int_equal(r.m[0].sig_class, EV_SIGCLASS_BLOCKLIST);
+	assert_int_equal(r.m[0].severity, ALERT_SEV_HIGH);
+	assert_int_equal(r.m[0].end, strlen("554 5.7.1 Service unavailable; Client host "
+					    "[192.0.2.1] blocked using ZEN.spamhaus.org"));
+	assert_string_equal(r.ctx[0] + strlen(r.ctx[0]) - 16, "ZEN.spamhaus.org");
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.5 Ok zen.spamhaus.org", &r), 0);
+	/* Scopes do not leak: a reply text scanned as a command matches nothing. */
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "554 5.7.1 <a@b>: Relay access denied", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 5.7.1 <a@b>: Relay access denied", &r), 1);
+	assert_int_equal(r.m[0].sig_class, EV_SIGCLASS_RELAY_DENIED);
+
+	assert_int_equal(header(w, "x-mailer", "The Bat! (v3.99.3) Professional", &r), 1);
+	assert_int_equal(r.m[0].id, 30);
+	assert_int_equal(r.m[0].scope, EV_SCOPE_HEADER);
+	/* Restricted to X-Mailer: the same value in another field is not it. */
+	assert_int_equal(header(w, "Subject", "The Bat! (v3.99.3) Professional", &r), 0);
+	assert_int_equal(header(w, "X-Mailer", "The Bat! (v11.0.3) Professional", &r), 0);
+	assert_int_equal(header(w, "Subject", "cheap VIAGRA now", &r), 1);
+	assert_int_equal(r.m[0].id, 31);
+
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://198.51.100.7/login.php", &r), 1);
+	assert_int_equal(r.m[0].id, 50);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://www.example.com/198.51.100.7/", &r), 0);
+	/* A body phrase is not looked for in lines, nor a line rule in the body. */
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://x/verify your password", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_BODY, "verify your password", &r), 0);
+
+	assert_int_equal(body(w, "Please verify your password now.", NULL, 0, &r), 1);
+	assert_int_equal(r.m[0].id, 40);
+	assert_int_equal(r.m[0].scope, EV_SCOPE_BODY);
+	assert_int_equal(r.m[0].sig_class, EV_SIGCLASS_PHISH);
+	assert_int_equal(body(w, "Please verify the password you chose.", NULL, 0, &r), 0);
+	assert_int_equal(body(w, "XEXPS blocked using zen.spamhaus.org", NULL, 0, &r), 0);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* A phrase cut at every possible offset, and fed a byte at a time, matches once. */
+static void test_sigs_body_match_across_every_split(void **state)
+{
+	static const char text[] = "Dear customer,\r\nplease Verify Your Password today.\r\n";
+	const size_t phrase_end = strlen("Dear customer,\r\nplease Verify Your Password");
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	size_t cuts[sizeof(text)];
+	struct rec r;
+
+	(void)state;
+	for (size_t k = 0; k <= strlen(text); k++) {
+		assert_int_equal(body(w, text, &k, 1, &r), 1);
+		assert_int_equal(r.m[0].id, 40);
+		assert_int_equal(r.m[0].end, phrase_end);
+		/* The context comes from the chunk that completed the match. */
+		assert_int_equal(r.m[0].ctx_len, k < phrase_end ? phrase_end - k : phrase_end);
+	}
+	for (size_t k = 0; k < strlen(text) - 1; k++)
+		cuts[k] = k + 1;
+	assert_int_equal(body(w, text, cuts, (unsigned int)strlen(text) - 1, &r), 1);
+	assert_int_equal(r.m[0].end, phrase_end);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+static void test_sigs_dedup_per_line_and_per_message(void **state)
+{
+	static const char twice[] =
+		"Verify your password. verify your password! VERIFY YOUR PASSWORD";
+	const size_t cuts[] = {10, 25, 40, 50};
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_worker_stats st;
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(line(w, EV_SCOPE_REPLY,
+			      "554 Relay access denied; Relay access denied; Relay access denied",
+			      &r),
+			 1);
+	assert_int_equal(body(w, twice, cuts, 4, &r), 1);
+	/* Dedup is per scan: the next line or message reports again. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
+	assert_int_equal(body(w, twice, NULL, 0, &r), 1);
+	sigs_worker_stats(w, &st);
+	assert_int_equal(st.matches, 4);
+	assert_int_equal(st.scans, 2);
+	assert_int_equal(st.streams_opened, 2);
+	assert_int_equal(st.streams_open, 0);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* `$` in a body rule is the end of the message: reported by close, not by feed. */
+static void test_sigs_body_end_anchor_reported_at_close(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_stream *st;
+	struct rec r = {0};
+
+	(void)state;
+	st = sigs_body_open(w, rec_cb, &r);
+	sigs_body_feed(w, st, U8("text\r\nEND-OF-MAIL"), 17);
+	assert_int_equal(r.n, 0);
+	sigs_body_close(w, st);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.m[0].id, 41);
+	assert_int_equal(r.m[0].end, 17);
+	assert_int_equal(r.m[0].ctx_len, 0);
+	assert_int_equal(body(w, "END-OF-MAIL and more", NULL, 0, &r), 0);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+static void test_sigs_stream_pool_is_bounded(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_stream *a, *b, *c;
+	struct sigs_worker_stats st;
+	struct rec r;
+
+	(void)state;
+	a = sigs_body_open(w, rec_cb, &r);
+	b = sigs_body_open(w, rec_cb, &r);
+	c = sigs_body_open(w, rec_cb, &r);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_null(c);
+	sigs_body_feed(w, c, U8("verify your password"), 20); /* NULL stream: ignored */
+	sigs_body_close(w, c);
+	sigs_worker_stats(w, &st);
+	assert_int_equal(st.streams_no_slot, 1);
+	assert_int_equal(st.streams_open, 2);
+	assert_true(st.stream_pool_bytes > 0);
+	assert_true(st.scratch_bytes > 0);
+	sigs_body_close(w, a);
+	c = sigs_body_open(w, rec_cb, &r);
+	assert_non_null(c);
+	sigs_body_close(w, b);
+	sigs_body_close(w, c);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+static void test_sigs_empty_handle_matches_nothing(void **state)
+{
+	struct sigs_worker *w;
+	struct sigs_info in;
+	struct errbuf eb;
+	struct sigs *s;
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(sigs_create(&s), 0);
+	w = worker(s, 2);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 0);
+	assert_null(sigs_body_open(w, rec_cb, &r));
+	sigs_info(s, &in);
+	assert_int_equal(in.generation, 0);
+	assert_int_equal(in.sets_live, 0);
+	assert_int_equal(sigs_load_text(s, "t.rules", test_rules, strlen(test_rules), &eb), 0);
+	assert_true(sigs_worker_housekeep(w));
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
+	assert_int_equal(body(w, "verify your password", NULL, 0, &r), 1);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+static void test_sigs_info_and_rule_msg(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_info in;
+	char msg[64];
+
+	(void)state;
+	sigs_info(s, &in);
+	assert_int_equal(in.generation, 1);
+	assert_int_equal(in.rules, 8);
+	assert_int_equal(in.per_scope[EV_SCOPE_REPLY], 2);
+	assert_int_equal(in.per_scope[EV_SCOPE_BODY], 2);
+	assert_int_equal(in.per_class[EV_SIGCLASS_PHISH], 2);
+	assert_int_equal(in.per_class[EV_SIGCLASS_BLOCKLIST], 1);
+	assert_true(in.db_bytes > 0);
+	assert_true(in.stream_bytes > 0);
+	assert_true(in.scratch_bytes > 0);
+	assert_int_equal(in.sets_live, 1);
+	assert_int_equal(sigs_rule_msg(s, 20, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "Spamhaus ZEN");
+	assert_int_equal(sigs_rule_msg(s, 99, msg, sizeof(msg)), -ENOENT);
+	sigs_destroy(s);
+}
+
+/* ---- reload ---- */
+
+static const char set_b[] = "60 reply blocklist critical - /listed at BL-B/ \"B\"\n"
+			    "61 body spam medium - /claim your prize/ \"prize\"\n";
+static const char set_c[] = "70 reply other info - /C-ONLY/ \"C\"\n"
+			    "71 body spam low - /c-body/ \"c\"\n";
+
+static void test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_worker_stats st;
+	struct sigs_info in;
+	struct errbuf eb;
+	struct rec r;
+
+	(void)state;
+	assert_false(sigs_worker_housekeep(w));
+	assert_int_equal(sigs_load_text(s, "b.rules", set_b, strlen(set_b), &eb), 0);
+	assert_int_equal(sigs_generation(s), 2);
+	/* Until its safe point the worker keeps the set it has. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 listed at BL-B", &r), 0);
+	sigs_info(s, &in);
+	assert_int_equal(in.sets_live, 2);
+	assert_true(sigs_worker_housekeep(w));
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 listed at BL-B", &r), 1);
+	assert_int_equal(r.m[0].id, 60);
+	sigs_info(s, &in);
+	assert_int_equal(in.sets_live, 1); /* nobody holds the first set: freed */
+
+	/* A bad file: error text for the log, the running set untouched. */
+	assert_int_equal(sigs_load_text(s, "bad.rules", "62 reply spam low - /(/ \"x\"\n", 27, &eb),
+			 -EINVAL);
+	assert_non_null(strstr(eb.msg, "bad.rules:1: id 62: Hyperscan:"));
+	assert_int_equal(sigs_generation(s), 2);
+	assert_false(sigs_worker_housekeep(w));
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 listed at BL-B", &r), 1);
+	sigs_info(s, &in);
+	assert_int_equal(in.sets_live, 1);
+	assert_int_equal(in.rules, 2);
+	sigs_worker_stats(w, &st);
+	assert_int_equal(st.generation, 2);
+	assert_int_equal(st.switches, 1);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* A body open across a reload finishes on its old set; new bodies use the new one. */
+static void test_sigs_reload_open_body_finishes_on_old_set(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_stream *old_st, *new_st;
+	struct rec r_old = {0}, r_new = {0};
+	struct sigs_info in;
+	struct errbuf eb;
+
+	(void)state;
+	old_st = sigs_body_open(w, rec_cb, &r_old);
+	sigs_body_feed(w, old_st, U8("please verify your "), 19);
+	assert_int_equal(sigs_load_text(s, "b.rules", set_b, strlen(set_b), &eb), 0);
+	assert_true(sigs_worker_housekeep(w));
+	new_st = sigs_body_open(w, rec_cb, &r_new);
+	assert_non_null(new_st);
+	sigs_body_feed(w, old_st, U8("password; claim your prize"), 26);
+	sigs_body_feed(w, new_st, U8("verify your password; claim your prize"), 38);
+	assert_int_equal(r_old.n, 1);
+	assert_int_equal(r_old.m[0].id, 40);
+	assert_int_equal(r_new.n, 1);
+	assert_int_equal(r_new.m[0].id, 61);
+	sigs_info(s, &in);
+	assert_int_equal(in.sets_live, 2); /* the worker still drains the first set */
+	sigs_body_close(w, old_st);
+	sigs_body_close(w, new_st);
+	assert_false(sigs_worker_housekeep(w));
+	sigs_info(s, &in);
+	assert_int_equal(in.sets_live, 1);
+	/* The returned stream was reopened on the new set. */
+	assert_int_equal(body(w, "claim your prize", NULL, 0, &r_new), 1);
+	assert_non_null(sigs_body_open(w, rec_cb, &r_new));
+	assert_non_null(sigs_body_open(w, rec_cb, &r_new));
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* Two reloads before an old body ends: that body is cut, counted, and its slot comes back. */
+static void test_sigs_second_reload_cuts_bodies_of_the_oldest_set(void **state)
+{
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 1);
+	struct sigs_worker_stats st;
+	struct sigs_stream *a;
+	struct sigs_info in;
+	struct errbuf eb;
+	struct rec r = {0};
+
+	(void)state;
+	a = sigs_body_open(w, rec_cb, &r);
+	assert_non_null(a);
+	assert_int_equal(sigs_load_text(s, "b.rules", set_b, strlen(set_b), &eb), 0);
+	assert_true(sigs_worker_housekeep(w));
+	assert_null(sigs_body_open(w, rec_cb, &r)); /* the only slot is still busy */
+	assert_int_equal(sigs_load_text(s, "c.rules", set_c, strlen(set_c), &eb), 0);
+	assert_true(sigs_worker_housekeep(w));
+	sigs_body_feed(w, a, U8("verify your password"), 20);
+	sigs_body_close(w, a);
+	assert_int_equal(r.n, 0);
+	sigs_worker_stats(w, &st);
+	assert_int_equal(st.streams_cut, 1);
+	assert_int_equal(st.streams_open, 0);
+	assert_int_equal(st.generation, 3);
+	sigs_info(s, &in);
+	assert_int_equal(in.sets_live, 1);
+	assert_false(sigs_worker_housekeep(w));
+	assert_int_equal(body(w, "a c-body b", NULL, 0, &r), 1);
+	assert_int_equal(r.m[0].id, 71);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* ---- two threads ---- */
+
+#define RELOADS 24
+
+struct scanner {
+	struct sigs *s;
+	_Atomic uint64_t seen_gen;
+	_Atomic bool stop;
+	_Atomic unsigned int wrong;
+	unsigned long iterations;
+};
+
+static void gen_rules(char *buf, size_t cap, uint64_t g)
+{
+	snprintf(buf, cap,
+		 "%lu reply blocklist high - /MARK/ \"reply mark of set %lu\"\n"
+		 "%lu body spam low - /BODYMARK/ \"body mark of set %lu\"\n",
+		 (unsigned long)(1000 + g), (unsigned long)g, (unsigned long)(2000 + g),
+		 (unsigned long)g);
+}
+
+/* Every match must come from the set the worker says it uses: never a mix. */
+static void *scanner_main(void *arg)
+{
+	struct scanner *sc = arg;
+	struct sigs_worker_cfg cfg = {.max_streams = 4};
+	struct sigs_worker_stats st;
+	struct sigs_worker *w;
+	struct sigs_stream *b;
+	struct rec r;
+
+	if (sigs_worker_create(sc->s, &cfg, &w) != 0) {
+		atomic_fetch_add(&sc->wrong, 1);
+		return NULL;
+	}
+	for (sc->iterations = 0; sc->iterations < 20000000ul && !atomic_load(&sc->stop);
+	     sc->iterations++) {
+		sigs_worker_housekeep(w);
+		sigs_worker_stats(w, &st);
+		memset(&r, 0, sizeof(r));
+		if (sigs_scan_line(w, EV_SCOPE_REPLY, U8("550 5.7.1 MARK"), 14, rec_cb, &r) != 1 ||
+		    r.m[0].id != 1000 + st.generation)
+			atomic_fetch_add(&sc->wrong, 1);
+		memset(&r, 0, sizeof(r));
+		b = sigs_body_open(w, rec_cb, &r);
+		sigs_body_feed(w, b, U8("xx BODY"), 7);
+		sigs_body_feed(w, b, U8("MARK yy"), 7);
+		sigs_body_close(w, b);
+		if (!b || r.n != 1 || r.m[0].id != 2000 + st.generation)
+			atomic_fetch_add(&sc->wrong, 1);
+		atomic_store(&sc->seen_gen, st.generation);
+	}
+	sigs_worker_destroy(w);
+	return NULL;
+}
+
+static void test_sigs_two_threads_reload_while_scanning(void **state)
+{
+	struct scanner sc = {0};
+	struct sigs_info in;
+	struct errbuf eb;
+	pthread_t t;
+	char text[256];
+
+	(void)state;
+	assert_int_equal(sigs_create(&sc.s), 0);
+	gen_rules(text, sizeof(text), 1);
+	assert_int_equal(sigs_load_text(sc.s, "g.rules", text, strlen(text), &eb), 0);
+	assert_int_equal(pthread_create(&t, NULL, scanner_main, &sc), 0);
+	for (uint64_t g = 2; g <= RELOADS; g++) {
+		gen_rules(text, sizeof(text), g);
+		assert_int_equal(sigs_load_text(sc.s, "g.rules", text, strlen(text), &eb), 0);
+		/* Let the scanner reach a safe point now and then (bounded wait). */
+		for (int i = 0; g % 3 == 0 && i < 10000 && atomic_load(&sc.seen_gen) < g; i++)
+			usleep(1000);
+	}
+	for (int i = 0; i < 10000 && atomic_load(&sc.seen_gen) < RELOADS; i++)
+		usleep(1000);
+	atomic_store(&sc.stop, true);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(atomic_load(&sc.wrong), 0);
+	assert_int_equal(atomic_load(&sc.seen_gen), RELOADS);
+	assert_true(sc.iterations > 0);
+	sigs_info(sc.s, &in);
+	assert_int_equal(in.sets_live, 1); /* every retired set was freed */
+	sigs_destroy(sc.s);
+}
+
+/* ---- files and directories ---- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_sigs_load_directory_in_name_order(void **state)
+{
+	char dir[] = "/tmp/relaywatch-sigs-XXXXXX";
+	const char *paths[1] = {dir};
+	const char *missing[1] = {"/nonexistent/relaywatch.rules"};
+	char path[600];
+	struct sigs_info in;
+	struct errbuf eb;
+	struct sigs *s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "20-b.rules", "2 reply spam low - /b/ \"b\"\n");
+	write_file(dir, "10-a.rules", "1 reply spam low - /a/ \"a\"\n3 url spam low - /c/ \"c\"\n");
+	write_file(dir, "notes.txt", "this is not a rules file\n");
+	assert_int_equal(sigs_create(&s), 0);
+	if (sigs_load(s, paths, 1, &eb) != 0)
+		fail_msg("%s", eb.msg);
+	sigs_info(s, &in);
+	assert_int_equal(in.rules, 3);
+	assert_int_equal(sigs_load(s, missing, 1, &eb), -ENOENT);
+	assert_non_null(strstr(eb.msg, "/nonexistent/relaywatch.rules: No such file"));
+	write_file(dir, "30-c.rules", "2 url spam low - /dup/ \"dup\"\n");
+	assert_int_equal(sigs_load(s, paths, 1, &eb), -EINVAL);
+	assert_non_null(strstr(eb.msg, "30-c.rules:1: duplicate id 2 (first at "));
+	assert_int_equal(sigs_generation(s), 1);
+	sigs_destroy(s);
+	snprintf(path, sizeof(path), "%s/10-a.rules", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/20-b.rules", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/30-c.rules", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/notes.txt", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sigs_file_every_error_message),
+		cmocka_unit_test(test_sigs_file_limits_nul_and_long_lines),
+		cmocka_unit_test(test_sigs_file_duplicate_across_files),
+		cmocka_unit_test(test_sigs_file_duplicate_among_many),
+		cmocka_unit_test(test_sigs_file_fields_and_examples),
+		cmocka_unit_test(test_sigs_bad_patterns_name_file_line_and_hyperscan),
+		cmocka_unit_test(test_sigs_every_scope_match_and_non_match),
+		cmocka_unit_test(test_sigs_body_match_across_every_split),
+		cmocka_unit_test(test_sigs_dedup_per_line_and_per_message),
+		cmocka_unit_test(test_sigs_body_end_anchor_reported_at_close),
+		cmocka_unit_test(test_sigs_stream_pool_is_bounded),
+		cmocka_unit_test(test_sigs_empty_handle_matches_nothing),
+		cmocka_unit_test(test_sigs_info_and_rule_msg),
+		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
+		cmocka_unit_test(test_sigs_reload_open_body_finishes_on_old_set),
+		cmocka_unit_test(test_sigs_second_reload_cuts_bodies_of_the_oldest_set),
+		cmocka_unit_test(test_sigs_two_threads_reload_while_scanning),
+		cmocka_unit_test(test_sigs_load_directory_in_name_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
