@@ -19,6 +19,7 @@
 #	rw_capture_start br-client "$RW_TMP/x.pcap" 'tcp port 25'
 #	rw_exec client swaks ...
 #	rw_capture_stop "$RW_TMP/x.pcap"
+#	rw_mirror_add tap0 br-client	# a copy of every frame for a sensor on tap0-p
 
 RW_SKIP=77
 RW_ID="rw-$$"			# prefix of everything this run creates
@@ -339,11 +340,11 @@ rw_cleanup()
 
 # ---- capture -----------------------------------------------------------------------------
 
-# rw_capture_start IFACE FILE [FILTER]: tcpdump on a router interface, whole frames (-s 0), no
-# batching in the kernel ring (--immediate-mode: TPACKET_V3 otherwise holds packets up to 1 s,
-# and a capture stopped in that second loses them),
-# each packet flushed (-U), no privilege drop (the file is in a root-only dir). Returns once
-# tcpdump says it is listening, i.e. the socket is bound and anything sent from now on is seen.
+# rw_capture_start IFACE FILE [FILTER]: tcpdump on a router interface: whole frames (-s 0),
+# each packet written at once (-U), no batching in the kernel ring (--immediate-mode: TPACKET_V3
+# otherwise holds packets up to 1 s, and a capture stopped within that second loses them), no
+# privilege drop (tcpdump's user could not write into $RW_TMP). Returns once tcpdump says it is
+# listening: the socket is bound, and anything sent from then on is seen.
 rw_capture_start()
 {
 	local dev=$1 file=$2 filter=${3:-} pid
