@@ -23,6 +23,16 @@
 #include "common/errbuf.h"
 #include "sensor/event.h"
 
+/*
+ * Use. Control thread: sigs_create(), sigs_load() at start and again on SIGHUP
+ * (a bad file leaves the running set alone), sigs_destroy() after the workers.
+ * Worker: sigs_worker_create() at set-up; sigs_worker_housekeep() from the l7
+ * housekeep hook; sigs_scan_line() per command/reply line and URL,
+ * sigs_scan_header() per header field; sigs_body_open() when a message body
+ * starts, sigs_body_feed() per decoded piece, sigs_body_close() at its end (or
+ * when the session dies). Matches come back through the sigs_match_fn given.
+ */
+
 #define SIGS_CTX_MAX 64 /* bytes of input before a match end handed with it */
 
 struct sigs;
