@@ -331,12 +331,20 @@ static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t
 	d->flags = TCP_REASM_F_STARTED | TCP_REASM_F_SYN;
 }
 
-/* The peer acknowledged up to ack: bytes of o below it that we lack were lost by the capture. */
+/*
+ * The peer acknowledged up to ack: bytes of o below it that we lack were lost
+ * by the capture -- but only once o itself has moved past the hole (data
+ * buffered beyond it, or its FIN). On a tap that delivers each direction on
+ * its own port, an ACK can overtake the data it acknowledges; that data is
+ * still coming, in order, and must not be written off as lost.
+ */
 static void tcp_reasm_ack(struct tcp_reasm *r, struct tcp_reasm_dir *o, uint32_t ack)
 {
 	uint32_t lim = ack;
 
 	if (!(o->flags & TCP_REASM_F_STARTED) || (o->flags & TCP_REASM_F_EOF_SENT))
+		return;
+	if (!o->ooo_head && !(o->flags & TCP_REASM_F_FIN))
 		return;
 	/* The FIN takes a sequence number but carries no byte. */
 	if ((o->flags & TCP_REASM_F_FIN) && seq_lt(o->fin_seq, lim))
@@ -665,7 +673,7 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 	    !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
 	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN)) == TCP_REASM_F_STARTED &&
 	    !(d->ooo_head | o->ooo_head) &&
-	    (!(m->tcp_flags & PKT_TCP_ACK) ||
+	    (!(m->tcp_flags & PKT_TCP_ACK) || !(o->flags & TCP_REASM_F_FIN) ||
 	     (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED ||
 	     !seq_lt(o->next_seq, m->ack))) {
 		r->st.segments++;
