@@ -1,2 +1,321 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+#include "sensor/smtp_cmd.h"
+
+#include <string.h>
+
+#define SMTP_BDAT_DIGITS_MAX 19 /* 10^19 - 1 still fits in 64 bits */
+
+struct smtp_verb_def {
+	char name[9];
+	uint8_t len;
+	uint8_t verb;
+	bool takes_arg; /* strict form needs an argument (false: none allowed) */
+	bool arg_optional;
+};
+
+static const struct smtp_verb_def smtp_verbs[] = {
+	{"HELO", 4, SMTP_VERB_HELO, true, false},
+	{"EHLO", 4, SMTP_VERB_EHLO, true, false},
+	{"AUTH", 4, SMTP_VERB_AUTH, true, false},
+	{"MAIL", 4, SMTP_VERB_MAIL, true, false},
+	{"RCPT", 4, SMTP_VERB_RCPT, true, false},
+	{"DATA", 4, SMTP_VERB_DATA, false, false},
+	{"BDAT", 4, SMTP_VERB_BDAT, true, false},
+	{"RSET", 4, SMTP_VERB_RSET, false, false},
+	{"NOOP", 4, SMTP_VERB_NOOP, false, true},
+	{"VRFY", 4, SMTP_VERB_VRFY, true, false},
+	{"EXPN", 4, SMTP_VERB_EXPN, true, false},
+	{"STARTTLS", 8, SMTP_VERB_STARTTLS, false, false},
+	{"QUIT", 4, SMTP_VERB_QUIT, false, false},
+	{"HELP", 4, SMTP_VERB_HELP, false, true},
+};
+
+static const char *const smtp_verb_names[SMTP_VERB_COUNT] = {
+	[SMTP_VERB_NONE] = "",
+	[SMTP_VERB_HELO] = "HELO",
+	[SMTP_VERB_EHLO] = "EHLO",
+	[SMTP_VERB_AUTH] = "AUTH",
+	[SMTP_VERB_MAIL] = "MAIL",
+	[SMTP_VERB_RCPT] = "RCPT",
+	[SMTP_VERB_DATA] = "DATA",
+	[SMTP_VERB_BDAT] = "BDAT",
+	[SMTP_VERB_RSET] = "RSET",
+	[SMTP_VERB_NOOP] = "NOOP",
+	[SMTP_VERB_VRFY] = "VRFY",
+	[SMTP_VERB_EXPN] = "EXPN",
+	[SMTP_VERB_STARTTLS] = "STARTTLS",
+	[SMTP_VERB_QUIT] = "QUIT",
+	[SMTP_VERB_HELP] = "HELP",
+	[SMTP_VERB_UNKNOWN] = "UNKNOWN",
+};
+
+const char *smtp_verb_name(enum smtp_verb v)
+{
+	return (unsigned int)v < SMTP_VERB_COUNT ? smtp_verb_names[v] : "UNKNOWN";
+}
+
+static bool smtp_is_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static uint8_t smtp_upper(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') ? (uint8_t)(c - 32) : c;
+}
+
+static bool smtp_prefix_ci(const uint8_t *p, uint32_t n, const char *word, uint32_t wlen)
+{
+	if (n < wlen)
+		return false;
+	for (uint32_t i = 0; i < wlen; i++)
+		if (smtp_upper(p[i]) != (uint8_t)word[i])
+			return false;
+	return true;
+}
+
+static uint32_t smtp_skip_blanks(const uint8_t *p, uint32_t i, uint32_t n)
+{
+	while (i < n && smtp_is_blank(p[i]))
+		i++;
+	return i;
+}
+
+static uint32_t smtp_trim_end(const uint8_t *p, uint32_t n)
+{
+	while (n > 0 && (smtp_is_blank(p[n - 1]) || p[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+/*
+ * End of a path: the '>' closing a <path>, or the blank ending a bare one,
+ * not inside a quoted local part ("john >doe"@example.org); n if none.
+ */
+static uint32_t smtp_path_end(const uint8_t *p, uint32_t i, uint32_t n, bool bracketed)
+{
+	bool quoted = false;
+
+	for (; i < n; i++) {
+		if (quoted && p[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (p[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && (bracketed ? p[i] == '>' : smtp_is_blank(p[i])))
+			return i;
+	}
+	return n;
+}
+
+/* "FROM:" / "TO:" then the path and the parameters (RFC 5321 4.1.2, RFC 1870 ...). */
+static void smtp_cmd_path(struct smtp_cmd *c, const char *kw, uint32_t kwlen)
+{
+	const uint8_t *p = c->arg;
+	uint32_t n = c->arg_len, i, a, e;
+
+	if (!smtp_prefix_ci(p, n, kw, kwlen))
+		return;
+	i = kwlen;
+	if (kw[kwlen - 1] != ':') {
+		/* Tolerate "FROM :" as some clients send it. */
+		i = smtp_skip_blanks(p, i, n);
+		if (i >= n || p[i] != ':')
+			return;
+		i++;
+	}
+	c->path_ok = true;
+	c->strict = i == kwlen;
+	i = smtp_skip_blanks(p, i, n);
+	if (i < n && p[i] == '<') {
+		a = i + 1;
+		e = smtp_path_end(p, a, n, true);
+		c->strict = c->strict && e < n;
+		i = e < n ? e + 1 : n;
+	} else {
+		a = i;
+		e = smtp_path_end(p, a, n, false);
+		i = e;
+		c->strict = false;
+	}
+	/* Source route (<@a,@b:user@c>): only the mailbox is the address. */
+	if (a < e && p[a] == '@') {
+		uint32_t colon = a;
+
+		while (colon < e && p[colon] != ':')
+			colon++;
+		if (colon < e)
+			a = colon + 1;
+	}
+	c->addr = p + a;
+	c->addr_len = e - a;
+	c->null_path = c->addr_len == 0;
+	if (i < n && !smtp_is_blank(p[i]))
+		c->strict = false;
+	i = smtp_skip_blanks(p, i, n);
+	c->params = p + i;
+	c->params_len = n - i;
+}
+
+static void smtp_cmd_bdat(struct smtp_cmd *c)
+{
+	const uint8_t *p = c->arg;
+	uint32_t n = c->arg_len, i = 0;
+	uint64_t v = 0;
+
+	while (i < n && p[i] >= '0' && p[i] <= '9') {
+		if (i >= SMTP_BDAT_DIGITS_MAX)
+			return; /* absurd chunk size: a syntax error, as servers treat it */
+		v = v * 10 + (uint64_t)(p[i] - '0');
+		i++;
+	}
+	if (i == 0)
+		return;
+	c->bdat_size = v;
+	if (i < n) {
+		uint32_t j = smtp_skip_blanks(p, i, n);
+
+		if (j == i || n - j != 4 || !smtp_prefix_ci(p + j, 4, "LAST", 4))
+			return;
+		c->bdat_last = true;
+	}
+	c->bdat_ok = true;
+}
+
+static bool smtp_token_ok(const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			return false;
+	return n > 0;
+}
+
+/* Is the argument what the RFC form of the verb takes? */
+static bool smtp_cmd_strict_arg(const struct smtp_cmd *c, const struct smtp_verb_def *d)
+{
+	switch (c->verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		return smtp_token_ok(c->arg, c->arg_len);
+	case SMTP_VERB_AUTH: {
+		uint32_t m = 0;
+
+		while (m < c->arg_len && !smtp_is_blank(c->arg[m]))
+			m++;
+		return smtp_token_ok(c->arg, m);
+	}
+	case SMTP_VERB_BDAT:
+		return c->bdat_ok;
+	default:
+		break;
+	}
+	if (d->arg_optional)
+		return true;
+	return d->takes_arg ? c->arg_len > 0 : c->arg_len == 0;
+}
+
+enum smtp_verb smtp_cmd_parse(const uint8_t *line, uint32_t n, struct smtp_cmd *out)
+{
+	const struct smtp_verb_def *d = NULL;
+	uint32_t vlen = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	n = smtp_trim_end(line, n);
+	while (vlen < n && !smtp_is_blank(line[vlen]))
+		vlen++;
+	if (vlen == 0) {
+		out->verb = n ? SMTP_VERB_UNKNOWN : SMTP_VERB_NONE;
+		return out->verb;
+	}
+	for (size_t k = 0; k < sizeof(smtp_verbs) / sizeof(smtp_verbs[0]); k++) {
+		if (smtp_verbs[k].len == vlen &&
+		    smtp_prefix_ci(line, vlen, smtp_verbs[k].name, vlen)) {
+			d = &smtp_verbs[k];
+			break;
+		}
+	}
+	if (!d) {
+		out->verb = SMTP_VERB_UNKNOWN;
+		return out->verb;
+	}
+	out->verb = d->verb;
+	i = smtp_skip_blanks(line, vlen, n);
+	out->arg = line + i;
+	out->arg_len = n - i;
+
+	if (d->verb == SMTP_VERB_MAIL) {
+		smtp_cmd_path(out, "FROM:", 5);
+		out->strict = out->strict && i == vlen + 1;
+		if (!out->path_ok)
+			smtp_cmd_path(out, "FROM", 4);
+		return out->verb;
+	}
+	if (d->verb == SMTP_VERB_RCPT) {
+		smtp_cmd_path(out, "TO:", 3);
+		out->strict = out->strict && i == vlen + 1;
+		if (!out->path_ok)
+			smtp_cmd_path(out, "TO", 2);
+		return out->verb;
+	}
+	if (d->verb == SMTP_VERB_BDAT)
+		smtp_cmd_bdat(out);
+	out->strict = smtp_cmd_strict_arg(out, d) && (out->arg_len == 0 || i == vlen + 1);
+	return out->verb;
+}
+
+static bool smtp_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* d.ddd.ddd followed by a blank or the end (RFC 3463). */
+static void smtp_reply_enhanced(struct smtp_reply *r)
+{
+	const uint8_t *p = r->text;
+	uint32_t n = r->text_len, i = 2, v, k;
+	uint32_t part[2];
+
+	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+		return;
+	for (int f = 0; f < 2; f++) {
+		v = 0;
+		for (k = 0; k < 3 && i < n && smtp_digit(p[i]); k++, i++)
+			v = v * 10 + (p[i] - '0');
+		if (k == 0)
+			return;
+		part[f] = v;
+		if (f == 0) {
+			if (i >= n || p[i] != '.')
+				return;
+			i++;
+		}
+	}
+	if (i < n && !smtp_is_blank(p[i]))
+		return;
+	r->enh_class = (uint8_t)(p[0] - '0');
+	r->enh_subject = (uint8_t)part[0];
+	r->enh_detail = (uint16_t)part[1];
+}
+
+bool smtp_reply_parse(const uint8_t *line, uint32_t n, struct smtp_reply *out)
+{
+	uint32_t i;
+
+	memset(out, 0, sizeof(*out));
+	n = smtp_trim_end(line, n);
+	if (n < 3 || !smtp_digit(line[0]) || !smtp_digit(line[1]) || !smtp_digit(line[2]))
+		return false;
+	out->code = (uint16_t)((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
+	/* RFC 5321 says 2xx..5xx; Zeek takes 1xx too, some servers send it. */
+	if (out->code < 100 || out->code > 599) {
+		out->code = 0;
+		return false;
+	}
+	out->more = n > 3 && line[3] == '-';
+	i = smtp_skip_blanks(line, out->more ? 4 : 3, n);
+	out->text = line + i;
+	out->text_len = n - i;
+	smtp_reply_enhanced(out);
+	return true;
+}

@@ -1,2 +1,151 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+#include "sensor/smtp_line.h"
+
+#include <string.h>
+
+void smtp_line_init(struct smtp_line_buf *lb, uint32_t cap)
+{
+	*lb = (struct smtp_line_buf){.cap = cap};
+}
+
+/* Strips every CR before the LF: some clients end lines with CR CR LF. */
+static uint32_t smtp_line_strip_cr(const uint8_t *p, uint32_t n, bool *bare_lf)
+{
+	*bare_lf = n == 0 || p[n - 1] != '\r';
+	while (n > 0 && p[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+static void smtp_line_keep(struct smtp_line_buf *lb, const uint8_t *p, uint32_t n)
+{
+	uint32_t room = lb->buf ? lb->cap - lb->len : 0;
+	uint32_t take = n < room ? n : room;
+
+	if (take) {
+		memcpy(lb->buf + lb->len, p, take);
+		lb->len += take;
+	}
+	if (memchr(p, 0, n))
+		lb->flags |= SMTP_LINE_F_NUL;
+	lb->seen += n;
+}
+
+/* A line wholly inside this chunk: a view, cut at cap. */
+static void smtp_line_view(struct smtp_line_buf *lb, const uint8_t *p, uint32_t n,
+			   struct smtp_line *out)
+{
+	bool bare_lf;
+	uint32_t len = smtp_line_strip_cr(p, n, &bare_lf);
+
+	*out = (struct smtp_line){
+		.ptr = p,
+		.len = len < lb->cap ? len : lb->cap,
+		.truncated = len > lb->cap,
+		.bare_lf = bare_lf,
+		.has_nul = memchr(p, 0, len) != NULL,
+		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
+	};
+	lb->flags &= (uint8_t)~SMTP_LINE_F_AFTER_GAP;
+}
+
+/* The partial line is complete: hand out the assembled bytes. */
+static void smtp_line_finish(struct smtp_line_buf *lb, struct smtp_line *out)
+{
+	bool bare_lf;
+	uint32_t kept = lb->len;
+	/* CRs at the end of what was kept only count when nothing was dropped. */
+	uint32_t len = lb->seen == kept ? smtp_line_strip_cr(lb->buf, kept, &bare_lf) : kept;
+
+	if (lb->seen != kept)
+		bare_lf = false;
+	*out = (struct smtp_line){
+		.ptr = lb->buf,
+		.len = len,
+		.truncated = lb->seen != kept,
+		.bare_lf = bare_lf,
+		.has_nul = (lb->flags & SMTP_LINE_F_NUL) != 0,
+		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
+	};
+	lb->len = 0;
+	lb->seen = 0;
+	lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL);
+}
+
+enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, const uint8_t **pos,
+				     const uint8_t *end, struct smtp_line *out)
+{
+	const uint8_t *p = *pos;
+	uint32_t avail = (uint32_t)(end - p);
+	const uint8_t *lf = avail ? memchr(p, '\n', avail) : NULL;
+	uint32_t n = lf ? (uint32_t)(lf - p) : avail;
+
+	if (lf && lb->seen == 0) {
+		smtp_line_view(lb, p, n, out);
+		*pos = lf + 1;
+		return SMTP_LINE_OK;
+	}
+	if (!lf && n == 0)
+		return SMTP_LINE_AGAIN;
+	if (!lb->buf && !(lb->flags & SMTP_LINE_F_NOBUF))
+		return SMTP_LINE_NEED_BUF;
+
+	smtp_line_keep(lb, p, n);
+	if (!lf) {
+		*pos = end;
+		return SMTP_LINE_AGAIN;
+	}
+	if (!lb->buf) {
+		/* Nothing of the line could be kept: report it lost, not empty. */
+		lb->len = 0;
+		*out = (struct smtp_line){.ptr = p, .len = 0, .truncated = true};
+		lb->seen = 0;
+		/* The next partial line asks for a buffer again: one may be free by then. */
+		lb->flags &=
+			(uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL | SMTP_LINE_F_NOBUF);
+		*pos = lf + 1;
+		return SMTP_LINE_OK;
+	}
+	smtp_line_finish(lb, out);
+	*pos = lf + 1;
+	return SMTP_LINE_OK;
+}
+
+void smtp_line_attach(struct smtp_line_buf *lb, uint8_t *buf)
+{
+	lb->buf = buf;
+	if (buf)
+		lb->flags &= (uint8_t)~SMTP_LINE_F_NOBUF;
+	else
+		lb->flags |= SMTP_LINE_F_NOBUF;
+}
+
+uint8_t *smtp_line_detach(struct smtp_line_buf *lb)
+{
+	uint8_t *buf = lb->buf;
+
+	if (lb->seen)
+		return NULL;
+	lb->buf = NULL;
+	lb->flags &= (uint8_t)~SMTP_LINE_F_NOBUF;
+	return buf;
+}
+
+void smtp_line_gap(struct smtp_line_buf *lb)
+{
+	smtp_line_reset(lb);
+	lb->flags |= SMTP_LINE_F_AFTER_GAP;
+}
+
+void smtp_line_reset(struct smtp_line_buf *lb)
+{
+	lb->len = 0;
+	lb->seen = 0;
+	lb->flags &= (uint8_t) ~(SMTP_LINE_F_NUL | SMTP_LINE_F_AFTER_GAP);
+}
+
+void smtp_line_wipe(struct smtp_line_buf *lb)
+{
+	if (lb->buf)
+		explicit_bzero(lb->buf, lb->cap);
+}

@@ -1,2 +1,1914 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* placeholder: being written */
+#include "sensor/smtp_session.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pool.h"
+#include "common/stats.h"
+#include "sensor/smtp_auth.h"
+#include "sensor/smtp_cmd.h"
+#include "sensor/smtp_hdr.h"
+#include "sensor/smtp_line.h"
+#include "sensor/smtp_msg.h"
+#include "sensor/tls_hello.h"
+
+/*
+ * Memory. An idle session is the small struct smtp_sess plus its reply
+ * queue. Everything big is taken from a pool when needed and given back as
+ * soon as it is not: line assembly and multi-line reply text (aux, only
+ * while a line spans segments or an error reply spans lines), the
+ * transaction record (MAIL .. its EV_TX), the message parser (DATA/BDAT
+ * content), the ClientHello buffer (STARTTLS .. bypass). A pool running dry
+ * costs detail, never correctness of the state machine, and is counted.
+ */
+#define SMTP_TLS_BUF	     4096 /* ClientHello bytes collected at most */
+#define SMTP_PIPELINE_CAP    255  /* queue index is a byte */
+#define SMTP_CARRY_ARENA     160  /* HELO, AUTH user and mechanism, banner */
+#define SMTP_CARRY_VALUE_MAX 96
+#define SMTP_LAST_MAX	     56 /* last reply text kept for a session record */
+#define SMTP_TX_LAST_MAX     EVENT_TEXT_MAX
+
+/* Reply queue entry: the command (enum event_cmd), a flag, the transaction
+ * generation it belongs to and the recipient index for RCPT. */
+#define SMTP_Q_FLAG    0x20u /* BDAT: LAST; AUTH: a response line, not the command */
+#define SMTP_Q_NO_RCPT 0x7fu
+#define SMTP_Q_MAKE(cmd, flag, gen, rcpt)                                                          \
+	((uint16_t)((cmd) | ((flag) ? SMTP_Q_FLAG : 0) | ((gen)&7u) << 6 | (rcpt) << 9))
+#define SMTP_Q_CMD(e)  ((e)&0x1fu)
+#define SMTP_Q_GEN(e)  (((e) >> 6) & 7u)
+#define SMTP_Q_RCPT(e) ((e) >> 9)
+
+/* Session flags */
+#define S_CONFIRMED    (1u << 0) /* SMTP for sure: not probing any more */
+#define S_FINISHED     (1u << 1) /* records emitted, resources returned */
+#define S_MIDSTREAM    (1u << 2)
+#define S_UNSURE       (1u << 3) /* position unknown (mid-stream, gap): strict commands only */
+#define S_BANNER       (1u << 4)
+#define S_ESMTP	       (1u << 5)
+#define S_TLS	       (1u << 6)
+#define S_IMPLICIT_TLS (1u << 7)
+#define S_PROXY	       (1u << 8)
+#define S_AUTH_OK      (1u << 9)
+#define S_AUTH_OPEN    (1u << 10) /* AUTH exchange without its final reply yet */
+#define S_AUTH_CHAL    (1u << 11) /* a 334 came: the next client line is a response */
+#define S_DATA_WAIT    (1u << 12) /* DATA sent, no reply yet */
+#define S_BYTES_C      (1u << 13) /* the client sent bytes */
+#define S_BYTES_S      (1u << 14) /* the server sent bytes */
+#define S_BDAT_LAST    (1u << 15)
+#define S_TEXT	       (1u << 16) /* gathering a multi-line reply's text in aux */
+#define S_OPENED       (1u << 17) /* EV_SESSION_OPEN sent */
+#define S_CARRY_CUT    (1u << 18)
+#define S_GAP	       (1u << 19)
+#define S_PIPELINED    (1u << 20)
+#define S_RMATCHED     (1u << 21) /* the reply in progress answers the queue head */
+#define S_NOT_SMTP     (1u << 22) /* probed and refused: the slot goes back to the pool */
+#define S_HELLO_OUT    (1u << 23) /* a record carries the ClientHello facts */
+#define S_BYPASS       (1u << 24) /* TLS: nothing more to parse; records wait for close */
+#define S_DONE	       (S_FINISHED | S_BYPASS)
+
+enum smtp_mode {
+	M_CMD = 0,    /* client lines are commands */
+	M_DATA,	      /* DATA content until CRLF.CRLF */
+	M_BDAT,	      /* BDAT chunk octets */
+	M_TLS_WAIT,   /* TLS starts: the first client byte says whether it really does */
+	M_TLS,	      /* collecting the ClientHello */
+	M_PROXY_HDRS, /* HTTP CONNECT request headers */
+	M_IGNORE,
+};
+
+enum smtp_srv {
+	SRV_LINES = 0,	  /* replies */
+	SRV_PROXY_STATUS, /* waiting for "HTTP/1.x 200" */
+	SRV_PROXY_HDRS,
+	SRV_IGNORE,
+};
+
+/* DATA terminator scanner: where we are relative to a line start. */
+enum smtp_dstate {
+	D_BOL = 0, /* at the start of a line */
+	D_MID,
+	D_DOT,	  /* "." at the start of a line */
+	D_DOT_CR, /* ".\r" at the start of a line (the CR not handed on yet) */
+};
+
+enum smtp_carry { C_HELO = 0, C_USER, C_MECH, C_BANNER, C_COUNT };
+
+/* A transaction record in flight, from the tx pool. */
+struct smtp_txs {
+	struct smtp_tx tx;
+	uint8_t gen;
+	uint16_t last_len;
+	char last[SMTP_TX_LAST_MAX]; /* "code text" of its last reply */
+};
+
+/* Line assembly and reply text, from the aux pool while needed. */
+struct smtp_aux {
+	uint16_t text_len;
+	char text[EVENT_TEXT_MAX];
+	uint8_t line[]; /* 2 * max_line: one per direction */
+};
+
+struct smtp_tlsbuf {
+	struct tls_hello hello;
+	bool parsed;
+	uint16_t len;
+	uint8_t bytes[SMTP_TLS_BUF];
+};
+
+struct smtp_sess {
+	const struct flow *f;
+	struct smtp_aux *aux;
+	struct smtp_txs *tx;	  /* current transaction */
+	struct smtp_txs *tx_wait; /* message ended, its final reply not seen yet */
+	struct smtp_msg *msg;	  /* content parser of tx */
+	struct smtp_tlsbuf *tls;
+	uint64_t bdat_left;
+	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
+	uint32_t flags;		    /* S_* */
+	uint32_t msgs_done;	    /* messages answered: trans_depth is this + 1 (Zeek) */
+	uint32_t n_tx;		    /* transaction records emitted */
+	uint32_t n_cmd, n_unknown, n_auth, n_auth_fail, n_rcpt, n_rcpt_rej;
+	uint16_t rcode; /* code of the multi-line reply in progress */
+	uint16_t last_code;
+	uint8_t mode;	     /* enum smtp_mode (client direction) */
+	uint8_t srv;	     /* enum smtp_srv */
+	uint8_t dstate;	     /* enum smtp_dstate */
+	uint8_t auth_result; /* last finished exchange */
+	uint16_t auth_code;
+	uint8_t gen;  /* generation of the last transaction started */
+	uint8_t rcmd; /* enum event_cmd the reply in progress answers */
+	uint8_t q_head, q_len, q_cap;
+	struct smtp_auth auth;
+	uint8_t last_len;
+	uint8_t carry_off[C_COUNT], carry_len[C_COUNT];
+	uint8_t carry_used;
+	char last[SMTP_LAST_MAX];
+	char carry[SMTP_CARRY_ARENA];
+	uint16_t q[]; /* commands awaiting replies, q_cap entries */
+};
+
+struct smtp_ctx {
+	struct smtp_cfg cfg;
+	struct event_sink *sink;
+	struct smtp_msg_cfg msg_cfg;
+	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool;
+	struct smtp_stats st;
+	_Alignas(64) STATS_MIRROR(smtp_stats);
+};
+
+_Static_assert(sizeof(struct smtp_stats) % sizeof(uint64_t) == 0,
+	       "smtp_stats must be made of uint64_t");
+_Static_assert(EV_CMD_OTHER < 32, "event_cmd must fit the queue entry");
+_Static_assert(SMTP_TX_MAX_RCPT < SMTP_Q_NO_RCPT, "recipient index must fit the queue entry");
+_Static_assert(SMTP_CARRY_ARENA < 256, "carry offsets are bytes");
+
+static void smtp_client_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p,
+			      const uint8_t *end, uint64_t ts);
+static void smtp_server_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p,
+			      const uint8_t *end, uint64_t ts);
+
+/* ------------------------------------------------------------------ config */
+
+void smtp_cfg_default(struct smtp_cfg *cfg)
+{
+	*cfg = (struct smtp_cfg){
+		.max_sessions = 16384,
+		.max_line = 2048,
+		.max_header_bytes = 64 * 1024,
+		.max_pipeline = 64,
+		.smtp_ports = NULL, /* NULL: 25, 587, 2525 */
+		.tls_ports = NULL,  /* NULL: 465 */
+		.detect_any_port = true,
+		.keep_subject = true,
+		.sigs = NULL,
+	};
+}
+
+static bool smtp_port_in(const uint8_t *map, uint16_t port, bool tls)
+{
+	if (map)
+		return map[port >> 3] & (1u << (port & 7));
+	return tls ? port == 465 : (port == 25 || port == 587 || port == 2525);
+}
+
+/* ------------------------------------------------------------------ carry */
+
+/* Session values every transaction record repeats, packed in a small arena. */
+static void smtp_carry_set(struct smtp_sess *s, enum smtp_carry c, const void *p, size_t n)
+{
+	uint8_t off = s->carry_off[c], len = s->carry_len[c];
+	size_t room;
+
+	if (len) {
+		memmove(s->carry + off, s->carry + off + len, (size_t)(s->carry_used - off - len));
+		for (int i = 0; i < C_COUNT; i++)
+			if (s->carry_len[i] && s->carry_off[i] > off)
+				s->carry_off[i] = (uint8_t)(s->carry_off[i] - len);
+		s->carry_used = (uint8_t)(s->carry_used - len);
+		s->carry_len[c] = 0;
+	}
+	room = SMTP_CARRY_ARENA - s->carry_used;
+	if (n > SMTP_CARRY_VALUE_MAX || n > room) {
+		s->flags |= S_CARRY_CUT;
+		n = n > room ? room : n;
+		n = n > SMTP_CARRY_VALUE_MAX ? SMTP_CARRY_VALUE_MAX : n;
+	}
+	memcpy(s->carry + s->carry_used, p, n);
+	s->carry_off[c] = s->carry_used;
+	s->carry_len[c] = (uint8_t)n;
+	s->carry_used = (uint8_t)(s->carry_used + n);
+}
+
+static void smtp_carry_to_tx(const struct smtp_sess *s, struct smtp_tx *tx, enum smtp_carry c,
+			     enum smtp_field f)
+{
+	if (s->carry_len[c])
+		smtp_tx_set(tx, f, s->carry + s->carry_off[c], s->carry_len[c]);
+}
+
+/* ------------------------------------------------------------------ events */
+
+static void smtp_ev_hdr(const struct smtp_sess *s, struct event_hdr *h, uint64_t ts)
+{
+	const struct flow *f = s->f;
+
+	memset(h, 0, sizeof(*h));
+	h->ts_ns = ts;
+	flow_uid(f, h->uid);
+	h->family = f->key.family;
+	h->client = *flow_client_addr(f);
+	h->server = *flow_server_addr(f);
+	h->client_port = flow_client_port(f);
+	h->server_port = flow_server_port(f);
+	h->vlan = f->key.vlan;
+}
+
+static void *smtp_ev_begin(struct smtp_ctx *ctx, const struct smtp_sess *s, enum event_type t,
+			   uint32_t len, uint64_t ts)
+{
+	struct event_hdr h;
+	uint8_t *e;
+
+	smtp_ev_hdr(s, &h, ts);
+	e = event_begin(ctx->sink, t, len, &h);
+	if (!e)
+		return NULL;
+	/* Bodies are written field by field: no stale ring bytes in the padding. */
+	memset(e + sizeof(struct event_hdr), 0, len - sizeof(struct event_hdr));
+	return e;
+}
+
+static uint32_t smtp_depth(const struct smtp_sess *s)
+{
+	return s->msgs_done + 1;
+}
+
+static void smtp_ev_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	struct event_session_open *e;
+
+	if (s->flags & S_OPENED)
+		return;
+	s->flags |= S_OPENED;
+	ctx->st.sessions++;
+	e = smtp_ev_begin(ctx, s, EV_SESSION_OPEN, sizeof(*e), ts);
+	if (!e)
+		return;
+	e->midstream = (s->flags & S_MIDSTREAM) != 0;
+	e->implicit_tls = (s->flags & S_IMPLICIT_TLS) != 0;
+	e->proxied = (s->flags & S_PROXY) != 0;
+	event_commit(ctx->sink);
+}
+
+static void smtp_ev_banner(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code,
+			   const void *text, size_t n, uint64_t ts)
+{
+	struct event_banner *e = smtp_ev_begin(ctx, s, EV_BANNER, sizeof(*e), ts);
+
+	if (!e)
+		return;
+	e->code = code;
+	e->text_len = event_copy_text(e->text, sizeof(e->text), text, n);
+	event_commit(ctx->sink);
+}
+
+static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	struct event_auth *e = smtp_ev_begin(ctx, s, EV_AUTH, sizeof(*e), ts);
+
+	if (!e)
+		return;
+	e->result = s->auth_result;
+	e->code = s->auth_code;
+	e->mech_len = event_copy_text(e->mech, sizeof(e->mech), s->carry + s->carry_off[C_MECH],
+				      s->carry_len[C_MECH]);
+	e->user_len = event_copy_text(e->user, sizeof(e->user), s->carry + s->carry_off[C_USER],
+				      s->carry_len[C_USER]);
+	event_commit(ctx->sink);
+}
+
+static void smtp_ev_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_tx *tx,
+			 const struct smtp_rcpt *r, const void *text, size_t n, uint64_t ts)
+{
+	struct event_rcpt *e = smtp_ev_begin(ctx, s, EV_RCPT, sizeof(*e), ts);
+
+	if (!e)
+		return;
+	e->code = r->code;
+	e->enh_class = r->enh_class;
+	e->enh_subject = r->enh_subject;
+	e->enh_detail = r->enh_detail;
+	e->authenticated = (s->flags & S_AUTH_OK) != 0;
+	e->tls = (s->flags & S_TLS) != 0;
+	e->trans_depth = smtp_depth(s);
+	e->mailfrom_len = event_copy_text(e->mailfrom, sizeof(e->mailfrom),
+					  smtp_tx_str(tx, tx->f[SMTP_F_MAILFROM]),
+					  tx->f[SMTP_F_MAILFROM].len);
+	e->rcpt_len =
+		event_copy_text(e->rcpt, sizeof(e->rcpt), smtp_tx_str(tx, r->addr), r->addr.len);
+	e->text_len = event_copy_text(e->text, sizeof(e->text), text, n);
+	event_commit(ctx->sink);
+}
+
+static void smtp_ev_reply(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			  uint8_t cmd, const void *text, size_t n, uint64_t ts)
+{
+	struct event_reply *e = smtp_ev_begin(ctx, s, EV_REPLY, sizeof(*e), ts);
+
+	if (!e)
+		return;
+	e->code = r->code;
+	e->enh_class = r->enh_class;
+	e->enh_subject = r->enh_subject;
+	e->enh_detail = r->enh_detail;
+	e->cmd = cmd;
+	e->authenticated = (s->flags & S_AUTH_OK) != 0;
+	e->trans_depth = s->tx ? smtp_depth(s) : 0;
+	e->text_len = event_copy_text(e->text, sizeof(e->text), text, n);
+	event_commit(ctx->sink);
+}
+
+static void smtp_ev_close(struct smtp_ctx *ctx, struct smtp_sess *s, const struct flow *f,
+			  enum flow_end why, uint64_t ts)
+{
+	struct event_session_close *e = smtp_ev_begin(ctx, s, EV_SESSION_CLOSE, sizeof(*e), ts);
+
+	if (!e)
+		return;
+	e->bytes_to_server = f->bytes[FLOW_DIR_TO_SERVER];
+	e->bytes_to_client = f->bytes[FLOW_DIR_TO_CLIENT];
+	e->duration_ns = ts > f->first_ns ? ts - f->first_ns : 0;
+	e->transactions = s->n_tx;
+	e->commands = s->n_cmd;
+	e->unknown_cmds = s->n_unknown;
+	e->auth_attempts = s->n_auth;
+	e->auth_failures = s->n_auth_fail;
+	e->rcpt_total = s->n_rcpt;
+	e->rcpt_rejected = s->n_rcpt_rej;
+	e->tls = (s->flags & S_TLS) != 0;
+	e->end_reason = (uint8_t)why;
+	e->saw_banner = (s->flags & S_BYTES_S) != 0;
+	e->one_sided = !f->bytes[FLOW_DIR_TO_SERVER] || !f->bytes[FLOW_DIR_TO_CLIENT];
+	event_commit(ctx->sink);
+}
+
+/* ------------------------------------------------------------------ pools */
+
+static struct smtp_aux *smtp_aux_get(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (!s->aux) {
+		s->aux = pool_get(&ctx->aux_pool);
+		if (!s->aux) {
+			ctx->st.buf_no_slot++;
+			return NULL;
+		}
+		s->aux->text_len = 0;
+	}
+	return s->aux;
+}
+
+/* Give aux back once no partial line and no reply text needs it. */
+static void smtp_aux_put(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (!s->aux || (s->flags & S_TEXT) || smtp_line_pending(&s->lb[0]) ||
+	    smtp_line_pending(&s->lb[1]))
+		return;
+	smtp_line_detach(&s->lb[0]);
+	smtp_line_detach(&s->lb[1]);
+	pool_put(&ctx->aux_pool, s->aux);
+	s->aux = NULL;
+}
+
+static bool smtp_next_line(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir,
+			   const uint8_t **p, const uint8_t *end, struct smtp_line *l)
+{
+	struct smtp_line_buf *lb = &s->lb[dir];
+	enum smtp_line_status st = smtp_line_next(lb, p, end, l);
+
+	if (st == SMTP_LINE_NEED_BUF) {
+		struct smtp_aux *aux = smtp_aux_get(ctx, s);
+
+		smtp_line_attach(lb, aux ? aux->line + (size_t)dir * ctx->cfg.max_line : NULL);
+		st = smtp_line_next(lb, p, end, l);
+	}
+	if (st != SMTP_LINE_OK)
+		return false;
+	ctx->st.bare_lf += l->bare_lf;
+	ctx->st.nul_bytes += l->has_nul;
+	ctx->st.line_too_long += l->truncated;
+	return true;
+}
+
+/* ------------------------------------------------------------------ queue */
+
+static void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, bool flag,
+			unsigned int rcpt)
+{
+	uint8_t gen = s->tx ? s->tx->gen : 0;
+
+	/* A command while an earlier one still waits: pipelining (RFC 2920). A
+	 * capture without the server's side tells nothing, so it is not marked. */
+	if (s->q_len && (s->flags & S_BYTES_S) &&
+	    (s->q_len > 1 || SMTP_Q_CMD(s->q[s->q_head]) != EV_CMD_BANNER)) {
+		s->flags |= S_PIPELINED;
+		if (s->tx)
+			s->tx->tx.flags |= SMTP_TX_F_PIPELINED;
+	}
+	if (s->q_len >= s->q_cap) {
+		ctx->st.pipeline_overflow++;
+		return;
+	}
+	s->q[(s->q_head + s->q_len) % s->q_cap] = SMTP_Q_MAKE(cmd, flag, gen, rcpt);
+	s->q_len++;
+}
+
+static bool smtp_q_pop(struct smtp_sess *s, uint16_t *e)
+{
+	if (!s->q_len)
+		return false;
+	*e = s->q[s->q_head];
+	s->q_head = (uint8_t)((s->q_head + 1) % s->q_cap);
+	s->q_len--;
+	return true;
+}
+
+/* The transaction a queued command belongs to, if it is still in flight. */
+static struct smtp_txs *smtp_q_tx(struct smtp_sess *s, uint16_t e)
+{
+	unsigned int gen = SMTP_Q_GEN(e);
+
+	if (!gen)
+		return NULL;
+	if (s->tx_wait && s->tx_wait->gen == gen)
+		return s->tx_wait;
+	if (s->tx && s->tx->gen == gen)
+		return s->tx;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	struct smtp_txs *t = pool_get(&ctx->tx_pool);
+
+	if (!t) {
+		ctx->st.tx_no_slot++;
+		return NULL;
+	}
+	smtp_tx_init(&t->tx, s->f, ts);
+	s->gen = (uint8_t)(s->gen % 7 + 1);
+	t->gen = s->gen;
+	t->last_len = 0;
+	smtp_hdr_path_start(&t->tx);
+	smtp_carry_to_tx(s, &t->tx, C_HELO, SMTP_F_HELO);
+	smtp_carry_to_tx(s, &t->tx, C_MECH, SMTP_F_AUTH_MECH);
+	smtp_carry_to_tx(s, &t->tx, C_USER, SMTP_F_AUTH_USER);
+	smtp_carry_to_tx(s, &t->tx, C_BANNER, SMTP_F_SERVER_BANNER);
+	s->tx = t;
+	return t;
+}
+
+static void smtp_msg_stop(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (!s->msg)
+		return;
+	smtp_msg_end(s->msg);
+	pool_put(&ctx->msg_pool, s->msg);
+	s->msg = NULL;
+}
+
+/* Recipients whose reply never came still reach the detector, with code 0. */
+static void smtp_tx_rcpt_flush(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			       uint64_t ts)
+{
+	for (unsigned int i = 0; i < t->tx.n_rcpt_stored; i++)
+		if (t->tx.rcpt[i].code == 0)
+			smtp_ev_rcpt(ctx, s, &t->tx, &t->tx.rcpt[i], "", 0, ts);
+}
+
+/* What the session knows goes into every record it emits. */
+static void smtp_tx_session_facts(struct smtp_sess *s, struct smtp_tx *tx)
+{
+	static const struct {
+		uint32_t s, tx;
+	} map[] = {
+		{S_TLS, SMTP_TX_F_TLS},	    {S_IMPLICIT_TLS, SMTP_TX_F_IMPLICIT_TLS},
+		{S_PROXY, SMTP_TX_F_PROXY}, {S_MIDSTREAM, SMTP_TX_F_MIDSTREAM},
+		{S_ESMTP, SMTP_TX_F_ESMTP}, {S_CARRY_CUT, SMTP_TX_F_TRUNCATED},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (s->flags & map[i].s)
+			tx->flags |= map[i].tx;
+	/* The flow counts payload both ways, also what the parser never saw. */
+	if (!s->f->bytes[FLOW_DIR_TO_SERVER] || !s->f->bytes[FLOW_DIR_TO_CLIENT])
+		tx->flags |= SMTP_TX_F_ONE_SIDED;
+	if (s->n_auth)
+		tx->flags |= SMTP_TX_F_AUTH;
+	tx->auth_result = s->auth_result;
+	tx->auth_attempts = s->n_auth;
+	tx->auth_failures = s->n_auth_fail;
+	if (!smtp_tx_has(tx, SMTP_F_HELO))
+		smtp_carry_to_tx(s, tx, C_HELO, SMTP_F_HELO);
+	if (!smtp_tx_has(tx, SMTP_F_AUTH_MECH))
+		smtp_carry_to_tx(s, tx, C_MECH, SMTP_F_AUTH_MECH);
+	if (!smtp_tx_has(tx, SMTP_F_AUTH_USER))
+		smtp_carry_to_tx(s, tx, C_USER, SMTP_F_AUTH_USER);
+}
+
+static void smtp_tx_hello(struct smtp_sess *s, struct smtp_tx *tx, const struct tls_hello *h)
+{
+	tx->flags |= SMTP_TX_F_TLS_HELLO;
+	s->flags |= S_HELLO_OUT;
+	tx->tls_version_hi = (h->version >> 8) == 3 ? (uint8_t)h->version : 0;
+	smtp_tx_set(tx, SMTP_F_TLS_SNI, h->sni, h->sni_len);
+	smtp_tx_set(tx, SMTP_F_TLS_JA4, h->ja4, strnlen(h->ja4, sizeof(h->ja4)));
+}
+
+/*
+ * The record leaves: into the ring as EV_TX, back to the pool. answered: its
+ * message got the final reply, which is when Zeek counts it (trans_depth).
+ */
+static void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			 bool answered, uint64_t ts)
+{
+	struct smtp_tx *tx = &t->tx;
+	struct event_tx *e;
+	size_t wire;
+
+	if (t == s->tx) {
+		smtp_msg_stop(ctx, s);
+		s->tx = NULL;
+	}
+	if (t == s->tx_wait)
+		s->tx_wait = NULL;
+	smtp_tx_rcpt_flush(ctx, s, t, ts);
+	smtp_tx_session_facts(s, tx);
+	if (t->last_len)
+		smtp_tx_set(tx, SMTP_F_LAST_REPLY, t->last, t->last_len);
+	tx->trans_depth = (tx->flags & SMTP_TX_F_SESSION) ? 0 : smtp_depth(s);
+	tx->end_ns = ts;
+	if (tx->flags & SMTP_TX_F_SESSION) {
+		ctx->st.session_records++;
+	} else {
+		ctx->st.transactions++;
+		s->n_tx++;
+	}
+	ctx->st.tx_truncated += (tx->flags & SMTP_TX_F_TRUNCATED) != 0;
+	ctx->st.header_truncated += (tx->flags & SMTP_TX_F_HDR_TRUNC) != 0;
+	wire = smtp_tx_wire_size(tx);
+	e = smtp_ev_begin(ctx, s, EV_TX, (uint32_t)(offsetof(struct event_tx, tx) + wire), ts);
+	if (e) {
+		memcpy(&e->tx, tx, wire);
+		event_commit(ctx->sink);
+	}
+	if (answered)
+		s->msgs_done++;
+	pool_put(&ctx->tx_pool, t);
+}
+
+static void smtp_tx_emit_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	if (s->tx)
+		smtp_tx_emit(ctx, s, s->tx, false, ts);
+}
+
+static bool smtp_tx_empty(const struct smtp_tx *tx)
+{
+	return !smtp_tx_has(tx, SMTP_F_MAILFROM) && tx->n_rcpt == 0 &&
+	       !(tx->flags & (SMTP_TX_F_BOUNCE | SMTP_TX_F_DATA));
+}
+
+/* "code text" as Zeek logs last_reply. */
+static size_t smtp_fmt_reply(char *dst, size_t cap, uint16_t code, const uint8_t *text, size_t n)
+{
+	if (cap < 5)
+		return 0;
+	dst[0] = (char)('0' + code / 100 % 10);
+	dst[1] = (char)('0' + code / 10 % 10);
+	dst[2] = (char)('0' + code % 10);
+	dst[3] = ' ';
+	if (n > cap - 4)
+		n = cap - 4;
+	memcpy(dst + 4, text, n);
+	return 4 + n;
+}
+
+/* A session that never had a transaction still says what happened in it. */
+static struct smtp_txs *smtp_session_tx(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	struct smtp_txs *t = smtp_tx_begin(ctx, s, s->f->first_ns);
+
+	if (t)
+		t->tx.flags |= SMTP_TX_F_SESSION;
+	return t;
+}
+
+static void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+				uint64_t ts)
+{
+	if (!t)
+		t = smtp_session_tx(ctx, s);
+	if (!t)
+		return;
+	t->tx.last_code = s->last_code;
+	if (s->last_code)
+		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), s->last_code,
+						       (const uint8_t *)s->last, s->last_len);
+	smtp_tx_emit(ctx, s, t, false, ts);
+}
+
+/* ------------------------------------------------------------------ content */
+
+static void smtp_content(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n)
+{
+	if (!n)
+		return;
+	ctx->st.message_bytes += n;
+	if (s->tx)
+		s->tx->tx.msg_size += n;
+	if (s->msg)
+		smtp_msg_feed(s->msg, p, n);
+}
+
+static void smtp_msg_start(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t kind, uint64_t ts)
+{
+	if (!s->tx && !smtp_tx_begin(ctx, s, ts))
+		return;
+	s->tx->tx.flags |= SMTP_TX_F_DATA | kind;
+	if (s->msg)
+		return;
+	s->msg = pool_get(&ctx->msg_pool);
+	if (!s->msg) {
+		ctx->st.buf_no_slot++;
+		return;
+	}
+	smtp_msg_begin(s->msg, &ctx->msg_cfg, &s->tx->tx, NULL, NULL);
+}
+
+/* The message is whole: its record waits for the server's verdict. */
+static void smtp_msg_done(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	ctx->st.messages++;
+	smtp_msg_stop(ctx, s);
+	if (!s->tx)
+		return;
+	s->tx->tx.flags |= SMTP_TX_F_COMPLETE;
+	/* Still waiting for the previous message's reply: it is not coming. */
+	if (s->tx_wait)
+		smtp_tx_emit(ctx, s, s->tx_wait, false, ts);
+	s->tx_wait = s->tx;
+	s->tx = NULL;
+}
+
+static void smtp_data_end(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	smtp_q_push(ctx, s, EV_CMD_DATA_END, false, SMTP_Q_NO_RCPT);
+	smtp_msg_done(ctx, s, ts);
+	s->mode = M_CMD;
+}
+
+/*
+ * DATA content: hand on everything but the stuffed dots (RFC 5321 4.5.2)
+ * until CRLF.CRLF (bare LF tolerated), wherever the segments cut it.
+ * Returns the bytes consumed.
+ */
+static size_t smtp_data_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
+			      uint64_t ts)
+{
+	size_t i = 0, start = 0, stop = n;
+
+	while (i < n) {
+		switch (s->dstate) {
+		case D_MID: {
+			const uint8_t *lf = memchr(p + i, '\n', n - i);
+
+			i = lf ? (size_t)(lf - p) + 1 : n;
+			if (lf)
+				s->dstate = D_BOL;
+			break;
+		}
+		case D_BOL:
+			if (p[i] == '.') {
+				smtp_content(ctx, s, p + start, i - start);
+				start = ++i;
+				s->dstate = D_DOT;
+			} else {
+				s->dstate = D_MID;
+			}
+			break;
+		case D_DOT:
+		case D_DOT_CR:
+			if (p[i] == '\n') {
+				smtp_data_end(ctx, s, ts);
+				return i + 1;
+			}
+			if (s->dstate == D_DOT && p[i] == '\r') {
+				i++;
+				s->dstate = D_DOT_CR;
+				break;
+			}
+			/* ".\r" then something else: the CR held back from an earlier chunk is
+			 * text. */
+			if (s->dstate == D_DOT_CR && start == i)
+				smtp_content(ctx, s, (const uint8_t *)"\r", 1);
+			s->dstate = D_MID;
+			break;
+		}
+	}
+	/* A CR right after a line-start dot may belong to the terminator: hold it. */
+	if (s->dstate == D_DOT_CR && n > start)
+		stop = n - 1;
+	smtp_content(ctx, s, p + start, stop - start);
+	return n;
+}
+
+static void smtp_data_begin(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	struct smtp_line_buf *lb = &s->lb[FLOW_DIR_TO_SERVER];
+
+	s->mode = M_DATA;
+	s->dstate = D_BOL;
+	smtp_msg_start(ctx, s, 0, ts);
+	/* Content that came before the 354 and waits in the line buffer is the message's. */
+	if (smtp_line_pending(lb) && lb->buf) {
+		smtp_data_bytes(ctx, s, lb->buf, lb->len, ts);
+		smtp_line_reset(lb);
+	}
+}
+
+static void smtp_bdat_chunk_end(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	s->mode = M_CMD;
+	if (s->flags & S_BDAT_LAST)
+		smtp_msg_done(ctx, s, ts);
+}
+
+static size_t smtp_bdat_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
+			      uint64_t ts)
+{
+	size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
+
+	smtp_content(ctx, s, p, take);
+	s->bdat_left -= take;
+	if (s->bdat_left == 0)
+		smtp_bdat_chunk_end(ctx, s, ts);
+	return take;
+}
+
+/* ------------------------------------------------------------------ TLS */
+
+static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	smtp_msg_stop(ctx, s);
+	/* Records of a session never confirmed as SMTP are dropped unsaid. */
+	if (s->tx) {
+		pool_put(&ctx->tx_pool, s->tx);
+		s->tx = NULL;
+	}
+	if (s->tx_wait) {
+		pool_put(&ctx->tx_pool, s->tx_wait);
+		s->tx_wait = NULL;
+	}
+	if (s->tls) {
+		pool_put(&ctx->tls_pool, s->tls);
+		s->tls = NULL;
+	}
+	if (s->aux) {
+		smtp_line_reset(&s->lb[0]);
+		smtp_line_reset(&s->lb[1]);
+		s->flags &= ~S_TEXT;
+		smtp_aux_put(ctx, s);
+	}
+}
+
+static void smtp_auth_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code, uint64_t ts);
+
+/* Everything the session will say is said now: records out, memory back. */
+static void smtp_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	if (s->flags & S_FINISHED)
+		return;
+	s->flags |= S_FINISHED;
+	if (s->flags & S_OPENED) {
+		if (s->flags & S_AUTH_OPEN)
+			smtp_auth_finish(ctx, s, 0, ts);
+		if (s->tx_wait)
+			smtp_tx_emit(ctx, s, s->tx_wait, false, ts);
+		if (s->tx && (s->tx->tx.flags & SMTP_TX_F_SESSION))
+			smtp_session_record(ctx, s, s->tx, ts);
+		smtp_tx_emit_open(ctx, s, ts);
+		if (s->n_tx == 0 && !(s->flags & S_HELLO_OUT))
+			smtp_session_record(ctx, s, NULL, ts);
+	}
+	smtp_release(ctx, s);
+	s->mode = M_IGNORE;
+	s->srv = SRV_IGNORE;
+}
+
+/*
+ * TLS from here on: nothing more to parse, the flow is bypassed. The
+ * ClientHello facts go into the record now and the buffers back to their
+ * pools; the record itself waits for close(), which knows how the
+ * connection ended.
+ */
+static void smtp_tls_done(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	struct smtp_txs *t = s->tx;
+
+	if (!t && (s->flags & S_OPENED))
+		t = s->tx = smtp_session_tx(ctx, s);
+	if (t && s->tls && s->tls->parsed)
+		smtp_tx_hello(s, &t->tx, &s->tls->hello);
+	smtp_msg_stop(ctx, s);
+	if (s->tls) {
+		pool_put(&ctx->tls_pool, s->tls);
+		s->tls = NULL;
+	}
+	smtp_line_reset(&s->lb[0]);
+	smtp_line_reset(&s->lb[1]);
+	s->flags = (s->flags & ~S_TEXT) | S_BYPASS;
+	s->mode = M_IGNORE;
+	s->srv = SRV_IGNORE;
+}
+
+static size_t smtp_tls_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
+			     uint64_t ts)
+{
+	struct smtp_tlsbuf *b = s->tls;
+	size_t take;
+	int rc;
+
+	if (!b) {
+		b = s->tls = pool_get(&ctx->tls_pool);
+		if (!b) {
+			ctx->st.buf_no_slot++;
+			smtp_tls_done(ctx, s);
+			return n;
+		}
+		b->len = 0;
+		b->parsed = false;
+	}
+	take = SMTP_TLS_BUF - b->len;
+	take = n < take ? n : take;
+	memcpy(b->bytes + b->len, p, take);
+	b->len = (uint16_t)(b->len + take);
+	rc = tls_hello_parse(b->bytes, b->len, &b->hello);
+	if (rc == -EAGAIN && b->len < SMTP_TLS_BUF)
+		return n;
+	if (rc == 0) {
+		b->parsed = true;
+		ctx->st.tls_hellos++;
+	}
+	smtp_tls_done(ctx, s);
+	return n;
+}
+
+/* After STARTTLS/on 465: a handshake record, or (decrypted capture) clear text. */
+static void smtp_tls_wait(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t first)
+{
+	if (first == 0x16) {
+		s->mode = M_TLS;
+		ctx->st.tls_sessions++;
+		return;
+	}
+	s->mode = M_CMD;
+	if (s->flags & S_IMPLICIT_TLS)
+		s->flags &= ~(S_TLS | S_IMPLICIT_TLS);
+	/* Clear text goes on (a decrypted capture): the records to come say TLS;
+	 * the one that stood for the switch alone is not needed. */
+	if (s->tx && smtp_tx_empty(&s->tx->tx)) {
+		pool_put(&ctx->tx_pool, s->tx);
+		s->tx = NULL;
+	}
+}
+
+static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	s->flags |= S_TLS;
+	/* Zeek logs the switch to TLS as a transaction of its own (tls: true),
+	 * and so does Suricata; it ends when the session does. */
+	if (!s->tx)
+		smtp_tx_begin(ctx, s, ts);
+	smtp_line_reset(&s->lb[FLOW_DIR_TO_SERVER]);
+	s->mode = M_TLS_WAIT;
+}
+
+/* ------------------------------------------------------------------ AUTH */
+
+static void smtp_auth_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code, uint64_t ts)
+{
+	s->flags &= ~(S_AUTH_OPEN | S_AUTH_CHAL);
+	s->auth_result = code ? (uint8_t)smtp_auth_result_of(&s->auth, code) : SMTP_AUTH_UNKNOWN;
+	s->auth_code = code;
+	if (s->auth_result == SMTP_AUTH_SUCCESS) {
+		ctx->st.auth_success++;
+		s->flags |= S_AUTH_OK;
+	} else if (s->auth_result == SMTP_AUTH_FAILURE) {
+		ctx->st.auth_failure++;
+		s->n_auth_fail++;
+	}
+	smtp_ev_auth(ctx, s, ts);
+}
+
+static void smtp_auth_learnt(struct smtp_ctx *ctx, struct smtp_sess *s,
+			     const struct smtp_auth_out *out)
+{
+	if (out->user_len)
+		smtp_carry_set(s, C_USER, out->user, out->user_len);
+	if (out->bad_base64)
+		ctx->st.auth_bad_base64++;
+}
+
+static void smtp_cmd_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_cmd *c,
+			  uint64_t ts)
+{
+	struct smtp_auth_out out;
+
+	if (s->flags & S_AUTH_OPEN)
+		smtp_auth_finish(ctx, s, 0, ts);
+	smtp_auth_begin(&s->auth, c->arg, c->arg_len, &out);
+	s->n_auth++;
+	ctx->st.auth_attempts++;
+	s->flags |= S_AUTH_OPEN;
+	smtp_carry_set(s, C_MECH, out.mech, out.mech_len);
+	/* A new exchange: the user name of the last one does not carry over. */
+	smtp_carry_set(s, C_USER, "", 0);
+	smtp_auth_learnt(ctx, s, &out);
+	explicit_bzero(&out, sizeof(out));
+	/* An initial response may have been assembled in the line buffer. */
+	smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER]);
+	smtp_q_push(ctx, s, EV_CMD_AUTH, false, SMTP_Q_NO_RCPT);
+}
+
+/* One client line of an open exchange: only smtp_auth looks at its bytes. */
+static void smtp_auth_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l)
+{
+	struct smtp_auth_out out;
+
+	memset(&out, 0, sizeof(out));
+	smtp_auth_response(&s->auth, l->ptr, l->len, &out);
+	s->flags &= ~S_AUTH_CHAL;
+	smtp_auth_learnt(ctx, s, &out);
+	explicit_bzero(&out, sizeof(out));
+	smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER]);
+	smtp_q_push(ctx, s, EV_CMD_AUTH, true, SMTP_Q_NO_RCPT);
+}
+
+/* ------------------------------------------------------------------ commands */
+
+static uint64_t *smtp_verb_counter(struct smtp_stats *st, enum smtp_verb v)
+{
+	switch (v) {
+	case SMTP_VERB_HELO:
+		return &st->cmd_helo;
+	case SMTP_VERB_EHLO:
+		return &st->cmd_ehlo;
+	case SMTP_VERB_AUTH:
+		return &st->cmd_auth;
+	case SMTP_VERB_MAIL:
+		return &st->cmd_mail;
+	case SMTP_VERB_RCPT:
+		return &st->cmd_rcpt;
+	case SMTP_VERB_DATA:
+		return &st->cmd_data;
+	case SMTP_VERB_BDAT:
+		return &st->cmd_bdat;
+	case SMTP_VERB_RSET:
+		return &st->cmd_rset;
+	case SMTP_VERB_NOOP:
+		return &st->cmd_noop;
+	case SMTP_VERB_VRFY:
+		return &st->cmd_vrfy;
+	case SMTP_VERB_EXPN:
+		return &st->cmd_expn;
+	case SMTP_VERB_STARTTLS:
+		return &st->cmd_starttls;
+	case SMTP_VERB_QUIT:
+		return &st->cmd_quit;
+	case SMTP_VERB_HELP:
+		return NULL;
+	default:
+		return &st->cmd_unknown;
+	}
+}
+
+static void smtp_cmd_mail(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_cmd *c,
+			  uint64_t ts)
+{
+	struct smtp_txs *t;
+
+	if (c->path_ok) {
+		/* Zeek: a new MAIL closes the transaction in flight, answered or
+		 * not, even when the server refuses it as nested (503): Suricata
+		 * keeps the old envelope then; the corpus sides with Zeek. */
+		smtp_tx_emit_open(ctx, s, ts);
+		t = smtp_tx_begin(ctx, s, ts);
+		if (t) {
+			smtp_tx_set(&t->tx, SMTP_F_MAILFROM, c->addr, c->addr_len);
+			if (c->null_path)
+				t->tx.flags |= SMTP_TX_F_BOUNCE;
+		}
+	}
+	smtp_q_push(ctx, s, EV_CMD_MAIL, false, SMTP_Q_NO_RCPT);
+}
+
+static void smtp_cmd_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_cmd *c,
+			  uint64_t ts)
+{
+	unsigned int idx = SMTP_Q_NO_RCPT;
+
+	if (c->path_ok) {
+		ctx->st.recipients++;
+		s->n_rcpt++;
+		if (s->tx || smtp_tx_begin(ctx, s, ts)) {
+			uint16_t k = s->tx->tx.n_rcpt_stored;
+
+			if (smtp_tx_add_rcpt(&s->tx->tx, c->addr, c->addr_len))
+				idx = k;
+		}
+	}
+	smtp_q_push(ctx, s, EV_CMD_RCPT, false, idx);
+}
+
+static void smtp_cmd_bdat(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_cmd *c,
+			  uint64_t ts)
+{
+	if (!c->bdat_ok) {
+		/* "BDAT 5 X", absurd sizes: servers refuse them and read no chunk. */
+		smtp_q_push(ctx, s, EV_CMD_BDAT, false, SMTP_Q_NO_RCPT);
+		return;
+	}
+	smtp_msg_start(ctx, s, SMTP_TX_F_BDAT, ts);
+	smtp_q_push(ctx, s, EV_CMD_BDAT, c->bdat_last, SMTP_Q_NO_RCPT);
+	s->bdat_left = c->bdat_size;
+	if (c->bdat_last)
+		s->flags |= S_BDAT_LAST;
+	else
+		s->flags &= ~S_BDAT_LAST;
+	if (c->bdat_size)
+		s->mode = M_BDAT;
+	else
+		smtp_bdat_chunk_end(ctx, s, ts);
+}
+
+static uint8_t smtp_simple_cmd(enum smtp_verb v)
+{
+	switch (v) {
+	case SMTP_VERB_RSET:
+		return EV_CMD_RSET;
+	case SMTP_VERB_NOOP:
+		return EV_CMD_NOOP;
+	case SMTP_VERB_VRFY:
+		return EV_CMD_VRFY;
+	case SMTP_VERB_EXPN:
+		return EV_CMD_EXPN;
+	case SMTP_VERB_STARTTLS:
+		return EV_CMD_STARTTLS;
+	case SMTP_VERB_QUIT:
+		return EV_CMD_QUIT;
+	default:
+		return EV_CMD_OTHER;
+	}
+}
+
+static void smtp_command(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_cmd *c,
+			 uint64_t ts)
+{
+	uint64_t *cnt = smtp_verb_counter(&ctx->st, c->verb);
+	bool unknown = c->verb == SMTP_VERB_UNKNOWN || c->verb == SMTP_VERB_NONE;
+
+	ctx->st.commands++;
+	s->n_cmd++;
+	if (cnt)
+		(*cnt)++;
+	s->n_unknown += unknown;
+	switch (c->verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		/* "EHLO" alone (rejected) keeps the name given before. */
+		if (c->arg_len)
+			smtp_carry_set(s, C_HELO, c->arg, c->arg_len);
+		s->flags = c->verb == SMTP_VERB_EHLO ? s->flags | S_ESMTP : s->flags & ~S_ESMTP;
+		smtp_q_push(ctx, s, c->verb == SMTP_VERB_EHLO ? EV_CMD_EHLO : EV_CMD_HELO, false,
+			    SMTP_Q_NO_RCPT);
+		break;
+	case SMTP_VERB_AUTH:
+		smtp_cmd_auth(ctx, s, c, ts);
+		break;
+	case SMTP_VERB_MAIL:
+		smtp_cmd_mail(ctx, s, c, ts);
+		break;
+	case SMTP_VERB_RCPT:
+		smtp_cmd_rcpt(ctx, s, c, ts);
+		break;
+	case SMTP_VERB_DATA:
+		smtp_q_push(ctx, s, EV_CMD_DATA, false, SMTP_Q_NO_RCPT);
+		s->flags |= S_DATA_WAIT;
+		break;
+	case SMTP_VERB_BDAT:
+		smtp_cmd_bdat(ctx, s, c, ts);
+		break;
+	default:
+		smtp_q_push(ctx, s, smtp_simple_cmd(c->verb), false, SMTP_Q_NO_RCPT);
+		break;
+	}
+	if (s->tx) {
+		s->tx->tx.n_commands++;
+		s->tx->tx.n_unknown_cmds += unknown;
+	}
+}
+
+/* The client streams the message without waiting for 354 (pipelining, or
+ * the server's side is missing): this line already is content. */
+static void smtp_data_optimistic(struct smtp_ctx *ctx, struct smtp_sess *s,
+				 const struct smtp_line *l, uint64_t ts)
+{
+	static const uint8_t crlf[2] = {'\r', '\n'};
+
+	smtp_data_begin(ctx, s, ts);
+	smtp_data_bytes(ctx, s, l->ptr, l->len, ts);
+	if (s->mode == M_DATA)
+		smtp_data_bytes(ctx, s, l->bare_lf ? crlf + 1 : crlf, l->bare_lf ? 1 : 2, ts);
+}
+
+/* ------------------------------------------------------------------ probing */
+
+static void smtp_confirm(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	s->flags |= S_CONFIRMED;
+	/* The greeting answers the connection: it heads the reply queue. */
+	if (!(s->flags & (S_MIDSTREAM | S_BANNER | S_IMPLICIT_TLS)) && s->q_len == 0)
+		smtp_q_push(ctx, s, EV_CMD_BANNER, false, SMTP_Q_NO_RCPT);
+	smtp_ev_open(ctx, s, ts);
+}
+
+/* Not SMTP: the session goes back to the pool at once (see smtp_close). */
+static void smtp_not_smtp(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	ctx->st.not_smtp++;
+	smtp_release(ctx, s);
+	s->flags |= S_FINISHED | S_NOT_SMTP;
+	s->mode = M_IGNORE;
+	s->srv = SRV_IGNORE;
+}
+
+static bool smtp_proxy_port(uint32_t port)
+{
+	return port == 25 || port == 587 || port == 465 || port == 2525;
+}
+
+/* "CONNECT host:port HTTP/1.x" to a mail port: an open proxy relaying SMTP. */
+static uint32_t smtp_proxy_request(const struct smtp_line *l)
+{
+	const uint8_t *p = l->ptr;
+	uint32_t n = l->len, i = 8, port = 0, digits = 0;
+
+	if (n < 10 || memcmp(p, "CONNECT ", 8) || !memmem(p, n, "HTTP/1.", 7))
+		return 0;
+	while (i < n && p[i] != ' ')
+		i++;
+	/* host:port ends at i; the port is the digits after the last ':'. */
+	while (i > 8 && p[i - 1] >= '0' && p[i - 1] <= '9' && digits < 5) {
+		i--;
+		digits++;
+	}
+	if (!digits || p[i - 1] != ':')
+		return 0;
+	for (uint32_t k = 0; k < digits; k++)
+		port = port * 10 + (uint32_t)(p[i + k] - '0');
+	return smtp_proxy_port(port) ? port : 0;
+}
+
+static void smtp_probe_client(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			      uint64_t ts);
+
+static void smtp_proxy_status(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l)
+{
+	if (l->len >= 12 && !memcmp(l->ptr, "HTTP/1.", 7) && !memcmp(l->ptr + 8, " 200", 4))
+		s->srv = SRV_PROXY_HDRS;
+	else
+		smtp_not_smtp(ctx, s);
+}
+
+/* The tunnel is up: SMTP from here on, greeting first (or TLS on 465). */
+static void smtp_proxy_up(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+{
+	s->srv = SRV_LINES;
+	if (s->flags & S_IMPLICIT_TLS) {
+		s->flags |= S_TLS;
+		s->mode = M_TLS_WAIT;
+	}
+	smtp_confirm(ctx, s, ts);
+}
+
+static void smtp_client_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			     uint64_t ts);
+static void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			     uint64_t ts);
+
+static void smtp_probe_client(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			      uint64_t ts)
+{
+	struct smtp_cmd c;
+	uint32_t port;
+
+	smtp_cmd_parse(l->ptr, l->len, &c);
+	if ((c.verb == SMTP_VERB_EHLO || c.verb == SMTP_VERB_HELO) && c.strict && !l->truncated) {
+		smtp_confirm(ctx, s, ts);
+		smtp_client_line(ctx, s, l, ts);
+		return;
+	}
+	port = smtp_proxy_request(l);
+	if (!port) {
+		smtp_not_smtp(ctx, s);
+		return;
+	}
+	s->flags |= S_PROXY | (port == 465 ? S_IMPLICIT_TLS : 0);
+	s->mode = M_PROXY_HDRS;
+	if (s->srv == SRV_LINES)
+		s->srv = SRV_PROXY_STATUS;
+}
+
+static void smtp_probe_server(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			      uint64_t ts)
+{
+	struct smtp_reply r;
+
+	if (!l->truncated && smtp_reply_parse(l->ptr, l->len, &r) && r.code == 220) {
+		smtp_confirm(ctx, s, ts);
+		smtp_server_line(ctx, s, l, ts);
+		return;
+	}
+	smtp_not_smtp(ctx, s);
+}
+
+/* Could a line from a stream we are unsure about be an end of DATA? */
+static bool smtp_is_dot(const struct smtp_line *l)
+{
+	return l->len == 1 && l->ptr[0] == '.';
+}
+
+static void smtp_client_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			     uint64_t ts)
+{
+	struct smtp_cmd c;
+	bool strict;
+
+	if (s->mode == M_PROXY_HDRS) {
+		if (l->len == 0 && !l->truncated)
+			s->mode = (s->flags & (S_IMPLICIT_TLS | S_CONFIRMED)) ==
+						  (S_IMPLICIT_TLS | S_CONFIRMED)
+					  ? M_TLS_WAIT
+					  : M_CMD;
+		return;
+	}
+	if (!(s->flags & (S_CONFIRMED | S_PROXY))) {
+		smtp_probe_client(ctx, s, l, ts);
+		return;
+	}
+	/* The server asked (334): whatever comes is the answer, commands or not. */
+	if ((s->flags & S_AUTH_CHAL) && !l->after_gap) {
+		smtp_auth_line(ctx, s, l);
+		return;
+	}
+	smtp_cmd_parse(l->ptr, l->len, &c);
+	strict = c.strict && !l->truncated;
+	if ((s->flags & S_AUTH_OPEN) && !strict) {
+		smtp_auth_line(ctx, s, l);
+		return;
+	}
+	if ((s->flags & S_DATA_WAIT) && !strict && !l->after_gap) {
+		smtp_data_optimistic(ctx, s, l, ts);
+		return;
+	}
+	if (((s->flags & S_UNSURE) || l->after_gap) && !strict) {
+		/* Text of a message we joined in the middle: only its end tells something. */
+		if (smtp_is_dot(l) && (s->flags & S_UNSURE))
+			smtp_q_push(ctx, s, EV_CMD_DATA_END, false, SMTP_Q_NO_RCPT);
+		else
+			ctx->st.lines_skipped++;
+		return;
+	}
+	smtp_command(ctx, s, &c, ts);
+}
+
+/* ------------------------------------------------------------------ replies */
+
+static void smtp_text_add(struct smtp_aux *aux, const uint8_t *p, size_t n)
+{
+	size_t room = sizeof(aux->text) - 1 - aux->text_len;
+
+	if (aux->text_len && room) {
+		aux->text[aux->text_len++] = ' ';
+		room--;
+	}
+	n = n < room ? n : room;
+	memcpy(aux->text + aux->text_len, p, n);
+	aux->text_len = (uint16_t)(aux->text_len + n);
+}
+
+static bool smtp_greeting_code(uint16_t code)
+{
+	return code == 220 || code == 421 || code == 554;
+}
+
+static bool smtp_banner_like(const struct smtp_sess *s, uint16_t code)
+{
+	return !(s->flags & S_BANNER) && s->n_cmd == 0 && smtp_greeting_code(code);
+}
+
+/* First line of a reply: what it answers, and whether its text is worth gathering. */
+static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			     uint64_t ts)
+{
+	/* The server speaks only after the end of data: the terminator was lost. */
+	if (s->mode == M_DATA && !(s->flags & S_DATA_WAIT))
+		smtp_data_end(ctx, s, ts);
+	s->flags &= ~(S_RMATCHED | S_TEXT);
+	/* A greeting is 220 (or 421/554 refusing service): anything else means
+	 * the capture lost it and the reply answers the first command. */
+	if (s->q_len && SMTP_Q_CMD(s->q[s->q_head]) == EV_CMD_BANNER &&
+	    !smtp_greeting_code(r->code)) {
+		uint16_t e;
+
+		smtp_q_pop(s, &e);
+	}
+	if (s->q_len) {
+		s->flags |= S_RMATCHED;
+		s->rcmd = (uint8_t)SMTP_Q_CMD(s->q[s->q_head]);
+	} else {
+		s->rcmd = smtp_banner_like(s, r->code) ? EV_CMD_BANNER : EV_CMD_NONE;
+	}
+	if (s->rcmd == EV_CMD_BANNER && !s->carry_len[C_BANNER])
+		smtp_carry_set(s, C_BANNER, r->text, r->text_len);
+	if (r->more && (r->code >= 400 || s->rcmd == EV_CMD_BANNER) && smtp_aux_get(ctx, s)) {
+		s->flags |= S_TEXT;
+		s->aux->text_len = 0;
+		smtp_text_add(s->aux, r->text, r->text_len);
+	}
+}
+
+static void smtp_reply_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    unsigned int idx, const struct smtp_reply *r, const void *text,
+			    size_t n, uint64_t ts)
+{
+	bool ok = r->code >= 200 && r->code < 300, bad = r->code >= 400;
+	struct smtp_rcpt *rc;
+
+	s->n_rcpt_rej += bad;
+	if (!t)
+		return;
+	t->tx.n_rcpt_accepted += ok;
+	t->tx.n_rcpt_rejected += bad;
+	if (idx >= t->tx.n_rcpt_stored)
+		return;
+	rc = &t->tx.rcpt[idx];
+	rc->code = r->code;
+	rc->enh_class = r->enh_class;
+	rc->enh_subject = r->enh_subject;
+	rc->enh_detail = r->enh_detail;
+	smtp_ev_rcpt(ctx, s, &t->tx, rc, text, n, ts);
+}
+
+static void smtp_reply_data(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    const struct smtp_reply *r, uint64_t ts)
+{
+	s->flags &= ~S_DATA_WAIT;
+	if (t)
+		t->tx.data_code = r->code;
+	if (r->code == 354) {
+		if (s->mode == M_CMD)
+			smtp_data_begin(ctx, s, ts);
+		return;
+	}
+	/* Refused: what the client streamed ahead is read as commands by the server. */
+	if (s->mode == M_DATA) {
+		smtp_msg_stop(ctx, s);
+		s->mode = M_CMD;
+	}
+}
+
+static void smtp_reply_bdat(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    uint16_t e, const struct smtp_reply *r, uint64_t ts)
+{
+	/* Answered before its chunk arrived: the server refused the command and
+	 * reads what follows as commands (RFC 3030 replies come after the chunk). */
+	if (s->mode == M_BDAT && t && t == s->tx) {
+		s->mode = M_CMD;
+		s->bdat_left = 0;
+	}
+	if (!(e & SMTP_Q_FLAG))
+		return;
+	if (t) {
+		t->tx.data_code = r->code;
+		smtp_tx_emit(ctx, s, t, true, ts);
+	} else {
+		s->msgs_done++;
+	}
+}
+
+static void smtp_reply_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			    uint64_t ts)
+{
+	if (!(s->flags & S_AUTH_OPEN))
+		return;
+	if (r->code == 334) {
+		smtp_auth_challenge(&s->auth, r->text, r->text_len);
+		s->flags |= S_AUTH_CHAL;
+		return;
+	}
+	smtp_auth_finish(ctx, s, r->code, ts);
+}
+
+static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t e,
+				struct smtp_txs *t, const struct smtp_reply *r, const void *text,
+				size_t n, uint64_t ts)
+{
+	bool ok = r->code >= 200 && r->code < 300;
+
+	switch (s->rcmd) {
+	case EV_CMD_BANNER:
+		s->flags |= S_BANNER;
+		smtp_ev_banner(ctx, s, r->code, text, n, ts);
+		break;
+	case EV_CMD_HELO:
+	case EV_CMD_EHLO:
+		/* RFC 5321 4.1.4: an accepted EHLO resets the transaction. */
+		if (ok)
+			smtp_tx_emit_open(ctx, s, ts);
+		break;
+	case EV_CMD_AUTH:
+		smtp_reply_auth(ctx, s, r, ts);
+		break;
+	case EV_CMD_MAIL:
+		if (t)
+			t->tx.mail_code = r->code;
+		break;
+	case EV_CMD_RCPT:
+		smtp_reply_rcpt(ctx, s, t, SMTP_Q_RCPT(e), r, text, n, ts);
+		break;
+	case EV_CMD_DATA:
+		smtp_reply_data(ctx, s, t, r, ts);
+		break;
+	case EV_CMD_DATA_END:
+		if (t) {
+			t->tx.data_code = r->code;
+			smtp_tx_emit(ctx, s, t, true, ts);
+		} else {
+			s->msgs_done++;
+		}
+		break;
+	case EV_CMD_BDAT:
+		smtp_reply_bdat(ctx, s, t, e, r, ts);
+		break;
+	case EV_CMD_RSET:
+		if (ok && t && t == s->tx)
+			smtp_tx_emit(ctx, s, t, false, ts);
+		break;
+	case EV_CMD_STARTTLS:
+		if (r->code == 220)
+			smtp_starttls(ctx, s, ts);
+		break;
+	case EV_CMD_QUIT:
+		smtp_tx_emit_open(ctx, s, ts);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Remember the reply as the last one of its transaction and of the session. */
+static void smtp_reply_last(struct smtp_sess *s, struct smtp_txs *t, const struct smtp_reply *r)
+{
+	size_t n = r->text_len < sizeof(s->last) ? r->text_len : sizeof(s->last);
+
+	s->last_code = r->code;
+	memcpy(s->last, r->text, n);
+	s->last_len = (uint8_t)n;
+	if (!t)
+		return;
+	t->tx.last_code = r->code;
+	t->last_len =
+		(uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), r->code, r->text, r->text_len);
+}
+
+static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			     uint64_t ts)
+{
+	const void *text = r->text;
+	size_t n = r->text_len;
+	uint16_t e = SMTP_Q_MAKE(EV_CMD_NONE, false, 0, SMTP_Q_NO_RCPT);
+	struct smtp_txs *t = NULL;
+
+	ctx->st.replies++;
+	ctx->st.replies_2xx += r->code / 100 == 2;
+	ctx->st.replies_3xx += r->code / 100 == 3;
+	ctx->st.replies_4xx += r->code / 100 == 4;
+	ctx->st.replies_5xx += r->code / 100 == 5;
+	if ((s->flags & S_RMATCHED) && smtp_q_pop(s, &e)) {
+		s->flags &= ~S_UNSURE;
+		t = smtp_q_tx(s, e);
+	} else if (s->rcmd == EV_CMD_NONE) {
+		ctx->st.replies_unmatched++;
+	}
+	/* smtp_server_line() added this last line to the gathered text already. */
+	if (s->flags & S_TEXT) {
+		text = s->aux->text;
+		n = s->aux->text_len;
+		s->flags &= ~S_TEXT;
+	}
+	smtp_reply_last(s, t ? t : s->tx, r);
+	if (r->code >= 400)
+		smtp_ev_reply(ctx, s, r, s->rcmd, text, n, ts);
+	smtp_reply_dispatch(ctx, s, e, t, r, text, n, ts);
+}
+
+static void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+			     uint64_t ts)
+{
+	struct smtp_reply r;
+
+	if (s->srv == SRV_PROXY_STATUS) {
+		smtp_proxy_status(ctx, s, l);
+		return;
+	}
+	if (s->srv == SRV_PROXY_HDRS) {
+		if (l->len == 0 && !l->truncated)
+			smtp_proxy_up(ctx, s, ts);
+		return;
+	}
+	if (!(s->flags & S_CONFIRMED)) {
+		smtp_probe_server(ctx, s, l, ts);
+		return;
+	}
+	if (!smtp_reply_parse(l->ptr, l->len, &r)) {
+		ctx->st.replies_bad++;
+		return;
+	}
+	/* A new code in the middle of a multi-line reply: the old one is over. */
+	if (s->rcode && r.code != s->rcode)
+		s->rcode = 0;
+	if (!s->rcode)
+		smtp_reply_first(ctx, s, &r, ts);
+	else if (s->flags & S_TEXT)
+		smtp_text_add(s->aux, r.text, r.text_len);
+	if (r.more) {
+		s->rcode = r.code;
+		return;
+	}
+	s->rcode = 0;
+	smtp_reply_final(ctx, s, &r, ts);
+}
+
+/* ------------------------------------------------------------------ bytes */
+
+static void smtp_client_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p,
+			      const uint8_t *end, uint64_t ts)
+{
+	struct smtp_line l;
+
+	/* Every turn consumes bytes, changes mode or returns. */
+	while (p < end && !(s->flags & S_DONE)) {
+		switch (s->mode) {
+		case M_DATA:
+			p += smtp_data_bytes(ctx, s, p, (size_t)(end - p), ts);
+			break;
+		case M_BDAT:
+			p += smtp_bdat_bytes(ctx, s, p, (size_t)(end - p), ts);
+			break;
+		case M_TLS_WAIT:
+			smtp_tls_wait(ctx, s, *p);
+			break;
+		case M_TLS:
+			p += smtp_tls_bytes(ctx, s, p, (size_t)(end - p), ts);
+			break;
+		case M_IGNORE:
+			return;
+		default:
+			if (!smtp_next_line(ctx, s, FLOW_DIR_TO_SERVER, &p, end, &l))
+				return;
+			smtp_client_line(ctx, s, &l, ts);
+			break;
+		}
+	}
+}
+
+static void smtp_server_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p,
+			      const uint8_t *end, uint64_t ts)
+{
+	struct smtp_line l;
+
+	while (p < end && !(s->flags & S_DONE)) {
+		/* Server bytes during TLS are the handshake: nothing for us. */
+		if (s->srv == SRV_IGNORE || s->mode == M_TLS)
+			return;
+		if (!smtp_next_line(ctx, s, FLOW_DIR_TO_CLIENT, &p, end, &l))
+			return;
+		smtp_server_line(ctx, s, &l, ts);
+	}
+}
+
+/* First bytes of a flow off the SMTP ports: text, or not worth a look. */
+static bool smtp_probe_byte_ok(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+/* ------------------------------------------------------------------ l7 ops */
+
+static void smtp_sess_free(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	smtp_release(ctx, s);
+	s->f = NULL;
+	pool_put(&ctx->sess_pool, s);
+}
+
+static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
+{
+	struct smtp_ctx *ctx = arg;
+	uint16_t port = flow_server_port(f);
+	bool tls = smtp_port_in(ctx->cfg.tls_ports, port, true);
+	bool smtp = !tls && smtp_port_in(ctx->cfg.smtp_ports, port, false);
+	struct smtp_sess *s;
+
+	if (!tls && !smtp && !ctx->cfg.detect_any_port) {
+		ctx->st.not_smtp++;
+		return NULL;
+	}
+	s = pool_get(&ctx->sess_pool);
+	if (!s) {
+		ctx->st.sessions_no_slot++;
+		return NULL;
+	}
+	memset(s, 0, offsetof(struct smtp_sess, q));
+	s->f = f;
+	s->q_cap = (uint8_t)ctx->cfg.max_pipeline;
+	smtp_line_init(&s->lb[0], ctx->cfg.max_line);
+	smtp_line_init(&s->lb[1], ctx->cfg.max_line);
+	if (!f->syn_seen)
+		s->flags |= S_MIDSTREAM | S_UNSURE;
+	if (tls) {
+		s->flags |= S_TLS | S_IMPLICIT_TLS;
+		s->mode = M_TLS_WAIT;
+	}
+	if (tls || smtp)
+		smtp_confirm(ctx, s, ts);
+	return s;
+}
+
+static void smtp_feed(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir,
+		      const uint8_t *p, uint32_t n, uint64_t ts)
+{
+	if (!(s->flags & (S_CONFIRMED | S_PROXY)) && n && !smtp_line_pending(&s->lb[dir]) &&
+	    !smtp_probe_byte_ok(p[0])) {
+		smtp_not_smtp(ctx, s);
+		return;
+	}
+	s->flags |= dir == FLOW_DIR_TO_SERVER ? S_BYTES_C : S_BYTES_S;
+	if (dir == FLOW_DIR_TO_SERVER)
+		smtp_client_bytes(ctx, s, p, p + n, ts);
+	else
+		smtp_server_bytes(ctx, s, p, p + n, ts);
+	smtp_aux_put(ctx, s);
+}
+
+/*
+ * After L7_BYPASS the worker calls nothing but close(), so a flow found not
+ * to be SMTP can give its slot back now instead of holding it until the
+ * flow ends (with detect_any_port every TCP flow is probed).
+ */
+static enum l7_verdict smtp_verdict(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (!(s->flags & S_DONE))
+		return L7_CONTINUE;
+	if (s->flags & S_NOT_SMTP)
+		smtp_sess_free(ctx, s);
+	return L7_BYPASS;
+}
+
+static enum l7_verdict smtp_data(void *arg, void *sess, enum flow_dir dir, const uint8_t *p,
+				 uint32_t n, uint64_t ts)
+{
+	struct smtp_ctx *ctx = arg;
+	struct smtp_sess *s = sess;
+
+	if (!(s->flags & S_DONE))
+		smtp_feed(ctx, s, dir, p, n, ts);
+	return smtp_verdict(ctx, s);
+}
+
+static void smtp_gap_lines(struct smtp_sess *s, enum flow_dir dir)
+{
+	/* Zeek's rule: after a hole nobody knows which reply answers what. */
+	smtp_line_gap(&s->lb[dir]);
+	s->q_len = 0;
+	s->rcode = 0;
+	s->flags &= ~(S_TEXT | S_AUTH_CHAL);
+	s->flags |= S_UNSURE;
+}
+
+static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t len, uint64_t ts)
+{
+	uint64_t take;
+
+	switch (s->mode) {
+	case M_DATA:
+		/* Keep looking for the terminator; the reply to it also ends DATA. */
+		if (s->msg)
+			smtp_msg_gap(s->msg, len);
+		s->dstate = D_MID;
+		break;
+	case M_BDAT:
+		take = len < s->bdat_left ? len : s->bdat_left;
+		if (s->msg)
+			smtp_msg_gap(s->msg, (size_t)take);
+		s->bdat_left -= take;
+		if (s->bdat_left)
+			break;
+		smtp_bdat_chunk_end(ctx, s, ts);
+		if (len > take)
+			smtp_gap_lines(s, FLOW_DIR_TO_SERVER);
+		break;
+	case M_TLS_WAIT:
+	case M_TLS:
+		smtp_tls_done(ctx, s);
+		break;
+	default:
+		smtp_gap_lines(s, FLOW_DIR_TO_SERVER);
+		break;
+	}
+}
+
+static enum l7_verdict smtp_gap(void *arg, void *sess, enum flow_dir dir, uint32_t len, uint64_t ts)
+{
+	struct smtp_ctx *ctx = arg;
+	struct smtp_sess *s = sess;
+
+	if (s->flags & S_DONE)
+		return smtp_verdict(ctx, s);
+	ctx->st.gaps++;
+	if (!(s->flags & S_CONFIRMED)) {
+		/* No way to tell what a flow is from the middle of a hole. */
+		smtp_not_smtp(ctx, s);
+		return smtp_verdict(ctx, s);
+	}
+	s->flags |= S_GAP;
+	if (s->tx)
+		s->tx->tx.flags |= SMTP_TX_F_GAP;
+	if (s->tx_wait)
+		s->tx_wait->tx.flags |= SMTP_TX_F_GAP;
+	if (dir == FLOW_DIR_TO_SERVER)
+		smtp_gap_client(ctx, s, len, ts);
+	else
+		smtp_gap_lines(s, FLOW_DIR_TO_CLIENT);
+	smtp_aux_put(ctx, s);
+	return smtp_verdict(ctx, s);
+}
+
+static void smtp_eof(void *arg, void *sess, enum flow_dir dir, uint64_t ts)
+{
+	static const uint8_t lf = '\n';
+	struct smtp_sess *s = sess;
+
+	/* A last line without its line end still counts. Not while probing: the
+	 * worker goes on after eof(), so the slot must not be given back here. */
+	if (!(s->flags & S_DONE) && (s->flags & S_CONFIRMED) && smtp_line_pending(&s->lb[dir]))
+		smtp_feed(arg, s, dir, &lf, 1, ts);
+}
+
+static void smtp_close(void *arg, void *sess, const struct flow *f, enum flow_end why, uint64_t ts)
+{
+	struct smtp_ctx *ctx = arg;
+	struct smtp_sess *s = sess;
+
+	/* A flow found not to be SMTP gave its session back already; the slot
+	 * may serve another flow now, which s->f tells. */
+	if (s->f != f)
+		return;
+	smtp_finish(ctx, s, ts);
+	if (s->flags & S_OPENED)
+		smtp_ev_close(ctx, s, f, why, ts);
+	smtp_sess_free(ctx, s);
+}
+
+static void smtp_housekeep(void *arg, uint64_t now_ns)
+{
+	struct smtp_ctx *ctx = arg;
+
+	(void)now_ns;
+	ctx->st.sessions_active = pool_in_use(&ctx->sess_pool);
+	ctx->st.events_dropped = ctx->sink->dropped;
+	stats_publish(ctx->mirror_smtp_stats, &ctx->st, sizeof(ctx->st));
+}
+
+const struct l7_ops smtp_l7_ops = {
+	.open = smtp_open,
+	.data = smtp_data,
+	.gap = smtp_gap,
+	.eof = smtp_eof,
+	.close = smtp_close,
+	.housekeep = smtp_housekeep,
+};
+
+/* ------------------------------------------------------------------ context */
+
+static uint32_t smtp_share(uint32_t n, uint32_t div, uint32_t min)
+{
+	return n / div > min ? n / div : min;
+}
+
+int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct smtp_ctx **out)
+{
+	struct smtp_ctx *ctx;
+	uint32_t n;
+	int err;
+
+	if (!cfg || !sink || !cfg->max_sessions || cfg->max_line < 64 || cfg->max_line > 65536 ||
+	    !cfg->max_pipeline)
+		return -EINVAL;
+	ctx = aligned_alloc(64, (sizeof(*ctx) + 63) & ~(size_t)63);
+	if (!ctx)
+		return -ENOMEM;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = *cfg;
+	if (ctx->cfg.max_pipeline > SMTP_PIPELINE_CAP)
+		ctx->cfg.max_pipeline = SMTP_PIPELINE_CAP;
+	ctx->sink = sink;
+	ctx->msg_cfg = (struct smtp_msg_cfg){
+		.max_header_bytes = cfg->max_header_bytes,
+		.decode_body = cfg->sigs != NULL,
+		.keep_subject = cfg->keep_subject,
+	};
+	n = cfg->max_sessions;
+	err = pool_init(&ctx->sess_pool, n,
+			sizeof(struct smtp_sess) + ctx->cfg.max_pipeline * sizeof(uint16_t));
+	if (!err)
+		err = pool_init(&ctx->tx_pool, smtp_share(n, 2, 16), sizeof(struct smtp_txs));
+	if (!err)
+		err = pool_init(&ctx->msg_pool, smtp_share(n, 2, 16), smtp_msg_size());
+	if (!err)
+		err = pool_init(&ctx->aux_pool, smtp_share(n, 4, 16),
+				sizeof(struct smtp_aux) + 2 * (size_t)cfg->max_line);
+	if (!err)
+		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
+	if (err) {
+		smtp_ctx_destroy(ctx);
+		return err;
+	}
+	*out = ctx;
+	return 0;
+}
+
+void smtp_ctx_destroy(struct smtp_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	pool_fini(&ctx->sess_pool);
+	pool_fini(&ctx->tx_pool);
+	pool_fini(&ctx->msg_pool);
+	pool_fini(&ctx->aux_pool);
+	pool_fini(&ctx->tls_pool);
+	free(ctx);
+}
+
+void smtp_ctx_stats_read(struct smtp_ctx *ctx, struct smtp_stats *out)
+{
+	stats_read(out, ctx->mirror_smtp_stats, sizeof(*out));
+}
+
+size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx)
+{
+	return sizeof(*ctx) + pool_bytes(&ctx->sess_pool) + pool_bytes(&ctx->tx_pool) +
+	       pool_bytes(&ctx->msg_pool) + pool_bytes(&ctx->aux_pool) + pool_bytes(&ctx->tls_pool);
+}
+
+size_t smtp_session_size(void)
+{
+	/* With the default queue of 64 replies. */
+	return sizeof(struct smtp_sess) + 64 * sizeof(uint16_t);
+}

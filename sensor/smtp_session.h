@@ -27,9 +27,9 @@ struct smtp_cfg {
 	uint32_t max_sessions;		/* concurrent SMTP sessions per worker (default 16384) */
 	uint32_t max_line;		/* command/reply line kept, bytes (default 2048, RFC: 512) */
 	uint32_t max_header_bytes;	/* message header bytes parsed (default 64 KiB) */
-	uint32_t max_pipeline;		/* commands awaiting a reply (default 64) */
-	const uint8_t *smtp_ports;	/* 65536-bit map: ports that are SMTP (25, 587, 2525) */
-	const uint8_t *tls_ports;	/* 65536-bit map: implicit TLS (465) */
+	uint32_t max_pipeline;		/* commands awaiting a reply (default 64, at most 255) */
+	const uint8_t *smtp_ports;	/* 65536-bit map: ports that are SMTP (NULL: 25, 587, 2525) */
+	const uint8_t *tls_ports;	/* 65536-bit map: implicit TLS (NULL: 465) */
 	bool detect_any_port;		/* look for SMTP (and HTTP CONNECT to it) on other ports */
 	bool keep_subject;		/* privacy: subject in records (default true) */
 	struct sigs *sigs;		/* Hyperscan signatures; NULL: no content matching */
@@ -65,6 +65,9 @@ struct smtp_stats {
 	uint64_t tx_truncated;		/* records with a value or list cut */
 	uint64_t header_truncated;	/* messages whose headers passed max_header_bytes */
 	uint64_t events_dropped;	/* event ring full */
+	uint64_t tx_no_slot;		/* transaction pool empty: transaction not recorded */
+	uint64_t buf_no_slot;		/* line, message or ClientHello buffer pool empty */
+	uint64_t lines_skipped;		/* client lines not taken as commands (mid-stream, gap) */
 };
 
 struct smtp_ctx;

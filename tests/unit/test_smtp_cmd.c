@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sensor/smtp_cmd.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+static enum smtp_verb parse(const char *line, struct smtp_cmd *c)
+{
+	return smtp_cmd_parse(U8(line), (uint32_t)strlen(line), c);
+}
+
+static void assert_addr(const struct smtp_cmd *c, const char *want)
+{
+	assert_true(c->path_ok);
+	assert_int_equal(c->addr_len, strlen(want));
+	assert_memory_equal(c->addr, want, c->addr_len);
+}
+
+static void assert_params(const struct smtp_cmd *c, const char *want)
+{
+	assert_int_equal(c->params_len, strlen(want));
+	assert_memory_equal(c->params, want, c->params_len);
+}
+
+static void test_smtp_cmd_every_verb(void **state)
+{
+	static const struct {
+		const char *line;
+		enum smtp_verb verb;
+		bool strict;
+	} cases[] = {
+		{"HELO relay.example.net", SMTP_VERB_HELO, true},
+		{"EHLO [192.0.2.1]", SMTP_VERB_EHLO, true},
+		{"AUTH PLAIN AHVzZXIAcGFzcw==", SMTP_VERB_AUTH, true},
+		{"MAIL FROM:<a@example.org>", SMTP_VERB_MAIL, true},
+		{"RCPT TO:<b@example.org>", SMTP_VERB_RCPT, true},
+		{"DATA", SMTP_VERB_DATA, true},
+		{"BDAT 100 LAST", SMTP_VERB_BDAT, true},
+		{"RSET", SMTP_VERB_RSET, true},
+		{"NOOP", SMTP_VERB_NOOP, true},
+		{"NOOP anything", SMTP_VERB_NOOP, true},
+		{"VRFY postmaster", SMTP_VERB_VRFY, true},
+		{"EXPN staff", SMTP_VERB_EXPN, true},
+		{"STARTTLS", SMTP_VERB_STARTTLS, true},
+		{"QUIT", SMTP_VERB_QUIT, true},
+		{"HELP", SMTP_VERB_HELP, true},
+		{"HELP MAIL", SMTP_VERB_HELP, true},
+		/* case does not matter, trailing blanks do not either */
+		{"ehlo client", SMTP_VERB_EHLO, true},
+		{"StartTLS", SMTP_VERB_STARTTLS, true},
+		{"quit   ", SMTP_VERB_QUIT, true},
+		{"mail from:<A@B.example>", SMTP_VERB_MAIL, true},
+		/* verbs with the wrong arguments parse, but are not strict */
+		{"DATA now", SMTP_VERB_DATA, false},
+		{"EHLO", SMTP_VERB_EHLO, false},
+		{"RCPT  TO:<b@example.org>", SMTP_VERB_RCPT, false},
+		{"VRFY", SMTP_VERB_VRFY, false},
+		/* not commands */
+		{"XFOO bar", SMTP_VERB_UNKNOWN, false},
+		{"From: someone@example.org", SMTP_VERB_UNKNOWN, false},
+		{"DATAX", SMTP_VERB_UNKNOWN, false},
+		{"   ", SMTP_VERB_NONE, false},
+		{"", SMTP_VERB_NONE, false},
+		{"\x01\x02\xff\xfe", SMTP_VERB_UNKNOWN, false},
+	};
+	struct smtp_cmd c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].line, &c), cases[i].verb);
+		assert_int_equal(c.verb, cases[i].verb);
+		if (c.strict != cases[i].strict)
+			fail_msg("%s: strict %d", cases[i].line, c.strict);
+	}
+	assert_string_equal(smtp_verb_name(SMTP_VERB_STARTTLS), "STARTTLS");
+}
+
+static void test_smtp_cmd_mail_forms(void **state)
+{
+	struct smtp_cmd c;
+
+	(void)state;
+	parse("MAIL FROM:<alice@example.org> SIZE=1024 BODY=8BITMIME AUTH=<>", &c);
+	assert_addr(&c, "alice@example.org");
+	assert_params(&c, "SIZE=1024 BODY=8BITMIME AUTH=<>");
+	assert_true(c.strict);
+	assert_false(c.null_path);
+
+	parse("MAIL FROM: <alice@example.org>", &c); /* blank after the colon */
+	assert_addr(&c, "alice@example.org");
+	assert_true(c.strict);
+
+	parse("MAIL FROM : <alice@example.org>", &c);
+	assert_addr(&c, "alice@example.org");
+	assert_false(c.strict);
+
+	parse("MAIL FROM:alice@example.org SIZE=5", &c); /* without <> */
+	assert_addr(&c, "alice@example.org");
+	assert_params(&c, "SIZE=5");
+	assert_false(c.strict);
+
+	parse("MAIL FROM:<>", &c);
+	assert_true(c.null_path);
+	assert_int_equal(c.addr_len, 0);
+	assert_true(c.strict);
+
+	parse("MAIL FROM:<\"john >doe\"@example.org> SMTPUTF8", &c);
+	assert_addr(&c, "\"john >doe\"@example.org");
+	assert_params(&c, "SMTPUTF8");
+
+	parse("MAIL FROM:<\"a\\\"b c\"@example.org>", &c);
+	assert_addr(&c, "\"a\\\"b c\"@example.org");
+
+	parse("MAIL FROM:<user@[IPv6:2001:db8::1]>", &c);
+	assert_addr(&c, "user@[IPv6:2001:db8::1]");
+
+	parse("MAIL FROM:<@relay1.example,@relay2.example:bob@example.org>", &c);
+	assert_addr(&c, "bob@example.org");
+
+	parse("MAIL FROM:<unterminated@example.org", &c);
+	assert_addr(&c, "unterminated@example.org");
+	assert_false(c.strict);
+
+	parse("MAIL alice@example.org", &c);
+	assert_int_equal(c.verb, SMTP_VERB_MAIL);
+	assert_false(c.path_ok);
+	assert_false(c.strict);
+}
+
+static void test_smtp_cmd_rcpt_forms(void **state)
+{
+	struct smtp_cmd c;
+
+	(void)state;
+	parse("RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org", &c);
+	assert_addr(&c, "bob@example.org");
+	assert_params(&c, "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org");
+	assert_true(c.strict);
+
+	parse("rcpt to: <Postmaster>", &c);
+	assert_addr(&c, "Postmaster");
+
+	parse("RCPT TO:bob@example.org", &c);
+	assert_addr(&c, "bob@example.org");
+
+	parse("RCPT FROM:<x@example.org>", &c);
+	assert_false(c.path_ok);
+}
+
+static void test_smtp_cmd_bdat(void **state)
+{
+	struct smtp_cmd c;
+
+	(void)state;
+	parse("BDAT 86 LAST", &c);
+	assert_true(c.bdat_ok);
+	assert_true(c.bdat_last);
+	assert_int_equal(c.bdat_size, 86);
+
+	parse("bdat 0 last", &c);
+	assert_true(c.bdat_ok);
+	assert_true(c.bdat_last);
+	assert_int_equal(c.bdat_size, 0);
+
+	parse("BDAT 4096", &c);
+	assert_true(c.bdat_ok);
+	assert_false(c.bdat_last);
+
+	parse("BDAT 5 X", &c); /* bad tail */
+	assert_false(c.bdat_ok);
+	assert_false(c.strict);
+
+	parse("BDAT 184467440737095516150 LAST", &c); /* does not fit in 64 bits */
+	assert_false(c.bdat_ok);
+
+	parse("BDAT", &c);
+	assert_false(c.bdat_ok);
+
+	parse("BDAT 12LAST", &c);
+	assert_false(c.bdat_ok);
+}
+
+static bool reply(const char *line, struct smtp_reply *r)
+{
+	return smtp_reply_parse(U8(line), (uint32_t)strlen(line), r);
+}
+
+static void assert_text(const struct smtp_reply *r, const char *want)
+{
+	assert_int_equal(r->text_len, strlen(want));
+	assert_memory_equal(r->text, want, r->text_len);
+}
+
+static void test_smtp_reply_forms(void **state)
+{
+	struct smtp_reply r;
+
+	(void)state;
+	assert_true(reply("250 OK", &r));
+	assert_int_equal(r.code, 250);
+	assert_false(r.more);
+	assert_int_equal(r.enh_class, 0);
+	assert_text(&r, "OK");
+
+	assert_true(reply("250-PIPELINING", &r));
+	assert_true(r.more);
+	assert_text(&r, "PIPELINING");
+
+	assert_true(reply("550 5.7.1 <x@example.org>: Relay access denied", &r));
+	assert_int_equal(r.code, 550);
+	assert_int_equal(r.enh_class, 5);
+	assert_int_equal(r.enh_subject, 7);
+	assert_int_equal(r.enh_detail, 1);
+	assert_text(&r, "5.7.1 <x@example.org>: Relay access denied");
+
+	assert_true(reply("421-4.7.0 [192.0.2.1] Try again later", &r));
+	assert_true(r.more);
+	assert_int_equal(r.enh_class, 4);
+
+	assert_true(reply("250 2.1.0", &r));
+	assert_int_equal(r.enh_class, 2);
+	assert_int_equal(r.enh_subject, 1);
+	assert_int_equal(r.enh_detail, 0);
+
+	assert_true(reply("552 5.3.4 Message too big", &r));
+	assert_int_equal(r.enh_detail, 4);
+
+	assert_true(reply("220", &r)); /* bare code */
+	assert_int_equal(r.code, 220);
+	assert_int_equal(r.text_len, 0);
+
+	assert_true(reply("354 End data with <CR><LF>.<CR><LF>", &r));
+	assert_int_equal(r.enh_class, 0);
+
+	/* not enhanced codes */
+	assert_true(reply("250 1.2.3 x", &r));
+	assert_int_equal(r.enh_class, 0);
+	assert_true(reply("250 2.1000.0 x", &r));
+	assert_int_equal(r.enh_class, 0);
+	assert_true(reply("250 2.1.0x", &r));
+	assert_int_equal(r.enh_class, 0);
+
+	/* garbage */
+	assert_false(reply("", &r));
+	assert_false(reply("25", &r));
+	assert_false(reply("25O ok", &r));
+	assert_false(reply("099 low", &r));
+	assert_false(reply("600 high", &r));
+	assert_false(reply("HTTP/1.1 200 OK", &r));
+	assert_false(reply("\xff\xfe\x00", &r));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smtp_cmd_every_verb),
+		cmocka_unit_test(test_smtp_cmd_mail_forms),
+		cmocka_unit_test(test_smtp_cmd_rcpt_forms),
+		cmocka_unit_test(test_smtp_cmd_bdat),
+		cmocka_unit_test(test_smtp_reply_forms),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

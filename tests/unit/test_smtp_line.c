@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sensor/smtp_line.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+struct got {
+	unsigned int n;
+	char text[16][80];
+	uint32_t len[16];
+	bool truncated[16], bare_lf[16], nul[16], after_gap[16];
+};
+
+/* Feeds chunks, attaching a buffer when the splitter asks, and records the lines. */
+static void feed(struct smtp_line_buf *lb, uint8_t *buf, const uint8_t *p, size_t n, struct got *g)
+{
+	const uint8_t *pos = p, *end = p + n;
+	struct smtp_line l;
+
+	for (;;) {
+		enum smtp_line_status st = smtp_line_next(lb, &pos, end, &l);
+
+		if (st == SMTP_LINE_NEED_BUF) {
+			smtp_line_attach(lb, buf);
+			continue;
+		}
+		if (st == SMTP_LINE_AGAIN)
+			break;
+		assert_true(g->n < 16);
+		assert_true(l.len < sizeof(g->text[0]));
+		memcpy(g->text[g->n], l.ptr, l.len);
+		g->text[g->n][l.len] = '\0';
+		g->len[g->n] = l.len;
+		g->truncated[g->n] = l.truncated;
+		g->bare_lf[g->n] = l.bare_lf;
+		g->nul[g->n] = l.has_nul;
+		g->after_gap[g->n] = l.after_gap;
+		g->n++;
+	}
+	assert_ptr_equal(pos, end);
+	/* Like the session: the buffer goes back whenever no partial line needs it. */
+	smtp_line_detach(lb);
+}
+
+static const char conv[] = "EHLO client.example.org\r\n"
+			   "MAIL FROM:<a@b.example>\r\n"
+			   "\r\n"
+			   "bare\n"
+			   "NUL\0in\r\n"
+			   "two CRs\r\r\n"
+			   "RCPT TO:<c@d.example>\r\n";
+
+static void check_conv(const struct got *g)
+{
+	assert_int_equal(g->n, 7);
+	assert_string_equal(g->text[0], "EHLO client.example.org");
+	assert_string_equal(g->text[1], "MAIL FROM:<a@b.example>");
+	assert_int_equal(g->len[2], 0);
+	assert_string_equal(g->text[3], "bare");
+	assert_true(g->bare_lf[3]);
+	assert_false(g->bare_lf[1]);
+	assert_int_equal(g->len[4], 6);
+	assert_memory_equal(g->text[4], "NUL\0in", 6);
+	assert_true(g->nul[4]);
+	assert_false(g->nul[3]);
+	assert_string_equal(g->text[5], "two CRs");
+	assert_string_equal(g->text[6], "RCPT TO:<c@d.example>");
+	for (unsigned int i = 0; i < g->n; i++)
+		assert_false(g->truncated[i]);
+}
+
+/* Wherever a segment boundary falls, the same lines come out. */
+static void test_smtp_line_every_split(void **state)
+{
+	size_t n = sizeof(conv) - 1;
+
+	(void)state;
+	for (size_t k = 0; k <= n; k++) {
+		uint8_t buf[64];
+		struct smtp_line_buf lb;
+		struct got g = {0};
+
+		smtp_line_init(&lb, sizeof(buf));
+		feed(&lb, buf, U8(conv), k, &g);
+		feed(&lb, buf, U8(conv) + k, n - k, &g);
+		check_conv(&g);
+		assert_false(smtp_line_pending(&lb));
+	}
+}
+
+static void test_smtp_line_one_byte_chunks(void **state)
+{
+	uint8_t buf[64];
+	struct smtp_line_buf lb;
+	struct got g = {0};
+
+	(void)state;
+	smtp_line_init(&lb, sizeof(buf));
+	for (size_t i = 0; i < sizeof(conv) - 1; i++)
+		feed(&lb, buf, U8(conv) + i, 1, &g);
+	check_conv(&g);
+}
+
+/* A 5000-byte line without LF: capped, flagged, and the next line is whole. */
+static void test_smtp_line_overlong_assembled(void **state)
+{
+	static uint8_t junk[5000];
+	uint8_t buf[64];
+	struct smtp_line_buf lb;
+	struct got g = {0};
+
+	(void)state;
+	memset(junk, 'A', sizeof(junk));
+	smtp_line_init(&lb, sizeof(buf));
+	feed(&lb, buf, junk, 100, &g);
+	feed(&lb, buf, junk + 100, sizeof(junk) - 100, &g);
+	assert_int_equal(g.n, 0);
+	assert_true(smtp_line_pending(&lb));
+	assert_int_equal(lb.len, sizeof(buf));
+	feed(&lb, buf, U8("AAA\r\nQUIT\r\n"), 11, &g);
+	assert_int_equal(g.n, 2);
+	assert_true(g.truncated[0]);
+	assert_int_equal(g.len[0], 64);
+	assert_string_equal(g.text[1], "QUIT");
+	assert_false(g.truncated[1]);
+}
+
+/* A long line inside one chunk is cut to the cap as well. */
+static void test_smtp_line_overlong_view(void **state)
+{
+	char line[300];
+	uint8_t buf[32];
+	struct smtp_line_buf lb;
+	struct smtp_line l;
+	const uint8_t *pos = U8(line);
+
+	(void)state;
+	memset(line, 'x', 200);
+	memcpy(line + 200, "\r\n", 2);
+	smtp_line_init(&lb, sizeof(buf));
+	assert_int_equal(smtp_line_next(&lb, &pos, U8(line) + 202, &l), SMTP_LINE_OK);
+	assert_true(l.truncated);
+	assert_int_equal(l.len, 32);
+	assert_ptr_equal(pos, U8(line) + 202);
+}
+
+/* No buffer to be had: the split line is reported lost, the next one is fine. */
+static void test_smtp_line_no_buffer(void **state)
+{
+	struct smtp_line_buf lb;
+	struct smtp_line l;
+	const uint8_t *a = U8("RCPT TO:<x@"), *b = U8("y>\r\nDATA\r\n");
+	const uint8_t *pos = a;
+
+	(void)state;
+	smtp_line_init(&lb, 64);
+	assert_int_equal(smtp_line_next(&lb, &pos, a + 11, &l), SMTP_LINE_NEED_BUF);
+	assert_ptr_equal(pos, a);
+	smtp_line_attach(&lb, NULL);
+	assert_int_equal(smtp_line_next(&lb, &pos, a + 11, &l), SMTP_LINE_AGAIN);
+	pos = b;
+	assert_int_equal(smtp_line_next(&lb, &pos, b + 10, &l), SMTP_LINE_OK);
+	assert_true(l.truncated);
+	assert_int_equal(l.len, 0);
+	assert_int_equal(smtp_line_next(&lb, &pos, b + 10, &l), SMTP_LINE_OK);
+	assert_int_equal(l.len, 4);
+	assert_memory_equal(l.ptr, "DATA", 4);
+	assert_false(l.truncated);
+}
+
+/* After a gap the partial line is forgotten and the next line is flagged. */
+static void test_smtp_line_gap(void **state)
+{
+	uint8_t buf[64];
+	struct smtp_line_buf lb;
+	struct got g = {0};
+
+	(void)state;
+	smtp_line_init(&lb, sizeof(buf));
+	feed(&lb, buf, U8("MAIL FR"), 7, &g);
+	smtp_line_attach(&lb, buf); /* still attached while pending */
+	smtp_line_gap(&lb);
+	assert_false(smtp_line_pending(&lb));
+	feed(&lb, buf, U8("ple>\r\nQUIT\r\n"), 12, &g);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.text[0], "ple>");
+	assert_true(g.after_gap[0]);
+	assert_false(g.after_gap[1]);
+}
+
+/* The buffer is only handed back when no partial line lives in it. */
+static void test_smtp_line_detach_only_when_idle(void **state)
+{
+	uint8_t buf[64];
+	struct smtp_line_buf lb;
+	struct smtp_line l;
+	const uint8_t *p = U8("HEL");
+
+	(void)state;
+	smtp_line_init(&lb, sizeof(buf));
+	assert_int_equal(smtp_line_next(&lb, &p, p + 3, &l), SMTP_LINE_NEED_BUF);
+	smtp_line_attach(&lb, buf);
+	assert_int_equal(smtp_line_next(&lb, &p, p + 3, &l), SMTP_LINE_AGAIN);
+	assert_null(smtp_line_detach(&lb));
+	p = U8("O\r\n");
+	assert_int_equal(smtp_line_next(&lb, &p, p + 3, &l), SMTP_LINE_OK);
+	assert_memory_equal(l.ptr, "HELO", 4);
+	assert_ptr_equal(smtp_line_detach(&lb), buf);
+	smtp_line_wipe(&lb); /* nothing attached: no-op */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smtp_line_every_split),
+		cmocka_unit_test(test_smtp_line_one_byte_chunks),
+		cmocka_unit_test(test_smtp_line_overlong_assembled),
+		cmocka_unit_test(test_smtp_line_overlong_view),
+		cmocka_unit_test(test_smtp_line_no_buffer),
+		cmocka_unit_test(test_smtp_line_gap),
+		cmocka_unit_test(test_smtp_line_detach_only_when_idle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

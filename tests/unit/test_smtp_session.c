@@ -1,0 +1,1054 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Whole SMTP conversations, written as the bytes each side sends, fed
+ * through the l7 ops into a real msgring. Every conversation is replayed
+ * with each of its bytes as a segment boundary and in 1-byte segments; the
+ * events must be byte for byte those of the unsplit run. Then what the
+ * unsplit run emitted is checked field by field.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/msgring.h"
+#include "dataplane/flow.h"
+#include "sensor/event.h"
+#include "sensor/smtp_session.h"
+
+#define RING_BYTES (4u << 20)
+#define MAX_RECS   128
+#define REC_MAX	   (sizeof(struct event_tx) + 64)
+#define NO_SPLIT   SIZE_MAX
+#define TS0	   1700000000000000000ull
+
+struct step {
+	uint8_t dir;	  /* enum flow_dir */
+	const uint8_t *p; /* NULL: a gap of len bytes */
+	size_t len;
+};
+
+#define C(s)                                                                                       \
+	{                                                                                          \
+		FLOW_DIR_TO_SERVER, (const uint8_t *)(s), sizeof(s) - 1                            \
+	}
+#define S(s)                                                                                       \
+	{                                                                                          \
+		FLOW_DIR_TO_CLIENT, (const uint8_t *)(s), sizeof(s) - 1                            \
+	}
+#define GAP(d, n)                                                                                  \
+	{                                                                                          \
+		(d), NULL, (n)                                                                     \
+	}
+#define STEPS(a) (a), sizeof(a) / sizeof((a)[0])
+
+struct rec {
+	uint32_t len;
+	_Alignas(8) uint8_t b[REC_MAX];
+};
+
+struct run {
+	unsigned int n;
+	struct rec r[MAX_RECS];
+};
+
+struct harness {
+	struct msgring *ring;
+	struct event_sink sink;
+	struct smtp_ctx *ctx;
+	struct smtp_cfg cfg;
+	struct flow flow;
+	struct run ref, got;
+};
+
+static struct harness H;
+
+static void harness_flow(struct harness *h, uint16_t server_port, bool syn)
+{
+	memset(&h->flow, 0, sizeof(h->flow));
+	h->flow.key.family = 4;
+	h->flow.key.lo.b[10] = h->flow.key.hi.b[10] = 0xff;
+	h->flow.key.lo.b[11] = h->flow.key.hi.b[11] = 0xff;
+	memcpy(&h->flow.key.lo.b[12], "\xc0\x00\x02\x0a", 4); /* 192.0.2.10: client */
+	memcpy(&h->flow.key.hi.b[12], "\xc6\x33\x64\x19", 4); /* 198.51.100.25: server */
+	h->flow.key.lo_port = 40001;
+	h->flow.key.hi_port = server_port;
+	h->flow.client_is_lo = 1;
+	h->flow.syn_seen = syn;
+	h->flow.first_ns = TS0;
+}
+
+static void harness_up(struct harness *h, void (*tune)(struct smtp_cfg *))
+{
+	memset(&h->sink, 0, sizeof(h->sink));
+	assert_int_equal(msgring_create(RING_BYTES, &h->ring), 0);
+	h->sink.ring = h->ring;
+	smtp_cfg_default(&h->cfg);
+	h->cfg.max_sessions = 8;
+	if (tune)
+		tune(&h->cfg);
+	assert_int_equal(smtp_ctx_create(&h->cfg, &h->sink, &h->ctx), 0);
+	harness_flow(h, 25, true);
+}
+
+static void harness_down(struct harness *h)
+{
+	smtp_ctx_destroy(h->ctx);
+	msgring_destroy(h->ring);
+}
+
+static void drain(struct harness *h, struct run *out)
+{
+	const void *p;
+	uint32_t len;
+
+	out->n = 0;
+	while ((p = msgring_peek(h->ring, &len))) {
+		assert_true(out->n < MAX_RECS);
+		assert_true(len <= REC_MAX);
+		out->r[out->n].len = len;
+		memcpy(out->r[out->n].b, p, len);
+		out->n++;
+		msgring_release(h->ring);
+	}
+}
+
+/* Copies each segment so that reading past it is a sanitizer error. */
+static enum l7_verdict deliver(struct harness *h, void *sess, uint8_t dir, const uint8_t *p,
+			       size_t n, uint64_t ts)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	enum l7_verdict v;
+
+	memcpy(copy, p, n);
+	h->flow.bytes[dir] += n; /* the flow table counts payload before L7 sees it */
+	v = smtp_l7_ops.data(h->ctx, sess, dir, copy, (uint32_t)n, ts);
+	free(copy);
+	return v;
+}
+
+static enum l7_verdict deliver_step(struct harness *h, void *sess, const struct step *st,
+				    size_t off, size_t split, bool bytewise, uint64_t ts)
+{
+	enum l7_verdict v = L7_CONTINUE;
+
+	if (bytewise) {
+		for (size_t i = 0; i < st->len && v == L7_CONTINUE; i++)
+			v = deliver(h, sess, st->dir, st->p + i, 1, ts);
+		return v;
+	}
+	if (split != NO_SPLIT && split > off && split < off + st->len) {
+		v = deliver(h, sess, st->dir, st->p, split - off, ts);
+		if (v == L7_CONTINUE)
+			v = deliver(h, sess, st->dir, st->p + (split - off), off + st->len - split,
+				    ts);
+		return v;
+	}
+	return deliver(h, sess, st->dir, st->p, st->len, ts);
+}
+
+/* One connection: open, every step (like the worker, nothing after a bypass
+ * but the byte counts), close. */
+static void play(struct harness *h, const struct step *steps, size_t n, size_t split, bool bytewise,
+		 struct run *out)
+{
+	uint64_t ts = TS0;
+	size_t off = 0;
+	enum l7_verdict v = L7_CONTINUE;
+	void *sess;
+
+	h->flow.bytes[0] = h->flow.bytes[1] = 0;
+	sess = smtp_l7_ops.open(h->ctx, &h->flow, ts);
+	if (sess) {
+		for (size_t i = 0; i < n; i++) {
+			ts += 1000;
+			if (v != L7_CONTINUE)
+				h->flow.bytes[steps[i].dir] += steps[i].p ? steps[i].len : 0;
+			else if (!steps[i].p)
+				v = smtp_l7_ops.gap(h->ctx, sess, steps[i].dir,
+						    (uint32_t)steps[i].len, ts);
+			else
+				v = deliver_step(h, sess, &steps[i], off, split, bytewise, ts);
+			off += steps[i].p ? steps[i].len : 0;
+		}
+		smtp_l7_ops.close(h->ctx, sess, &h->flow, FLOW_END_FIN, ts + 1000);
+	}
+	smtp_l7_ops.housekeep(h->ctx, ts);
+	drain(h, out);
+	h->sink.seq = 0;
+}
+
+static bool same_run(const struct run *a, const struct run *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (unsigned int i = 0; i < a->n; i++)
+		if (a->r[i].len != b->r[i].len || memcmp(a->r[i].b, b->r[i].b, a->r[i].len))
+			return false;
+	return true;
+}
+
+/* The reference run, then every split point and 1-byte segments: same events. */
+static void play_all_splits(struct harness *h, const struct step *steps, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += steps[i].p ? steps[i].len : 0;
+	play(h, steps, n, NO_SPLIT, false, &h->ref);
+	assert_true(h->ref.n > 0 || h->flow.key.hi_port != 25);
+	for (size_t k = 1; k < total; k++) {
+		play(h, steps, n, k, false, &h->got);
+		if (!same_run(&h->ref, &h->got))
+			fail_msg("events differ when a segment ends after byte %zu", k);
+	}
+	play(h, steps, n, NO_SPLIT, true, &h->got);
+	if (!same_run(&h->ref, &h->got))
+		fail_msg("events differ with 1-byte segments");
+}
+
+/* ------------------------------------------------------------ event access */
+
+static unsigned int count(const struct run *r, enum event_type t)
+{
+	unsigned int c = 0;
+
+	for (unsigned int i = 0; i < r->n; i++)
+		c += ((const struct event_hdr *)r->r[i].b)->type == t;
+	return c;
+}
+
+static const void *nth(const struct run *r, enum event_type t, unsigned int k)
+{
+	for (unsigned int i = 0; i < r->n; i++) {
+		const struct event_hdr *h = (const void *)r->r[i].b;
+
+		if (h->type == t && k-- == 0)
+			return h;
+	}
+	fail_msg("no event %s #%u", event_type_name(t), k);
+	return NULL;
+}
+
+static const struct smtp_tx *tx_of(const struct run *r, unsigned int k)
+{
+	const struct event_tx *e = nth(r, EV_TX, k);
+
+	assert_int_equal(e->h.len, offsetof(struct event_tx, tx) + e->tx.wire_size);
+	return &e->tx;
+}
+
+static void assert_field(const struct smtp_tx *tx, enum smtp_field f, const char *want)
+{
+	size_t n;
+	const char *v = smtp_tx_get(tx, f, &n);
+
+	if (n != strlen(want) || memcmp(v, want, n))
+		fail_msg("field %d is '%.*s', not '%s'", f, (int)n, v, want);
+}
+
+static void assert_rcpt(const struct smtp_tx *tx, unsigned int i, const char *addr, uint16_t code)
+{
+	const struct smtp_rcpt *r = &tx->rcpt[i];
+
+	assert_true(i < tx->n_rcpt_stored);
+	assert_int_equal(r->addr.len, strlen(addr));
+	assert_memory_equal(smtp_tx_str(tx, r->addr), addr, r->addr.len);
+	assert_int_equal(r->code, code);
+}
+
+static struct smtp_stats stats(void)
+{
+	struct smtp_stats st;
+
+	smtp_ctx_stats_read(H.ctx, &st);
+	return st;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	harness_up(&H, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	harness_down(&H);
+	return 0;
+}
+
+/* ------------------------------------------------------------ conversations */
+
+#define GREETING S("220 mx.example.net ESMTP Postfix\r\n")
+#define EHLO_OK                                                                                    \
+	C("EHLO client.example.org\r\n"),                                                          \
+		S("250-mx.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"                  \
+		  "250-CHUNKING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+
+static const struct step plain[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<alice@example.org> SIZE=300\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<bob@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 End data with <CR><LF>.<CR><LF>\r\n"),
+	C("From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: hello\r\n\r\n"
+	  "Hi Bob,\r\n..leading dot\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued as 4F2A1\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_plain(void **state)
+{
+	const struct smtp_tx *tx;
+	const struct event_banner *b;
+	const struct event_rcpt *r;
+
+	(void)state;
+	play_all_splits(&H, STEPS(plain));
+	assert_int_equal(((const struct event_hdr *)H.ref.r[0].b)->type, EV_SESSION_OPEN);
+	assert_int_equal(((const struct event_hdr *)H.ref.r[H.ref.n - 1].b)->type,
+			 EV_SESSION_CLOSE);
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	assert_int_equal(count(&H.ref, EV_REPLY), 0);
+	b = nth(&H.ref, EV_BANNER, 0);
+	assert_int_equal(b->code, 220);
+	assert_string_equal(b->text, "mx.example.net ESMTP Postfix");
+	r = nth(&H.ref, EV_RCPT, 0);
+	assert_string_equal(r->rcpt, "bob@example.net");
+	assert_string_equal(r->mailfrom, "alice@example.org");
+	assert_int_equal(r->code, 250);
+	assert_int_equal(r->enh_class, 2);
+	assert_int_equal(r->enh_detail, 5);
+
+	tx = tx_of(&H.ref, 0);
+	assert_int_equal(tx->trans_depth, 1);
+	assert_field(tx, SMTP_F_HELO, "client.example.org");
+	assert_field(tx, SMTP_F_MAILFROM, "alice@example.org");
+	assert_field(tx, SMTP_F_LAST_REPLY, "250 2.0.0 Ok: queued as 4F2A1");
+	assert_field(tx, SMTP_F_SERVER_BANNER, "mx.example.net ESMTP Postfix");
+	assert_field(tx, SMTP_F_SUBJECT, "hello");
+	assert_rcpt(tx, 0, "bob@example.net", 250);
+	assert_int_equal(tx->n_rcpt_accepted, 1);
+	assert_int_equal(tx->mail_code, 250);
+	assert_int_equal(tx->data_code, 250);
+	/* Dot-unstuffed, terminator excluded. */
+	assert_int_equal(tx->msg_size, 95);
+	assert_true(tx->flags & SMTP_TX_F_COMPLETE);
+	assert_true(tx->flags & SMTP_TX_F_ESMTP);
+	assert_false(tx->flags & (SMTP_TX_F_PIPELINED | SMTP_TX_F_TLS | SMTP_TX_F_GAP |
+				  SMTP_TX_F_ONE_SIDED | SMTP_TX_F_SESSION));
+	assert_int_equal(tx->uid[0], 'C');
+	assert_int_equal(tx->resp_p, 25);
+	assert_int_equal(tx->orig_p, 40001);
+}
+
+static const struct step rset_two[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<nobody@example.net>\r\n"),
+	S("550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown\r\n"),
+	C("RSET\r\n"),
+	S("250 2.0.0 Ok\r\n"),
+	C("MAIL FROM:<>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<c@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: Undelivered Mail\r\n\r\nbody\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_rset_two_transactions(void **state)
+{
+	const struct smtp_tx *a, *b;
+	const struct event_reply *rep;
+
+	(void)state;
+	play_all_splits(&H, STEPS(rset_two));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	a = tx_of(&H.ref, 0);
+	b = tx_of(&H.ref, 1);
+	assert_field(a, SMTP_F_MAILFROM, "a@example.org");
+	assert_rcpt(a, 0, "nobody@example.net", 550);
+	assert_int_equal(a->rcpt[0].enh_class, 5);
+	assert_int_equal(a->n_rcpt_rejected, 1);
+	assert_field(a, SMTP_F_LAST_REPLY, "250 2.0.0 Ok");
+	assert_false(a->flags & SMTP_TX_F_COMPLETE);
+	assert_int_equal(a->trans_depth, 1);
+	/* Zeek counts messages: the reset one was not, so depth stays 1. */
+	assert_int_equal(b->trans_depth, 1);
+	assert_true(b->flags & SMTP_TX_F_BOUNCE);
+	assert_false(smtp_tx_has(b, SMTP_F_MAILFROM));
+	assert_field(b, SMTP_F_HELO, "client.example.org");
+	assert_true(b->flags & SMTP_TX_F_COMPLETE);
+	rep = nth(&H.ref, EV_REPLY, 0);
+	assert_int_equal(rep->code, 550);
+	assert_int_equal(rep->cmd, EV_CMD_RCPT);
+	assert_non_null(strstr(rep->text, "User unknown"));
+	assert_int_equal(count(&H.ref, EV_RCPT), 2);
+}
+
+static const struct step pipelined[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<s@example.org>\r\nRCPT TO:<r1@example.net>\r\nRCPT TO:<r2@example.com>\r\n"
+	  "RCPT TO:<r3@example.net>\r\nDATA\r\n"),
+	S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	  "554-5.7.1 <r2@example.com>: Relay access denied\r\n554 5.7.1 see the policy\r\n"
+	  "250 2.1.5 Ok\r\n354 go ahead\r\n"),
+	C("Subject: p\r\n\r\nx\r\n.\r\nQUIT\r\n"),
+	S("250 2.0.0 Ok: queued\r\n221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_pipelining_mixed_rcpts(void **state)
+{
+	const struct smtp_tx *tx;
+	const struct event_reply *rep;
+
+	(void)state;
+	play_all_splits(&H, STEPS(pipelined));
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	assert_rcpt(tx, 0, "r1@example.net", 250);
+	assert_rcpt(tx, 1, "r2@example.com", 554);
+	assert_rcpt(tx, 2, "r3@example.net", 250);
+	assert_int_equal(tx->rcpt[1].enh_class, 5);
+	assert_int_equal(tx->rcpt[1].enh_subject, 7);
+	assert_int_equal(tx->rcpt[1].enh_detail, 1);
+	assert_int_equal(tx->n_rcpt, 3);
+	assert_int_equal(tx->n_rcpt_accepted, 2);
+	assert_int_equal(tx->n_rcpt_rejected, 1);
+	assert_int_equal(tx->data_code, 250);
+	assert_true(tx->flags & SMTP_TX_F_PIPELINED);
+	assert_true(tx->flags & SMTP_TX_F_COMPLETE);
+	rep = nth(&H.ref, EV_REPLY, 0);
+	assert_int_equal(rep->cmd, EV_CMD_RCPT);
+	/* Both lines of the multi-line reply are kept for blocklist matching. */
+	assert_string_equal(rep->text,
+			    "5.7.1 <r2@example.com>: Relay access denied 5.7.1 see the policy");
+	assert_int_equal(stats().replies_unmatched, 0);
+}
+
+static const struct step bdat[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<b@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	/* 46 octets holding a NUL, a lone dot line and QUIT: all content. */
+	C("BDAT 46\r\nSubject: chunked\r\nX-Bin: \0\1\r\n\r\nline\r\n.\r\nQUIT\r\n"),
+	S("250 2.0.0 Ok: 46 bytes\r\n"),
+	C("BDAT 6 LAST\r\ntail\r\n"),
+	S("250 2.0.0 Ok: 52 bytes queued as AB12\r\n"),
+	C("MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.net>\r\nBDAT 0 LAST\r\n"),
+	S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: 0 bytes queued as AB13\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_bdat(void **state)
+{
+	const struct smtp_tx *a, *b;
+
+	struct smtp_stats st0 = stats();
+
+	(void)state;
+	play(&H, STEPS(bdat), NO_SPLIT, false, &H.ref);
+	/* The QUIT inside the chunk was content: one QUIT command in all. */
+	assert_int_equal(stats().cmd_quit - st0.cmd_quit, 1);
+	assert_int_equal(stats().cmd_bdat - st0.cmd_bdat, 3);
+	play_all_splits(&H, STEPS(bdat));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	a = tx_of(&H.ref, 0);
+	b = tx_of(&H.ref, 1);
+	assert_int_equal(a->msg_size, 52);
+	assert_true(a->flags & SMTP_TX_F_BDAT);
+	assert_true(a->flags & SMTP_TX_F_COMPLETE);
+	assert_field(a, SMTP_F_SUBJECT, "chunked");
+	assert_field(a, SMTP_F_LAST_REPLY, "250 2.0.0 Ok: 52 bytes queued as AB12");
+	assert_int_equal(a->trans_depth, 1);
+	assert_int_equal(b->trans_depth, 2);
+	assert_int_equal(b->msg_size, 0);
+	assert_true(b->flags & SMTP_TX_F_COMPLETE);
+	assert_field(b, SMTP_F_MAILFROM, "c@example.org");
+}
+
+/* A minimal TLS 1.3 ClientHello for mx.example.net, built byte by byte. */
+static size_t client_hello(uint8_t *p)
+{
+	static const char host[] = "mx.example.net";
+	size_t hl = sizeof(host) - 1, n = 0, hs, ext;
+
+	p[n++] = 0x16, p[n++] = 0x03, p[n++] = 0x01, n += 2; /* record, length later */
+	hs = n;
+	p[n++] = 0x01, n += 3; /* ClientHello */
+	p[n++] = 0x03, p[n++] = 0x03;
+	memset(p + n, 0x11, 32), n += 32; /* random */
+	p[n++] = 0;			  /* session id */
+	p[n++] = 0, p[n++] = 4, p[n++] = 0x13, p[n++] = 0x01, p[n++] = 0xc0, p[n++] = 0x2f;
+	p[n++] = 1, p[n++] = 0; /* null compression */
+	ext = n, n += 2;
+	p[n++] = 0, p[n++] = 0, p[n++] = 0, p[n++] = (uint8_t)(hl + 5); /* server_name */
+	p[n++] = 0, p[n++] = (uint8_t)(hl + 3), p[n++] = 0, p[n++] = 0, p[n++] = (uint8_t)hl;
+	memcpy(p + n, host, hl), n += hl;
+	p[n++] = 0, p[n++] = 0x2b, p[n++] = 0, p[n++] = 3, p[n++] = 2, p[n++] = 3, p[n++] = 4;
+	p[ext] = (uint8_t)((n - ext - 2) >> 8), p[ext + 1] = (uint8_t)(n - ext - 2);
+	p[hs + 1] = 0, p[hs + 2] = (uint8_t)((n - hs - 4) >> 8), p[hs + 3] = (uint8_t)(n - hs - 4);
+	p[3] = (uint8_t)((n - 5) >> 8), p[4] = (uint8_t)(n - 5);
+	return n;
+}
+
+static uint8_t hello[512];
+
+static void test_session_starttls(void **state)
+{
+	struct step conv[] = {
+		GREETING,
+		EHLO_OK,
+		C("STARTTLS\r\n"),
+		S("220 2.0.0 Ready to start TLS\r\n"),
+		{FLOW_DIR_TO_SERVER, hello, 0},
+		S("\x16\x03\x03\x00\x04\x02\x00\x00\x00"),
+	};
+	const struct smtp_tx *tx;
+
+	(void)state;
+	conv[5].len = client_hello(hello);
+	play_all_splits(&H, STEPS(conv));
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	/* Zeek and Suricata log the switch as a transaction of its own. */
+	assert_int_equal(tx->trans_depth, 1);
+	assert_true(tx->flags & SMTP_TX_F_TLS);
+	assert_true(tx->flags & SMTP_TX_F_TLS_HELLO);
+	assert_false(tx->flags & SMTP_TX_F_IMPLICIT_TLS);
+	assert_field(tx, SMTP_F_TLS_SNI, "mx.example.net");
+	assert_int_equal(tx->tls_version_hi, 4);
+	assert_true(tx->f[SMTP_F_TLS_JA4].len > 0);
+	assert_field(tx, SMTP_F_HELO, "client.example.org");
+	assert_false(tx->flags & SMTP_TX_F_ONE_SIDED);
+	assert_int_equal(
+		((const struct event_session_close *)nth(&H.ref, EV_SESSION_CLOSE, 0))->tls, 1);
+}
+
+static const struct step starttls_refused[] = {
+	GREETING,
+	EHLO_OK,
+	C("STARTTLS\r\n"),
+	S("454 4.7.0 TLS not available due to local problem\r\n"),
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<b@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: in clear\r\n\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued\r\n"),
+};
+
+static void test_session_starttls_refused(void **state)
+{
+	const struct smtp_tx *tx;
+	const struct event_reply *rep;
+
+	(void)state;
+	play_all_splits(&H, STEPS(starttls_refused));
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	assert_false(tx->flags & SMTP_TX_F_TLS);
+	assert_field(tx, SMTP_F_SUBJECT, "in clear");
+	assert_true(tx->flags & SMTP_TX_F_COMPLETE);
+	rep = nth(&H.ref, EV_REPLY, 0);
+	assert_int_equal(rep->cmd, EV_CMD_STARTTLS);
+	assert_int_equal(rep->code, 454);
+}
+
+static void test_session_port_465(void **state)
+{
+	struct step conv[] = {
+		{FLOW_DIR_TO_SERVER, hello, 0},
+		S("\x16\x03\x03\x00\x04\x02\x00\x00\x00"),
+	};
+	const struct smtp_tx *tx;
+	const struct event_session_open *o;
+
+	(void)state;
+	conv[0].len = client_hello(hello);
+	harness_flow(&H, 465, true);
+	play_all_splits(&H, STEPS(conv));
+	o = nth(&H.ref, EV_SESSION_OPEN, 0);
+	assert_int_equal(o->implicit_tls, 1);
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	assert_true(tx->flags & SMTP_TX_F_SESSION);
+	assert_int_equal(tx->trans_depth, 0);
+	assert_true(tx->flags & SMTP_TX_F_TLS);
+	assert_true(tx->flags & SMTP_TX_F_IMPLICIT_TLS);
+	assert_field(tx, SMTP_F_TLS_SNI, "mx.example.net");
+	assert_int_equal(tx->resp_p, 465);
+	/* The server's answer came after the bypass: the flow still saw it. */
+	assert_false(tx->flags & SMTP_TX_F_ONE_SIDED);
+}
+
+static const struct step one_sided[] = {
+	C("EHLO client.example.org\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"),
+	C("DATA\r\n"),
+	C("Subject: one\r\n\r\nfirst\r\n.\r\n"),
+	C("MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nDATA\r\n"),
+	C("Subject: two\r\n\r\nsecond\r\n.\r\nQUIT\r\n"),
+};
+
+/* Only the client's side was captured: DATA content still is content, and as
+ * in Zeek no message was answered, so both records have trans_depth 1. */
+static void test_session_one_sided(void **state)
+{
+	const struct smtp_tx *a, *b;
+
+	(void)state;
+	play_all_splits(&H, STEPS(one_sided));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	a = tx_of(&H.ref, 0);
+	b = tx_of(&H.ref, 1);
+	assert_field(a, SMTP_F_SUBJECT, "one");
+	assert_field(b, SMTP_F_SUBJECT, "two");
+	assert_rcpt(b, 0, "c@example.net", 0);
+	assert_int_equal(a->trans_depth, 1);
+	assert_int_equal(b->trans_depth, 1);
+	assert_true(a->flags & SMTP_TX_F_ONE_SIDED);
+	assert_true(b->flags & SMTP_TX_F_COMPLETE);
+	assert_int_equal(b->n_unknown_cmds, 0);
+	/* Recipients without a reply still reach the detector. */
+	assert_int_equal(count(&H.ref, EV_RCPT), 2);
+}
+
+static const struct step auth_then_mail[] = {
+	GREETING,
+	C("EHLO laptop\r\n"),
+	S("250-mx.example.net\r\n250 AUTH PLAIN LOGIN\r\n"),
+	C("AUTH LOGIN\r\n"),
+	S("334 VXNlcm5hbWU6\r\n"),
+	C("YWxpY2VAZXhhbXBsZS5vcmc=\r\n"), /* alice@example.org */
+	S("334 UGFzc3dvcmQ6\r\n"),
+	C("c2VjcmV0LXBhc3N3b3JkLTQy\r\n"), /* secret-password-42 */
+	S("235 2.7.0 Authentication successful\r\n"),
+	C("MAIL FROM:<alice@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<bob@example.com>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_auth_then_mail(void **state)
+{
+	const struct smtp_tx *tx;
+	const struct event_auth *a;
+	const struct event_rcpt *r;
+
+	(void)state;
+	harness_flow(&H, 587, true);
+	play_all_splits(&H, STEPS(auth_then_mail));
+	a = nth(&H.ref, EV_AUTH, 0);
+	assert_int_equal(a->result, SMTP_AUTH_SUCCESS);
+	assert_int_equal(a->code, 235);
+	assert_string_equal(a->mech, "LOGIN");
+	assert_string_equal(a->user, "alice@example.org");
+	r = nth(&H.ref, EV_RCPT, 0);
+	assert_int_equal(r->authenticated, 1);
+	tx = tx_of(&H.ref, 0);
+	assert_field(tx, SMTP_F_AUTH_USER, "alice@example.org");
+	assert_field(tx, SMTP_F_AUTH_MECH, "LOGIN");
+	assert_int_equal(tx->auth_result, SMTP_AUTH_SUCCESS);
+	assert_int_equal(tx->auth_attempts, 1);
+	assert_true(tx->flags & SMTP_TX_F_AUTH);
+	/* Neither the base64 lines nor anything else became a command. */
+	assert_int_equal(tx->n_unknown_cmds, 0);
+	assert_field(tx, SMTP_F_LAST_REPLY, "221 2.0.0 Bye");
+}
+
+static const struct step auth_failed[] = {
+	GREETING,
+	C("EHLO bot\r\n"),
+	S("250-mx.example.net\r\n250 AUTH PLAIN LOGIN\r\n"),
+	C("AUTH PLAIN AGFkbWluAGhhbnRlcjI=\r\n"), /* \0admin\0hanter2 */
+	S("535 5.7.8 Error: authentication failed: authentication failure\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_only_failed_auth(void **state)
+{
+	const struct smtp_tx *tx;
+	const struct event_auth *a;
+	const struct event_reply *rep;
+
+	(void)state;
+	play_all_splits(&H, STEPS(auth_failed));
+	a = nth(&H.ref, EV_AUTH, 0);
+	assert_int_equal(a->result, SMTP_AUTH_FAILURE);
+	assert_int_equal(a->code, 535);
+	assert_string_equal(a->user, "admin");
+	rep = nth(&H.ref, EV_REPLY, 0);
+	assert_int_equal(rep->cmd, EV_CMD_AUTH);
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	assert_true(tx->flags & SMTP_TX_F_SESSION);
+	assert_int_equal(tx->trans_depth, 0);
+	assert_int_equal(tx->auth_result, SMTP_AUTH_FAILURE);
+	assert_int_equal(tx->auth_failures, 1);
+	assert_field(tx, SMTP_F_AUTH_USER, "admin");
+	assert_field(tx, SMTP_F_HELO, "bot");
+	assert_field(tx, SMTP_F_LAST_REPLY, "221 2.0.0 Bye");
+}
+
+static const struct step data_gap[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<b@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: holes\r\n\r\nline one\r\n"),
+	GAP(FLOW_DIR_TO_SERVER, 700),
+	C("of a line cut by the hole\r\nmore\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued\r\n"),
+	C("MAIL FROM:<e@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<f@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: lost end\r\n\r\nbody\r\n"),
+	GAP(FLOW_DIR_TO_SERVER, 40), /* the terminator is in the hole */
+	S("250 2.0.0 Ok: queued as X2\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_gap_in_data(void **state)
+{
+	const struct smtp_tx *a, *b;
+
+	(void)state;
+	play_all_splits(&H, STEPS(data_gap));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	a = tx_of(&H.ref, 0);
+	b = tx_of(&H.ref, 1);
+	assert_true(a->flags & SMTP_TX_F_GAP);
+	assert_true(a->flags & SMTP_TX_F_COMPLETE);
+	assert_field(a, SMTP_F_SUBJECT, "holes");
+	assert_field(a, SMTP_F_LAST_REPLY, "250 2.0.0 Ok: queued");
+	/* The server's reply ended the message whose terminator was lost. */
+	assert_true(b->flags & SMTP_TX_F_GAP);
+	assert_field(b, SMTP_F_LAST_REPLY, "250 2.0.0 Ok: queued as X2");
+	assert_int_equal(b->trans_depth, 2);
+	assert_int_equal(b->data_code, 250);
+}
+
+static const struct step midstream[] = {
+	/* Picked up inside a message: its lines are not commands. */
+	C("the rest of a message body\r\nQUIT is only a word here\r\nRegards,\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued as M1\r\n"),
+	C("MAIL FROM:<next@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<r@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: second\r\n\r\nb\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued as M2\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_midstream(void **state)
+{
+	const struct smtp_tx *tx;
+	struct smtp_stats st0 = stats(), st;
+
+	(void)state;
+	harness_flow(&H, 25, false);
+	play(&H, STEPS(midstream), NO_SPLIT, false, &H.ref);
+	st = stats();
+	assert_int_equal(st.cmd_unknown - st0.cmd_unknown, 0);
+	assert_int_equal(st.lines_skipped - st0.lines_skipped, 3);
+	assert_int_equal(st.replies_unmatched - st0.replies_unmatched, 0);
+	play_all_splits(&H, STEPS(midstream));
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	assert_true(tx->flags & SMTP_TX_F_MIDSTREAM);
+	assert_field(tx, SMTP_F_MAILFROM, "next@example.org");
+	assert_field(tx, SMTP_F_SUBJECT, "second");
+	/* The message we joined late counted: this is the second one. */
+	assert_int_equal(tx->trans_depth, 2);
+	assert_int_equal(
+		((const struct event_session_open *)nth(&H.ref, EV_SESSION_OPEN, 0))->midstream, 1);
+}
+
+static const struct step proxy[] = {
+	C("CONNECT mx.example.net:25 HTTP/1.1\r\nHost: mx.example.net:25\r\n\r\n"),
+	S("HTTP/1.1 200 Connection established\r\nProxy-agent: x\r\n\r\n"),
+	S("220 mx.example.net ESMTP\r\n"),
+	C("HELO spambot\r\n"),
+	S("250 mx.example.net\r\n"),
+	C("MAIL FROM:<offer@example.biz>\r\n"),
+	S("250 Ok\r\n"),
+	C("RCPT TO:<victim@example.net>\r\n"),
+	S("250 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go\r\n"),
+	C("Subject: cheap\r\n\r\nbuy\r\n.\r\n"),
+	S("250 Ok\r\n"),
+	C("QUIT\r\n"),
+	S("221 Bye\r\n"),
+};
+
+static void test_session_http_connect(void **state)
+{
+	const struct smtp_tx *tx;
+
+	(void)state;
+	harness_flow(&H, 8080, true);
+	play_all_splits(&H, STEPS(proxy));
+	assert_int_equal(
+		((const struct event_session_open *)nth(&H.ref, EV_SESSION_OPEN, 0))->proxied, 1);
+	assert_int_equal(count(&H.ref, EV_TX), 1);
+	tx = tx_of(&H.ref, 0);
+	assert_true(tx->flags & SMTP_TX_F_PROXY);
+	assert_field(tx, SMTP_F_HELO, "spambot");
+	assert_field(tx, SMTP_F_SUBJECT, "cheap");
+	assert_int_equal(tx->resp_p, 8080);
+	assert_int_equal(nth(&H.ref, EV_BANNER, 0) != NULL, 1);
+}
+
+static const struct step not_smtp_http[] = {
+	C("GET / HTTP/1.1\r\nHost: example.net\r\n\r\n"),
+	S("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+};
+
+static const struct step not_smtp_binary[] = {
+	C("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+	S("\x16\x03\x03\x00\x04"),
+};
+
+static void no_any_port(struct smtp_cfg *cfg)
+{
+	cfg->detect_any_port = false;
+}
+
+static void test_session_not_smtp(void **state)
+{
+	struct smtp_stats st0, st;
+
+	(void)state;
+	harness_flow(&H, 8080, true);
+	st0 = stats();
+	play_all_splits(&H, STEPS(not_smtp_http));
+	assert_int_equal(H.ref.n, 0);
+	play_all_splits(&H, STEPS(not_smtp_binary));
+	assert_int_equal(H.ref.n, 0);
+	st = stats();
+	assert_true(st.not_smtp > st0.not_smtp);
+	assert_int_equal(st.sessions, st0.sessions);
+	/* Every refused flow gave its slot back at once. */
+	assert_int_equal(st.sessions_active, 0);
+	harness_down(&H);
+
+	harness_up(&H, no_any_port);
+	harness_flow(&H, 8080, true);
+	assert_null(smtp_l7_ops.open(H.ctx, &H.flow, TS0));
+	smtp_l7_ops.housekeep(H.ctx, TS0);
+	assert_int_equal(stats().not_smtp, 1);
+}
+
+static uint8_t long_ehlo[3100];
+
+static void test_session_overlong_line(void **state)
+{
+	struct step conv[] = {
+		GREETING,
+		{FLOW_DIR_TO_SERVER, long_ehlo, sizeof(long_ehlo)},
+		S("501 5.5.2 line too long\r\n"),
+		C("HELO ok.example.org\r\n"),
+		S("250 mx.example.net\r\n"),
+		C("MAIL FROM:<a@example.org>\r\n"),
+		S("250 Ok\r\n"),
+		C("QUIT\r\n"),
+		S("221 Bye\r\n"),
+	};
+	struct smtp_stats st0 = stats();
+	const struct smtp_tx *tx;
+
+	(void)state;
+	memcpy(long_ehlo, "EHLO ", 5);
+	memset(long_ehlo + 5, 'x', sizeof(long_ehlo) - 7);
+	memcpy(long_ehlo + sizeof(long_ehlo) - 2, "\r\n", 2);
+	play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
+	assert_int_equal(stats().line_too_long - st0.line_too_long, 1);
+	play_all_splits(&H, STEPS(conv));
+	tx = tx_of(&H.ref, 0);
+	assert_field(tx, SMTP_F_HELO, "ok.example.org");
+	assert_field(tx, SMTP_F_MAILFROM, "a@example.org");
+	assert_int_equal(tx->mail_code, 250);
+}
+
+static void small_pipeline(struct smtp_cfg *cfg)
+{
+	cfg->max_pipeline = 4;
+}
+
+static const struct step overflow[] = {
+	GREETING,
+	C("EHLO c\r\n"),
+	S("250 mx\r\n"),
+	C("MAIL FROM:<a@example.org>\r\nRCPT TO:<r1@example.net>\r\nRCPT TO:<r2@example.net>\r\n"
+	  "RCPT TO:<r3@example.net>\r\nRCPT TO:<r4@example.net>\r\nRCPT TO:<r5@example.net>\r\n"
+	  "RCPT TO:<r6@example.net>\r\n"),
+	S("250 Ok\r\n250 Ok\r\n451 4.3.0 try later\r\n250 Ok\r\n250 Ok\r\n250 Ok\r\n250 Ok\r\n"),
+	C("QUIT\r\n"),
+	S("221 Bye\r\n"),
+};
+
+/* More commands in flight than the queue holds: counted, matched as far as known. */
+static void test_session_pipeline_overflow(void **state)
+{
+	const struct smtp_tx *tx;
+	struct smtp_stats st;
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, small_pipeline);
+	play_all_splits(&H, STEPS(overflow));
+	st = stats();
+	assert_true(st.pipeline_overflow > 0);
+	assert_true(st.replies_unmatched > 0);
+	tx = tx_of(&H.ref, 0);
+	assert_int_equal(tx->n_rcpt, 6);
+	assert_rcpt(tx, 0, "r1@example.net", 250);
+	assert_rcpt(tx, 1, "r2@example.net", 451);
+	assert_rcpt(tx, 2, "r3@example.net", 250);
+	assert_int_equal(tx->rcpt[5].code, 0); /* its reply could not be placed */
+}
+
+/* A pool of one session: the second connection is counted, not parsed. */
+static void test_session_pool_exhausted(void **state)
+{
+	struct flow other;
+	void *a, *b;
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, NULL);
+	for (unsigned int i = 0; i < H.cfg.max_sessions; i++) {
+		a = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(a);
+	}
+	other = H.flow;
+	b = smtp_l7_ops.open(H.ctx, &other, TS0);
+	assert_null(b);
+	smtp_l7_ops.housekeep(H.ctx, TS0);
+	assert_int_equal(stats().sessions_no_slot, 1);
+	assert_int_equal(stats().sessions_active, H.cfg.max_sessions);
+	assert_true(smtp_session_size() < 1024);
+	assert_true(smtp_ctx_mem_bytes(H.ctx) > smtp_session_size() * H.cfg.max_sessions);
+}
+
+static const struct step auth_xoauth2_ntlm[] = {
+	GREETING,
+	C("EHLO c\r\n"),
+	S("250-mx\r\n250 AUTH XOAUTH2 NTLM PLAIN\r\n"),
+	/* user=u@example.org ^A auth=Bearer secret-password-42 ^A^A */
+	C("AUTH XOAUTH2 dXNlcj11QGV4YW1wbGUub3JnAWF1dGg9QmVhcmVyIHNlY3JldC1wYXNzd29yZC00MgEB\r\n"),
+	S("334 eyJzdGF0dXMiOiI0MDEifQ==\r\n"),
+	C("\r\n"),
+	S("535 5.7.8 Username and Password not accepted\r\n"),
+	C("AUTH PLAIN\r\n"),
+	S("334 \r\n"),
+	C("AHVAZXhhbXBsZS5vcmcAc2VjcmV0LXBhc3N3b3JkLTQy\r\n"), /* \0u@..\0secret-password-42 */
+	S("454 4.7.0 Temporary authentication failure\r\n"),
+	C("AUTH LOGIN\r\n"),
+	S("334 VXNlcm5hbWU6\r\n"),
+	C("*\r\n"),
+	S("501 5.7.0 Authentication aborted\r\n"),
+	C("QUIT\r\n"),
+	S("221 Bye\r\n"),
+};
+
+/* Nothing of any password, clear or base64, is in any event of these exchanges. */
+static void test_session_passwords_never_emitted(void **state)
+{
+	static const char *const secrets[] = {
+		"secret-password-42",  "c2VjcmV0LXBhc3N3b3JkLTQy",	     "hanter2",
+		"AGFkbWluAGhhbnRlcjI", "QmVhcmVyIHNlY3JldC1wYXNzd29yZC00Mg",
+	};
+	const struct step *convs[] = {auth_then_mail, auth_failed, auth_xoauth2_ntlm};
+	const size_t lens[] = {sizeof(auth_then_mail) / sizeof(auth_then_mail[0]),
+			       sizeof(auth_failed) / sizeof(auth_failed[0]),
+			       sizeof(auth_xoauth2_ntlm) / sizeof(auth_xoauth2_ntlm[0])};
+
+	(void)state;
+	for (size_t c = 0; c < 3; c++) {
+		play_all_splits(&H, convs[c], lens[c]);
+		for (unsigned int i = 0; i < H.ref.n; i++)
+			for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
+				assert_null(memmem(H.ref.r[i].b, H.ref.r[i].len, secrets[k],
+						   strlen(secrets[k])));
+	}
+	/* The last conversation: failure, tempfail, aborted, in that order. */
+	assert_int_equal(((const struct event_auth *)nth(&H.ref, EV_AUTH, 0))->result,
+			 SMTP_AUTH_FAILURE);
+	assert_string_equal(((const struct event_auth *)nth(&H.ref, EV_AUTH, 0))->user,
+			    "u@example.org");
+	assert_int_equal(((const struct event_auth *)nth(&H.ref, EV_AUTH, 1))->result,
+			 SMTP_AUTH_TEMPFAIL);
+	assert_int_equal(((const struct event_auth *)nth(&H.ref, EV_AUTH, 2))->result,
+			 SMTP_AUTH_ABORTED);
+	assert_int_equal(tx_of(&H.ref, 0)->auth_attempts, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_session_plain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_rset_two_transactions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_session_pipelining_mixed_rcpts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_session_bdat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_starttls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_starttls_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_port_465, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_one_sided, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_auth_then_mail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_only_failed_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_gap_in_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_midstream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_http_connect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_not_smtp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_overlong_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_pipeline_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
