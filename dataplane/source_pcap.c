@@ -26,6 +26,7 @@
 #include "common/hash.h"
 #include "dataplane/decode.h"
 #include "dataplane/source.h"
+#include "dataplane/source_pcap.h"
 
 extern const struct source_ops source_pcap_ops;
 
@@ -130,6 +131,35 @@ static bool file_is_gzip(const char *path)
 	n = fread(magic, 1, 2, f);
 	fclose(f);
 	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+uint64_t source_pcap_size_hint(const char *path)
+{
+	unsigned char tail[4];
+	uint64_t size, isize;
+	struct stat sb;
+	FILE *f;
+
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	size = (uint64_t)sb.st_size;
+	if (!file_is_gzip(path) || size < 18)
+		return size;
+	/* gzip's trailer holds the uncompressed length modulo 2^32 */
+	f = fopen(path, "rb");
+	if (!f)
+		return size;
+	if (fseek(f, -4, SEEK_END) != 0 || fread(tail, 1, 4, f) != 4) {
+		fclose(f);
+		return size;
+	}
+	fclose(f);
+	isize = (uint64_t)tail[0] | (uint64_t)tail[1] << 8 | (uint64_t)tail[2] << 16 |
+		(uint64_t)tail[3] << 24;
+	/* compressed data never exceeds ~1032x; past 4 GiB the trailer wrapped */
+	if (size > (UINT32_MAX / 1032))
+		return size * 1032;
+	return isize > size ? isize : size;
 }
 
 static int open_file(struct pcap_src *ps, const char *path, struct errbuf *eb)
