@@ -193,6 +193,7 @@ static int parse_one(int c, const char *arg, struct cli_opts *o, struct errbuf *
 	case OPT_REPORT:
 		err = parse_choice(arg, "--report", reports, 3, &v, eb);
 		o->report = (enum cli_report)v;
+		o->report_given = true;
 		return err;
 	case OPT_XDP_MODE:
 		err = parse_choice(arg, "--xdp-mode", xdp_modes, 3, &v, eb);

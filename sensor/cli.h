@@ -36,6 +36,7 @@ struct cli_opts {
 	bool quiet;
 	int verbose;
 	enum cli_report report;
+	bool report_given;		/* --report was on the command line */
 	enum source_xdp_mode xdp_mode;
 	enum source_bind bind;
 	bool busy_poll;

@@ -25,12 +25,14 @@
 #include "dataplane/worker.h"
 #include "exporters/export_json.h"
 #include "sensor/cli.h"
+#include "dataplane/source_pcap.h"
+#include "sensor/config.h"
 #include "sensor/detector.h"
 #include "sensor/event.h"
+#include "sensor/plan.h"
 #include "sensor/smtp_session.h"
 #include "sensor/summary.h"
 
-#define EVENT_RING_BYTES (32u << 20)
 
 struct sensor_worker {
 	struct sensor *s;
@@ -45,6 +47,8 @@ struct sensor_worker {
 
 struct sensor {
 	struct cli_opts opts;
+	struct config cfg;		/* defaults < --config FILE < command line */
+	struct plan plan;		/* cfg as component settings */
 	uint8_t server_ports[8192];
 	uint8_t smtp_ports[8192];
 	uint8_t tls_ports[8192];
@@ -107,21 +111,88 @@ static void out_tick(void *arg, uint64_t now_ns, bool final)
 
 /* ---- set-up ---- */
 
-static int setup_ports(struct sensor *s, struct errbuf *eb)
+/* --home-net is repeatable and each takes a comma-separated list. */
+static int cli_home_nets(struct sensor *s, struct errbuf *eb)
 {
-	uint16_t n;
+	struct config *c = &s->cfg;
+
+	netset_fini(&c->home_net);
+	netset_init(&c->home_net);
+	for (unsigned int i = 0; i < s->opts.n_home_nets; i++) {
+		const char *p = s->opts.home_nets[i];
+
+		while (*p) {
+			char tok[128];
+			size_t n = strcspn(p, ",");
+			int err;
+
+			if (n == 0 || n >= sizeof(tok))
+				return errbuf_set(eb, -EINVAL, "--home-net: bad entry in '%s'",
+						  s->opts.home_nets[i]);
+			memcpy(tok, p, n);
+			tok[n] = '\0';
+			err = netset_add_cidr(&c->home_net, tok, eb);
+			if (err)
+				return errbuf_set(eb, err, "--home-net: %s", eb->msg);
+			p += n + (p[n] == ',');
+		}
+	}
+	netset_finish(&c->home_net);
+	return 0;
+}
+
+/* The command line overrides the file for the options it has. */
+static int apply_cli(struct sensor *s, struct errbuf *eb)
+{
+	struct config *c = &s->cfg;
+	const struct cli_opts *o = &s->opts;
 	int err;
 
-	err = cli_parse_ports(s->opts.ports_arg ? s->opts.ports_arg : "25,587,2525",
-			      s->smtp_ports, NULL, &n, CLI_MAX_PORTS, eb);
-	if (err)
+	if (o->n_home_nets && (err = cli_home_nets(s, eb)))
 		return err;
-	err = cli_parse_ports(s->opts.tls_ports_arg ? s->opts.tls_ports_arg : "465",
-			      s->tls_ports, NULL, &n, CLI_MAX_PORTS, eb);
+	if (o->ports_arg && (err = cli_parse_ports(o->ports_arg, NULL, c->smtp_ports,
+						   &c->n_smtp_ports, CONFIG_MAX_PORTS, eb)))
+		return errbuf_set(eb, err, "--smtp-ports: %s", eb->msg);
+	if (o->tls_ports_arg && (err = cli_parse_ports(o->tls_ports_arg, NULL, c->tls_ports,
+						       &c->n_tls_ports, CONFIG_MAX_PORTS, eb)))
+		return errbuf_set(eb, err, "--tls-ports: %s", eb->msg);
+	if (o->any_port >= 0)
+		c->detect_any_port = o->any_port;
+	if (o->workers)
+		c->workers = o->workers;
+	if (o->log_dir)
+		snprintf(c->log_dir, sizeof(c->log_dir), "%s", o->log_dir);
+	if (o->report_given)
+		c->report = (enum config_report)o->report;
+	if (o->user)
+		snprintf(c->live.user, sizeof(c->live.user), "%s", o->user);
+	return 0;
+}
+
+/* Returns a sysexits code: the file's errors are EX_CONFIG, the command line's EX_USAGE. */
+static int setup_config(struct sensor *s, struct errbuf *eb)
+{
+	int err;
+
+	if (config_init(&s->cfg) != 0)
+		return errbuf_set(eb, EX_OSERR, "no memory for the configuration");
+	if (s->opts.config_file && config_load(&s->cfg, s->opts.config_file, eb) != 0)
+		return EX_CONFIG;
+	if (apply_cli(s, eb) != 0)
+		return EX_USAGE;
+	err = config_validate(&s->cfg, eb);
 	if (err)
-		return err;
-	for (size_t i = 0; i < sizeof(s->server_ports); i++)
-		s->server_ports[i] = s->smtp_ports[i] | s->tls_ports[i];
+		return EX_CONFIG;
+	/* The live sources and steer read these from opts. */
+	s->opts.workers = s->cfg.workers;
+	s->opts.log_dir = s->cfg.log_dir[0] ? s->cfg.log_dir : NULL;
+
+	plan_from_config(&s->cfg, &s->plan);
+	if (s->opts.mode == SOURCE_PCAP)
+		plan_bound_by_capture(&s->plan, source_pcap_size_hint(s->opts.read_file));
+	memcpy(s->smtp_ports, s->plan.smtp_ports, sizeof(s->smtp_ports));
+	memcpy(s->tls_ports, s->plan.tls_ports, sizeof(s->tls_ports));
+	memcpy(s->server_ports, s->plan.server_ports, sizeof(s->server_ports));
 	return 0;
 }
 
@@ -153,11 +224,11 @@ static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 {
 	struct sensor_worker *sw = &s->wk[i];
 	struct worker_cfg wc = { 0 };
-	struct smtp_cfg sc;
+	struct smtp_cfg sc = s->plan.smtp;
 	int err;
 
 	sw->s = s;
-	err = msgring_create(EVENT_RING_BYTES, &sw->ring);
+	err = msgring_create(s->plan.event_ring_bytes, &sw->ring);
 	if (err)
 		return errbuf_set(eb, err, "worker %u: no memory for the event ring", i);
 	sw->sink.ring = sw->ring;
@@ -165,11 +236,6 @@ static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 	sw->sink.wait_when_full = !s->src->live;
 	sw->sink.abort = &s->abort_events;
 
-	smtp_cfg_default(&sc);
-	sc.smtp_ports = s->smtp_ports;
-	sc.tls_ports = s->tls_ports;
-	if (s->opts.any_port >= 0)
-		sc.detect_any_port = s->opts.any_port;
 	err = smtp_ctx_create(&sc, &sw->sink, &sw->smtp);
 	if (err)
 		return errbuf_set(eb, err, "worker %u: SMTP context: %s", i, strerror(-err));
@@ -178,9 +244,9 @@ static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 	wc.src = s->src;
 	wc.queue = i;
 	wc.cpu = -1;
-	decode_cfg_default(&wc.decode);
-	flow_table_cfg_default(&wc.flow);
-	tcp_reasm_cfg_default(&wc.reasm);
+	wc.decode = s->plan.decode;
+	wc.flow = s->plan.flow;
+	wc.reasm = s->plan.reasm;
 	wc.l7 = &smtp_l7_ops;
 	wc.l7_ctx = sw->smtp;
 	wc.server_ports = s->server_ports;
@@ -383,10 +449,10 @@ static int run(struct sensor *s)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	err = setup_ports(s, &eb);
-	if (err) {
+	rc = setup_config(s, &eb);
+	if (rc) {
 		log_err("%s", eb.msg);
-		return EX_USAGE;
+		return rc;
 	}
 	s->start_ns = clock_mono_ns();
 	err = setup_source(s, &eb);
@@ -414,6 +480,7 @@ static int run(struct sensor *s)
 	join_threads(s);
 	rc = finish(s);
 	teardown(s);
+	config_fini(&s->cfg);
 	return rc;
 }
 
