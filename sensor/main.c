@@ -319,7 +319,9 @@ static bool workers_done(struct sensor *s)
 static void control_loop(struct sensor *s)
 {
 	bool tty = !s->opts.quiet && isatty(STDERR_FILENO) && !s->src->live;
-	struct timespec tick = { .tv_sec = 0, .tv_nsec = 250 * 1000000L };
+	/* Short ticks so a run ends promptly; the progress line is redrawn 4 times a second. */
+	struct timespec tick = { .tv_sec = 0, .tv_nsec = 20 * 1000000L };
+	uint64_t next_progress = 0;
 	bool shown = false;
 	sigset_t set;
 
@@ -335,9 +337,10 @@ static void control_loop(struct sensor *s)
 			log_info("signal %d: stopping; flushing what was seen", sig);
 			atomic_store(&s->stop, true);
 		}
-		if (tty) {
+		if (tty && clock_mono_ns() >= next_progress) {
 			struct source_stats st;
 
+			next_progress = clock_mono_ns() + 250 * NS_PER_MSEC;
 			s->raw_src->ops->stats(s->raw_src, &st);
 			summary_progress(stderr, st.file_bytes_read, st.file_bytes_total,
 					 (double)(clock_mono_ns() - s->start_ns) / 1e9);
