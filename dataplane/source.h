@@ -68,6 +68,7 @@ struct source_stats {
 	uint64_t nic_errors;
 	uint64_t ring_full;		/* AF_XDP rx ring full, DPDK rx_nombuf */
 	uint64_t fill_empty;		/* AF_XDP fill queue empty */
+	uint64_t no_socket;		/* XDP pre-filter: SMTP on a queue without a socket (passed) */
 	uint64_t steer_full;		/* software distribution ring full */
 	uint64_t snapped;		/* frames captured shorter than on the wire */
 	uint64_t file_bytes_read;	/* pcap: progress */

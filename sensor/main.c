@@ -21,6 +21,7 @@
 #include "common/msgring.h"
 #include "common/stats.h"
 #include "dataplane/source.h"
+#include "dataplane/source_afxdp.h"
 #include "dataplane/steer.h"
 #include "dataplane/worker.h"
 #include "exporters/export_json.h"
@@ -30,9 +31,11 @@
 #include "sensor/detector.h"
 #include "sensor/event.h"
 #include "sensor/plan.h"
+#include "sensor/privdrop.h"
 #include "sensor/smtp_session.h"
 #include "sensor/summary.h"
 
+#define XDP_POLL_NS (1000 * 1000 * 1000ull) /* XDP counter maps read once a second */
 
 struct sensor_worker {
 	struct sensor *s;
@@ -63,6 +66,11 @@ struct sensor {
 	_Atomic bool stop;
 	_Atomic bool abort_events;
 	uint64_t start_ns;
+	/* live AF_XDP: the pre-filter's counters, read by the main thread */
+	struct xdp_loader_totals xdp;
+	uint64_t xdp_next_ns;		/* monotonic time of the next read */
+	uint64_t xdp_since_ns;		/* sources seen since this wall time are reported */
+	uint64_t xdp_sources;		/* per-source records read so far */
 };
 
 static void *worker_thread(void *arg)
@@ -196,8 +204,33 @@ static int setup_config(struct sensor *s, struct errbuf *eb)
 	return 0;
 }
 
+/* AF_XDP: the pre-filter redirects every port the workers parse (SMTP and TLS). */
+static int setup_afxdp_cfg(struct sensor *s, struct source_cfg *sc, uint16_t *ports,
+			   struct errbuf *eb)
+{
+	uint16_t n = 0;
+
+	for (uint32_t p = 0; p < 65536; p++) {
+		if (!(s->server_ports[p >> 3] & (1u << (p & 7))))
+			continue;
+		if (n == SOURCE_MAX_PORTS)
+			return errbuf_set(eb, -E2BIG, "--afxdp: the XDP pre-filter takes at most %u "
+					  "SMTP and TLS ports", SOURCE_MAX_PORTS);
+		ports[n++] = (uint16_t)p;
+	}
+	sc->iface = s->opts.iface;
+	sc->xdp_mode = s->opts.xdp_mode;
+	sc->bind = s->opts.bind;
+	sc->busy_poll = s->opts.busy_poll;
+	sc->ports = ports;
+	sc->n_ports = n;
+	sc->n_queues = s->opts.queues ? s->opts.queues : 1;
+	return 0;
+}
+
 static int setup_source(struct sensor *s, struct errbuf *eb)
 {
+	uint16_t ports[SOURCE_MAX_PORTS];
 	struct source_cfg sc = { 0 };
 	int err;
 
@@ -207,6 +240,13 @@ static int setup_source(struct sensor *s, struct errbuf *eb)
 	sc.preload = s->opts.preload;
 	/* A preloaded file is split per worker by flow at load time. */
 	sc.n_queues = s->opts.preload ? s->n_workers : 1;
+	if (sc.kind == SOURCE_AFXDP) {
+		err = setup_afxdp_cfg(s, &sc, ports, eb);
+		if (err)
+			return err;
+		/* One worker per RX queue unless told otherwise. */
+		s->n_workers = s->opts.workers ? s->opts.workers : sc.n_queues;
+	}
 	err = source_open(&sc, &s->raw_src, eb);
 	if (err)
 		return err;
@@ -214,8 +254,12 @@ static int setup_source(struct sensor *s, struct errbuf *eb)
 	if (s->src->n_queues < s->n_workers || !s->src->symmetric) {
 		/* More workers than the source has symmetric queues: spread in software. */
 		err = steer_open(s->raw_src, s->n_workers, &s->src, eb);
-		if (err)
+		if (err) {
+			/* A live source holds the interface (XDP attached): give it back now. */
+			source_close(s->raw_src);
+			s->raw_src = s->src = NULL;
 			return err;
+		}
 	}
 	return 0;
 }
@@ -288,6 +332,55 @@ static int setup_outputs(struct sensor *s, struct errbuf *eb)
 	return 0;
 }
 
+/* ---- privileges ---- */
+
+/* After set-up nothing the sensor does needs a capability (sensor/privdrop.c
+ * says why; the XDP detach is the loader's guardian's job). */
+static int drop_privileges(struct sensor *s, struct errbuf *eb)
+{
+	int err;
+
+	if (!s->opts.user)
+		return 0;
+	err = privdrop_apply(s->opts.user, NULL, 0, eb);
+	if (err)
+		return err;
+	if (s->opts.log_dir && access(s->opts.log_dir, W_OK) != 0)
+		log_warn("%s: not writable by %s: stats.json will not be written", s->opts.log_dir,
+			 s->opts.user);
+	return 0;
+}
+
+/* ---- XDP pre-filter counters (main thread, live AF_XDP only) ---- */
+
+/* One source address from the XDP map. Handing it to the detection engine
+ * (detect_engine_src_counters, on the detector thread) is wired by the lead. */
+static void on_xdp_source(void *arg, const struct xdp_loader_src *src)
+{
+	struct sensor *s = arg;
+
+	s->xdp_sources++;
+}
+
+/* Cheap enough for once a second: one map syscall per reason, batched lookups
+ * for the sources seen since the last read. Never touches a worker. */
+static void poll_xdp(struct sensor *s, bool force)
+{
+	uint64_t now = clock_mono_ns(), wall = clock_real_ns();
+	int n;
+
+	if (s->opts.mode != SOURCE_AFXDP || !s->raw_src || (!force && now < s->xdp_next_ns))
+		return;
+	s->xdp_next_ns = now + XDP_POLL_NS;
+	if (source_afxdp_read_verdicts(s->raw_src, &s->xdp) != 0)
+		log_warn_rl(60, "xdp: cannot read the verdict counters");
+	n = source_afxdp_read_sources(s->raw_src, s->xdp_since_ns, on_xdp_source, s);
+	if (n < 0)
+		log_warn_rl(60, "xdp: cannot read the per-source counters: %s", strerror(-n));
+	else
+		s->xdp_since_ns = wall;
+}
+
 /* ---- run ---- */
 
 static int start_threads(struct sensor *s, struct errbuf *eb)
@@ -337,6 +430,7 @@ static void control_loop(struct sensor *s)
 			log_info("signal %d: stopping; flushing what was seen", sig);
 			atomic_store(&s->stop, true);
 		}
+		poll_xdp(s, false);
 		if (tty && clock_mono_ns() >= next_progress) {
 			struct source_stats st;
 
@@ -380,6 +474,7 @@ static void collect_summary(struct sensor *s, struct summary *sum)
 		smtp_ctx_stats_read(sw->smtp, &ss);
 		sum->per_worker_pkts[i] = ws.pkts;
 		sum->per_worker_flows[i] = ws.flow.created;
+		sum->per_worker_one_sided[i] = ws.flow.one_sided;
 		stats_add(&sum->wk, &ws, sizeof(ws));
 		stats_add(&sum->smtp, &ss, sizeof(ss));
 		sum->events_dropped += sw->sink.dropped;
@@ -387,6 +482,14 @@ static void collect_summary(struct sensor *s, struct summary *sum)
 				  msgring_capacity(sw->ring);
 	}
 	detector_stats_read(s->det, &sum->det);
+	if (s->opts.mode == SOURCE_AFXDP) {
+		poll_xdp(s, true);
+		sum->n_xdp = XDP_SMTP_R_COUNT;
+		for (unsigned int r = 0; r < XDP_SMTP_R_COUNT; r++) {
+			sum->xdp_names[r] = xdp_loader_reason_name(r);
+			sum->xdp_pkts[r] = s->xdp.pkts[r];
+		}
+	}
 	sum->wall_secs = (double)(clock_mono_ns() - s->start_ns) / 1e9;
 	sum->session_bytes = smtp_session_size();
 	sum->flow_bytes = sizeof(struct flow);
@@ -461,12 +564,19 @@ static int run(struct sensor *s)
 	err = setup_source(s, &eb);
 	if (err) {
 		log_err("%s", eb.msg);
+		if (s->opts.mode != SOURCE_PCAP)
+			return err == -ENODEV ? EX_NOINPUT
+			       : err == -EPERM || err == -EACCES ? EX_NOPERM
+								 : EX_UNAVAILABLE;
 		return err == -ENOENT || err == -EACCES ? EX_NOINPUT : EX_DATAERR;
 	}
 	for (uint16_t i = 0; i < s->n_workers && !err; i++)
 		err = setup_worker(s, i, &eb);
 	if (!err)
 		err = setup_outputs(s, &eb);
+	/* Set-up is done: drop root before the workers see a single packet. */
+	if (!err)
+		err = drop_privileges(s, &eb);
 	if (!err)
 		err = start_threads(s, &eb);
 	if (err) {
@@ -479,6 +589,9 @@ static int run(struct sensor *s)
 		teardown(s);
 		return err == -ENOMEM ? EX_OSERR : EX_CANTCREAT;
 	}
+	if (s->src->live)
+		log_info("capturing: %s, %u worker%s", s->src->desc, s->n_workers,
+			 s->n_workers == 1 ? "" : "s");
 	control_loop(s);
 	join_threads(s);
 	rc = finish(s);
@@ -510,9 +623,8 @@ int main(int argc, char **argv)
 		log_set_level(s.opts.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	else if (s.opts.quiet)
 		log_set_level(LOG_LVL_WARN);
-	if (s.opts.mode != SOURCE_PCAP) {
-		log_err("%s capture is not available yet in this build",
-			source_kind_name(s.opts.mode));
+	if (!source_ops_for(s.opts.mode)) {
+		log_err("%s capture was not built into this binary", source_kind_name(s.opts.mode));
 		return EX_UNAVAILABLE;
 	}
 	return run(&s);

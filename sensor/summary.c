@@ -52,11 +52,18 @@ void summary_print(FILE *f, const struct summary *s)
 	if (w->other_port)
 		fprintf(f, "  TCP on other ports skipped: %llu packets\n",
 			(unsigned long long)w->other_port);
-	if (s->src.nic_missed || s->src.ring_full || s->src.fill_empty || s->src.steer_full)
-		fprintf(f, "  lost before the workers: nic %llu, ring %llu, fill %llu, steer %llu\n",
+	if (s->src.nic_missed || s->src.ring_full || s->src.fill_empty || s->src.steer_full ||
+	    s->src.no_socket)
+		fprintf(f,
+			"  lost before the workers: nic %llu, ring %llu, fill %llu, steer %llu, "
+			"no socket %llu\n",
 			(unsigned long long)s->src.nic_missed, (unsigned long long)s->src.ring_full,
 			(unsigned long long)s->src.fill_empty,
-			(unsigned long long)s->src.steer_full);
+			(unsigned long long)s->src.steer_full,
+			(unsigned long long)s->src.no_socket);
+	for (unsigned int i = 0; i < s->n_xdp; i++)
+		fprintf(f, "%s %s %llu%s", i ? "," : "  XDP pre-filter:", s->xdp_names[i],
+			(unsigned long long)s->xdp_pkts[i], i + 1 == s->n_xdp ? "\n" : "");
 	if (s->events_dropped || s->smtp.sessions_no_slot)
 		fprintf(f, "  lost in the sensor: %llu events (ring full), %llu sessions (no slot)\n",
 			(unsigned long long)s->events_dropped,
@@ -83,6 +90,7 @@ static void json_workers(struct jsonw *w, const struct summary *s)
 		jsonw_obj_open(w);
 		jsonw_kv_u64(w, "pkts", s->per_worker_pkts[i]);
 		jsonw_kv_u64(w, "flows", s->per_worker_flows[i]);
+		jsonw_kv_u64(w, "flows_one_sided", s->per_worker_one_sided[i]);
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);
@@ -142,6 +150,10 @@ int summary_write_json(const char *path, const struct summary *s)
 	jsonw_kv_u64(&w, "src_ring_full", s->src.ring_full);
 	jsonw_kv_u64(&w, "src_fill_empty", s->src.fill_empty);
 	jsonw_kv_u64(&w, "src_steer_full", s->src.steer_full);
+	jsonw_kv_u64(&w, "src_no_socket", s->src.no_socket);
+	jsonw_kv_u64(&w, "src_pkts", s->src.pkts);
+	if (s->n_xdp)
+		json_u64s(&w, "xdp", s->xdp_names, s->xdp_pkts, s->n_xdp);
 	jsonw_kv_u64(&w, "mem_bytes", s->mem_bytes);
 	jsonw_kv_u64(&w, "flow_bytes", s->flow_bytes);
 	jsonw_kv_u64(&w, "session_bytes", s->session_bytes);

@@ -17,6 +17,8 @@
 #include "sensor/detector.h"
 #include "sensor/smtp_session.h"
 
+#define SUMMARY_MAX_XDP 16
+
 struct summary {
 	struct source_stats src;
 	struct worker_stats wk;		/* summed over workers */
@@ -26,6 +28,11 @@ struct summary {
 	uint16_t n_workers;
 	uint64_t per_worker_pkts[SOURCE_MAX_QUEUES];
 	uint64_t per_worker_flows[SOURCE_MAX_QUEUES];
+	uint64_t per_worker_one_sided[SOURCE_MAX_QUEUES];	/* a flow split over workers shows here */
+	/* Live AF_XDP: the XDP pre-filter's packets per verdict/reason (n_xdp = 0 otherwise). */
+	uint16_t n_xdp;
+	const char *xdp_names[SUMMARY_MAX_XDP];
+	uint64_t xdp_pkts[SUMMARY_MAX_XDP];
 	double wall_secs;
 	size_t mem_bytes;		/* tables and pools made at start */
 	size_t flow_bytes;		/* one flow entry with its share of the index */
