@@ -79,11 +79,28 @@ struct detect_stats {
 	uint64_t accounts;		/* gauge */
 	uint64_t accounts_evicted;
 	uint64_t servers_learned;	/* home hosts seen answering SMTP */
-	uint64_t alerts;
+	uint64_t alerts;		/* new alerts (seq 0) */
 	uint64_t alerts_by_kind[ALERT_KIND_COUNT];
 	uint64_t alerts_suppressed;	/* rate-limited repeats folded into updates */
+	/* additions below */
+	uint64_t alerts_updated;	/* update records emitted (seq > 0) */
+	uint64_t alert_states_evicted;	/* oldest alert identities dropped (final state emitted) */
+	uint64_t evidence_evicted;	/* example/flow records dropped before firing */
+	uint64_t domains_learned;	/* domains learned as hosted by a home server */
+	uint64_t domains_evicted;
+	uint64_t relay_pending;		/* gauge: accepted recipients waiting for a copy */
+	uint64_t relay_pending_evicted;	/* dropped before relay_window: table full */
+	uint64_t relay_copies;		/* accepted recipients seen leaving again */
+	uint64_t sketches_reclaimed;	/* HLL sketches taken back when the pool was empty */
+	uint64_t events;
+	uint64_t bad_events;		/* short or inconsistent records: dropped */
+	uint64_t late_events;		/* older than their window: not counted */
+	uint64_t host_bytes;		/* memory per host entry, index included */
+	uint64_t account_bytes;
+	uint64_t mem_bytes;		/* everything allocated at create */
 };
 
+/* cfg must outlive the engine. Tables are sized from cfg->limits. */
 int detect_engine_create(const struct config *cfg, detect_emit_fn *emit, void *arg,
 			 struct detect_engine **out);
 void detect_engine_destroy(struct detect_engine *de);
@@ -98,6 +115,52 @@ void detect_engine_src_counters(struct detect_engine *de, uint8_t family,
 				const union pkt_addr *src, uint64_t smtp_syns, uint64_t flows,
 				uint64_t pkts, uint64_t bytes, uint64_t ts_ns);
 
+/* End of a run: emit the final state of every alert that changed since it
+ * was last emitted (so alerts.json ends with the final counts). */
+void detect_engine_flush(struct detect_engine *de);
+
 const struct detect_stats *detect_engine_stats(const struct detect_engine *de);
+
+/* What the report and the periodic host summaries read. */
+struct detect_host_summary {
+	union pkt_addr addr;
+	uint8_t family;
+	bool home;
+	bool mail_server;		/* configured, or learned from its banners */
+	uint32_t kinds;			/* bit per enum alert_kind that fired */
+	uint64_t first_ns, last_ns;
+	double score;			/* ranking: SPRT score plus fired kinds by severity */
+	double sprt;			/* the SPRT log-likelihood ratio (>= 0) */
+	uint32_t sprt_crossings;
+	uint32_t sessions_out, sessions_in, msgs, rcpts, rcpts_rejected;
+	uint32_t auth_ok, auth_fail, alerts;
+	uint32_t xdp_syns, xdp_flows;
+};
+
+struct detect_account_summary {
+	char name[64];
+	const char *type;		/* "user" or "mailbox" */
+	uint8_t family;
+	union pkt_addr server, source;
+	uint32_t kinds;
+	uint64_t first_ns, last_ns;
+	double score;			/* fired kinds by severity */
+	uint32_t auth_ok, msgs, rcpts, bounces;
+};
+
+/* Walk the tables: *cursor = 0 to start; false at the end. Any order. */
+bool detect_engine_host_next(const struct detect_engine *de, uint32_t *cursor,
+			     struct detect_host_summary *out);
+bool detect_engine_account_next(const struct detect_engine *de, uint32_t *cursor,
+				struct detect_account_summary *out);
+/* The latest state of every alert still held (at most a few thousand). */
+bool detect_engine_alert_next(const struct detect_engine *de, uint32_t *cursor,
+			      const struct alert **out);
+/* A window for people: "90s", "10m", "1h", "2d". */
+const char *detect_span_str(uint32_t secs, char *buf, size_t cap);
+/* False when home_net is empty: then no host is home and the detectors
+ * that need one (open_relay, direct_mx_bot, blocklisted, spoofed_home_domain,
+ * bounce_storm by server) stay quiet; the report says so. */
+bool detect_engine_home_configured(const struct detect_engine *de);
 
 #endif /* RELAYWATCH_SENSOR_DETECT_H */

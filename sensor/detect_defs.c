@@ -147,17 +147,21 @@ const struct detect_def detect_defs[ALERT_KIND_COUNT] = {
 	[ALERT_CONTENT_SIGNATURE] = {
 		.kind = ALERT_CONTENT_SIGNATURE, .severity = ALERT_SEV_MEDIUM,
 		.summary = "Hyperscan signatures over commands, replies, headers, bodies, URLs",
-		.n_params = 2,
+		.n_params = 3,
 		.params = {
 			{ "min_severity", DETECT_P_COUNT, 2, 0, 4,
 			  "lowest signature severity that alerts (0 info .. 4 critical)" },
 			{ "min_hits", DETECT_P_COUNT, 1, 1, 1e6, "hits of one signature in the window" },
+			/* Only matters when min_hits > 1: a rule that needs several
+			 * hits wants them from one run of mail, not over days. */
+			{ "window", DETECT_P_SECONDS, 1 * H, 60, 7 * 24 * H,
+			  "window for min_hits" },
 		},
 	},
 	[ALERT_VOLUME_ANOMALY] = {
 		.kind = ALERT_VOLUME_ANOMALY, .severity = ALERT_SEV_MEDIUM,
 		.summary = "message or recipient rate far above the host's own baseline",
-		.n_params = 5,
+		.n_params = 6,
 		.params = {
 			{ "factor", DETECT_P_FACTOR, 10, 1.5, 1e6, "rate over baseline" },
 			/* Below this, a tenfold jump is still a handful of mails. */
@@ -167,6 +171,10 @@ const struct detect_def detect_defs[ALERT_KIND_COUNT] = {
 			  "how fast the baseline forgets" },
 			{ "baseline_min_age", DETECT_P_SECONDS, 6 * H, 0, 30 * 24 * H,
 			  "history needed before rates are compared" },
+			/* Spam runs often send one message to many recipients: the
+			 * recipient rate is judged too, with its own floor, five
+			 * recipients a message above min_messages. */
+			{ "min_rcpts", DETECT_P_COUNT, 250, 1, 1e9, "recipients in the window" },
 		},
 	},
 };

@@ -12,6 +12,7 @@
 #include "sensor/smtp_cmd.h"
 #include "sensor/smtp_hdr.h"
 #include "sensor/smtp_line.h"
+#include "sensor/sigs.h"
 #include "sensor/smtp_msg.h"
 #include "sensor/tls_hello.h"
 
@@ -111,6 +112,25 @@ struct smtp_aux {
 	uint8_t line[]; /* 2 * max_line: one per direction */
 };
 
+/* The message parser of one message, from the msg pool, with what its
+ * callbacks need to scan signatures and emit their events. */
+struct smtp_msgbox {
+	struct smtp_ctx *ctx;
+	struct smtp_sess *s;
+	struct sigs_stream *body;
+	uint64_t ts; /* packet time of the bytes being fed */
+	/* Decoded body bytes around a match, whatever the pieces were: the
+	 * evidence of an EV_SIG must not depend on segment boundaries. */
+	uint64_t body_off;  /* decoded bytes fed before cur */
+	const uint8_t *cur; /* the piece being scanned */
+	size_t cur_len;
+	uint8_t tail_len;
+	uint8_t tail[SIGS_CTX_MAX];	/* the bytes just before cur */
+	_Alignas(16) unsigned char m[]; /* struct smtp_msg, smtp_msg_size() bytes */
+};
+
+#define SMTP_MSG(box) ((struct smtp_msg *)(void *)(box)->m)
+
 struct smtp_tlsbuf {
 	struct tls_hello hello;
 	bool parsed;
@@ -123,7 +143,7 @@ struct smtp_sess {
 	struct smtp_aux *aux;
 	struct smtp_txs *tx;	  /* current transaction */
 	struct smtp_txs *tx_wait; /* message ended, its final reply not seen yet */
-	struct smtp_msg *msg;	  /* content parser of tx */
+	struct smtp_msgbox *msg;  /* content parser of tx */
 	struct smtp_tlsbuf *tls;
 	uint64_t bdat_left;
 	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
@@ -155,6 +175,7 @@ struct smtp_ctx {
 	struct event_sink *sink;
 	struct smtp_msg_cfg msg_cfg;
 	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool;
+	struct sigs_worker *sigw; /* NULL: no signatures */
 	struct smtp_stats st;
 	_Alignas(64) STATS_MIRROR(smtp_stats);
 };
@@ -375,6 +396,115 @@ static void smtp_ev_close(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	event_commit(ctx->sink);
 }
 
+/* ------------------------------------------------------------------ signatures */
+
+/* One scan of a line, header field or URL: what its matches are reported with. */
+struct smtp_sigscan {
+	struct smtp_ctx *ctx;
+	struct smtp_sess *s;
+	uint64_t ts;
+	uint16_t reply_code;
+	const void *snip; /* the text matched in, shown cut */
+	size_t snip_len;
+};
+
+static void smtp_ev_sig(struct smtp_ctx *ctx, struct smtp_sess *s, const struct sigs_match *m,
+			uint16_t reply_code, const void *snip, size_t n, uint64_t ts)
+{
+	struct event_sig *e = smtp_ev_begin(ctx, s, EV_SIG, sizeof(*e), ts);
+
+	if (!e)
+		return;
+	e->sig_id = m->id;
+	e->scope = m->scope;
+	e->sig_class = m->sig_class;
+	e->severity = m->severity;
+	e->trans_depth = s->tx ? smtp_depth(s) : 0;
+	e->reply_code = reply_code;
+	e->authenticated = (s->flags & S_AUTH_OK) != 0;
+	e->snippet_len = event_copy_text(e->snippet, sizeof(e->snippet), snip, n);
+	event_commit(ctx->sink);
+}
+
+static void smtp_sig_match(void *arg, const struct sigs_match *m)
+{
+	struct smtp_sigscan *sc = arg;
+
+	smtp_ev_sig(sc->ctx, sc->s, m, sc->reply_code, sc->snip, sc->snip_len, sc->ts);
+}
+
+/* A body match shows the SIGS_CTX_MAX decoded bytes that end where it does. */
+static void smtp_sig_body_match(void *arg, const struct sigs_match *m)
+{
+	struct smtp_msgbox *b = arg;
+	uint8_t snip[2 * SIGS_CTX_MAX];
+	uint64_t end = m->end, start;
+	size_t n = 0;
+
+	if (end > b->body_off + b->cur_len)
+		end = b->body_off + b->cur_len;
+	start = end > SIGS_CTX_MAX ? end - SIGS_CTX_MAX : 0;
+	for (uint64_t o = start; o < end; o++) {
+		if (o >= b->body_off)
+			snip[n++] = b->cur[o - b->body_off];
+		else if (o + b->tail_len >= b->body_off)
+			snip[n++] = b->tail[b->tail_len - (b->body_off - o)];
+	}
+	smtp_ev_sig(b->ctx, b->s, m, 0, snip, n, b->ts);
+}
+
+static void smtp_sig_line(struct smtp_ctx *ctx, struct smtp_sess *s, enum event_sig_scope scope,
+			  const uint8_t *p, size_t n, uint16_t code, uint64_t ts)
+{
+	struct smtp_sigscan sc = {ctx, s, ts, code, p, n};
+
+	if (ctx->sigw)
+		sigs_scan_line(ctx->sigw, scope, p, n, smtp_sig_match, &sc);
+}
+
+static void smtp_sig_header(void *arg, const char *name, size_t name_len, const uint8_t *value,
+			    size_t value_len)
+{
+	struct smtp_msgbox *b = arg;
+	struct smtp_sigscan sc = {b->ctx, b->s, b->ts, 0, value, value_len};
+
+	sigs_scan_header(b->ctx->sigw, name, name_len, value, value_len, smtp_sig_match, &sc);
+}
+
+static void smtp_sig_body(void *arg, const struct smtp_msg_part *part, const uint8_t *p, size_t n)
+{
+	struct smtp_msgbox *b = arg;
+	size_t keep;
+
+	(void)part;
+	b->cur = p;
+	b->cur_len = n;
+	sigs_body_feed(b->ctx->sigw, b->body, p, n);
+	/* Slide the tail window over what was just scanned. */
+	keep = n >= SIGS_CTX_MAX ? 0 : SIGS_CTX_MAX - n;
+	keep = keep < b->tail_len ? keep : b->tail_len;
+	memmove(b->tail, b->tail + b->tail_len - keep, keep);
+	n = n < SIGS_CTX_MAX ? n : SIGS_CTX_MAX;
+	memcpy(b->tail + keep, p + b->cur_len - n, n);
+	b->tail_len = (uint8_t)(keep + n);
+	b->body_off += b->cur_len;
+	b->cur = NULL;
+	b->cur_len = 0;
+}
+
+static void smtp_sig_url(void *arg, const uint8_t *url, size_t n)
+{
+	struct smtp_msgbox *b = arg;
+
+	smtp_sig_line(b->ctx, b->s, EV_SCOPE_URL, url, n, 0, b->ts);
+}
+
+static const struct smtp_msg_sink smtp_sig_sink = {
+	.header = smtp_sig_header,
+	.body = smtp_sig_body,
+	.url = smtp_sig_url,
+};
+
 /* ------------------------------------------------------------------ pools */
 
 static struct smtp_aux *smtp_aux_get(struct smtp_ctx *ctx, struct smtp_sess *s)
@@ -496,7 +626,9 @@ static void smtp_msg_stop(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	if (!s->msg)
 		return;
-	smtp_msg_end(s->msg);
+	smtp_msg_end(SMTP_MSG(s->msg));
+	if (s->msg->body)
+		sigs_body_close(ctx->sigw, s->msg->body);
 	pool_put(&ctx->msg_pool, s->msg);
 	s->msg = NULL;
 }
@@ -644,15 +776,18 @@ static void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struc
 
 /* ------------------------------------------------------------------ content */
 
-static void smtp_content(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n)
+static void smtp_content(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
+			 uint64_t ts)
 {
 	if (!n)
 		return;
 	ctx->st.message_bytes += n;
 	if (s->tx)
 		s->tx->tx.msg_size += n;
-	if (s->msg)
-		smtp_msg_feed(s->msg, p, n);
+	if (s->msg) {
+		s->msg->ts = ts;
+		smtp_msg_feed(SMTP_MSG(s->msg), p, n);
+	}
 }
 
 static void smtp_msg_start(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t kind, uint64_t ts)
@@ -667,7 +802,18 @@ static void smtp_msg_start(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t k
 		ctx->st.buf_no_slot++;
 		return;
 	}
-	smtp_msg_begin(s->msg, &ctx->msg_cfg, &s->tx->tx, NULL, NULL);
+	s->msg->ctx = ctx;
+	s->msg->s = s;
+	s->msg->ts = ts;
+	s->msg->body = NULL;
+	s->msg->body_off = 0;
+	s->msg->cur = NULL;
+	s->msg->cur_len = 0;
+	s->msg->tail_len = 0;
+	if (ctx->sigw)
+		s->msg->body = sigs_body_open(ctx->sigw, smtp_sig_body_match, s->msg);
+	smtp_msg_begin(SMTP_MSG(s->msg), &ctx->msg_cfg, &s->tx->tx,
+		       ctx->sigw ? &smtp_sig_sink : NULL, s->msg);
 }
 
 /* The message is whole: its record waits for the server's verdict. */
@@ -714,7 +860,7 @@ static size_t smtp_data_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const u
 		}
 		case D_BOL:
 			if (p[i] == '.') {
-				smtp_content(ctx, s, p + start, i - start);
+				smtp_content(ctx, s, p + start, i - start, ts);
 				start = ++i;
 				s->dstate = D_DOT;
 			} else {
@@ -735,7 +881,7 @@ static size_t smtp_data_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const u
 			/* ".\r" then something else: the CR held back from an earlier chunk is
 			 * text. */
 			if (s->dstate == D_DOT_CR && start == i)
-				smtp_content(ctx, s, (const uint8_t *)"\r", 1);
+				smtp_content(ctx, s, (const uint8_t *)"\r", 1, ts);
 			s->dstate = D_MID;
 			break;
 		}
@@ -743,7 +889,7 @@ static size_t smtp_data_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const u
 	/* A CR right after a line-start dot may belong to the terminator: hold it. */
 	if (s->dstate == D_DOT_CR && n > start)
 		stop = n - 1;
-	smtp_content(ctx, s, p + start, stop - start);
+	smtp_content(ctx, s, p + start, stop - start, ts);
 	return n;
 }
 
@@ -773,7 +919,7 @@ static size_t smtp_bdat_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const u
 {
 	size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
 
-	smtp_content(ctx, s, p, take);
+	smtp_content(ctx, s, p, take, ts);
 	s->bdat_left -= take;
 	if (s->bdat_left == 0)
 		smtp_bdat_chunk_end(ctx, s, ts);
@@ -907,13 +1053,17 @@ static void smtp_tls_wait(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t fir
 	}
 }
 
-static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+static void smtp_reply_last(struct smtp_sess *s, struct smtp_txs *t, const struct smtp_reply *r);
+
+static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			  uint64_t ts)
 {
 	s->flags |= S_TLS;
 	/* Zeek logs the switch to TLS as a transaction of its own (tls: true),
-	 * and so does Suricata; it ends when the session does. */
-	if (!s->tx)
-		smtp_tx_begin(ctx, s, ts);
+	 * and so does Suricata; it ends when the session does, its last reply
+	 * the 220 that started TLS. */
+	if (!s->tx && smtp_tx_begin(ctx, s, ts))
+		smtp_reply_last(s, s->tx, r);
 	smtp_line_reset(&s->lb[FLOW_DIR_TO_SERVER]);
 	s->mode = M_TLS_WAIT;
 }
@@ -1314,6 +1464,9 @@ static void smtp_client_line(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 			ctx->st.lines_skipped++;
 		return;
 	}
+	/* AUTH carries credentials in its arguments: never scanned, never shown. */
+	if (c.verb != SMTP_VERB_AUTH)
+		smtp_sig_line(ctx, s, EV_SCOPE_COMMAND, l->ptr, l->len, 0, ts);
 	smtp_command(ctx, s, &c, ts);
 }
 
@@ -1492,7 +1645,7 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
 		break;
 	case EV_CMD_STARTTLS:
 		if (r->code == 220)
-			smtp_starttls(ctx, s, ts);
+			smtp_starttls(ctx, s, r, ts);
 		break;
 	case EV_CMD_QUIT:
 		smtp_tx_emit_open(ctx, s, ts);
@@ -1570,6 +1723,7 @@ static void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 		ctx->st.replies_bad++;
 		return;
 	}
+	smtp_sig_line(ctx, s, EV_SCOPE_REPLY, l->ptr, l->len, r.code, ts);
 	/* A new code in the middle of a multi-line reply: the old one is over. */
 	if (s->rcode && r.code != s->rcode)
 		s->rcode = 0;
@@ -1740,13 +1894,13 @@ static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t 
 	case M_DATA:
 		/* Keep looking for the terminator; the reply to it also ends DATA. */
 		if (s->msg)
-			smtp_msg_gap(s->msg, len);
+			smtp_msg_gap(SMTP_MSG(s->msg), len);
 		s->dstate = D_MID;
 		break;
 	case M_BDAT:
 		take = len < s->bdat_left ? len : s->bdat_left;
 		if (s->msg)
-			smtp_msg_gap(s->msg, (size_t)take);
+			smtp_msg_gap(SMTP_MSG(s->msg), (size_t)take);
 		s->bdat_left -= take;
 		if (s->bdat_left)
 			break;
@@ -1821,6 +1975,9 @@ static void smtp_housekeep(void *arg, uint64_t now_ns)
 	struct smtp_ctx *ctx = arg;
 
 	(void)now_ns;
+	/* The worker's safe point for a reloaded signature set. */
+	if (ctx->sigw)
+		sigs_worker_housekeep(ctx->sigw);
 	ctx->st.sessions_active = pool_in_use(&ctx->sess_pool);
 	ctx->st.events_dropped = ctx->sink->dropped;
 	stats_publish(ctx->mirror_smtp_stats, &ctx->st, sizeof(ctx->st));
@@ -1870,12 +2027,19 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	if (!err)
 		err = pool_init(&ctx->tx_pool, smtp_share(n, 2, 16), sizeof(struct smtp_txs));
 	if (!err)
-		err = pool_init(&ctx->msg_pool, smtp_share(n, 2, 16), smtp_msg_size());
+		err = pool_init(&ctx->msg_pool, smtp_share(n, 2, 16),
+				sizeof(struct smtp_msgbox) + smtp_msg_size());
 	if (!err)
 		err = pool_init(&ctx->aux_pool, smtp_share(n, 4, 16),
 				sizeof(struct smtp_aux) + 2 * (size_t)cfg->max_line);
 	if (!err)
 		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
+	if (!err && cfg->sigs) {
+		struct sigs_worker_cfg wc;
+
+		sigs_worker_cfg_default(&wc);
+		err = sigs_worker_create(cfg->sigs, &wc, &ctx->sigw);
+	}
 	if (err) {
 		smtp_ctx_destroy(ctx);
 		return err;
@@ -1891,6 +2055,7 @@ void smtp_ctx_destroy(struct smtp_ctx *ctx)
 	pool_fini(&ctx->sess_pool);
 	pool_fini(&ctx->tx_pool);
 	pool_fini(&ctx->msg_pool);
+	sigs_worker_destroy(ctx->sigw);
 	pool_fini(&ctx->aux_pool);
 	pool_fini(&ctx->tls_pool);
 	free(ctx);

@@ -16,6 +16,7 @@
 #include "common/msgring.h"
 #include "dataplane/flow.h"
 #include "sensor/event.h"
+#include "sensor/sigs.h"
 #include "sensor/smtp_session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,6 +24,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct msgring *fuzz_ring;
 static struct event_sink fuzz_sink;
 static struct smtp_ctx *fuzz_ctx;
+static struct sigs *fuzz_sigs;
+
+/* One rule per scope, so the signature glue runs too (when Hyperscan can). */
+static const char fuzz_rules[] =
+	"1 reply blocklist high i /blocked using/ \"r\"\n"
+	"2 command mailer low i /^(ehlo|helo) [a-z]+$/ \"c\"\n"
+	"3 header other low i /mailer/ \"h\"\n"
+	"4 body spam low i /pills|viagra$/ \"b\"\n"
+	"5 url phish low - /\\/login/ \"u\"\n";
 
 static void fuzz_init(void)
 {
@@ -34,6 +44,12 @@ static void fuzz_init(void)
 		abort();
 	fuzz_sink.ring = fuzz_ring;
 	smtp_cfg_default(&cfg);
+	if (!sigs_create(&fuzz_sigs)) {
+		struct errbuf eb;
+
+		if (sigs_load_text(fuzz_sigs, "fuzz", fuzz_rules, sizeof(fuzz_rules) - 1, &eb) == 0)
+			cfg.sigs = fuzz_sigs;
+	}
 	cfg.max_sessions = 4;
 	cfg.max_line = 256; /* small: long lines and cuts are common */
 	cfg.max_pipeline = 8;
