@@ -22,7 +22,7 @@
 
 #include "common/clock.h"
 #include "sensor/sigs.h"
-#include "sensor/sigs_file.h"
+#include "bench/bench_hs.h"
 
 #define BENCH_TEXT_BYTES (8u << 20)
 #define BENCH_ROUNDS	 5
@@ -123,79 +123,6 @@ static double bench_body_api(struct sigs_worker *w, const struct bench_text *t, 
 		sigs_body_close(w, st);
 		start = t->msg_end[m];
 	}
-	return (double)(clock_mono_ns() - t0) / 1e9;
-}
-
-static int bench_hs_count(unsigned int id, unsigned long long from, unsigned long long to,
-			  unsigned int flags, void *ctx)
-{
-	(void)id;
-	(void)from;
-	(void)to;
-	(void)flags;
-	(*(uint64_t *)ctx)++;
-	return 0;
-}
-
-/* The body rules compiled on their own: the raw Hyperscan ceiling. */
-static hs_database_t *bench_body_db(const char *rules)
-{
-	const char **expr;
-	unsigned int *flags, *ids, n = 0;
-	hs_compile_error_t *ce = NULL;
-	hs_database_t *db = NULL;
-	struct sigs_file sf;
-	struct errbuf eb;
-
-	sigs_file_init(&sf);
-	if (sigs_file_read_path(&sf, rules, &eb)) {
-		fprintf(stderr, "%s\n", eb.msg);
-		return NULL;
-	}
-	expr = calloc(sf.n_rules, sizeof(*expr));
-	flags = calloc(sf.n_rules, sizeof(*flags));
-	ids = calloc(sf.n_rules, sizeof(*ids));
-	for (uint32_t i = 0; expr && flags && ids && i < sf.n_rules; i++) {
-		const struct sigs_file_rule *r = &sf.rules[i];
-
-		if (r->scope != EV_SCOPE_BODY)
-			continue;
-		expr[n] = r->pattern;
-		flags[n] = HS_FLAG_SINGLEMATCH |
-			   (r->flags & SIGS_F_CASELESS ? HS_FLAG_CASELESS : 0) |
-			   (r->flags & SIGS_F_DOTALL ? HS_FLAG_DOTALL : 0) |
-			   (r->flags & SIGS_F_MULTILINE ? HS_FLAG_MULTILINE : 0);
-		ids[n] = n;
-		n++;
-	}
-	if (n && hs_compile_multi(expr, flags, ids, n, HS_MODE_STREAM, NULL, &db, &ce)) {
-		fprintf(stderr, "compile: %s\n", ce->message);
-		hs_free_compile_error(ce);
-		db = NULL;
-	}
-	free(expr);
-	free(flags);
-	free(ids);
-	sigs_file_fini(&sf);
-	return db;
-}
-
-/* One stream per message, fed whole: hs_scan_stream at its best. */
-static double bench_body_raw(hs_database_t *db, hs_scratch_t *scratch, const struct bench_text *t,
-			     uint64_t *matches)
-{
-	hs_stream_t *st = NULL;
-	uint64_t t0 = clock_mono_ns();
-	size_t start = 0;
-
-	hs_open_stream(db, 0, &st);
-	for (size_t m = 0; m < t->n_msgs; m++) {
-		hs_scan_stream(st, t->buf + start, (unsigned int)(t->msg_end[m] - start), 0,
-			       scratch, bench_hs_count, matches);
-		hs_reset_stream(st, 0, scratch, bench_hs_count, matches);
-		start = t->msg_end[m];
-	}
-	hs_close_stream(st, scratch, NULL, NULL);
 	return (double)(clock_mono_ns() - t0) / 1e9;
 }
 
@@ -318,13 +245,14 @@ int main(int argc, char **argv)
 		       (unsigned long)(matches / BENCH_ROUNDS));
 	}
 	bench_replies(w);
-	db = bench_body_db(rules);
+	db = bench_hs_body_db(rules);
 	if (db && hs_alloc_scratch(db, &scratch) == HS_SUCCESS) {
 		double best = 1e9;
 		uint64_t matches = 0;
 
 		for (int r = 0; r < BENCH_ROUNDS; r++) {
-			double secs = bench_body_raw(db, scratch, &t, &matches);
+			double secs = bench_hs_scan_msgs(db, scratch, (const uint8_t *)t.buf,
+							 t.msg_end, t.n_msgs, &matches);
 
 			best = secs < best ? secs : best;
 		}

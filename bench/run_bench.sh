@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The `bench` run target: generates the five traffic profiles once (kept in
+# BENCH_DIR, default <build>/bench-captures) and runs bench_pipeline on each
+# with 1 and 2 workers. Figures go to stdout; the JSON lines to
+# BENCH_DIR/results.jsonl. Not a test: nothing is asserted.
+#
+#   run_bench.sh GEN_TRAFFIC BENCH_PIPELINE RULES BUILD_DIR
+# Environment: BENCH_BYTES (default 256M), BENCH_RUNS (5), BENCH_PROFILES,
+# BENCH_WORKERS ("1 2"), BENCH_SEED (1).
+set -euo pipefail
+
+gen=$1 pipeline=$2 rules=$3 build=$4
+dir=${BENCH_DIR:-$build/bench-captures}
+bytes=${BENCH_BYTES:-256M}
+runs=${BENCH_RUNS:-5}
+seed=${BENCH_SEED:-1}
+profiles=${BENCH_PROFILES:-"smtp-heavy mixed-isp small-64 syn-flood short-spam"}
+workers=${BENCH_WORKERS:-"1 2"}
+
+mkdir -p "$dir"
+: > "$dir/results.jsonl"
+: > "$dir/summary.txt"
+buildtype=$(meson introspect --buildoptions "$build/.." 2>/dev/null |
+	grep -o '"name": "buildtype", "value": "[a-z]*"' | sed 's/.*"value": "//; s/"$//' || true)
+if [ -n "$buildtype" ] && [ "$buildtype" != release ]; then
+	echo "bench: this build is '$buildtype'; figures are only meaningful with --buildtype=release" >&2
+fi
+lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket)' || true
+for p in $profiles; do
+	cap="$dir/$p-s$seed-$bytes.pcap"
+	if [ ! -s "$cap" ] || [ ! -s "$cap.manifest" ]; then
+		"$gen" --profile "$p" --seed "$seed" --bytes "$bytes" -o "$cap"
+	fi
+	for w in $workers; do
+		echo "=== $p, $w worker(s) ==="
+		"$pipeline" --rules "$rules" --label "$p" -w "$w" -r "$runs" "$cap" | tee "$dir/last.txt"
+		grep '^JSON ' "$dir/last.txt" | cut -c6- >> "$dir/results.jsonl"
+		grep '^summary ' "$dir/last.txt" >> "$dir/summary.txt"
+	done
+done
+echo "=== summary (per core: worker thread CPU time; medians of $runs runs) ==="
+cat "$dir/summary.txt"
+echo "JSON lines: $dir/results.jsonl"
