@@ -24,6 +24,9 @@
  * transaction record (MAIL .. its EV_TX), the message parser (DATA/BDAT
  * content), the ClientHello buffer (STARTTLS .. bypass). A pool running dry
  * costs detail, never correctness of the state machine, and is counted.
+ * Pool sizes, of max_sessions: records 1/2, message parsers and line
+ * buffers 1/4, ClientHello buffers 1/16 (default config: 520 bytes per idle
+ * session, about 115 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	     4096 /* ClientHello bytes collected at most */
 #define SMTP_PIPELINE_CAP    255  /* queue index is a byte */
@@ -1569,9 +1572,10 @@ static void smtp_reply_data(struct smtp_ctx *ctx, struct smtp_sess *s, struct sm
 static void smtp_reply_bdat(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
 			    uint16_t e, const struct smtp_reply *r, uint64_t ts)
 {
-	/* Answered before its chunk arrived: the server refused the command and
-	 * reads what follows as commands (RFC 3030 replies come after the chunk). */
-	if (s->mode == M_BDAT && t && t == s->tx) {
+	/* Answered while its chunk is still coming (nothing queued after the
+	 * chunk being read): the server refused the command and reads what
+	 * follows as commands (RFC 3030 replies come after the chunk). */
+	if (s->mode == M_BDAT && s->q_len == 0) {
 		s->mode = M_CMD;
 		s->bdat_left = 0;
 	}
@@ -1611,9 +1615,10 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
 		break;
 	case EV_CMD_HELO:
 	case EV_CMD_EHLO:
-		/* RFC 5321 4.1.4: an accepted EHLO resets the transaction. */
-		if (ok)
-			smtp_tx_emit_open(ctx, s, ts);
+		/* RFC 5321 4.1.4: an accepted EHLO resets the transaction it
+		 * found, not one a pipelined MAIL opened after it. */
+		if (ok && t && t == s->tx)
+			smtp_tx_emit(ctx, s, t, false, ts);
 		break;
 	case EV_CMD_AUTH:
 		smtp_reply_auth(ctx, s, r, ts);
@@ -2027,7 +2032,7 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	if (!err)
 		err = pool_init(&ctx->tx_pool, smtp_share(n, 2, 16), sizeof(struct smtp_txs));
 	if (!err)
-		err = pool_init(&ctx->msg_pool, smtp_share(n, 2, 16),
+		err = pool_init(&ctx->msg_pool, smtp_share(n, 4, 16),
 				sizeof(struct smtp_msgbox) + smtp_msg_size());
 	if (!err)
 		err = pool_init(&ctx->aux_pool, smtp_share(n, 4, 16),

@@ -557,6 +557,46 @@ static void test_session_bdat(void **state)
 	assert_field(b, SMTP_F_MAILFROM, "c@example.org");
 }
 
+static const struct step bdat_replies[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"),
+	S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"),
+	C("BDAT 10\r\n0123456789"),
+	C("BDAT 20 LAST\r\n0123456789"),
+	/* The reply to the first chunk, read while the second still streams. */
+	S("250 2.0.0 Ok: 10 bytes\r\n"),
+	C("abcdefghij"),
+	S("250 2.0.0 Ok: 30 bytes queued as B1\r\n"),
+	C("MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.net>\r\n"),
+	S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"),
+	/* Refused at once: no chunk follows, QUIT is a command. */
+	C("BDAT 1555555555777777777 LAST\r\n"),
+	S("521 5.5.4 Syntax: BDAT count [LAST]\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_bdat_replies(void **state)
+{
+	const struct smtp_tx *a, *b;
+	struct smtp_stats st0 = stats();
+
+	(void)state;
+	play(&H, STEPS(bdat_replies), NO_SPLIT, false, &H.ref);
+	assert_int_equal(stats().cmd_quit - st0.cmd_quit, 1);
+	play_all_splits(&H, STEPS(bdat_replies));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	a = tx_of(&H.ref, 0);
+	b = tx_of(&H.ref, 1);
+	assert_int_equal(a->msg_size, 30);
+	assert_true(a->flags & SMTP_TX_F_COMPLETE);
+	assert_field(a, SMTP_F_LAST_REPLY, "250 2.0.0 Ok: 30 bytes queued as B1");
+	assert_int_equal(b->data_code, 521);
+	assert_false(b->flags & SMTP_TX_F_COMPLETE);
+	assert_field(b, SMTP_F_LAST_REPLY, "521 5.5.4 Syntax: BDAT count [LAST]");
+}
+
 /* A minimal TLS 1.3 ClientHello for mx.example.net, built byte by byte. */
 static size_t client_hello(uint8_t *p)
 {
@@ -1195,6 +1235,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_pipelining_mixed_rcpts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_bdat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_bdat_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_starttls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_starttls_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_port_465, setup, teardown),
