@@ -29,6 +29,7 @@
  * session, about 115 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	     4096 /* ClientHello bytes collected at most */
+#define SMTP_PROBE_LINE_MAX  1024 /* first line of a probed flow, at most */
 #define SMTP_PIPELINE_CAP    255  /* queue index is a byte */
 #define SMTP_CARRY_ARENA     160  /* HELO, AUTH user and mechanism, banner */
 #define SMTP_CARRY_VALUE_MAX 96
@@ -1853,6 +1854,9 @@ static void smtp_feed(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir d
 		smtp_client_bytes(ctx, s, p, p + n, ts);
 	else
 		smtp_server_bytes(ctx, s, p, p + n, ts);
+	/* A first line longer than any greeting or EHLO: some other protocol. */
+	if (!(s->flags & (S_CONFIRMED | S_PROXY | S_DONE)) && s->lb[dir].seen > SMTP_PROBE_LINE_MAX)
+		smtp_not_smtp(ctx, s);
 	smtp_aux_put(ctx, s);
 }
 

@@ -958,6 +958,8 @@ static const struct step not_smtp_binary[] = {
 	S("\x16\x03\x03\x00\x04"),
 };
 
+static uint8_t long_ehlo[3100];
+
 static void no_any_port(struct smtp_cfg *cfg)
 {
 	cfg->detect_any_port = false;
@@ -974,6 +976,16 @@ static void test_session_not_smtp(void **state)
 	assert_int_equal(H.ref.n, 0);
 	play_all_splits(&H, STEPS(not_smtp_binary));
 	assert_int_equal(H.ref.n, 0);
+	/* Text, but a first line no SMTP peer sends: refused before its end. */
+	memset(long_ehlo, 'A', sizeof(long_ehlo));
+	{
+		const struct step longline[] = {{FLOW_DIR_TO_SERVER, long_ehlo, 1500}};
+		uint64_t before = stats().not_smtp;
+
+		play(&H, STEPS(longline), NO_SPLIT, false, &H.ref);
+		assert_int_equal(H.ref.n, 0);
+		assert_int_equal(stats().not_smtp, before + 1);
+	}
 	st = stats();
 	assert_true(st.not_smtp > st0.not_smtp);
 	assert_int_equal(st.sessions, st0.sessions);
@@ -987,8 +999,6 @@ static void test_session_not_smtp(void **state)
 	smtp_l7_ops.housekeep(H.ctx, TS0);
 	assert_int_equal(stats().not_smtp, 1);
 }
-
-static uint8_t long_ehlo[3100];
 
 static void test_session_overlong_line(void **state)
 {
