@@ -10,7 +10,7 @@ static double decayed(const struct baseline *b, const struct baseline_cfg *c, ui
 	/* Late events (now < last_s) decay nothing. */
 	double dt = now > b->last_s ? (double)(now - b->last_s) : 0.0;
 
-	return (double)b->s * exp2(-dt / c->halflife_s);
+	return b->s * exp2(-dt / c->halflife_s);
 }
 
 void baseline_add(struct baseline *b, const struct baseline_cfg *c, uint64_t now_ns, double n)
@@ -21,7 +21,7 @@ void baseline_add(struct baseline *b, const struct baseline_cfg *c, uint64_t now
 		b->first_s = now ? now : 1;
 		b->last_s = b->first_s;
 	}
-	b->s = (float)(decayed(b, c, now) + n);
+	b->s = decayed(b, c, now) + n;
 	if (now > b->last_s)
 		b->last_s = now;
 }

@@ -3,7 +3,7 @@
  * baseline: what is normal for one host or account, as an exponentially
  * weighted event rate with a half-life. The state is a decayed event count
  * s = sum over events of 2^(-age / halflife): one multiply per update and no
- * buckets, 12 bytes. For a steady rate r, s tends to r * halflife / ln 2; a
+ * buckets, 16 bytes. For a steady rate r, s tends to r * halflife / ln 2; a
  * young baseline is scaled up by its age so that it does not read as quiet.
  * rate_before() leaves out the events of the window being judged, so a burst
  * does not raise the bar it is measured against.
@@ -19,7 +19,9 @@ struct baseline_cfg {
 };
 
 struct baseline {
-	float s;	  /* decayed event count as of last_s */
+	/* Decayed event count as of last_s; a float would stop counting single
+	 * events near 2^24, which a busy MTA reaches. */
+	double s;
 	uint32_t first_s; /* packet time (Unix s) of the first update, 0: none */
 	uint32_t last_s;
 };
