@@ -27,12 +27,11 @@ static struct smtp_ctx *fuzz_ctx;
 static struct sigs *fuzz_sigs;
 
 /* One rule per scope, so the signature glue runs too (when Hyperscan can). */
-static const char fuzz_rules[] =
-	"1 reply blocklist high i /blocked using/ \"r\"\n"
-	"2 command mailer low i /^(ehlo|helo) [a-z]+$/ \"c\"\n"
-	"3 header other low i /mailer/ \"h\"\n"
-	"4 body spam low i /pills|viagra$/ \"b\"\n"
-	"5 url phish low - /\\/login/ \"u\"\n";
+static const char fuzz_rules[] = "1 reply blocklist high i /blocked using/ \"r\"\n"
+				 "2 command mailer low i /^(ehlo|helo) [a-z]+$/ \"c\"\n"
+				 "3 header other low i /mailer/ \"h\"\n"
+				 "4 body spam low i /pills|viagra$/ \"b\"\n"
+				 "5 url phish low - /\\/login/ \"u\"\n";
 
 static void fuzz_init(void)
 {
