@@ -24,13 +24,17 @@
 #include "dataplane/source_afxdp.h"
 #include "dataplane/steer.h"
 #include "dataplane/worker.h"
+#include "exporters/alert_json.h"
 #include "exporters/export_json.h"
 #include "sensor/cli.h"
 #include "dataplane/source_pcap.h"
 #include "sensor/config.h"
+#include "sensor/detect.h"
 #include "sensor/detector.h"
 #include "sensor/event.h"
 #include "sensor/plan.h"
+#include "sensor/report.h"
+#include "sensor/sigs.h"
 #include "sensor/privdrop.h"
 #include "sensor/smtp_session.h"
 #include "sensor/summary.h"
@@ -63,6 +67,10 @@ struct sensor {
 	pthread_t det_thread;
 	bool det_started;
 	struct export_json *json;
+	struct detect_engine *de;	/* detector thread only, once started */
+	struct sigs *sigs;		/* reloaded on SIGHUP by the main thread */
+	_Atomic bool report_requested;	/* SIGUSR1: the detector thread writes the report */
+	char *alert_line;		/* detector thread's formatting buffer */
 	_Atomic bool stop;
 	_Atomic bool abort_events;
 	uint64_t start_ns;
@@ -109,10 +117,39 @@ static void out_tx(void *arg, const struct smtp_tx *tx)
 		export_json_tx(s->json, tx);
 }
 
+#define ALERT_LINE_MAX (64 * 1024)
+
+/* The detection engine's emit(): every alert and update, on the detector thread. */
+static void emit_alert(void *arg, const struct alert *a)
+{
+	struct sensor *s = arg;
+	long n;
+
+	if (s->json) {
+		n = alert_json_format(a, s->alert_line, ALERT_LINE_MAX);
+		if (n > 0)
+			export_json_alert_line(s->json, s->alert_line, (size_t)n);
+	}
+}
+
+static void out_event(void *arg, const struct event_hdr *e)
+{
+	struct sensor *s = arg;
+
+	detect_engine_event(s->de, e);
+}
+
 static void out_tick(void *arg, uint64_t now_ns, bool final)
 {
 	struct sensor *s = arg;
 
+	detect_engine_tick(s->de, now_ns);
+	if (final)
+		detect_engine_flush(s->de); /* alerts whose counts moved since they fired */
+	if (atomic_exchange(&s->report_requested, false) && s->cfg.report != CONFIG_REPORT_NONE) {
+		report_write(stdout, s->de, s->cfg.report, 20);
+		fflush(stdout);
+	}
 	if (s->json && final)
 		export_json_flush(s->json);
 }
@@ -302,9 +339,69 @@ static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 	return 0;
 }
 
+/* Installed rules, or the source tree's when running from a build directory. */
+static const char *default_rules_dir(void)
+{
+	return access(RELAYWATCH_DATADIR "/rules", R_OK) == 0 ? RELAYWATCH_DATADIR "/rules"
+							       : RELAYWATCH_SRC_RULES_DIR;
+}
+
+static int load_sigs(struct sensor *s, struct errbuf *eb)
+{
+	const char *paths[CONFIG_MAX_SIG_FILES];
+	unsigned int n = s->cfg.n_sig_files;
+
+	for (unsigned int i = 0; i < n; i++)
+		paths[i] = s->cfg.sig_files[i];
+	if (n == 0) {
+		paths[0] = default_rules_dir();
+		n = 1;
+	}
+	return sigs_load(s->sigs, paths, n, eb);
+}
+
+/* Signatures before the workers (their SMTP contexts scan), the engine before the detector. */
+static int setup_detection(struct sensor *s, struct errbuf *eb)
+{
+	int err;
+
+	if (s->cfg.sigs_enabled) {
+		err = sigs_create(&s->sigs);
+		if (err)
+			return errbuf_set(eb, err, "signatures: %s", strerror(-err));
+		err = load_sigs(s, eb);
+		if (err)
+			return errbuf_set(eb, err, "signatures: %s", eb->msg);
+		s->plan.smtp.sigs = s->sigs;
+	}
+	s->alert_line = malloc(ALERT_LINE_MAX);
+	if (!s->alert_line)
+		return errbuf_set(eb, -ENOMEM, "no memory for alert formatting");
+	err = detect_engine_create(&s->cfg, emit_alert, s, &s->de);
+	if (err)
+		return errbuf_set(eb, err, "detection engine: %s", strerror(-err));
+	return 0;
+}
+
+/* SIGHUP: a new set replaces the old one without stopping capture, or the old stays. */
+static void reload_sigs(struct sensor *s)
+{
+	struct errbuf eb = { "" };
+
+	if (!s->sigs)
+		return;
+	if (load_sigs(s, &eb) != 0)
+		log_err("SIGHUP: signatures not reloaded, keeping the current set: %s", eb.msg);
+	else
+		log_info("SIGHUP: signatures reloaded (generation %llu)",
+			 (unsigned long long)sigs_generation(s->sigs));
+}
+
 static int setup_outputs(struct sensor *s, struct errbuf *eb)
 {
-	struct detector_output out = { .arg = s, .tx = out_tx, .tick = out_tick };
+	struct detector_output out = {
+		.arg = s, .tx = out_tx, .event = out_event, .tick = out_tick,
+	};
 	struct detector_cfg dc;
 	int err;
 
@@ -430,6 +527,10 @@ static void control_loop(struct sensor *s)
 			log_info("signal %d: stopping; flushing what was seen", sig);
 			atomic_store(&s->stop, true);
 		}
+		if (sig == SIGHUP)
+			reload_sigs(s);
+		if (sig == SIGUSR1)
+			atomic_store(&s->report_requested, true);
 		poll_xdp(s, false);
 		if (tty && clock_mono_ns() >= next_progress) {
 			struct source_stats st;
@@ -482,6 +583,7 @@ static void collect_summary(struct sensor *s, struct summary *sum)
 				  msgring_capacity(sw->ring);
 	}
 	detector_stats_read(s->det, &sum->det);
+	sum->det.alerts = detect_engine_stats(s->de)->alerts;
 	if (s->opts.mode == SOURCE_AFXDP) {
 		poll_xdp(s, true);
 		sum->n_xdp = XDP_SMTP_R_COUNT;
@@ -503,6 +605,8 @@ static void teardown(struct sensor *s)
 		msgring_destroy(s->wk[i].ring);
 	}
 	detector_destroy(s->det);
+	detect_engine_destroy(s->de);
+	free(s->alert_line);
 	export_json_close(s->json);
 	if (s->src != s->raw_src)
 		source_close(s->src);
@@ -518,6 +622,9 @@ static int finish(struct sensor *s)
 	int rc = EX_OK;
 
 	collect_summary(s, &sum);
+	/* The detector thread has stopped: the engine is ours to read. */
+	if (s->cfg.report != CONFIG_REPORT_NONE && report_write(stdout, s->de, s->cfg.report, 20))
+		rc = EX_IOERR;
 	if (!s->opts.quiet)
 		summary_print(stderr, &sum);
 	if (s->opts.log_dir) {
@@ -570,6 +677,7 @@ static int run(struct sensor *s)
 								 : EX_UNAVAILABLE;
 		return err == -ENOENT || err == -EACCES ? EX_NOINPUT : EX_DATAERR;
 	}
+	err = setup_detection(s, &eb);
 	for (uint16_t i = 0; i < s->n_workers && !err; i++)
 		err = setup_worker(s, i, &eb);
 	if (!err)
