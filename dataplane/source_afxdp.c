@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@
 #define AFXDP_COMP_RING	     64 /* required by the UMEM; we never transmit */
 #define AFXDP_BUSY_POLL_US   20
 #define AFXDP_BUSY_BUDGET    64
+#define AFXDP_IDLE_SPINS     256 /* empty polls before sleeping in poll() */
+#define AFXDP_IDLE_POLL_MS   1
 
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
@@ -67,6 +70,7 @@ struct afxdp_queue {
 	int fd;
 	bool busy_poll;
 	bool zerocopy;
+	uint32_t empty_polls; /* consecutive empty rx_burst calls */
 	/* written by the queue's thread only (relaxed load + store), read by stats() */
 	_Atomic uint64_t pkts;
 	_Atomic uint64_t bytes;
@@ -92,6 +96,30 @@ static inline void ctr_add(_Atomic uint64_t *c, uint64_t v)
 
 /* ---- per-packet path (the queue's own thread) ---- */
 
+/*
+ * Nothing on the RX ring. Zero-copy drivers (and busy polling) need a kick to
+ * run their RX. A queue that stayed empty for a while sleeps in poll() until
+ * a frame arrives (or 1 ms passes, so the caller's housekeeping still runs):
+ * an idle link then costs no CPU, which on a small machine is the CPU the
+ * mail servers next to us need. Never with --busy-poll, which asks to spin.
+ */
+static void afxdp_idle(struct afxdp_queue *q)
+{
+	struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
+
+	if (q->busy_poll) {
+		recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		return;
+	}
+	if (++q->empty_polls < AFXDP_IDLE_SPINS) {
+		if (xsk_ring_prod__needs_wakeup(&q->fq))
+			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		return;
+	}
+	/* poll() also does the need_wakeup kick. */
+	poll(&pfd, 1, AFXDP_IDLE_POLL_MS);
+}
+
 static uint16_t afxdp_rx(struct source *s, uint16_t queue, struct pkt *pkts, uint16_t n)
 {
 	struct afxdp *a = (struct afxdp *)s;
@@ -101,11 +129,10 @@ static uint16_t afxdp_rx(struct source *s, uint16_t queue, struct pkt *pkts, uin
 
 	got = xsk_ring_cons__peek(&q->rx, n, &idx);
 	if (!got) {
-		/* Zero-copy drivers (and busy polling) need a kick to run their RX. */
-		if (q->busy_poll || xsk_ring_prod__needs_wakeup(&q->fq))
-			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		afxdp_idle(q);
 		return 0;
 	}
+	q->empty_polls = 0;
 	now = clock_real_ns();
 	for (uint32_t i = 0; i < got; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
