@@ -25,16 +25,15 @@
  * content), the ClientHello buffer (STARTTLS .. bypass). A pool running dry
  * costs detail, never correctness of the state machine, and is counted.
  * Pool sizes, of max_sessions: records 1/2, message parsers and line
- * buffers 1/4, ClientHello buffers 1/16 (default config: 520 bytes per idle
- * session, about 115 MiB per worker in all).
+ * buffers 1/4, ClientHello buffers 1/16 (default config: 552 bytes per idle
+ * session, about 117 MiB per worker in all).
  */
-#define SMTP_TLS_BUF	     4096 /* ClientHello bytes collected at most */
-#define SMTP_PROBE_LINE_MAX  1024 /* first line of a probed flow, at most */
-#define SMTP_PIPELINE_CAP    255  /* queue index is a byte */
-#define SMTP_CARRY_ARENA     160  /* HELO, AUTH user and mechanism, banner */
-#define SMTP_CARRY_VALUE_MAX 96
-#define SMTP_LAST_MAX	     56 /* last reply text kept for a session record */
-#define SMTP_TX_LAST_MAX     EVENT_TEXT_MAX
+#define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
+#define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
+#define SMTP_PIPELINE_CAP   255	 /* queue index is a byte */
+#define SMTP_CARRY_ARENA    192	 /* HELO, AUTH user and mechanism, banner */
+#define SMTP_LAST_MAX	    56	 /* last reply text kept for a session record */
+#define SMTP_TX_LAST_MAX    EVENT_TEXT_MAX
 
 /* Reply queue entry: the command (enum event_cmd), a flag, the transaction
  * generation it belongs to and the recipient index for RCPT. */
@@ -221,11 +220,20 @@ static bool smtp_port_in(const uint8_t *map, uint16_t port, bool tls)
 
 /* ------------------------------------------------------------------ carry */
 
+/* Bytes each carried value may keep: together the arena, so none squeezes another. */
+static const uint8_t smtp_carry_cap[C_COUNT] = {
+	[C_HELO] = 68,
+	[C_USER] = 56,
+	[C_MECH] = 20,
+	[C_BANNER] = 48,
+};
+
+_Static_assert(68 + 56 + 20 + 48 == SMTP_CARRY_ARENA, "carry caps fill the arena");
+
 /* Session values every transaction record repeats, packed in a small arena. */
 static void smtp_carry_set(struct smtp_sess *s, enum smtp_carry c, const void *p, size_t n)
 {
 	uint8_t off = s->carry_off[c], len = s->carry_len[c];
-	size_t room;
 
 	if (len) {
 		memmove(s->carry + off, s->carry + off + len, (size_t)(s->carry_used - off - len));
@@ -235,11 +243,11 @@ static void smtp_carry_set(struct smtp_sess *s, enum smtp_carry c, const void *p
 		s->carry_used = (uint8_t)(s->carry_used - len);
 		s->carry_len[c] = 0;
 	}
-	room = SMTP_CARRY_ARENA - s->carry_used;
-	if (n > SMTP_CARRY_VALUE_MAX || n > room) {
-		s->flags |= S_CARRY_CUT;
-		n = n > room ? room : n;
-		n = n > SMTP_CARRY_VALUE_MAX ? SMTP_CARRY_VALUE_MAX : n;
+	if (n > smtp_carry_cap[c]) {
+		/* The banner is a hint; a cut HELO or user name is worth a flag. */
+		if (c != C_BANNER)
+			s->flags |= S_CARRY_CUT;
+		n = smtp_carry_cap[c];
 	}
 	memcpy(s->carry + s->carry_used, p, n);
 	s->carry_off[c] = s->carry_used;
