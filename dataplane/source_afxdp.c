@@ -59,6 +59,9 @@
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
+_Static_assert(SOURCE_MAX_PORTS <= XDP_SMTP_MAX_PORTS, "the pre-filter takes every port");
+_Static_assert(SOURCE_MAX_QUEUES <= XDP_SMTP_MAX_QUEUES, "smtp_xsks has a slot per queue");
+
 struct afxdp_queue {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod fq;

@@ -87,15 +87,44 @@ const char *xdp_loader_reason_name(unsigned int reason)
 
 /* ---- libbpf / libxdp messages ---- */
 
-/* The verifier's own words for the last refused load (set-up thread only). */
+/* The kernel's own words for the last refused load or attach (set-up thread only). */
 static char verifier_reason[256];
 
-/* The reason is the last line of the verifier log that is not a statistic. */
+/*
+ * While attaching, libbpf/libxdp warn about things they then work around
+ * (libxdp's dispatcher check fails on kernels without BPF trampolines and it
+ * falls back to one program; auto mode tries native first). Those warnings
+ * are held back (logged at info) and repeated as warnings only if the attach
+ * fails in the end.
+ */
+#define HELD_MSGS 8
+static struct {
+	bool holding;
+	unsigned int n;
+	char msg[HELD_MSGS][256];
+} held;
+
+static void held_flush(bool show)
+{
+	for (unsigned int i = 0; show && i < held.n && i < HELD_MSGS; i++)
+		log_warn("%s", held.msg[i]);
+	held.n = 0;
+	held.holding = false;
+}
+
+/* The kernel's extended ack, or the last line of the verifier log that is not a
+ * statistic. */
 static void keep_verifier_reason(const char *msg)
 {
 	const char *end = strstr(msg, "-- END PROG LOAD LOG --");
+	const char *ack = strstr(msg, "Kernel error message: ");
 	const char *line_end, *p;
 
+	if (ack) {
+		snprintf(verifier_reason, sizeof(verifier_reason), "kernel: %.*s",
+			 (int)strcspn(ack + 22, "\n"), ack + 22);
+		return;
+	}
 	if (!strstr(msg, "-- BEGIN PROG LOAD LOG --") || !end)
 		return;
 	line_end = end;
@@ -108,7 +137,7 @@ static void keep_verifier_reason(const char *msg)
 		if (line_end > p && strncmp(p, "processed ", 10) != 0 &&
 		    strncmp(p, "verification time", 17) != 0 &&
 		    strncmp(p, "stack depth", 11) != 0) {
-			snprintf(verifier_reason, sizeof(verifier_reason), "%.*s",
+			snprintf(verifier_reason, sizeof(verifier_reason), "verifier: %.*s",
 				 (int)(line_end - p), p);
 			return;
 		}
@@ -127,7 +156,11 @@ static int lib_print(int level, const char *fmt, va_list ap)
 	for (size_t len = strlen(buf); len && buf[len - 1] == '\n'; len--)
 		buf[len - 1] = '\0';
 	/* Both libraries use 0 = warn, 1 = info, 2 = debug. */
-	if (level == 0)
+	if (level == 0 && held.holding) {
+		if (held.n < HELD_MSGS)
+			snprintf(held.msg[held.n++], sizeof(held.msg[0]), "%s", buf);
+		log_info("%s", buf);
+	} else if (level == 0)
 		log_warn("%s", buf);
 	else if (level == 1)
 		log_info("%s", buf);
@@ -231,6 +264,7 @@ static int loader_attach_modes(struct xdp_loader *ld, const struct xdp_loader_cf
 		cfg->mode == XDP_LOADER_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	int err;
 
+	held.holding = true;
 	err = loader_try(ld, cfg, first);
 	if (err && cfg->mode == XDP_LOADER_AUTO) {
 		log_info("xdp: native mode on %s refused (%s); trying generic", cfg->ifname,
@@ -238,11 +272,12 @@ static int loader_attach_modes(struct xdp_loader *ld, const struct xdp_loader_cf
 		first = XDP_MODE_SKB;
 		err = loader_try(ld, cfg, first);
 	}
+	held_flush(err != 0);
 	if (err)
 		return errbuf_set(eb, err,
 				  "xdp: cannot attach xdp_smtp_redirect to %s in %s mode: %s%s%s",
 				  cfg->ifname, mode_name(first), strerror(-err),
-				  verifier_reason[0] ? "; verifier: " : "", verifier_reason);
+				  verifier_reason[0] ? "; " : "", verifier_reason);
 	return 0;
 }
 

@@ -17,8 +17,10 @@
  * 77 otherwise, which meson reports as SKIP. Also prints the program's cost
  * per packet from test_run's repeat (not asserted).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,14 +32,17 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
+#include "ebpf/xdp_loader.h"
 #include "ebpf/xdp_smtp_shared.h"
 #include "pkt_build.h"
 #include "xdp_smtp.skel.h"
@@ -473,6 +478,106 @@ static void test_xdp_smtp_cost_per_packet(void **state)
 	}
 }
 
+/* ---- the loader, on this namespace's loopback ---- */
+
+struct seen {
+	struct xdp_loader_src v4, v6;
+	int n;
+};
+
+static void on_src(void *arg, const struct xdp_loader_src *src)
+{
+	static const uint8_t v4[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
+	static const uint8_t v6[16] = {[15] = 1};
+	struct seen *s = arg;
+
+	s->n++;
+	if (src->family == 4 && memcmp(src->addr, v4, 16) == 0)
+		s->v4 = *src;
+	if (src->family == 6 && memcmp(src->addr, v6, 16) == 0)
+		s->v6 = *src;
+}
+
+/* A SYN to port 25 over loopback, refused (nobody listens): one SYN out, one RST back. */
+static void knock(int family)
+{
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(25)};
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(25)};
+	int fd = socket(family, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a6.sin6_addr = in6addr_loopback;
+	if (family == AF_INET)
+		assert_int_equal(connect(fd, (struct sockaddr *)&a4, sizeof(a4)), -1);
+	else
+		assert_int_equal(connect(fd, (struct sockaddr *)&a6, sizeof(a6)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	close(fd);
+}
+
+/* Attach (generic XDP on lo), count real traffic per source, merge per-CPU maps, detach. */
+static void test_xdp_smtp_loader_counts_real_traffic_and_detaches(void **state)
+{
+	const uint16_t ports[] = {25, 587};
+	struct xdp_loader_cfg cfg = {.ifname = "lo",
+				     .mode = XDP_LOADER_GENERIC,
+				     .ports = ports,
+				     .n_ports = 2,
+				     .guardian = true};
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct xdp_loader_totals t;
+	struct errbuf eb = {""};
+	struct xdp_loader *ld = NULL;
+	struct seen seen = {0};
+	struct timespec now;
+	uint64_t t0;
+
+	(void)state;
+	clock_gettime(CLOCK_REALTIME, &now);
+	t0 = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	assert_int_equal(xdp_loader_attach(&cfg, &ld, &eb), 0);
+	assert_true(xdp_loader_has_guardian(ld));
+	assert_string_equal(xdp_loader_mode_name(ld), "generic");
+	knock(AF_INET);
+	knock(AF_INET6);
+
+	assert_true(xdp_loader_read_sources(ld, 0, on_src, &seen) >= 2);
+	/* Client and server are both 127.0.0.1: the SYN (a flow) and the RST from port 25. */
+	assert_int_equal(seen.v4.flows, 1);
+	assert_int_equal(seen.v4.smtp_syns, 1);
+	assert_int_equal(seen.v4.pkts, 2);
+	assert_int_equal(seen.v6.flows, 1);
+	assert_int_equal(seen.v6.pkts, 2);
+	assert_true(seen.v4.first_ns >= t0 - 1000000000ull && seen.v4.last_ns >= seen.v4.first_ns);
+	clock_gettime(CLOCK_REALTIME, &now);
+	assert_true(seen.v4.last_ns <=
+		    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	/* Only sources seen since a later time: none. */
+	seen.n = 0;
+	assert_int_equal(
+		xdp_loader_read_sources(ld, seen.v6.last_ns + 1000000000ull, on_src, &seen), 0);
+	assert_int_equal(xdp_loader_read_verdicts(ld, &t), 0);
+	assert_int_equal(t.pkts[XDP_SMTP_R_NO_SOCKET], 4);
+	assert_int_equal(t.pkts[XDP_SMTP_R_REDIRECTED], 0);
+
+	xdp_loader_destroy(ld);
+	assert_int_equal(bpf_xdp_query((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, &q), 0);
+	assert_int_equal(q.prog_id, 0);
+}
+
+static void test_xdp_smtp_loader_names_a_missing_interface(void **state)
+{
+	struct xdp_loader_cfg cfg = {.ifname = "rw-no-such-if0"};
+	struct errbuf eb = {""};
+	struct xdp_loader *ld = NULL;
+
+	(void)state;
+	assert_int_equal(xdp_loader_attach(&cfg, &ld, &eb), -ENODEV);
+	assert_non_null(strstr(eb.msg, "rw-no-such-if0"));
+	assert_null(ld);
+}
+
 /* ---- set-up: a private netns, the skeleton loaded, one AF_XDP socket on lo ---- */
 
 static int lo_up(void)
@@ -548,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_xdp_smtp_no_socket_passes_and_counts),
 		cmocka_unit_test(test_xdp_smtp_configured_ports_replace_defaults),
 		cmocka_unit_test(test_xdp_smtp_cost_per_packet),
+		cmocka_unit_test(test_xdp_smtp_loader_counts_real_traffic_and_detaches),
+		cmocka_unit_test(test_xdp_smtp_loader_names_a_missing_interface),
 	};
 	int err = setup();
 	int rc;
