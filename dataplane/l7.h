@@ -20,6 +20,11 @@ enum l7_verdict {
 };
 
 struct l7_ops {
+	/* On the worker thread before its first packet: per-thread state made off
+	 * the packet path (converters, digest contexts). May be NULL. */
+	int (*thread_init)(void *ctx);
+	/* On the worker thread after its last packet. May be NULL. */
+	void (*thread_fini)(void *ctx);
 	/* First payload byte of a flow, in either direction. Returns the session,
 	 * or NULL when the flow is not for this parser (or no session is free). */
 	void *(*open)(void *ctx, const struct flow *f, uint64_t ts_ns);

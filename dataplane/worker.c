@@ -196,6 +196,11 @@ int worker_run(struct worker *w)
 		if (err)
 			return err;
 	}
+	if (w->cfg.l7->thread_init) {
+		err = w->cfg.l7->thread_init(w->cfg.l7_ctx);
+		if (err)
+			return err;
+	}
 	while (!atomic_load_explicit(w->cfg.stop, memory_order_relaxed)) {
 		uint16_t n = src->ops->rx_burst(src, w->cfg.queue, burst, WORKER_BURST);
 
@@ -215,6 +220,8 @@ int worker_run(struct worker *w)
 			sched_yield();
 	}
 	worker_finish(w);
+	if (w->cfg.l7->thread_fini)
+		w->cfg.l7->thread_fini(w->cfg.l7_ctx);
 	return 0;
 }
 

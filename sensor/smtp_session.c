@@ -14,6 +14,7 @@
 #include "sensor/smtp_line.h"
 #include "sensor/sigs.h"
 #include "sensor/smtp_msg.h"
+#include "sensor/rfc2047.h"
 #include "sensor/tls_hello.h"
 
 /*
@@ -2000,7 +2001,23 @@ static void smtp_housekeep(void *arg, uint64_t now_ns)
 	stats_publish(ctx->mirror_smtp_stats, &ctx->st, sizeof(ctx->st));
 }
 
+/* iconv converters and the JA4 digest context are per thread: made here, off the packet path. */
+static int smtp_thread_init(void *ctx)
+{
+	int err = rfc2047_thread_init();
+
+	return err ? err : tls_hello_thread_init();
+}
+
+static void smtp_thread_fini(void *ctx)
+{
+	rfc2047_thread_fini();
+	tls_hello_thread_fini();
+}
+
 const struct l7_ops smtp_l7_ops = {
+	.thread_init = smtp_thread_init,
+	.thread_fini = smtp_thread_fini,
 	.open = smtp_open,
 	.data = smtp_data,
 	.gap = smtp_gap,

@@ -233,12 +233,27 @@ static void sort_u16(uint16_t *a, size_t n)
 static __thread EVP_MD_CTX *md_ctx;
 static __thread EVP_MD *md_sha256;
 
+int tls_hello_thread_init(void)
+{
+	if (!md_ctx)
+		md_ctx = EVP_MD_CTX_new();
+	if (!md_sha256)
+		md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return md_ctx && md_sha256 ? 0 : -ENOMEM;
+}
+
+void tls_hello_thread_fini(void)
+{
+	EVP_MD_CTX_free(md_ctx);
+	EVP_MD_free(md_sha256);
+	md_ctx = NULL;
+	md_sha256 = NULL;
+}
+
 static bool hash_begin(void)
 {
-	if (!md_ctx) {
-		md_ctx = EVP_MD_CTX_new();
-		md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	}
+	if (!md_ctx || !md_sha256)
+		tls_hello_thread_init();
 	return md_ctx && md_sha256 && EVP_DigestInit_ex(md_ctx, md_sha256, NULL) == 1;
 }
 

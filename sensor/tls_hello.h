@@ -30,4 +30,9 @@ struct tls_hello {
  */
 int tls_hello_parse(const uint8_t *p, size_t n, struct tls_hello *out);
 
+/* The SHA-256 context of the calling thread, made now rather than on the
+ * first hello (OpenSSL allocates); made lazily when this was not called. */
+int tls_hello_thread_init(void);
+void tls_hello_thread_fini(void);
+
 #endif /* RELAYWATCH_SENSOR_TLS_HELLO_H */

@@ -13,7 +13,7 @@ declare -A allowed=(
 	[dataplane]="common ebpf dataplane"
 	[sensor]="common ebpf dataplane sensor"
 	[exporters]="common ebpf dataplane sensor exporters"
-	[collector]="common collector exporters/alert.pb-c.h"
+	[collector]="common collector exporters/relaywatch.pb-c.h"
 	[bench]="common ebpf dataplane sensor exporters bench"
 )
 bad=0
