@@ -359,6 +359,22 @@ static void guardian_restrict(void)
 		log_warn("xdp guardian: cannot reduce capabilities; keeping them");
 }
 
+/* 0 when our program is off the interface, or the interface is gone and took it along. */
+static int loader_detach(struct xdp_loader *ld, const char *who)
+{
+	char name[IF_NAMESIZE];
+	int err;
+
+	if (!if_indextoname((unsigned int)ld->ifindex, name)) {
+		log_info("%s: interface %d is gone, and our program with it", who, ld->ifindex);
+		return 0;
+	}
+	err = xdp_program__detach(ld->prog, ld->ifindex, ld->mode, 0);
+	if (err)
+		log_err("%s: detach from %s failed: %s", who, name, strerror(-err));
+	return err;
+}
+
 static void __attribute__((noreturn)) guardian_run(struct xdp_loader *ld, int rfd)
 {
 	struct sigaction sa = {.sa_handler = SIG_IGN};
@@ -380,10 +396,7 @@ static void __attribute__((noreturn)) guardian_run(struct xdp_loader *ld, int rf
 		if (r == 0 || (r < 0 && errno != EINTR))
 			break;
 	}
-	err = xdp_program__detach(ld->prog, ld->ifindex, ld->mode, 0);
-	if (err)
-		log_err("xdp guardian: detach from ifindex %d failed: %s", ld->ifindex,
-			strerror(-err));
+	err = loader_detach(ld, "xdp guardian");
 	/* A forked child of the sensor: _exit, so no atexit/stdio of the parent runs twice. */
 	_exit(err ? 1 : 0);
 }
@@ -415,8 +428,14 @@ static int guardian_start(struct xdp_loader *ld)
 	return 0;
 }
 
-/* Bounded wait for the guardian; true when it detached. */
-static bool guardian_finish(struct xdp_loader *ld)
+enum guard_end {
+	GUARD_DONE = 0,	  /* detached */
+	GUARD_FAILED = 1, /* tried and failed: trying again here would fail the same way */
+	GUARD_LOST = 2,	  /* killed, or too slow: detach here */
+};
+
+/* Bounded wait for the guardian to detach and exit. */
+static enum guard_end guardian_finish(struct xdp_loader *ld)
 {
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
 	int status = 0;
@@ -426,35 +445,28 @@ static bool guardian_finish(struct xdp_loader *ld)
 	for (int i = 0; i < GUARD_WAIT_STEPS; i++) {
 		pid_t r = waitpid(ld->guard_pid, &status, WNOHANG);
 
-		if (r == ld->guard_pid)
-			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-		if (r < 0 && errno != EINTR)
-			return false;
+		if (r == ld->guard_pid && WIFEXITED(status))
+			return WEXITSTATUS(status) == 0 ? GUARD_DONE : GUARD_FAILED;
+		if (r == ld->guard_pid || (r < 0 && errno != EINTR))
+			return GUARD_LOST;
 		nanosleep(&step, NULL);
 	}
 	log_warn("xdp: guardian pid %d did not finish detaching in %d ms", (int)ld->guard_pid,
 		 GUARD_WAIT_STEPS * 10);
-	return false;
+	return GUARD_LOST;
 }
 
 void xdp_loader_destroy(struct xdp_loader *ld)
 {
-	bool detached = false;
-	int err;
+	enum guard_end end = GUARD_LOST;
 
 	if (!ld)
 		return;
 	if (ld->guard_pid > 0)
-		detached = guardian_finish(ld);
-	if (!detached) {
-		err = xdp_program__detach(ld->prog, ld->ifindex, ld->mode, 0);
-		if (err)
-			log_err("xdp: detach from ifindex %d failed: %s", ld->ifindex,
-				strerror(-err));
-		else
-			detached = true;
-	}
-	if (detached)
+		end = guardian_finish(ld);
+	if (end == GUARD_LOST)
+		end = loader_detach(ld, "xdp") ? GUARD_FAILED : GUARD_DONE;
+	if (end == GUARD_DONE)
 		log_info("xdp: xdp_smtp_redirect detached from ifindex %d", ld->ifindex);
 	loader_unload(ld);
 	loader_free(ld);
