@@ -8,9 +8,13 @@
 # exactly one flow on one worker (the per-worker flow counts add up to the connections and
 # no worker has a one-sided flow) and nothing lost.
 #
-# Not asserted: that every transaction parses as with one queue. veth spreads even one
-# direction of a connection over its queues, and two steering threads can hand a worker a
-# reply before the command it answers (no common order across queues); the count is logged.
+# Not asserted: that every transaction parses as with one queue. The two directions of a
+# connection come in on different RX queues, each drained by its own NAPI run, and the
+# kernel keeps no order across queues: the mirrored command can reach its AF_XDP ring after
+# the reply to it. On this lab 5-6 of 16 transactions then misparse, whether one thread per
+# queue or one thread for all queues reads the rings (both measured); with one queue and two
+# workers all 16 parse. Only ordering by TCP acknowledgement (deliver data once the other
+# side ACKed it) or symmetric RSS fixes that; the count is logged.
 #
 # usage: afxdp_queues.sh RELAYWATCH		(exit 77 when not root or a tool is missing)
 set -euo pipefail
