@@ -218,6 +218,9 @@ void jsonw_double(struct jsonw *w, double v, int decimals)
 		return;
 	}
 	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
+	/* %f of a huge value is hundreds of digits; JSON reads the exponent form too. */
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		n = snprintf(tmp, sizeof(tmp), "%.17g", v);
 	jsonw_raw(w, tmp, (size_t)n);
 }
 

@@ -240,6 +240,26 @@ static void test_ingest_store_is_idempotent(void **state)
 				       "rcpt_domain=victim.example");
 }
 
+/* A counter far beyond any real count still makes valid, bounded evidence JSON. */
+static void test_ingest_huge_counter_values(void **state)
+{
+	static struct ingest_scratch sc;
+	struct store *st = *state;
+	struct seen seen = {0};
+	struct alert_msg m;
+	Relaywatch__Frame *f;
+
+	alert_msg(&m, 7, "192.0.2.7");
+	m.c.value = 1e300;
+	m.c.threshold = -1e300;
+	assert_int_equal(decode_alert(&m, &f), INGEST_OK);
+	assert_int_equal(ingest_store(st, f, 1, &sc), 1);
+	ingest_free(f);
+	assert_int_equal(store_scan_alerts(st, NULL, seen_alert, &seen), 0);
+	assert_non_null(strstr(seen.evidence, "\"value\":1.0000000000000001e+300,"));
+	assert_non_null(strstr(seen.evidence, "\"threshold\":-1.0000000000000001e+300,"));
+}
+
 static int count_tx(const struct store_tx *t, void *arg)
 {
 	struct seen *s = arg;
@@ -330,6 +350,8 @@ int main(void)
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_transaction_recipients_by_domain,
 						store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_huge_counter_values, store_setup,
+						store_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_hello_stores_the_sensor, store_setup,
 						store_teardown),
 	};
