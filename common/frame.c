@@ -25,8 +25,7 @@ void frame_reader_fini(struct frame_reader *fr)
 	memset(fr, 0, sizeof(*fr));
 }
 
-static uint32_t take(struct frame_reader *fr, const uint8_t **p, const uint8_t *end,
-		     uint32_t want)
+static uint32_t take(struct frame_reader *fr, const uint8_t **p, const uint8_t *end, uint32_t want)
 {
 	uint32_t avail = (uint32_t)(end - *p < (long)want ? end - *p : (long)want);
 
@@ -36,8 +35,8 @@ static uint32_t take(struct frame_reader *fr, const uint8_t **p, const uint8_t *
 	return avail;
 }
 
-enum frame_status frame_reader_feed(struct frame_reader *fr, const uint8_t **p,
-				    const uint8_t *end, const uint8_t **out, uint32_t *out_len)
+enum frame_status frame_reader_feed(struct frame_reader *fr, const uint8_t **p, const uint8_t *end,
+				    const uint8_t **out, uint32_t *out_len)
 {
 	if (fr->consumed) {
 		/* The previous frame was handed out: start the next one afresh. */

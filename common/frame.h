@@ -18,18 +18,18 @@
 #define FRAME_HDR 4u
 
 enum frame_status {
-	FRAME_AGAIN = 0,	/* need more bytes */
-	FRAME_OK = 1,		/* *out / *out_len hold one frame */
-	FRAME_TOO_BIG = -1,	/* announced length above max_frame */
-	FRAME_EMPTY = -2,	/* announced length 0 */
+	FRAME_AGAIN = 0,    /* need more bytes */
+	FRAME_OK = 1,	    /* *out / *out_len hold one frame */
+	FRAME_TOO_BIG = -1, /* announced length above max_frame */
+	FRAME_EMPTY = -2,   /* announced length 0 */
 };
 
 struct frame_reader {
 	uint8_t *buf;
 	uint32_t max_frame;
-	uint32_t have;		/* bytes in buf */
-	uint32_t need;		/* frame length once the header is in, else 0 */
-	uint32_t consumed;	/* bytes of buf already handed out */
+	uint32_t have;	   /* bytes in buf */
+	uint32_t need;	   /* frame length once the header is in, else 0 */
+	uint32_t consumed; /* bytes of buf already handed out */
 };
 
 int frame_reader_init(struct frame_reader *fr, uint32_t max_frame);
@@ -40,8 +40,8 @@ void frame_reader_fini(struct frame_reader *fr);
  * with a whole frame, FRAME_AGAIN when all input was taken without
  * completing one, or an error. The frame stays valid until the next call.
  */
-enum frame_status frame_reader_feed(struct frame_reader *fr, const uint8_t **p,
-				    const uint8_t *end, const uint8_t **out, uint32_t *out_len);
+enum frame_status frame_reader_feed(struct frame_reader *fr, const uint8_t **p, const uint8_t *end,
+				    const uint8_t **out, uint32_t *out_len);
 
 /* Writes the 4-byte header for a frame of len bytes. */
 static inline void frame_put_header(uint8_t hdr[FRAME_HDR], uint32_t len)

@@ -16,8 +16,8 @@ struct pool {
 	uint32_t *free_idx;
 	uint32_t n_free;
 	uint32_t n;
-	size_t obj_size;	/* rounded up to 16 bytes */
-	uint64_t exhausted;	/* get() calls that found the pool empty */
+	size_t obj_size;    /* rounded up to 16 bytes */
+	uint64_t exhausted; /* get() calls that found the pool empty */
 };
 
 int pool_init(struct pool *p, uint32_t n, size_t obj_size);

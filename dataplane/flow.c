@@ -29,13 +29,13 @@
 #include "common/clock.h"
 #include "common/hash.h"
 
-#define FLOW_BUCKET_SLOTS     10
-#define FLOW_BUCKET_LOAD      5		/* flows per bucket when the table is full */
-#define FLOW_MAX_CAPACITY     (1u << 28)
-#define FLOW_OVERFLOW_STUCK   UINT16_MAX /* saturated: never decremented again */
-#define FLOW_HUGE_PAGE        (2u << 20)
-#define FLOW_INDEX_SEED       0x9e3779b97f4a7c15ull /* when getrandom() fails */
-#define FLOW_UID_SEED         0x72656c6179776174ull /* fixed: uids must not depend on the run */
+#define FLOW_BUCKET_SLOTS   10
+#define FLOW_BUCKET_LOAD    5 /* flows per bucket when the table is full */
+#define FLOW_MAX_CAPACITY   (1u << 28)
+#define FLOW_OVERFLOW_STUCK UINT16_MAX /* saturated: never decremented again */
+#define FLOW_HUGE_PAGE	    (2u << 20)
+#define FLOW_INDEX_SEED	    0x9e3779b97f4a7c15ull /* when getrandom() fails */
+#define FLOW_UID_SEED	    0x72656c6179776174ull /* fixed: uids must not depend on the run */
 
 _Static_assert(sizeof(struct flow) <= 168, "struct flow grew: per-flow memory is budgeted");
 _Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed and compared as 5 words");
@@ -48,28 +48,28 @@ enum flow_list {
 };
 
 struct flow_bucket {
-	uint16_t sig[FLOW_BUCKET_SLOTS];	/* 0: empty slot */
-	uint16_t overflow;			/* entries homed here or before, stored after */
+	uint16_t sig[FLOW_BUCKET_SLOTS]; /* 0: empty slot */
+	uint16_t overflow;		 /* entries homed here or before, stored after */
 	uint16_t pad;
-	uint32_t idx[FLOW_BUCKET_SLOTS];	/* flow index + 1 */
+	uint32_t idx[FLOW_BUCKET_SLOTS]; /* flow index + 1 */
 };
 _Static_assert(sizeof(struct flow_bucket) == 64, "a bucket is one cache line");
 
 struct flow_lru {
-	uint32_t head, tail;	/* flow index + 1, 0: empty */
+	uint32_t head, tail; /* flow index + 1, 0: empty */
 };
 
 struct flow_table {
 	struct flow *flows;
 	struct flow_bucket *buckets;
-	size_t flows_bytes, buckets_bytes;	/* as allocated */
+	size_t flows_bytes, buckets_bytes; /* as allocated */
 	uint32_t capacity;
 	uint32_t n_buckets;
-	uint32_t n_fresh;	/* slots [n_fresh, capacity) were never used */
-	uint32_t free_head;	/* released slots, chained through lru_next */
+	uint32_t n_fresh;   /* slots [n_fresh, capacity) were never used */
+	uint32_t free_head; /* released slots, chained through lru_next */
 	uint64_t seed;
 	uint64_t timeout_ns[FLOW_LIST_N];
-	unsigned int grain_shift;	/* log2 of the LRU time grain */
+	unsigned int grain_shift; /* log2 of the LRU time grain */
 	struct flow_lru lru[FLOW_LIST_N];
 	bool vlan_in_key;
 	const uint8_t *server_ports;
@@ -236,7 +236,6 @@ static inline uint32_t flow_bucket_next(const struct flow_table *ft, uint32_t b)
 {
 	return b + 1 == ft->n_buckets ? 0 : b + 1;
 }
-
 
 /* Bit 2*i is set when slot i holds sig (two bits per 16-bit lane is what SSE2 gives). */
 static inline uint32_t flow_bucket_match(const struct flow_bucket *bk, uint16_t sig)
@@ -557,8 +556,7 @@ static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum f
 		f->syn_seen = 1;
 }
 
-struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
-				enum flow_dir *dir)
+struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
 {
 	struct flow_key k;
 	bool src_lo = flow_key_make(ft, m, &k);

@@ -23,25 +23,25 @@
 #define FLOW_UID_LEN 18 /* 'C' + 17 base62 digits, like Zeek's conn uids */
 
 enum flow_end {
-	FLOW_END_FIN = 0,	/* both sides closed */
+	FLOW_END_FIN = 0, /* both sides closed */
 	FLOW_END_RST = 1,
-	FLOW_END_IDLE = 2,	/* idle timeout */
-	FLOW_END_EVICTED = 3,	/* table full: least recently seen */
-	FLOW_END_REUSED = 4,	/* a new SYN on the key of a closed flow */
-	FLOW_END_SHUTDOWN = 5,	/* end of capture or sensor stopping */
+	FLOW_END_IDLE = 2,     /* idle timeout */
+	FLOW_END_EVICTED = 3,  /* table full: least recently seen */
+	FLOW_END_REUSED = 4,   /* a new SYN on the key of a closed flow */
+	FLOW_END_SHUTDOWN = 5, /* end of capture or sensor stopping */
 };
 
 enum flow_l7_state {
-	FLOW_L7_NONE = 0,	/* no payload seen yet */
-	FLOW_L7_ACTIVE = 1,	/* f->l7 is a session */
-	FLOW_L7_IGNORED = 2,	/* L7 declined the flow */
-	FLOW_L7_BYPASS = 3,	/* L7 needs no more payload (TLS, pool empty) */
+	FLOW_L7_NONE = 0,    /* no payload seen yet */
+	FLOW_L7_ACTIVE = 1,  /* f->l7 is a session */
+	FLOW_L7_IGNORED = 2, /* L7 declined the flow */
+	FLOW_L7_BYPASS = 3,  /* L7 needs no more payload (TLS, pool empty) */
 };
 
 struct flow_key {
-	union pkt_addr lo, hi;	/* lo < hi (memcmp), or equal addresses with lo_port <= hi_port */
+	union pkt_addr lo, hi; /* lo < hi (memcmp), or equal addresses with lo_port <= hi_port */
 	uint16_t lo_port, hi_port;
-	uint16_t vlan;		/* 0 unless vlan_in_key */
+	uint16_t vlan; /* 0 unless vlan_in_key */
 	uint8_t family;
 	uint8_t pad;
 };
@@ -51,31 +51,31 @@ struct flow {
 	uint64_t first_ns;
 	uint64_t last_ns;
 	uint32_t hash;
-	uint32_t next;		/* hash chain (index + 1, 0: end) */
-	uint32_t lru_prev;	/* index + 1, 0: none */
+	uint32_t next;	   /* hash chain (index + 1, 0: end) */
+	uint32_t lru_prev; /* index + 1, 0: none */
 	uint32_t lru_next;
-	uint32_t pkts[2];	/* per direction (enum flow_dir) */
-	uint64_t bytes[2];	/* payload bytes per direction */
-	uint8_t client_is_lo;	/* the client is key.lo */
-	uint8_t l7_state;	/* enum flow_l7_state */
-	uint8_t closed;		/* FIN/RST seen both ways; waiting for the closed timeout */
-	uint8_t seen_dirs;	/* bit per direction that sent a packet */
-	uint8_t syn_seen;	/* the handshake was seen (not a mid-stream pick-up) */
+	uint32_t pkts[2];     /* per direction (enum flow_dir) */
+	uint64_t bytes[2];    /* payload bytes per direction */
+	uint8_t client_is_lo; /* the client is key.lo */
+	uint8_t l7_state;     /* enum flow_l7_state */
+	uint8_t closed;	      /* FIN/RST seen both ways; waiting for the closed timeout */
+	uint8_t seen_dirs;    /* bit per direction that sent a packet */
+	uint8_t syn_seen;     /* the handshake was seen (not a mid-stream pick-up) */
 	uint8_t pad[3];
 	struct tcp_reasm_pair tcp;
-	void *l7;		/* owned by the l7_ops consumer */
+	void *l7; /* owned by the l7_ops consumer */
 };
 
 /* Called for every flow about to leave the table, before it is reused. */
 typedef void flow_release_fn(void *arg, struct flow *f, enum flow_end why, uint64_t now_ns);
 
 struct flow_table_cfg {
-	uint32_t capacity;		/* flows; the hash index is sized from it */
-	uint32_t idle_timeout_ms;	/* established flows (default 300 s) */
-	uint32_t embryonic_timeout_ms;	/* flows that never carried payload (default 30 s) */
-	uint32_t closed_timeout_ms;	/* after FIN/RST both ways (default 5 s) */
-	bool vlan_in_key;		/* default true: overlapping addresses on VLANs */
-	const uint8_t *server_ports;	/* 65536-bit map; orients flows seen mid-stream */
+	uint32_t capacity;	       /* flows; the hash index is sized from it */
+	uint32_t idle_timeout_ms;      /* established flows (default 300 s) */
+	uint32_t embryonic_timeout_ms; /* flows that never carried payload (default 30 s) */
+	uint32_t closed_timeout_ms;    /* after FIN/RST both ways (default 5 s) */
+	bool vlan_in_key;	       /* default true: overlapping addresses on VLANs */
+	const uint8_t *server_ports;   /* 65536-bit map; orients flows seen mid-stream */
 	flow_release_fn *release;
 	void *release_arg;
 };
@@ -83,13 +83,13 @@ struct flow_table_cfg {
 /* All uint64_t: published with stats.h. */
 struct flow_stats {
 	uint64_t created;
-	uint64_t evicted;	/* table full: least recently seen dropped */
+	uint64_t evicted; /* table full: least recently seen dropped */
 	uint64_t expired_idle;
 	uint64_t expired_closed;
 	uint64_t reused;
-	uint64_t one_sided;	/* flows that ended with only one direction seen */
-	uint64_t midstream;	/* flows created without a SYN */
-	uint64_t active;	/* gauge */
+	uint64_t one_sided; /* flows that ended with only one direction seen */
+	uint64_t midstream; /* flows created without a SYN */
+	uint64_t active;    /* gauge */
 };
 
 struct flow_table;

@@ -16,7 +16,7 @@
 
 enum l7_verdict {
 	L7_CONTINUE = 0,
-	L7_BYPASS = 1,	/* no more payload needed; the flow is still tracked and closed */
+	L7_BYPASS = 1, /* no more payload needed; the flow is still tracked and closed */
 };
 
 struct l7_ops {

@@ -18,10 +18,10 @@ enum flow_dir {
 
 /* Link types we decode; values are the pcap LINKTYPE_* numbers. */
 enum pkt_link {
-	PKT_LINK_NULL = 0,	  /* BSD loopback, host-order AF_ word */
+	PKT_LINK_NULL = 0, /* BSD loopback, host-order AF_ word */
 	PKT_LINK_ETHERNET = 1,
-	PKT_LINK_RAW = 101,	  /* raw IPv4 or IPv6 */
-	PKT_LINK_LOOP = 108,	  /* OpenBSD loopback, network-order AF_ word */
+	PKT_LINK_RAW = 101,  /* raw IPv4 or IPv6 */
+	PKT_LINK_LOOP = 108, /* OpenBSD loopback, network-order AF_ word */
 	PKT_LINK_LINUX_SLL = 113,
 	PKT_LINK_IPV4 = 228,
 	PKT_LINK_IPV6 = 229,
@@ -30,14 +30,14 @@ enum pkt_link {
 
 struct pkt {
 	const uint8_t *data;
-	uint32_t len;		/* bytes captured at data */
-	uint32_t wire_len;	/* bytes on the wire (>= len when snapped) */
-	uint64_t ts_ns;		/* capture time, Unix epoch */
-	uint64_t opaque;	/* backend handle: only the source's release() reads it */
-	uint16_t link;		/* enum pkt_link */
-	uint16_t port;		/* input port (two ports = two directions of a tap) */
-	uint32_t hash;		/* symmetric flow hash when the source computed one, else 0 */
-	uint16_t rxq;		/* source queue the frame was received on (for release) */
+	uint32_t len;	   /* bytes captured at data */
+	uint32_t wire_len; /* bytes on the wire (>= len when snapped) */
+	uint64_t ts_ns;	   /* capture time, Unix epoch */
+	uint64_t opaque;   /* backend handle: only the source's release() reads it */
+	uint16_t link;	   /* enum pkt_link */
+	uint16_t port;	   /* input port (two ports = two directions of a tap) */
+	uint32_t hash;	   /* symmetric flow hash when the source computed one, else 0 */
+	uint16_t rxq;	   /* source queue the frame was received on (for release) */
 };
 
 /* IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d) so one compare and
@@ -67,19 +67,19 @@ enum pkt_encap {
 
 struct pkt_meta {
 	union pkt_addr src, dst;
-	uint16_t sport, dport;	/* host order */
-	uint8_t family;		/* 4 or 6 */
-	uint8_t l4_proto;	/* IPPROTO_TCP for everything past decode */
+	uint16_t sport, dport; /* host order */
+	uint8_t family;	       /* 4 or 6 */
+	uint8_t l4_proto;      /* IPPROTO_TCP for everything past decode */
 	uint8_t tcp_flags;
-	uint8_t encap;		/* enum pkt_encap bits crossed on the way in */
-	uint32_t seq, ack;	/* host order */
+	uint8_t encap;	   /* enum pkt_encap bits crossed on the way in */
+	uint32_t seq, ack; /* host order */
 	uint16_t win;
-	uint16_t vlan;		/* innermost 802.1Q id of the packet that counts, 0 if none */
-	uint8_t ttl;		/* IPv4 TTL / IPv6 hop limit */
+	uint16_t vlan; /* innermost 802.1Q id of the packet that counts, 0 if none */
+	uint8_t ttl;   /* IPv4 TTL / IPv6 hop limit */
 	uint8_t tcp_hdr_len;
-	uint16_t port;		/* copied from pkt.port */
+	uint16_t port; /* copied from pkt.port */
 	uint32_t payload_len;
-	const uint8_t *payload;	/* TCP payload, inside the pkt's data */
+	const uint8_t *payload; /* TCP payload, inside the pkt's data */
 	uint64_t ts_ns;
 };
 

@@ -35,7 +35,7 @@ extern const struct source_ops source_pcap_ops;
 #define PCAP_PROGRESS_STEP 1024 /* packets between file position reads */
 
 struct pcap_block {
-	_Atomic uint32_t refs;	/* packets handed out and not yet released */
+	_Atomic uint32_t refs; /* packets handed out and not yet released */
 	uint32_t used;
 	uint8_t *mem;
 };
@@ -47,7 +47,7 @@ struct pcap_src {
 	gzFile gz;
 	uint16_t link;
 	bool eof;
-	bool held;		/* hdr/data hold a packet that did not fit yet */
+	bool held; /* hdr/data hold a packet that did not fit yet */
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	char err[PCAP_ERRBUF_SIZE + 512];
@@ -122,7 +122,7 @@ static int gz_cookie_close(void *cookie)
 
 static bool file_is_gzip(const char *path)
 {
-	unsigned char magic[2] = { 0, 0 };
+	unsigned char magic[2] = {0, 0};
 	FILE *f = fopen(path, "rb");
 	size_t n;
 
@@ -174,7 +174,7 @@ static int open_file(struct pcap_src *ps, const char *path, struct errbuf *eb)
 	ps->file_size = (uint64_t)sb.st_size;
 
 	if (file_is_gzip(path)) {
-		cookie_io_functions_t io = { .read = gz_cookie_read, .close = gz_cookie_close };
+		cookie_io_functions_t io = {.read = gz_cookie_read, .close = gz_cookie_close};
 
 		ps->gz = gzopen(path, "rb");
 		if (!ps->gz)
@@ -193,8 +193,7 @@ static int open_file(struct pcap_src *ps, const char *path, struct errbuf *eb)
 		setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
 	}
 	/* libpcap owns fp from here and closes it with pcap_close(). */
-	ps->pc = pcap_fopen_offline_with_tstamp_precision(ps->fp, PCAP_TSTAMP_PRECISION_NANO,
-							    perr);
+	ps->pc = pcap_fopen_offline_with_tstamp_precision(ps->fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!ps->pc) {
 		fclose(ps->fp);
 		ps->fp = NULL;
@@ -344,7 +343,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 /* Which queue a preloaded packet goes to: the symmetric hash of its flow. */
 static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
 {
-	struct decode_stats st = { 0 };
+	struct decode_stats st = {0};
 	struct decode_cfg dc;
 	struct pkt_meta m;
 
@@ -359,7 +358,7 @@ static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
 
 static int preload_all(struct pcap_src *ps, struct errbuf *eb)
 {
-	size_t mem_cap = 0, pkt_cap = 0, qcap[SOURCE_MAX_QUEUES] = { 0 };
+	size_t mem_cap = 0, pkt_cap = 0, qcap[SOURCE_MAX_QUEUES] = {0};
 	size_t *offs = NULL, offs_cap = 0;
 	int rc;
 

@@ -26,9 +26,9 @@
 
 /* Private flag bit: after flush, holes are not waited for any more. */
 #define TCP_REASM_F_FLUSH 0x40
-_Static_assert((TCP_REASM_F_FLUSH & (TCP_REASM_F_STARTED | TCP_REASM_F_SYN | TCP_REASM_F_FIN |
-				     TCP_REASM_F_RST | TCP_REASM_F_EOF_SENT |
-				     TCP_REASM_F_HAS_DATA)) == 0,
+_Static_assert((TCP_REASM_F_FLUSH &
+		(TCP_REASM_F_STARTED | TCP_REASM_F_SYN | TCP_REASM_F_FIN | TCP_REASM_F_RST |
+		 TCP_REASM_F_EOF_SENT | TCP_REASM_F_HAS_DATA)) == 0,
 	       "private flag collides with a public one");
 
 #define TCP_REASM_MIN_SEG_BYTES 64
@@ -37,26 +37,26 @@ _Static_assert((TCP_REASM_F_FLUSH & (TCP_REASM_F_STARTED | TCP_REASM_F_SYN | TCP
 struct tcp_reasm_seg {
 	uint32_t seq;
 	uint32_t len;
-	uint32_t next;	/* pool index + 1, 0: end */
+	uint32_t next; /* pool index + 1, 0: end */
 	uint32_t pad;
 	uint8_t data[];
 };
 
 /* The payload of the segment being added, still in the packet. */
 struct tcp_reasm_view {
-	const struct tcp_reasm_pair *tp;	/* NULL: none */
+	const struct tcp_reasm_pair *tp; /* NULL: none */
 	const uint8_t *ptr;
 	uint32_t seq;
 	uint32_t len;
 	uint8_t dir;
-	bool force;	/* the caps refused it: skip holes until it is delivered */
+	bool force; /* the caps refused it: skip holes until it is delivered */
 };
 
 struct tcp_reasm {
 	struct pool pool;
 	uint32_t seg_bytes;
 	uint32_t flow_bytes;
-	uint32_t dir_segs_max;	/* buffers per direction: tiny segments must not drain the pool */
+	uint32_t dir_segs_max; /* buffers per direction: tiny segments must not drain the pool */
 	struct tcp_reasm_view view;
 	struct tcp_reasm_stats st;
 };
@@ -106,8 +106,8 @@ int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out)
 	r->seg_bytes = cfg->seg_bytes;
 	r->flow_bytes = cfg->flow_bytes;
 	/* Twice what full buffers would need: room for holes, not for 1-byte segments. */
-	r->dir_segs_max = (uint32_t)(((uint64_t)cfg->flow_bytes + cfg->seg_bytes - 1) /
-				     cfg->seg_bytes * 2);
+	r->dir_segs_max =
+		(uint32_t)(((uint64_t)cfg->flow_bytes + cfg->seg_bytes - 1) / cfg->seg_bytes * 2);
 	*out = r;
 	return 0;
 }
@@ -185,14 +185,14 @@ static uint32_t tcp_reasm_dir_segs(const struct tcp_reasm *r, const struct tcp_r
 }
 
 struct tcp_reasm_plan {
-	uint64_t bytes;	/* new bytes, not buffered yet */
+	uint64_t bytes; /* new bytes, not buffered yet */
 	uint32_t segs;	/* buffers they need */
 };
 
 /* Copies [pos, pos + n) of the segment at p (which starts at seq) after buffer *left. */
 static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t *left,
-			   uint32_t pos, uint32_t n, const uint8_t *src, struct tcp_reasm_plan *plan,
-			   bool commit)
+			   uint32_t pos, uint32_t n, const uint8_t *src,
+			   struct tcp_reasm_plan *plan, bool commit)
 {
 	struct tcp_reasm_seg *l = *left ? tcp_reasm_seg(r, *left) : NULL;
 
@@ -274,9 +274,8 @@ static void tcp_reasm_skip(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 	r->st.gap_bytes += gap;
 }
 
-static inline const struct tcp_reasm_view *tcp_reasm_view_of(const struct tcp_reasm *r,
-							      const struct tcp_reasm_pair *tp,
-							      unsigned int dir)
+static inline const struct tcp_reasm_view *
+tcp_reasm_view_of(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp, unsigned int dir)
 {
 	return r->view.tp == tp && r->view.dir == dir ? &r->view : NULL;
 }
@@ -371,7 +370,7 @@ static void tcp_reasm_fin(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t
 static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 					     uint32_t seq, const uint8_t *p, uint32_t len)
 {
-	struct tcp_reasm_plan plan = { 0 };
+	struct tcp_reasm_plan plan = {0};
 
 	r->st.ooo_segments++;
 	tcp_reasm_walk(r, d, seq, p, len, &plan, false);
@@ -387,7 +386,7 @@ static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_rea
 	} else if (plan.segs > r->pool.n_free) {
 		r->st.total_cap_hits++;
 	} else {
-		struct tcp_reasm_plan done = { 0 };
+		struct tcp_reasm_plan done = {0};
 
 		tcp_reasm_walk(r, d, seq, p, len, &done, true);
 		d->ooo_bytes += (uint32_t)done.bytes;
@@ -434,7 +433,11 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		len -= (uint32_t)behind;
 	}
 	r->view = (struct tcp_reasm_view){
-		.tp = tp, .ptr = p, .seq = seq, .len = len, .dir = (uint8_t)dir,
+		.tp = tp,
+		.ptr = p,
+		.seq = seq,
+		.len = len,
+		.dir = (uint8_t)dir,
 	};
 	if (seq != d->next_seq)
 		return tcp_reasm_store(r, d, seq, p, len);
@@ -480,8 +483,7 @@ static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 }
 
 /* Nothing can come out of d: the common case for one side of every packet. */
-static inline bool tcp_reasm_dir_idle(const struct tcp_reasm_dir *d,
-				      const struct tcp_reasm_view *v)
+static inline bool tcp_reasm_dir_idle(const struct tcp_reasm_dir *d, const struct tcp_reasm_view *v)
 {
 	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
 		return true;
@@ -513,7 +515,7 @@ static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, u
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
 	uint64_t to;
 
-	*out = (struct tcp_reasm_chunk){ .dir = (uint8_t)dir };
+	*out = (struct tcp_reasm_chunk){.dir = (uint8_t)dir};
 	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, v, out)) {
 		to = tcp_reasm_skip_target(r, d, v);
 		if (to != TCP_REASM_NO_SKIP) {
@@ -550,7 +552,7 @@ static inline bool tcp_reasm_next_fast(struct tcp_reasm *r, struct tcp_reasm_pai
 	    (d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH | TCP_REASM_F_EOF_SENT)) ||
 	    !tcp_reasm_dir_idle(&tp->dir[!v->dir], NULL))
 		return false;
-	*out = (struct tcp_reasm_chunk){ .ptr = v->ptr, .len = v->len, .dir = v->dir };
+	*out = (struct tcp_reasm_chunk){.ptr = v->ptr, .len = v->len, .dir = v->dir};
 	d->next_seq += v->len;
 	r->st.bytes_in_order += v->len;
 	r->view.tp = NULL;
@@ -558,9 +560,8 @@ static inline bool tcp_reasm_next_fast(struct tcp_reasm *r, struct tcp_reasm_pai
 }
 
 /* Out of line: the fast paths in add() and next() then stay register-only. */
-__attribute__((noinline)) static bool tcp_reasm_next_slow(struct tcp_reasm *r,
-							  struct tcp_reasm_pair *tp,
-							  struct tcp_reasm_chunk *out)
+__attribute__((noinline)) static bool
+tcp_reasm_next_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
 {
 	unsigned int first = 0;
 
@@ -614,8 +615,7 @@ void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 }
 
 /* Bypassed: no payload, but FIN and RST still end the pair. */
-static void tcp_reasm_follow(struct tcp_reasm *r, struct tcp_reasm_dir *d,
-			     const struct pkt_meta *m)
+static void tcp_reasm_follow(struct tcp_reasm *r, struct tcp_reasm_dir *d, const struct pkt_meta *m)
 {
 	r->st.bypassed_bytes += m->payload_len;
 	if (m->payload_len || (m->tcp_flags & PKT_TCP_SYN))
@@ -626,9 +626,10 @@ static void tcp_reasm_follow(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 		d->flags |= TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_EOF_SENT;
 }
 
-__attribute__((noinline)) static enum tcp_reasm_status
-tcp_reasm_add_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int di,
-		   const struct pkt_meta *m)
+__attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct tcp_reasm *r,
+									  struct tcp_reasm_pair *tp,
+									  unsigned int di,
+									  const struct pkt_meta *m)
 {
 	struct tcp_reasm_dir *d = &tp->dir[di];
 	enum tcp_reasm_status st = TCP_REASM_NO_DATA;
@@ -679,7 +680,10 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 		r->st.segments++;
 		d->flags |= TCP_REASM_F_HAS_DATA;
 		r->view = (struct tcp_reasm_view){
-			.tp = tp, .ptr = m->payload, .seq = m->seq, .len = m->payload_len,
+			.tp = tp,
+			.ptr = m->payload,
+			.seq = m->seq,
+			.len = m->payload_len,
 			.dir = (uint8_t)di,
 		};
 		return TCP_REASM_OK;

@@ -27,65 +27,65 @@
 #include "dataplane/pkt.h"
 
 struct tcp_reasm_cfg {
-	uint32_t flow_bytes;	/* out-of-order bytes buffered per direction (default 64 KiB) */
-	uint64_t total_bytes;	/* out-of-order bytes buffered per worker (default 64 MiB) */
-	uint32_t seg_bytes;	/* size of one buffer segment (default 2048) */
+	uint32_t flow_bytes;  /* out-of-order bytes buffered per direction (default 64 KiB) */
+	uint64_t total_bytes; /* out-of-order bytes buffered per worker (default 64 MiB) */
+	uint32_t seg_bytes;   /* size of one buffer segment (default 2048) */
 };
 
 /* All uint64_t: published with stats.h. */
 struct tcp_reasm_stats {
-	uint64_t segments;		/* segments with payload */
-	uint64_t bytes_in_order;	/* delivered straight from the packet */
-	uint64_t bytes_buffered;	/* copied because they arrived early */
+	uint64_t segments;	 /* segments with payload */
+	uint64_t bytes_in_order; /* delivered straight from the packet */
+	uint64_t bytes_buffered; /* copied because they arrived early */
 	uint64_t ooo_segments;
-	uint64_t retransmits;		/* entirely already delivered */
-	uint64_t overlaps;		/* partly already delivered or buffered */
+	uint64_t retransmits; /* entirely already delivered */
+	uint64_t overlaps;    /* partly already delivered or buffered */
 	uint64_t gaps;
 	uint64_t gap_bytes;
-	uint64_t flow_cap_hits;		/* per-direction cap forced a gap */
-	uint64_t total_cap_hits;	/* worker cap forced a gap */
-	uint64_t midstream;		/* directions started without a SYN */
-	uint64_t bypassed_bytes;	/* payload skipped for bypassed pairs */
-	uint64_t buffered_now;		/* gauge: bytes held now */
-	uint64_t segs_in_use;		/* gauge: buffer segments held now */
+	uint64_t flow_cap_hits;	 /* per-direction cap forced a gap */
+	uint64_t total_cap_hits; /* worker cap forced a gap */
+	uint64_t midstream;	 /* directions started without a SYN */
+	uint64_t bypassed_bytes; /* payload skipped for bypassed pairs */
+	uint64_t buffered_now;	 /* gauge: bytes held now */
+	uint64_t segs_in_use;	 /* gauge: buffer segments held now */
 };
 
 enum tcp_reasm_status {
-	TCP_REASM_OK = 0,		/* data (or a state change) is ready: call next() */
-	TCP_REASM_NO_DATA = 1,		/* nothing new (pure ACK, retransmission, bypassed) */
-	TCP_REASM_BUFFERED = 2,		/* early segment kept for later */
-	TCP_REASM_CAPPED = 3,		/* early segment could not be kept (counted) */
+	TCP_REASM_OK = 0,	/* data (or a state change) is ready: call next() */
+	TCP_REASM_NO_DATA = 1,	/* nothing new (pure ACK, retransmission, bypassed) */
+	TCP_REASM_BUFFERED = 2, /* early segment kept for later */
+	TCP_REASM_CAPPED = 3,	/* early segment could not be kept (counted) */
 };
 
 /* Per-direction state, embedded in struct flow: keep it small. */
 struct tcp_reasm_dir {
-	uint32_t next_seq;	/* next byte owed to the consumer */
-	uint32_t fin_seq;	/* sequence number of the FIN, when F_FIN */
-	uint32_t ooo_head;	/* first buffered segment, pool index + 1 (0: none) */
-	uint32_t ooo_bytes;	/* bytes buffered in this direction */
-	uint32_t pending_gap;	/* gap to report with the next chunk */
-	uint8_t flags;		/* TCP_REASM_F_* */
+	uint32_t next_seq;    /* next byte owed to the consumer */
+	uint32_t fin_seq;     /* sequence number of the FIN, when F_FIN */
+	uint32_t ooo_head;    /* first buffered segment, pool index + 1 (0: none) */
+	uint32_t ooo_bytes;   /* bytes buffered in this direction */
+	uint32_t pending_gap; /* gap to report with the next chunk */
+	uint8_t flags;	      /* TCP_REASM_F_* */
 	uint8_t pad[3];
 };
 
-#define TCP_REASM_F_STARTED   0x01 /* next_seq is valid */
-#define TCP_REASM_F_SYN	      0x02 /* saw the SYN: stream start is exact */
-#define TCP_REASM_F_FIN	      0x04 /* saw a FIN */
-#define TCP_REASM_F_RST	      0x08 /* saw a RST */
-#define TCP_REASM_F_EOF_SENT  0x10 /* the fin chunk was handed out */
-#define TCP_REASM_F_HAS_DATA  0x20 /* some payload was seen */
+#define TCP_REASM_F_STARTED  0x01 /* next_seq is valid */
+#define TCP_REASM_F_SYN	     0x02 /* saw the SYN: stream start is exact */
+#define TCP_REASM_F_FIN	     0x04 /* saw a FIN */
+#define TCP_REASM_F_RST	     0x08 /* saw a RST */
+#define TCP_REASM_F_EOF_SENT 0x10 /* the fin chunk was handed out */
+#define TCP_REASM_F_HAS_DATA 0x20 /* some payload was seen */
 
 struct tcp_reasm_pair {
-	struct tcp_reasm_dir dir[2];	/* indexed by enum flow_dir */
-	uint8_t bypass;			/* follow sequence numbers only, deliver nothing */
+	struct tcp_reasm_dir dir[2]; /* indexed by enum flow_dir */
+	uint8_t bypass;		     /* follow sequence numbers only, deliver nothing */
 };
 
 struct tcp_reasm_chunk {
-	const uint8_t *ptr;	/* NULL when the chunk only reports a gap or the end */
+	const uint8_t *ptr; /* NULL when the chunk only reports a gap or the end */
 	uint32_t len;
-	uint32_t gap;		/* bytes missing just before ptr */
-	uint8_t dir;		/* enum flow_dir */
-	bool fin;		/* the stream in this direction ended after this chunk */
+	uint32_t gap; /* bytes missing just before ptr */
+	uint8_t dir;  /* enum flow_dir */
+	bool fin;     /* the stream in this direction ended after this chunk */
 };
 
 struct tcp_reasm;

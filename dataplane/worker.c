@@ -16,7 +16,7 @@ struct worker {
 	struct worker_cfg cfg;
 	struct flow_table *flows;
 	struct tcp_reasm *reasm;
-	uint64_t now_ns;		/* packet time of the latest packet */
+	uint64_t now_ns; /* packet time of the latest packet */
 	struct worker_stats st;
 	_Atomic uint64_t watermark;
 	_Atomic bool done;
@@ -102,9 +102,10 @@ static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
 		worker_drain(w, f, m->ts_ns);
 
 	if (tcp_reasm_is_closed(&f->tcp)) {
-		worker_close_l7(w, f, (f->tcp.dir[0].flags | f->tcp.dir[1].flags) & TCP_REASM_F_RST
-					      ? FLOW_END_RST
-					      : FLOW_END_FIN,
+		worker_close_l7(w, f,
+				(f->tcp.dir[0].flags | f->tcp.dir[1].flags) & TCP_REASM_F_RST
+					? FLOW_END_RST
+					: FLOW_END_FIN,
 				m->ts_ns);
 		flow_mark_closed(w->flows, f);
 	}

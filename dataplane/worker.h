@@ -28,27 +28,27 @@ struct worker_cfg {
 	uint16_t id;
 	struct source *src;
 	uint16_t queue;
-	int cpu;			/* pin to this CPU; -1: leave to the scheduler */
+	int cpu; /* pin to this CPU; -1: leave to the scheduler */
 	struct decode_cfg decode;
-	struct flow_table_cfg flow;	/* release callback is the worker's own */
+	struct flow_table_cfg flow; /* release callback is the worker's own */
 	struct tcp_reasm_cfg reasm;
 	const struct l7_ops *l7;
 	void *l7_ctx;
-	const uint8_t *server_ports;	/* 65536-bit map of the application's ports */
-	bool any_port;			/* also track flows on other ports (content detection) */
-	_Atomic bool *stop;		/* set by the control thread */
+	const uint8_t *server_ports; /* 65536-bit map of the application's ports */
+	bool any_port;		     /* also track flows on other ports (content detection) */
+	_Atomic bool *stop;	     /* set by the control thread */
 };
 
 /* All uint64_t: published with stats.h. */
 struct worker_stats {
 	uint64_t bursts;
 	uint64_t pkts;
-	uint64_t bytes;			/* wire bytes */
-	uint64_t other_port;		/* TCP on ports nobody asked for */
-	uint64_t l7_bypassed_pkts;	/* payload not looked at after L7 bypass */
-	uint64_t l7_ignored_pkts;	/* flows L7 declined */
-	uint64_t after_close_pkts;	/* stragglers of closed flows */
-	uint64_t last_ts_ns;		/* packet time of the last packet seen */
+	uint64_t bytes;		   /* wire bytes */
+	uint64_t other_port;	   /* TCP on ports nobody asked for */
+	uint64_t l7_bypassed_pkts; /* payload not looked at after L7 bypass */
+	uint64_t l7_ignored_pkts;  /* flows L7 declined */
+	uint64_t after_close_pkts; /* stragglers of closed flows */
+	uint64_t last_ts_ns;	   /* packet time of the last packet seen */
 	struct decode_stats decode;
 	struct flow_stats flow;
 	struct tcp_reasm_stats reasm;

@@ -24,8 +24,7 @@ const char *export_json_addr(uint8_t family, const union pkt_addr *a, char *buf,
 	return inet_ntop(AF_INET6, a->b, buf, (socklen_t)cap);
 }
 
-static void kv_field(struct jsonw *w, const struct smtp_tx *tx, const char *key,
-		     enum smtp_field f)
+static void kv_field(struct jsonw *w, const struct smtp_tx *tx, const char *key, enum smtp_field f)
 {
 	if (smtp_tx_has(tx, f))
 		jsonw_kv_str(w, key, smtp_tx_str(tx, tx->f[f]), tx->f[f].len);
@@ -160,11 +159,15 @@ static void put_flags(struct jsonw *w, const struct smtp_tx *tx)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{ SMTP_TX_F_BDAT, "bdat" },	      { SMTP_TX_F_PIPELINED, "pipelined" },
-		{ SMTP_TX_F_GAP, "gap" },	      { SMTP_TX_F_MIDSTREAM, "midstream" },
-		{ SMTP_TX_F_ONE_SIDED, "one_sided" }, { SMTP_TX_F_TRUNCATED, "truncated" },
-		{ SMTP_TX_F_PROXY, "proxied" },	      { SMTP_TX_F_HDR_TRUNC, "headers_truncated" },
-		{ SMTP_TX_F_IMPLICIT_TLS, "implicit_tls" },
+		{SMTP_TX_F_BDAT, "bdat"},
+		{SMTP_TX_F_PIPELINED, "pipelined"},
+		{SMTP_TX_F_GAP, "gap"},
+		{SMTP_TX_F_MIDSTREAM, "midstream"},
+		{SMTP_TX_F_ONE_SIDED, "one_sided"},
+		{SMTP_TX_F_TRUNCATED, "truncated"},
+		{SMTP_TX_F_PROXY, "proxied"},
+		{SMTP_TX_F_HDR_TRUNC, "headers_truncated"},
+		{SMTP_TX_F_IMPLICIT_TLS, "implicit_tls"},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

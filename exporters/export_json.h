@@ -22,7 +22,7 @@ struct export_json_stats {
 	uint64_t tx_lines;
 	uint64_t alert_lines;
 	uint64_t write_errors;
-	uint64_t overflow;	/* a record larger than EXPORT_JSON_LINE_MAX (not written) */
+	uint64_t overflow; /* a record larger than EXPORT_JSON_LINE_MAX (not written) */
 };
 
 struct export_json;

@@ -11,8 +11,8 @@ static const char *const kind_names[ALERT_KIND_COUNT] = {
 };
 
 static const char *const sev_names[] = {
-	[ALERT_SEV_INFO] = "info",     [ALERT_SEV_LOW] = "low",	       [ALERT_SEV_MEDIUM] = "medium",
-	[ALERT_SEV_HIGH] = "high",     [ALERT_SEV_CRITICAL] = "critical",
+	[ALERT_SEV_INFO] = "info", [ALERT_SEV_LOW] = "low",	      [ALERT_SEV_MEDIUM] = "medium",
+	[ALERT_SEV_HIGH] = "high", [ALERT_SEV_CRITICAL] = "critical",
 };
 
 const char *alert_kind_name(enum alert_kind k)

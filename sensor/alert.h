@@ -37,7 +37,7 @@ enum alert_kind {
 #define ALERT_X_ENUM(name, str) ALERT_##name,
 	ALERT_KINDS(ALERT_X_ENUM)
 #undef ALERT_X_ENUM
-	ALERT_KIND_COUNT
+		ALERT_KIND_COUNT
 };
 
 enum alert_severity {
@@ -56,29 +56,29 @@ enum alert_severity {
 #define ALERT_MESSAGE_MAX  200
 
 struct alert_counter {
-	char name[32];		/* e.g. "auth_failures", "distinct_users" */
+	char name[32]; /* e.g. "auth_failures", "distinct_users" */
 	double value;
 	double threshold;
-	uint32_t window_s;	/* 0: not windowed (one message, one reply) */
+	uint32_t window_s; /* 0: not windowed (one message, one reply) */
 };
 
 struct alert_example {
-	char field[24];		/* e.g. "rcpt_domain", "user", "reply", "sig_id" */
+	char field[24]; /* e.g. "rcpt_domain", "user", "reply", "sig_id" */
 	char value[ALERT_EXAMPLE_MAX];
 };
 
 struct alert {
-	uint64_t ts_ns;		/* packet time the alert fired (or was updated) */
-	uint64_t first_ns;	/* first evidence in the window */
-	uint8_t kind;		/* enum alert_kind */
-	uint8_t severity;	/* enum alert_severity */
-	uint8_t family;		/* of host */
+	uint64_t ts_ns;	   /* packet time the alert fired (or was updated) */
+	uint64_t first_ns; /* first evidence in the window */
+	uint8_t kind;	   /* enum alert_kind */
+	uint8_t severity;  /* enum alert_severity */
+	uint8_t family;	   /* of host */
 	uint8_t pad;
-	uint32_t seq;		/* 0 first time, then updates of the same host+kind(+account) */
-	union pkt_addr host;	/* the host the evidence is about */
-	char account[ALERT_ACCOUNT_MAX];	/* AUTH user or mailbox, "" when per host only */
-	double score;		/* the host's score when the alert fired */
-	char message[ALERT_MESSAGE_MAX];	/* one line for a human */
+	uint32_t seq;	     /* 0 first time, then updates of the same host+kind(+account) */
+	union pkt_addr host; /* the host the evidence is about */
+	char account[ALERT_ACCOUNT_MAX]; /* AUTH user or mailbox, "" when per host only */
+	double score;			 /* the host's score when the alert fired */
+	char message[ALERT_MESSAGE_MAX]; /* one line for a human */
 	uint32_t n_counters, n_examples, n_uids;
 	struct alert_counter counters[ALERT_MAX_COUNTERS];
 	struct alert_example examples[ALERT_MAX_EXAMPLES];

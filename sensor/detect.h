@@ -27,23 +27,23 @@
 #define DETECT_MAX_PARAMS 6
 
 enum detect_param_type {
-	DETECT_P_COUNT = 0,	/* non-negative integer */
-	DETECT_P_RATIO = 1,	/* 0..1 */
-	DETECT_P_SECONDS = 2,	/* a duration; YAML accepts 90, 90s, 10m, 2h, 1d */
-	DETECT_P_FACTOR = 3,	/* a multiplier, > 0 */
+	DETECT_P_COUNT = 0,   /* non-negative integer */
+	DETECT_P_RATIO = 1,   /* 0..1 */
+	DETECT_P_SECONDS = 2, /* a duration; YAML accepts 90, 90s, 10m, 2h, 1d */
+	DETECT_P_FACTOR = 3,  /* a multiplier, > 0 */
 };
 
 struct detect_param {
 	const char *name;
-	uint8_t type;		/* enum detect_param_type */
+	uint8_t type; /* enum detect_param_type */
 	double def, min, max;
 	const char *help;
 };
 
 struct detect_def {
 	enum alert_kind kind;
-	uint8_t severity;	/* default enum alert_severity */
-	const char *summary;	/* one line: what it means */
+	uint8_t severity;    /* default enum alert_severity */
+	const char *summary; /* one line: what it means */
 	unsigned int n_params;
 	struct detect_param params[DETECT_MAX_PARAMS];
 };
@@ -74,30 +74,30 @@ typedef void detect_emit_fn(void *arg, const struct alert *a);
 
 /* All uint64_t: published with stats.h. */
 struct detect_stats {
-	uint64_t hosts;			/* gauge */
+	uint64_t hosts; /* gauge */
 	uint64_t hosts_evicted;
-	uint64_t accounts;		/* gauge */
+	uint64_t accounts; /* gauge */
 	uint64_t accounts_evicted;
-	uint64_t servers_learned;	/* home hosts seen answering SMTP */
-	uint64_t alerts;		/* new alerts (seq 0) */
+	uint64_t servers_learned; /* home hosts seen answering SMTP */
+	uint64_t alerts;	  /* new alerts (seq 0) */
 	uint64_t alerts_by_kind[ALERT_KIND_COUNT];
-	uint64_t alerts_suppressed;	/* rate-limited repeats folded into updates */
+	uint64_t alerts_suppressed; /* rate-limited repeats folded into updates */
 	/* additions below */
-	uint64_t alerts_updated;	/* update records emitted (seq > 0) */
-	uint64_t alert_states_evicted;	/* oldest alert identities dropped (final state emitted) */
-	uint64_t evidence_evicted;	/* example/flow records dropped before firing */
-	uint64_t domains_learned;	/* domains learned as hosted by a home server */
+	uint64_t alerts_updated;       /* update records emitted (seq > 0) */
+	uint64_t alert_states_evicted; /* oldest alert identities dropped (final state emitted) */
+	uint64_t evidence_evicted;     /* example/flow records dropped before firing */
+	uint64_t domains_learned;      /* domains learned as hosted by a home server */
 	uint64_t domains_evicted;
 	uint64_t relay_pending;		/* gauge: accepted recipients waiting for a copy */
-	uint64_t relay_pending_evicted;	/* dropped before relay_window: table full */
+	uint64_t relay_pending_evicted; /* dropped before relay_window: table full */
 	uint64_t relay_copies;		/* accepted recipients seen leaving again */
 	uint64_t sketches_reclaimed;	/* HLL sketches taken back when the pool was empty */
 	uint64_t events;
-	uint64_t bad_events;		/* short or inconsistent records: dropped */
-	uint64_t late_events;		/* older than their window: not counted */
-	uint64_t host_bytes;		/* memory per host entry, index included */
+	uint64_t bad_events;  /* short or inconsistent records: dropped */
+	uint64_t late_events; /* older than their window: not counted */
+	uint64_t host_bytes;  /* memory per host entry, index included */
 	uint64_t account_bytes;
-	uint64_t mem_bytes;		/* everything allocated at create */
+	uint64_t mem_bytes; /* everything allocated at create */
 };
 
 /* cfg must outlive the engine. Tables are sized from cfg->limits. */
@@ -111,9 +111,9 @@ void detect_engine_event(struct detect_engine *de, const struct event_hdr *e);
 void detect_engine_tick(struct detect_engine *de, uint64_t now_ns);
 /* Per-source counters from the XDP pre-filter (live AF_XDP): fan-out evidence
  * that still works when sessions are encrypted or user space is overloaded. */
-void detect_engine_src_counters(struct detect_engine *de, uint8_t family,
-				const union pkt_addr *src, uint64_t smtp_syns, uint64_t flows,
-				uint64_t pkts, uint64_t bytes, uint64_t ts_ns);
+void detect_engine_src_counters(struct detect_engine *de, uint8_t family, const union pkt_addr *src,
+				uint64_t smtp_syns, uint64_t flows, uint64_t pkts, uint64_t bytes,
+				uint64_t ts_ns);
 
 /* End of a run: emit the final state of every alert that changed since it
  * was last emitted (so alerts.json ends with the final counts). */
@@ -126,11 +126,11 @@ struct detect_host_summary {
 	union pkt_addr addr;
 	uint8_t family;
 	bool home;
-	bool mail_server;		/* configured, or learned from its banners */
-	uint32_t kinds;			/* bit per enum alert_kind that fired */
+	bool mail_server; /* configured, or learned from its banners */
+	uint32_t kinds;	  /* bit per enum alert_kind that fired */
 	uint64_t first_ns, last_ns;
-	double score;			/* ranking: SPRT score plus fired kinds by severity */
-	double sprt;			/* the SPRT log-likelihood ratio (>= 0) */
+	double score; /* ranking: SPRT score plus fired kinds by severity */
+	double sprt;  /* the SPRT log-likelihood ratio (>= 0) */
 	uint32_t sprt_crossings;
 	uint32_t sessions_out, sessions_in, msgs, rcpts, rcpts_rejected;
 	uint32_t auth_ok, auth_fail, alerts;
@@ -139,12 +139,12 @@ struct detect_host_summary {
 
 struct detect_account_summary {
 	char name[64];
-	const char *type;		/* "user" or "mailbox" */
+	const char *type; /* "user" or "mailbox" */
 	uint8_t family;
 	union pkt_addr server, source;
 	uint32_t kinds;
 	uint64_t first_ns, last_ns;
-	double score;			/* fired kinds by severity */
+	double score; /* fired kinds by severity */
 	uint32_t auth_ok, msgs, rcpts, bounces;
 };
 

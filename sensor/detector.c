@@ -20,7 +20,7 @@ struct detector {
 	unsigned int n_in;
 	_Atomic bool stop;
 	uint64_t next_tick;
-	uint64_t hold_since;	/* wall time we started waiting for a lagging input, 0: not */
+	uint64_t hold_since; /* wall time we started waiting for a lagging input, 0: not */
 	struct detector_stats st;
 	_Atomic uint64_t pub[sizeof(struct detector_stats) / sizeof(uint64_t)];
 };
@@ -168,7 +168,7 @@ static void detector_idle(unsigned int *idle)
 	if (++*idle < 64) {
 		sched_yield();
 	} else {
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = 200000 };
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 200000};
 
 		nanosleep(&ts, NULL);
 	}

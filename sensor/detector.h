@@ -42,7 +42,7 @@ struct detector_input {
 };
 
 struct detector_cfg {
-	uint32_t max_hold_ms;	/* longest wait for a lagging worker before going on (default 50) */
+	uint32_t max_hold_ms; /* longest wait for a lagging worker before going on (default 50) */
 };
 
 /* All uint64_t: published with stats.h. */
@@ -50,11 +50,11 @@ struct detector_stats {
 	uint64_t events;
 	uint64_t events_by_type[EV_TYPE_COUNT];
 	uint64_t transactions;
-	uint64_t out_of_order;		/* events older than the last one processed */
-	uint64_t hold_timeouts;		/* gave up waiting for a lagging worker */
-	uint64_t bad_events;		/* malformed records (never expected) */
+	uint64_t out_of_order;	/* events older than the last one processed */
+	uint64_t hold_timeouts; /* gave up waiting for a lagging worker */
+	uint64_t bad_events;	/* malformed records (never expected) */
 	uint64_t alerts;
-	uint64_t last_ts_ns;		/* packet time of the last event */
+	uint64_t last_ts_ns; /* packet time of the last event */
 };
 
 struct detector;

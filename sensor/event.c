@@ -23,7 +23,7 @@ void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
 		if (++spins < 64) {
 			sched_yield();
 		} else {
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = 50000 };
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000};
 
 			nanosleep(&ts, NULL);
 		}
@@ -61,10 +61,14 @@ uint16_t event_copy_text(char *dst, size_t cap, const void *src, size_t n)
 const char *event_type_name(enum event_type t)
 {
 	static const char *const names[EV_TYPE_COUNT] = {
-		[EV_SESSION_OPEN] = "session_open", [EV_BANNER] = "banner",
-		[EV_AUTH] = "auth",		    [EV_RCPT] = "rcpt",
-		[EV_REPLY] = "reply",		    [EV_SIG] = "sig",
-		[EV_TX] = "tx",			    [EV_SESSION_CLOSE] = "session_close",
+		[EV_SESSION_OPEN] = "session_open",
+		[EV_BANNER] = "banner",
+		[EV_AUTH] = "auth",
+		[EV_RCPT] = "rcpt",
+		[EV_REPLY] = "reply",
+		[EV_SIG] = "sig",
+		[EV_TX] = "tx",
+		[EV_SESSION_CLOSE] = "session_close",
 	};
 
 	return (t > 0 && t < EV_TYPE_COUNT && names[t]) ? names[t] : "unknown";

@@ -23,28 +23,28 @@
 #include "sensor/smtp_tx.h"
 
 enum event_type {
-	EV_SESSION_OPEN = 1,	/* first SMTP bytes of a connection */
-	EV_BANNER = 2,		/* server greeted with 2xx/5xx: it speaks SMTP */
-	EV_AUTH = 3,		/* one AUTH exchange finished */
-	EV_RCPT = 4,		/* one RCPT TO and its reply */
-	EV_REPLY = 5,		/* a 4xx/5xx reply worth keeping (text for blocklist matching) */
-	EV_SIG = 6,		/* Hyperscan signature match */
-	EV_TX = 7,		/* transaction or session record (struct smtp_tx) */
+	EV_SESSION_OPEN = 1, /* first SMTP bytes of a connection */
+	EV_BANNER = 2,	     /* server greeted with 2xx/5xx: it speaks SMTP */
+	EV_AUTH = 3,	     /* one AUTH exchange finished */
+	EV_RCPT = 4,	     /* one RCPT TO and its reply */
+	EV_REPLY = 5,	     /* a 4xx/5xx reply worth keeping (text for blocklist matching) */
+	EV_SIG = 6,	     /* Hyperscan signature match */
+	EV_TX = 7,	     /* transaction or session record (struct smtp_tx) */
 	EV_SESSION_CLOSE = 8,
 	EV_TYPE_COUNT
 };
 
-#define EVENT_ADDR_MAX	 128
-#define EVENT_USER_MAX	 128
-#define EVENT_TEXT_MAX	 256
-#define EVENT_MECH_MAX	 24
+#define EVENT_ADDR_MAX 128
+#define EVENT_USER_MAX 128
+#define EVENT_TEXT_MAX 256
+#define EVENT_MECH_MAX 24
 
 struct event_hdr {
-	uint16_t type;		/* enum event_type */
+	uint16_t type; /* enum event_type */
 	uint16_t worker;
-	uint32_t len;		/* whole event, header included */
-	uint64_t ts_ns;		/* packet time */
-	uint64_t seq;		/* per worker, for ordering and loss accounting */
+	uint32_t len;	/* whole event, header included */
+	uint64_t ts_ns; /* packet time */
+	uint64_t seq;	/* per worker, for ordering and loss accounting */
 	char uid[FLOW_UID_LEN + 1];
 	uint8_t family;
 	union pkt_addr client;
@@ -57,28 +57,28 @@ struct event_hdr {
 
 struct event_session_open {
 	struct event_hdr h;
-	uint8_t midstream;	/* handshake not seen */
-	uint8_t implicit_tls;	/* port 465 */
-	uint8_t proxied;	/* inside an HTTP CONNECT tunnel */
+	uint8_t midstream;    /* handshake not seen */
+	uint8_t implicit_tls; /* port 465 */
+	uint8_t proxied;      /* inside an HTTP CONNECT tunnel */
 	uint8_t pad[5];
 };
 
 struct event_banner {
 	struct event_hdr h;
-	uint16_t code;		/* 220, 421, 554 ... */
+	uint16_t code; /* 220, 421, 554 ... */
 	uint16_t text_len;
 	char text[EVENT_TEXT_MAX];
 };
 
 struct event_auth {
 	struct event_hdr h;
-	uint8_t result;		/* enum smtp_auth_result */
+	uint8_t result; /* enum smtp_auth_result */
 	uint8_t pad;
-	uint16_t code;		/* final reply code */
+	uint16_t code; /* final reply code */
 	uint16_t user_len;
 	uint16_t mech_len;
 	char mech[EVENT_MECH_MAX];
-	char user[EVENT_USER_MAX];	/* user name only; never the password */
+	char user[EVENT_USER_MAX]; /* user name only; never the password */
 };
 
 struct event_rcpt {
@@ -86,7 +86,7 @@ struct event_rcpt {
 	uint16_t code;
 	uint8_t enh_class, enh_subject;
 	uint16_t enh_detail;
-	uint8_t authenticated;	/* session had a successful AUTH */
+	uint8_t authenticated; /* session had a successful AUTH */
 	uint8_t tls;
 	uint16_t mailfrom_len;
 	uint16_t rcpt_len;
@@ -95,7 +95,7 @@ struct event_rcpt {
 	uint32_t trans_depth;
 	char mailfrom[EVENT_ADDR_MAX];
 	char rcpt[EVENT_ADDR_MAX];
-	char text[EVENT_TEXT_MAX];	/* reply text after the code */
+	char text[EVENT_TEXT_MAX]; /* reply text after the code */
 };
 
 /* The command a reply answered. */
@@ -124,7 +124,7 @@ struct event_reply {
 	uint16_t code;
 	uint8_t enh_class, enh_subject;
 	uint16_t enh_detail;
-	uint8_t cmd;		/* enum event_cmd: what it answered */
+	uint8_t cmd; /* enum event_cmd: what it answered */
 	uint8_t authenticated;
 	uint32_t trans_depth;
 	uint16_t text_len;
@@ -144,26 +144,26 @@ enum event_sig_scope {
 /* What a signature means to the detectors (rules files say it per signature). */
 enum event_sig_class {
 	EV_SIGCLASS_OTHER = 0,
-	EV_SIGCLASS_BLOCKLIST = 1,	/* reply names a DNSBL / provider block: blocklisted */
-	EV_SIGCLASS_RELAY_DENIED = 2,	/* reply refuses relaying: relay_probe evidence */
-	EV_SIGCLASS_SPAM = 3,		/* spam phrases */
-	EV_SIGCLASS_PHISH = 4,		/* phishing phrases and URL shapes */
-	EV_SIGCLASS_MAILER = 5,		/* spam-kit X-Mailer / command quirks */
-	EV_SIGCLASS_USER_UNKNOWN = 6,	/* reply says the mailbox does not exist */
+	EV_SIGCLASS_BLOCKLIST = 1,    /* reply names a DNSBL / provider block: blocklisted */
+	EV_SIGCLASS_RELAY_DENIED = 2, /* reply refuses relaying: relay_probe evidence */
+	EV_SIGCLASS_SPAM = 3,	      /* spam phrases */
+	EV_SIGCLASS_PHISH = 4,	      /* phishing phrases and URL shapes */
+	EV_SIGCLASS_MAILER = 5,	      /* spam-kit X-Mailer / command quirks */
+	EV_SIGCLASS_USER_UNKNOWN = 6, /* reply says the mailbox does not exist */
 	EV_SIGCLASS_COUNT
 };
 
 struct event_sig {
 	struct event_hdr h;
 	uint32_t sig_id;
-	uint8_t scope;		/* enum event_sig_scope */
+	uint8_t scope; /* enum event_sig_scope */
 	uint8_t severity;
 	uint16_t snippet_len;
 	uint32_t trans_depth;
-	uint16_t reply_code;	/* scope REPLY: the code of the matched reply */
+	uint16_t reply_code; /* scope REPLY: the code of the matched reply */
 	uint8_t authenticated;
-	uint8_t sig_class;	/* enum event_sig_class */
-	char snippet[EVENT_TEXT_MAX];	/* the matched line or URL, cut */
+	uint8_t sig_class;	      /* enum event_sig_class */
+	char snippet[EVENT_TEXT_MAX]; /* the matched line or URL, cut */
 };
 
 struct event_session_close {
@@ -179,8 +179,8 @@ struct event_session_close {
 	uint32_t rcpt_total;
 	uint32_t rcpt_rejected;
 	uint8_t tls;
-	uint8_t end_reason;	/* enum flow_end */
-	uint8_t saw_banner;	/* a server reply came back */
+	uint8_t end_reason; /* enum flow_end */
+	uint8_t saw_banner; /* a server reply came back */
 	uint8_t one_sided;
 };
 
@@ -194,10 +194,10 @@ struct event_tx {
 struct event_sink {
 	struct msgring *ring;
 	uint16_t worker;
-	bool wait_when_full;		/* offline: wait for the detector instead of dropping */
-	_Atomic bool *abort;		/* set when the consumer is gone: stop waiting */
+	bool wait_when_full; /* offline: wait for the detector instead of dropping */
+	_Atomic bool *abort; /* set when the consumer is gone: stop waiting */
 	uint64_t seq;
-	uint64_t dropped;		/* events lost to a full ring */
+	uint64_t dropped; /* events lost to a full ring */
 	uint64_t emitted;
 };
 

@@ -17,7 +17,7 @@
 #include "dataplane/pkt.h"
 
 struct netset_range {
-	union pkt_addr lo, hi;	/* inclusive, network byte order */
+	union pkt_addr lo, hi; /* inclusive, network byte order */
 };
 
 struct netset {
@@ -41,7 +41,7 @@ static inline bool netset_is_empty(const struct netset *ns)
 #define DOMSET_NAME_MAX 253
 
 struct domset {
-	char **names;		/* lower case, no trailing dot */
+	char **names; /* lower case, no trailing dot */
 	uint32_t n, cap;
 };
 

@@ -5,7 +5,7 @@
 
 /* The smallest TCP packet record in a pcap: 16 bytes of record header, 14
  * Ethernet, 20 IPv4, 20 TCP. Every flow needs one, every session several. */
-#define PLAN_MIN_PKT_RECORD 70u
+#define PLAN_MIN_PKT_RECORD   70u
 #define PLAN_MIN_SMTP_SESSION 300u /* banner, EHLO, reply and FIN at least */
 
 void plan_from_config(const struct config *cfg, struct plan *p)

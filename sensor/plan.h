@@ -22,11 +22,11 @@ struct plan {
 	struct decode_cfg decode;
 	struct flow_table_cfg flow;
 	struct tcp_reasm_cfg reasm;
-	struct smtp_cfg smtp;		/* port maps point into this plan; sigs set by the caller */
+	struct smtp_cfg smtp; /* port maps point into this plan; sigs set by the caller */
 	uint64_t event_ring_bytes;
 	uint8_t smtp_ports[8192];
 	uint8_t tls_ports[8192];
-	uint8_t server_ports[8192];	/* SMTP and TLS ports: what the worker tracks */
+	uint8_t server_ports[8192]; /* SMTP and TLS ports: what the worker tracks */
 };
 
 void plan_from_config(const struct config *cfg, struct plan *p);

@@ -22,14 +22,14 @@
 #include "sensor/smtp_tx.h"
 
 struct smtp_msg_part {
-	uint16_t depth;		/* MIME nesting, 0 for a single-part body */
-	uint16_t index;		/* part number within the message */
-	bool is_text;		/* text/ * */
+	uint16_t depth; /* MIME nesting, 0 for a single-part body */
+	uint16_t index; /* part number within the message */
+	bool is_text;	/* text/ * */
 	bool is_html;
-	bool is_attachment;	/* Content-Disposition: attachment or a filename */
-	uint8_t encoding;	/* 0 7bit/8bit, 1 base64, 2 quoted-printable */
-	uint16_t filename_len;	/* 0: none */
-	const char *filename;	/* UTF-8 (RFC 2231 / 2047 decoded); valid during the call */
+	bool is_attachment;    /* Content-Disposition: attachment or a filename */
+	uint8_t encoding;      /* 0 7bit/8bit, 1 base64, 2 quoted-printable */
+	uint16_t filename_len; /* 0: none */
+	const char *filename;  /* UTF-8 (RFC 2231 / 2047 decoded); valid during the call */
 };
 
 /* Callbacks; any may be NULL. Pointers are valid during the call only. */
@@ -48,21 +48,21 @@ struct smtp_msg_sink {
 
 struct smtp_msg_cfg {
 	uint32_t max_header_bytes;
-	bool decode_body;	/* MIME walk and decoding; off when nobody consumes the body */
+	bool decode_body; /* MIME walk and decoding; off when nobody consumes the body */
 	bool keep_subject;
 };
 
 /* Cuts and oddities of one message (read them before the next smtp_msg_begin). */
 struct smtp_msg_stats {
-	uint64_t parts;			/* leaf parts walked */
-	uint64_t opaque_parts;		/* nested deeper than the walker follows */
-	uint64_t fields_cut;		/* header fields longer than the field buffer */
+	uint64_t parts;	       /* leaf parts walked */
+	uint64_t opaque_parts; /* nested deeper than the walker follows */
+	uint64_t fields_cut;   /* header fields longer than the field buffer */
 	uint64_t boundary_too_long;
-	uint64_t hdr_bytes_skipped;	/* header bytes past max_header_bytes */
-	uint64_t b64_invalid;		/* characters outside the base64 alphabet, skipped */
-	uint64_t qp_invalid;		/* broken '=' escapes, kept literally */
-	uint64_t urls;			/* URLs handed to the sink */
-	uint64_t urls_cut;		/* URLs longer than 1 KiB */
+	uint64_t hdr_bytes_skipped; /* header bytes past max_header_bytes */
+	uint64_t b64_invalid;	    /* characters outside the base64 alphabet, skipped */
+	uint64_t qp_invalid;	    /* broken '=' escapes, kept literally */
+	uint64_t urls;		    /* URLs handed to the sink */
+	uint64_t urls_cut;	    /* URLs longer than 1 KiB */
 	uint64_t gaps;
 };
 

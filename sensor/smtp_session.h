@@ -24,50 +24,50 @@
 struct sigs;
 
 struct smtp_cfg {
-	uint32_t max_sessions;		/* concurrent SMTP sessions per worker (default 16384) */
-	uint32_t max_line;		/* command/reply line kept, bytes (default 2048, RFC: 512) */
-	uint32_t max_header_bytes;	/* message header bytes parsed (default 64 KiB) */
-	uint32_t max_pipeline;		/* commands awaiting a reply (default 64, at most 255) */
-	const uint8_t *smtp_ports;	/* 65536-bit map: ports that are SMTP (NULL: 25, 587, 2525) */
-	const uint8_t *tls_ports;	/* 65536-bit map: implicit TLS (NULL: 465) */
-	bool detect_any_port;		/* look for SMTP (and HTTP CONNECT to it) on other ports */
-	bool keep_subject;		/* privacy: subject in records (default true) */
-	struct sigs *sigs;		/* Hyperscan signatures; NULL: no content matching */
+	uint32_t max_sessions;	   /* concurrent SMTP sessions per worker (default 16384) */
+	uint32_t max_line;	   /* command/reply line kept, bytes (default 2048, RFC: 512) */
+	uint32_t max_header_bytes; /* message header bytes parsed (default 64 KiB) */
+	uint32_t max_pipeline;	   /* commands awaiting a reply (default 64, at most 255) */
+	const uint8_t *smtp_ports; /* 65536-bit map: ports that are SMTP (NULL: 25, 587, 2525) */
+	const uint8_t *tls_ports;  /* 65536-bit map: implicit TLS (NULL: 465) */
+	bool detect_any_port;	   /* look for SMTP (and HTTP CONNECT to it) on other ports */
+	bool keep_subject;	   /* privacy: subject in records (default true) */
+	struct sigs *sigs;	   /* Hyperscan signatures; NULL: no content matching */
 };
 
 /* All uint64_t: published with stats.h. */
 struct smtp_stats {
 	uint64_t sessions;
-	uint64_t sessions_active;	/* gauge */
-	uint64_t sessions_no_slot;	/* pool empty: flow not parsed */
-	uint64_t not_smtp;		/* flows on other ports that were not SMTP */
+	uint64_t sessions_active;  /* gauge */
+	uint64_t sessions_no_slot; /* pool empty: flow not parsed */
+	uint64_t not_smtp;	   /* flows on other ports that were not SMTP */
 	uint64_t transactions;
-	uint64_t session_records;	/* sessions that ended without a transaction */
+	uint64_t session_records; /* sessions that ended without a transaction */
 	uint64_t commands;
 	uint64_t cmd_helo, cmd_ehlo, cmd_auth, cmd_mail, cmd_rcpt, cmd_data, cmd_bdat;
 	uint64_t cmd_rset, cmd_noop, cmd_vrfy, cmd_expn, cmd_starttls, cmd_quit;
 	uint64_t cmd_unknown;
 	uint64_t replies;
 	uint64_t replies_2xx, replies_3xx, replies_4xx, replies_5xx, replies_bad;
-	uint64_t replies_unmatched;	/* a reply with no command waiting */
-	uint64_t pipeline_overflow;	/* more commands in flight than the queue holds */
-	uint64_t line_too_long;		/* lines cut at max_line */
-	uint64_t bare_lf;		/* lines ended by LF alone */
-	uint64_t nul_bytes;		/* lines holding NUL */
+	uint64_t replies_unmatched; /* a reply with no command waiting */
+	uint64_t pipeline_overflow; /* more commands in flight than the queue holds */
+	uint64_t line_too_long;	    /* lines cut at max_line */
+	uint64_t bare_lf;	    /* lines ended by LF alone */
+	uint64_t nul_bytes;	    /* lines holding NUL */
 	uint64_t auth_attempts, auth_success, auth_failure;
 	uint64_t auth_bad_base64;
-	uint64_t messages;		/* DATA/BDAT content completed */
+	uint64_t messages; /* DATA/BDAT content completed */
 	uint64_t message_bytes;
 	uint64_t recipients;
 	uint64_t tls_sessions;
-	uint64_t tls_hellos;		/* ClientHellos parsed */
-	uint64_t gaps;			/* stream gaps the parser resynced after */
-	uint64_t tx_truncated;		/* records with a value or list cut */
-	uint64_t header_truncated;	/* messages whose headers passed max_header_bytes */
-	uint64_t events_dropped;	/* event ring full */
-	uint64_t tx_no_slot;		/* transaction pool empty: transaction not recorded */
-	uint64_t buf_no_slot;		/* line, message or ClientHello buffer pool empty */
-	uint64_t lines_skipped;		/* client lines not taken as commands (mid-stream, gap) */
+	uint64_t tls_hellos;	   /* ClientHellos parsed */
+	uint64_t gaps;		   /* stream gaps the parser resynced after */
+	uint64_t tx_truncated;	   /* records with a value or list cut */
+	uint64_t header_truncated; /* messages whose headers passed max_header_bytes */
+	uint64_t events_dropped;   /* event ring full */
+	uint64_t tx_no_slot;	   /* transaction pool empty: transaction not recorded */
+	uint64_t buf_no_slot;	   /* line, message or ClientHello buffer pool empty */
+	uint64_t lines_skipped;	   /* client lines not taken as commands (mid-stream, gap) */
 };
 
 struct smtp_ctx;

@@ -35,7 +35,7 @@ void smtp_tx_copy_identity(struct smtp_tx *dst, const struct smtp_tx *src)
 static struct smtp_str arena_put(struct smtp_tx *tx, const void *s, size_t n)
 {
 	size_t room = SMTP_TX_ARENA - tx->arena_used;
-	struct smtp_str out = { 0, 0 };
+	struct smtp_str out = {0, 0};
 
 	if (n > UINT16_MAX)
 		n = UINT16_MAX;

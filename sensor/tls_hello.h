@@ -17,7 +17,7 @@
 #define TLS_HELLO_JA4_LEN 36 /* t13d1516h2_8daaf6152771_02713d6af862 */
 
 struct tls_hello {
-	uint16_t version;	/* highest offered: supported_versions, else client_version */
+	uint16_t version; /* highest offered: supported_versions, else client_version */
 	uint16_t sni_len;
 	char sni[TLS_HELLO_SNI_MAX + 1];
 	char ja4[TLS_HELLO_JA4_LEN + 1];
