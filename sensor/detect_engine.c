@@ -324,7 +324,7 @@ static void on_tx(struct detect_engine *de, const struct event_tx *et)
 		detect_count(de, c, HOST_W_MSGS, et->h.ts_ns);
 		baseline_add(&c->msgs_base, &de->host_base, et->h.ts_ns, 1);
 	}
-	detect_mass_recipients_tx(de, tx);
+	detect_mass_recipients_tx(de, tx, c);
 	detect_spoofed_home_domain_tx(de, tx, c);
 	detect_bounce_storm_tx(de, tx);
 	detect_compromised_account_tx(de, tx);

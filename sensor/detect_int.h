@@ -226,7 +226,8 @@ void detect_blocklisted_reply(struct detect_engine *de, const struct event_hdr *
 void detect_recipient_harvest_rcpt(struct detect_engine *de, const struct event_rcpt *r,
 				   struct host *client, enum reply_text_class cls);
 void detect_bounce_storm_tx(struct detect_engine *de, const struct smtp_tx *tx);
-void detect_mass_recipients_tx(struct detect_engine *de, const struct smtp_tx *tx);
+void detect_mass_recipients_tx(struct detect_engine *de, const struct smtp_tx *tx,
+			       const struct host *c);
 void detect_spoofed_home_domain_tx(struct detect_engine *de, const struct smtp_tx *tx,
 				   struct host *client);
 void detect_content_signature_hit(struct detect_engine *de, const struct event_sig *s,

@@ -4,7 +4,9 @@
  * addresses: the Bcc mistake (a leak of a customer list) or a spammer's
  * lazy kit. Counted from the headers, stored or not, so a list longer than
  * the record keeps still counts. Per message; the account is the AUTH user
- * when there was one.
+ * when there was one. A home mail server passing on a message it received
+ * from another host (the Received: path goes on past the client) is not its
+ * sender: the copy it relays names the same leak again, on the server.
  */
 #include <string.h>
 
@@ -16,7 +18,8 @@ void detect_mass_recipients_init(struct detect_engine *de, const struct detect_c
 		(uint32_t)detect_param(cfg, ALERT_MASS_RECIPIENTS, "min_addresses");
 }
 
-void detect_mass_recipients_tx(struct detect_engine *de, const struct smtp_tx *tx)
+void detect_mass_recipients_tx(struct detect_engine *de, const struct smtp_tx *tx,
+			       const struct host *c)
 {
 	uint64_t n = (uint64_t)tx->n_to + tx->n_cc;
 	const struct smtp_str *us = &tx->f[SMTP_F_AUTH_USER];
@@ -24,6 +27,9 @@ void detect_mass_recipients_tx(struct detect_engine *de, const struct smtp_tx *t
 	struct alert *a;
 
 	if (!de->on[ALERT_MASS_RECIPIENTS] || n < de->p.mr_min_addresses)
+		return;
+	/* path[0], path[1]: server and client; more: Received: hops before it. */
+	if (tx->n_path > 2 && (c->flags & HOST_F_HOME) && detect_is_mail_server(de, c))
 		return;
 	if (tx->auth_result == SMTP_AUTH_SUCCESS && us->len)
 		snprintf(user, sizeof(user), "%.*s", (int)us->len, smtp_tx_str(tx, *us));

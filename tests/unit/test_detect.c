@@ -1059,6 +1059,44 @@ static void test_mass_recipients_near_misses(void **state)
 	fx_free(f);
 }
 
+/* A copy of the 110-address message that CLI passes on to a foreign MX; its
+ * Received: path names the customer PC it came from. */
+static void mass_copy(struct fx *f, const char *uid, const char *cli)
+{
+	struct smtp_tx *tx = tx_new(f, uid, cli, MX1, 1, "dave@example.net");
+	char a[64];
+
+	for (int i = 0; i < 110; i++) {
+		snprintf(a, sizeof(a), "customer%d@c%d.example", i, i);
+		smtp_tx_add_to(tx, a, strlen(a));
+	}
+	assert_true(smtp_tx_add_path(tx, MX1, strlen(MX1)));
+	assert_true(smtp_tx_add_path(tx, cli, strlen(cli)));
+	assert_true(smtp_tx_add_path(tx, PC, strlen(PC)));
+	tx_rcpt(tx, "customer0@c0.example", 250);
+	tx_send(f);
+}
+
+/* The customer's own message alerts; the home relay (a mail server: it was
+ * seen answering) sending the copy on does not. A home host that is not a
+ * mail server still does, Received: headers or not. */
+static void test_mass_recipients_not_on_the_relaying_server(void **state)
+{
+	for (int d = 0; d < 2; d++) {
+		struct fx *f = fx_new(d);
+
+		(void)state;
+		ev_banner(f, "Cbanner", PC, RELAY, 220, "relay.example.net ESMTP Postfix");
+		mass_msg(f, 80, 30, "dave");
+		mass_copy(f, "Ccopy", RELAY);
+		assert_non_null(find(f, ALERT_MASS_RECIPIENTS, PC, "dave"));
+		assert_null(find(f, ALERT_MASS_RECIPIENTS, RELAY, NULL));
+		mass_copy(f, "Cpc2", PC2);
+		assert_non_null(find(f, ALERT_MASS_RECIPIENTS, PC2, NULL));
+		fx_free(f);
+	}
+}
+
 /* ---- spoofed_home_domain ---- */
 
 static struct smtp_tx *inbound_msg(struct fx *f, const char *cli, const char *from)
@@ -1406,6 +1444,7 @@ int main(void)
 		cmocka_unit_test(test_bounce_storm_near_misses),
 		cmocka_unit_test(test_mass_recipients_fires_on_a_bcc_mistake),
 		cmocka_unit_test(test_mass_recipients_near_misses),
+		cmocka_unit_test(test_mass_recipients_not_on_the_relaying_server),
 		cmocka_unit_test(test_spoofed_home_domain_with_configured_domains),
 		cmocka_unit_test(test_spoofed_home_domain_near_misses),
 		cmocka_unit_test(test_spoofed_home_domain_learned),
