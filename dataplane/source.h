@@ -43,6 +43,8 @@ enum source_bind {
 struct source_cfg {
 	enum source_kind kind;
 	uint16_t n_queues;		/* queues wanted (live) */
+	/* Live: at_eof() once every queue has been empty this long (replays, tests); 0: never. */
+	uint32_t exit_idle_ms;
 	/* pcap */
 	const char *path;
 	bool preload;			/* read the whole file into memory at open */
@@ -60,6 +62,16 @@ struct source_cfg {
 	uint16_t n_workers;		/* lcores that will poll */
 };
 
+/* One receive queue, for backends that count per queue (DPDK). */
+struct source_queue_stats {
+	uint16_t port;			/* backend port id */
+	uint16_t queue;			/* queue on that port */
+	uint64_t pkts;			/* handed to the caller */
+	uint64_t bytes;
+	uint64_t nic_pkts;		/* as the driver counts them (q_ipackets), 0 if unknown */
+	uint64_t nic_errors;		/* q_errors */
+};
+
 /* Every place a packet can be lost before a worker sees it, plus totals. */
 struct source_stats {
 	uint64_t pkts;
@@ -73,6 +85,10 @@ struct source_stats {
 	uint64_t snapped;		/* frames captured shorter than on the wire */
 	uint64_t file_bytes_read;	/* pcap: progress */
 	uint64_t file_bytes_total;
+	uint64_t multiseg_copied;	/* DPDK: chained mbufs linearised into one buffer */
+	uint64_t multiseg_dropped;	/* DPDK: chained mbufs dropped (too big, no buffer free) */
+	uint16_t n_q;			/* entries in q[]; 0 when the backend has no per-queue view */
+	struct source_queue_stats q[SOURCE_MAX_QUEUES];
 };
 
 struct source;

@@ -13,7 +13,7 @@
 #include "common/ring.h"
 #include "dataplane/decode.h"
 
-#define STEER_RING  4096 /* frames per (input, output) ring */
+#define STEER_RING  STEER_RING_FRAMES /* frames per (input, output) ring */
 #define STEER_BURST 32
 
 struct steer;

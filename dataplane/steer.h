@@ -20,6 +20,10 @@
 #include "common/errbuf.h"
 #include "dataplane/source.h"
 
+/* Frames one (input queue, worker) ring holds: a source that must not run out of
+ * frames while steered (a replay) sizes its pools with this. */
+#define STEER_RING_FRAMES 4096
+
 /* inner stays owned by the caller and must outlive the steer source. */
 int steer_open(struct source *inner, uint16_t n_out, struct source **out, struct errbuf *eb);
 

@@ -31,6 +31,7 @@ enum {
 	OPT_SPOOL,
 	OPT_METRICS,
 	OPT_USER,
+	OPT_EXIT_IDLE,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "exit-idle", required_argument, NULL, OPT_EXIT_IDLE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -85,6 +87,8 @@ void cli_usage(FILE *f, const char *prog)
 		"      --bind MODE          zero-copy|copy|auto (default auto)\n"
 		"      --busy-poll          AF_XDP busy polling\n"
 		"      --dpdk               capture on DPDK ports; EAL arguments follow \"--\"\n"
+		"      --exit-idle SECS     --dpdk: stop once no port delivered a packet for SECS\n"
+		"                           (replays of net_pcap files, tests)\n"
 		"      --user NAME          live: drop root to NAME after set-up\n"
 		"\n"
 		"detection\n"
@@ -163,6 +167,15 @@ int cli_parse_ports(const char *list, uint8_t *map, uint16_t *ports, uint16_t *n
 	return 0;
 }
 
+static int parse_exit_idle(const char *arg, struct cli_opts *o, struct errbuf *eb)
+{
+	uint16_t secs;
+	int err = parse_u16(arg, "--exit-idle", 1, 3600, &secs, eb);
+
+	o->exit_idle_ms = (uint32_t)secs * 1000;
+	return err;
+}
+
 static int parse_choice(const char *arg, const char *opt, const char *const *names, int n,
 			int *out, struct errbuf *eb)
 {
@@ -225,6 +238,7 @@ static int parse_one(int c, const char *arg, struct cli_opts *o, struct errbuf *
 	case OPT_SPOOL: o->spool_dir = arg; return 0;
 	case OPT_METRICS: o->metrics_addr = arg; return 0;
 	case OPT_USER: o->user = arg; return 0;
+	case OPT_EXIT_IDLE: return parse_exit_idle(arg, o, eb);
 	case 'q': o->quiet = true; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'h': o->help = true; return 0;
@@ -244,6 +258,8 @@ static int check_opts(struct cli_opts *o, int modes, struct errbuf *eb)
 		return errbuf_set(eb, -EINVAL, "-r, --afxdp and --dpdk exclude each other");
 	if (o->mode != SOURCE_DPDK && o->eal_argc)
 		return errbuf_set(eb, -EINVAL, "arguments after \"--\" are only for --dpdk");
+	if (o->mode != SOURCE_DPDK && o->exit_idle_ms)
+		return errbuf_set(eb, -EINVAL, "--exit-idle only applies to --dpdk");
 	if (o->mode != SOURCE_PCAP && o->preload)
 		return errbuf_set(eb, -EINVAL, "--preload only applies to -r");
 	if (o->collector && !o->collector_plaintext && !(o->tls_cert && o->tls_key && o->tls_ca))

@@ -32,6 +32,7 @@ struct cli_opts {
 	const char *config_file;	/* --config */
 	uint16_t workers;		/* --workers, 0: default */
 	uint16_t queues;		/* --queues (AF_XDP) */
+	uint32_t exit_idle_ms;		/* --exit-idle: DPDK input ends after this much silence */
 	bool preload;
 	bool quiet;
 	int verbose;
