@@ -50,12 +50,11 @@ struct flow {
 	struct flow_key key;
 	uint64_t first_ns;
 	uint64_t last_ns;
+	uint64_t bytes[2]; /* payload bytes per direction */
 	uint32_t hash;
-	uint32_t next;	   /* hash chain (index + 1, 0: end) */
 	uint32_t lru_prev; /* index + 1, 0: none */
 	uint32_t lru_next;
 	uint32_t pkts[2];     /* per direction (enum flow_dir) */
-	uint64_t bytes[2];    /* payload bytes per direction */
 	uint8_t client_is_lo; /* the client is key.lo */
 	uint8_t l7_state;     /* enum flow_l7_state */
 	uint8_t closed;	      /* FIN/RST seen both ways; waiting for the closed timeout */

@@ -24,12 +24,18 @@
 
 #include "common/pool.h"
 
-/* Private flag bit: after flush, holes are not waited for any more. */
+/* Private flag bits: after flush, holes are not waited for any more; while
+ * HOLD, delivery waits for the peer's stream to reach hold_ack. */
 #define TCP_REASM_F_FLUSH 0x40
-_Static_assert((TCP_REASM_F_FLUSH &
+#define TCP_REASM_F_HOLD  0x80
+_Static_assert(((TCP_REASM_F_FLUSH | TCP_REASM_F_HOLD) &
 		(TCP_REASM_F_STARTED | TCP_REASM_F_SYN | TCP_REASM_F_FIN | TCP_REASM_F_RST |
 		 TCP_REASM_F_EOF_SENT | TCP_REASM_F_HAS_DATA)) == 0,
 	       "private flag collides with a public one");
+
+/* Bytes a direction may hold back waiting for the other: taps reorder the two
+ * directions by a few packets; a longer wait means the peer's bytes were lost. */
+#define TCP_REASM_HOLD_MAX (16u << 10)
 
 #define TCP_REASM_MIN_SEG_BYTES 64
 #define TCP_REASM_MAX_SEG_BYTES (1u << 20)
@@ -264,6 +270,42 @@ static void tcp_reasm_walk(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 
 /* ---- per-direction state ---- */
 
+static inline bool tcp_reasm_fin_reached(const struct tcp_reasm_dir *d)
+{
+	return (d->flags & TCP_REASM_F_FIN) && seq_leq(d->fin_seq, d->next_seq);
+}
+
+/* Where the peer's delivered stream ends, its FIN's sequence number included. */
+static inline uint32_t tcp_reasm_delivered_end(const struct tcp_reasm_dir *o)
+{
+	return o->next_seq + (tcp_reasm_fin_reached(o) ? 1u : 0u);
+}
+
+/* The peer can still deliver: started, not ended, not reset, not flushed. */
+static inline bool tcp_reasm_peer_live(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o)
+{
+	return (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT | TCP_REASM_F_RST)) ==
+		       TCP_REASM_F_STARTED &&
+	       !((d->flags | o->flags) & TCP_REASM_F_FLUSH);
+}
+
+/* d's bytes answer peer bytes that are not out yet: d waits. */
+static bool tcp_reasm_held(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o)
+{
+	return (d->flags & TCP_REASM_F_HOLD) && tcp_reasm_peer_live(d, o) &&
+	       seq_lt(tcp_reasm_delivered_end(o), d->hold_ack);
+}
+
+/* A data segment of d acknowledging ack: hold d back if the peer is behind. */
+static void tcp_reasm_note_ack(struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o, uint32_t ack)
+{
+	if (!tcp_reasm_peer_live(d, o) || !seq_lt(tcp_reasm_delivered_end(o), ack))
+		return;
+	if (!(d->flags & TCP_REASM_F_HOLD) || seq_lt(d->hold_ack, ack))
+		d->hold_ack = ack;
+	d->flags |= TCP_REASM_F_HOLD;
+}
+
 static void tcp_reasm_skip(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t to)
 {
 	uint32_t gap = to - d->next_seq;
@@ -439,6 +481,23 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		.len = len,
 		.dir = (uint8_t)dir,
 	};
+	if ((d->flags & TCP_REASM_F_HOLD) && d->ooo_bytes + len > TCP_REASM_HOLD_MAX) {
+		/* Waited long enough: the peer's bytes were lost, not delayed. */
+		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
+		r->st.holds_given_up++;
+	}
+	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir])) {
+		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
+
+		if (st != TCP_REASM_CAPPED) {
+			r->st.held_segments++;
+			return st;
+		}
+		/* No room to wait: deliver now, out of order with the peer. */
+		r->view.force = false;
+		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
+		r->st.holds_given_up++;
+	}
 	if (seq != d->next_seq)
 		return tcp_reasm_store(r, d, seq, p, len);
 	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len))
@@ -447,11 +506,6 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 }
 
 /* ---- handing out ---- */
-
-static inline bool tcp_reasm_fin_reached(const struct tcp_reasm_dir *d)
-{
-	return (d->flags & TCP_REASM_F_FIN) && seq_leq(d->fin_seq, d->next_seq);
-}
 
 /* Who holds byte next_seq: a buffer (it came first), else the packet being added. */
 static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
@@ -497,7 +551,7 @@ static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reas
 	const struct tcp_reasm_dir *d = &tp->dir[dir];
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
 
-	if (tcp_reasm_dir_idle(d, v))
+	if (tcp_reasm_dir_idle(d, v) || tcp_reasm_held(d, &tp->dir[!dir]))
 		return false;
 	if (d->pending_gap || tcp_reasm_fin_reached(d))
 		return true;
@@ -516,6 +570,11 @@ static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, u
 	uint64_t to;
 
 	*out = (struct tcp_reasm_chunk){.dir = (uint8_t)dir};
+	if (d->flags & TCP_REASM_F_HOLD) {
+		if (tcp_reasm_held(d, &tp->dir[!dir]))
+			return false;
+		d->flags &= (uint8_t)~TCP_REASM_F_HOLD; /* the peer caught up */
+	}
 	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, v, out)) {
 		to = tcp_reasm_skip_target(r, d, v);
 		if (to != TCP_REASM_NO_SKIP) {
@@ -549,7 +608,8 @@ static inline bool tcp_reasm_next_fast(struct tcp_reasm *r, struct tcp_reasm_pai
 	struct tcp_reasm_dir *d = &tp->dir[v->dir];
 
 	if (v->seq != d->next_seq || d->ooo_head || d->pending_gap ||
-	    (d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH | TCP_REASM_F_EOF_SENT)) ||
+	    (d->flags &
+	     (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH | TCP_REASM_F_EOF_SENT | TCP_REASM_F_HOLD)) ||
 	    !tcp_reasm_dir_idle(&tp->dir[!v->dir], NULL))
 		return false;
 	*out = (struct tcp_reasm_chunk){.ptr = v->ptr, .len = v->len, .dir = v->dir};
@@ -651,6 +711,8 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 		tcp_reasm_syn(r, d, seq++);
 	if (fl & PKT_TCP_ACK)
 		tcp_reasm_ack(r, &tp->dir[!di], m->ack);
+	if ((fl & PKT_TCP_ACK) && m->payload_len)
+		tcp_reasm_note_ack(d, &tp->dir[!di], m->ack);
 	if (m->payload_len)
 		st = tcp_reasm_data(r, tp, di, seq, m->payload, m->payload_len);
 	if (fl & PKT_TCP_FIN)
@@ -669,12 +731,14 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 
 	/* An earlier packet's view that was not drained: its frame may be gone. */
 	r->view.tp = NULL;
-	/* The usual segment: next in line, nothing held, its ACK tells nothing new. */
+	/* The usual segment: next in line, nothing held, its ACK tells nothing new
+	 * (the peer bytes it acknowledges are out already). */
 	if (m->payload_len && m->seq == d->next_seq && !tp->bypass &&
 	    !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
-	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN)) == TCP_REASM_F_STARTED &&
+	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_HOLD)) ==
+		    TCP_REASM_F_STARTED &&
 	    !(d->ooo_head | o->ooo_head) &&
-	    (!(m->tcp_flags & PKT_TCP_ACK) || !(o->flags & TCP_REASM_F_FIN) ||
+	    (!(m->tcp_flags & PKT_TCP_ACK) ||
 	     (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED ||
 	     !seq_lt(o->next_seq, m->ack))) {
 		r->st.segments++;

@@ -9,7 +9,10 @@
  * first copy wins). Holes become gaps reported to the consumer when the cap
  * is hit, when the peer acknowledges data we never saw (capture loss), or at
  * flush (flow end). Streams picked up mid-connection start at the first
- * segment seen.
+ * segment seen. Bytes that acknowledge peer bytes not delivered yet (the two
+ * directions came through different queues or tap ports and crossed) are
+ * held back until those peer bytes are out, so a reply never reaches the
+ * parser before the command it answers.
  *
  * Use: tcp_reasm_add() for each segment, then tcp_reasm_next() until false;
  * chunk pointers are valid until the next add/next/flush call on that pair.
@@ -48,6 +51,8 @@ struct tcp_reasm_stats {
 	uint64_t bypassed_bytes; /* payload skipped for bypassed pairs */
 	uint64_t buffered_now;	 /* gauge: bytes held now */
 	uint64_t segs_in_use;	 /* gauge: buffer segments held now */
+	uint64_t held_segments;	 /* in-order bytes held back for the peer's to go first */
+	uint64_t holds_given_up; /* the peer's bytes never came within the hold budget */
 };
 
 enum tcp_reasm_status {
@@ -64,6 +69,7 @@ struct tcp_reasm_dir {
 	uint32_t ooo_head;    /* first buffered segment, pool index + 1 (0: none) */
 	uint32_t ooo_bytes;   /* bytes buffered in this direction */
 	uint32_t pending_gap; /* gap to report with the next chunk */
+	uint32_t hold_ack;    /* held until the peer's delivered stream reaches this */
 	uint8_t flags;	      /* TCP_REASM_F_* */
 	uint8_t pad[3];
 };

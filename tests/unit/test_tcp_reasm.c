@@ -447,6 +447,67 @@ static void test_reasm_ack_before_its_data_is_no_gap(void **state)
 	rig_free(g);
 }
 
+/* Two tap ports (or RX queues) crossed: the server's reply arrives before the
+ * client command it acknowledges. The reply waits; the command goes first. */
+static void test_reasm_reply_waits_for_the_command_it_answers(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, S2C, seg(5001, 1011, ACK, "250 ok\r\n")), TCP_REASM_BUFFERED);
+	assert_int_equal(g->chunks, 0);
+	assert_int_equal(feed(g, C2S, seg(1001, 5001, ACK, "EHLO a.b\r\n")), TCP_REASM_OK);
+	expect_out(g, C2S, "EHLO a.b\r\n");
+	expect_out(g, S2C, "250 ok\r\n");
+	/* the reply came out last */
+	assert_int_equal(g->last.dir, S2C);
+	assert_int_equal(st(g)->held_segments, 1);
+	assert_int_equal(st(g)->holds_given_up, 0);
+	assert_int_equal(st(g)->gaps, 0);
+
+	/* in order again: nothing is held */
+	assert_int_equal(feed(g, C2S, seg(1011, 5009, ACK, "QUIT\r\n")), TCP_REASM_OK);
+	assert_int_equal(feed(g, S2C, seg(5009, 1017, ACK, "221 bye\r\n")), TCP_REASM_OK);
+	expect_out(g, S2C, "250 ok\r\n221 bye\r\n");
+	assert_int_equal(st(g)->held_segments, 1);
+	rig_free(g);
+}
+
+/* The command was lost by the capture: the replies wait only so long. */
+static void test_reasm_hold_is_given_up_when_peer_bytes_never_come(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+	char blk[2001];
+	uint32_t seq = 5001;
+
+	(void)state;
+	memset(blk, 'R', 2000);
+	blk[2000] = '\0';
+	handshake(g, 1000, 5000);
+	for (int i = 0; i < 9; i++, seq += 2000)
+		feed(g, S2C, seg(seq, 1011, ACK, blk));
+	assert_true(st(g)->holds_given_up >= 1);
+	assert_int_equal(g->out[S2C].len, 9 * 2000);
+	assert_int_equal(g->out[C2S].len, 0);
+	rig_free(g);
+}
+
+/* At the end of the flow nothing waits any more. */
+static void test_reasm_flush_releases_held_bytes(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, S2C, seg(5001, 1011, ACK, "354 go\r\n")), TCP_REASM_BUFFERED);
+	assert_int_equal(g->chunks, 0);
+	tcp_reasm_flush(g->r, &g->tp);
+	drain_pair(g, &g->tp);
+	expect_out(g, S2C, "354 go\r\n");
+	rig_free(g);
+}
+
 /* ACK from a side whose peer never started: nothing to skip. */
 static void test_reasm_ack_needs_started_direction(void **state)
 {
@@ -677,6 +738,9 @@ int main(void)
 		cmocka_unit_test(test_reasm_tiny_segments_bounded),
 		cmocka_unit_test(test_reasm_ack_reveals_capture_loss),
 		cmocka_unit_test(test_reasm_ack_before_its_data_is_no_gap),
+		cmocka_unit_test(test_reasm_reply_waits_for_the_command_it_answers),
+		cmocka_unit_test(test_reasm_hold_is_given_up_when_peer_bytes_never_come),
+		cmocka_unit_test(test_reasm_flush_releases_held_bytes),
 		cmocka_unit_test(test_reasm_ack_needs_started_direction),
 		cmocka_unit_test(test_reasm_flush_delivers_holes_as_gaps),
 		cmocka_unit_test(test_reasm_fin_and_is_closed),
