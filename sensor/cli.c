@@ -30,6 +30,7 @@ enum {
 	OPT_SENSOR_ID,
 	OPT_SPOOL,
 	OPT_METRICS,
+	OPT_METRICS_LINGER,
 	OPT_USER,
 	OPT_EXIT_IDLE,
 };
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "sensor-id", required_argument, NULL, OPT_SENSOR_ID },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "exit-idle", required_argument, NULL, OPT_EXIT_IDLE },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -109,6 +111,8 @@ void cli_usage(FILE *f, const char *prog)
 		"      --spool DIR          keep unacknowledged frames here\n"
 		"      --archive            also send transaction metadata (never bodies)\n"
 		"      --metrics H:P        serve Prometheus /metrics (default address 127.0.0.1)\n"
+		"      --metrics-linger SECS  keep /metrics up SECS after the input ends (-r runs;\n"
+		"                           SIGTERM ends it early)\n"
 		"  -q, --quiet              no progress or summary on stderr\n"
 		"  -v, --verbose            more log messages (repeat for debug)\n"
 		"  -h, --help               this text\n"
@@ -193,6 +197,7 @@ static int parse_one(int c, const char *arg, struct cli_opts *o, struct errbuf *
 	static const char *const reports[] = { "table", "json", "none" };
 	static const char *const xdp_modes[] = { "auto", "native", "generic" };
 	static const char *const binds[] = { "auto", "zero-copy", "copy" };
+	uint16_t linger = 0;
 	int v = 0, err;
 
 	switch (c) {
@@ -237,6 +242,10 @@ static int parse_one(int c, const char *arg, struct cli_opts *o, struct errbuf *
 	case OPT_SENSOR_ID: o->sensor_id = arg; return 0;
 	case OPT_SPOOL: o->spool_dir = arg; return 0;
 	case OPT_METRICS: o->metrics_addr = arg; return 0;
+	case OPT_METRICS_LINGER:
+		err = parse_u16(arg, "--metrics-linger", 1, 3600, &linger, eb);
+		o->metrics_linger_s = linger;
+		return err;
 	case OPT_USER: o->user = arg; return 0;
 	case OPT_EXIT_IDLE: return parse_exit_idle(arg, o, eb);
 	case 'q': o->quiet = true; return 0;

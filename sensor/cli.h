@@ -54,6 +54,7 @@ struct cli_opts {
 	const char *sensor_id;
 	const char *spool_dir;
 	const char *metrics_addr;	/* HOST:PORT */
+	uint32_t metrics_linger_s;	/* --metrics-linger: /metrics stays up after the input */
 	const char *user;		/* --user: drop root to this user (live) */
 	/* DPDK: everything after "--" */
 	int eal_argc;

@@ -159,6 +159,7 @@ static const struct ckey collector_keys[] = {
 	K_NUM("spool_max_bytes", CK_SIZE, collector.spool_max_bytes, MiB, TiB),
 	K_BOOL("archive", collector.archive),
 	K_NUM("summary_interval", CK_DURATION, collector.summary_interval_s, 5, DAY_S),
+	K_NUM("drain_timeout", CK_DURATION, collector.drain_timeout_s, 1, DAY_S),
 	K_END,
 };
 

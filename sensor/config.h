@@ -20,7 +20,7 @@
  *   privacy:    pseudonymize, pseudonymize_ips, key_file, keep_subject
  *   output:     log_dir, report, metrics
  *   collector:  address, tls_cert, tls_key, tls_ca, plaintext, sensor_id, spool_dir,
- *               spool_max_bytes, archive, summary_interval
+ *               spool_max_bytes, archive, summary_interval, drain_timeout
  *   live:       user, group, queues, xdp_mode, bind, busy_poll, seccomp
  * Sizes accept suffixes (64KiB, 32MiB, 1GiB), durations 90, 90s, 10m, 2h, 1d.
  */
@@ -74,6 +74,8 @@ struct config_collector {
 	uint64_t spool_max_bytes;		/* 256 MiB */
 	bool archive;				/* transaction metadata too */
 	uint32_t summary_interval_s;		/* HostSummary period, 60 */
+	uint32_t drain_timeout_s;		/* end of a run: give up after this long
+						 * without an ack, 60 */
 };
 
 struct config_live {

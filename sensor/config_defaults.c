@@ -49,6 +49,7 @@ int config_init(struct config *cfg)
 
 	cfg->collector.spool_max_bytes = 256ull << 20;
 	cfg->collector.summary_interval_s = 60;
+	cfg->collector.drain_timeout_s = 60;
 	cfg->live.queues = 1;
 	cfg->live.seccomp = true;
 	return 0;

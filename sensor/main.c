@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 #include "dataplane/worker.h"
 #include "exporters/alert_json.h"
 #include "exporters/export_json.h"
+#include "exporters/export_pb.h"
+#include "exporters/metrics.h"
 #include "sensor/cli.h"
 #include "dataplane/source_pcap.h"
 #include "sensor/config.h"
@@ -39,7 +42,7 @@
 #include "sensor/smtp_session.h"
 #include "sensor/summary.h"
 
-#define XDP_POLL_NS (1000 * 1000 * 1000ull) /* XDP counter maps read once a second */
+#define XDP_POLL_NS	 (1000 * 1000 * 1000ull) /* XDP counter maps read once a second */
 
 struct sensor_worker {
 	struct sensor *s;
@@ -71,6 +74,8 @@ struct sensor {
 	struct sigs *sigs;		/* reloaded on SIGHUP by the main thread */
 	_Atomic bool report_requested;	/* SIGUSR1: the detector thread writes the report */
 	char *alert_line;		/* detector thread's formatting buffer */
+	struct export_pb *pb;		/* --collector: protobuf frames over TLS */
+	struct metrics *metrics;	/* --metrics: Prometheus /metrics */
 	_Atomic bool stop;
 	_Atomic bool abort_events;
 	uint64_t start_ns;
@@ -115,6 +120,8 @@ static void out_tx(void *arg, const struct smtp_tx *tx)
 
 	if (s->json)
 		export_json_tx(s->json, tx);
+	if (s->pb && s->cfg.collector.archive)
+		export_pb_tx(s->pb, tx);
 }
 
 #define ALERT_LINE_MAX (64 * 1024)
@@ -130,6 +137,8 @@ static void emit_alert(void *arg, const struct alert *a)
 		if (n > 0)
 			export_json_alert_line(s->json, s->alert_line, (size_t)n);
 	}
+	if (s->pb)
+		export_pb_alert(s->pb, a);
 }
 
 static void out_event(void *arg, const struct event_hdr *e)
@@ -137,6 +146,8 @@ static void out_event(void *arg, const struct event_hdr *e)
 	struct sensor *s = arg;
 
 	detect_engine_event(s->de, e);
+	if (s->metrics)
+		metrics_detector_event(s->metrics, e);
 }
 
 static void out_tick(void *arg, uint64_t now_ns, bool final)
@@ -146,12 +157,18 @@ static void out_tick(void *arg, uint64_t now_ns, bool final)
 	detect_engine_tick(s->de, now_ns);
 	if (final)
 		detect_engine_flush(s->de); /* alerts whose counts moved since they fired */
+	if (s->pb)
+		export_pb_summary_tick(s->pb, s->de, now_ns, s->cfg.collector.summary_interval_s,
+				       final);
 	if (atomic_exchange(&s->report_requested, false) && s->cfg.report != CONFIG_REPORT_NONE) {
 		report_write(stdout, s->de, s->cfg.report, 20);
 		fflush(stdout);
 	}
 	if (s->json && final)
 		export_json_flush(s->json);
+	if (s->metrics)
+		metrics_detector_tick(s->metrics, s->de, s->json ? export_json_stats(s->json) : NULL,
+				      final);
 }
 
 /* ---- set-up ---- */
@@ -186,6 +203,38 @@ static int cli_home_nets(struct sensor *s, struct errbuf *eb)
 	return 0;
 }
 
+/* --collector, --tls-*, --collector-plaintext, --sensor-id, --spool and
+ * --archive override the file's collector: section. */
+static int apply_cli_collector(struct sensor *s, struct errbuf *eb)
+{
+	struct config_collector *c = &s->cfg.collector;
+	const struct cli_opts *o = &s->opts;
+	const struct {
+		const char *opt, *arg;
+		char *field;
+		size_t cap;
+	} strs[] = {
+		{"--collector", o->collector, c->address, sizeof(c->address)},
+		{"--tls-cert", o->tls_cert, c->tls_cert, sizeof(c->tls_cert)},
+		{"--tls-key", o->tls_key, c->tls_key, sizeof(c->tls_key)},
+		{"--tls-ca", o->tls_ca, c->tls_ca, sizeof(c->tls_ca)},
+		{"--sensor-id", o->sensor_id, c->sensor_id, sizeof(c->sensor_id)},
+		{"--spool", o->spool_dir, c->spool_dir, sizeof(c->spool_dir)},
+	};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strs[i].arg &&
+		    snprintf(strs[i].field, strs[i].cap, "%s", strs[i].arg) >= (int)strs[i].cap)
+			return errbuf_set(eb, -EINVAL, "%s: too long", strs[i].opt);
+	if (o->collector_plaintext)
+		c->tls_cert[0] = c->tls_key[0] = c->tls_ca[0] = '\0';
+	if (o->collector_plaintext || o->tls_cert)
+		c->plaintext = o->collector_plaintext;
+	if (o->archive)
+		c->archive = true;
+	return 0;
+}
+
 /* The command line overrides the file for the options it has. */
 static int apply_cli(struct sensor *s, struct errbuf *eb)
 {
@@ -211,7 +260,7 @@ static int apply_cli(struct sensor *s, struct errbuf *eb)
 		c->report = (enum config_report)o->report;
 	if (o->user)
 		snprintf(c->live.user, sizeof(c->live.user), "%s", o->user);
-	return 0;
+	return apply_cli_collector(s, eb);
 }
 
 /* Returns a sysexits code: the file's errors are EX_CONFIG, the command line's EX_USAGE. */
@@ -265,6 +314,16 @@ static int setup_afxdp_cfg(struct sensor *s, struct source_cfg *sc, uint16_t *po
 	return 0;
 }
 
+/* DPDK: the EAL arguments come from after "--"; the source plans its RX queues for
+ * the workers asked for (without --workers: one per worker lcore of -l). */
+static void setup_dpdk_cfg(struct sensor *s, struct source_cfg *sc)
+{
+	sc->eal_argc = s->opts.eal_argc;
+	sc->eal_argv = s->opts.eal_argv;
+	sc->n_workers = s->opts.workers;
+	sc->exit_idle_ms = s->opts.exit_idle_ms;
+}
+
 static int setup_source(struct sensor *s, struct errbuf *eb)
 {
 	uint16_t ports[SOURCE_MAX_PORTS];
@@ -284,9 +343,13 @@ static int setup_source(struct sensor *s, struct errbuf *eb)
 		/* One worker per RX queue unless told otherwise. */
 		s->n_workers = s->opts.workers ? s->opts.workers : sc.n_queues;
 	}
+	if (sc.kind == SOURCE_DPDK)
+		setup_dpdk_cfg(s, &sc);
 	err = source_open(&sc, &s->raw_src, eb);
 	if (err)
 		return err;
+	if (sc.kind == SOURCE_DPDK && !s->opts.workers)
+		s->n_workers = s->raw_src->n_queues; /* one worker per queue */
 	s->src = s->raw_src;
 	if (s->src->n_queues < s->n_workers || !s->src->symmetric) {
 		/* More workers than the source has symmetric queues: spread in software. */
@@ -429,6 +492,127 @@ static int setup_outputs(struct sensor *s, struct errbuf *eb)
 	return 0;
 }
 
+/* ---- collector export (exporters/export_pb.h) ---- */
+
+/* Before the capture opens: a bad certificate or a busy spool stops the run
+ * before it has seen a packet. The exporter thread starts here. */
+static int setup_export(struct sensor *s, struct errbuf *eb)
+{
+	struct export_pb_setup st;
+	struct export_pb_cfg ec;
+
+	struct passwd *pw;
+	int err;
+
+	if (!s->cfg.collector.address[0])
+		return 0;
+	export_pb_cfg_from_config(&s->cfg, &st, &ec);
+	ec.started_ns = clock_real_ns();
+	err = export_pb_create(&ec, &s->pb, eb);
+	/* The exporter thread makes new segment files after the drop to --user. */
+	if (!err && s->opts.user && ec.spool_dir[0] && (pw = getpwnam(s->opts.user)) &&
+	    chown(ec.spool_dir, pw->pw_uid, pw->pw_gid) != 0)
+		log_warn("%s: cannot hand it to %s (%s): the spool will be memory-only",
+			 ec.spool_dir, s->opts.user, strerror(errno));
+	return err;
+}
+
+/* End of the run: wait until the collector has acknowledged everything, or
+ * until collector.drain_timeout passes without progress, or a signal. */
+static int finish_export(struct sensor *s)
+{
+	struct timespec zero = {0, 0};
+	struct errbuf eb = {""};
+	sigset_t set;
+	int err;
+
+	if (!s->pb)
+		return EX_OK;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	while ((err = export_pb_wait(s->pb, 250, &eb)) == -EAGAIN) {
+		if (sigtimedwait(&set, NULL, &zero) > 0) {
+			log_err("collector: interrupted before every frame was acknowledged; %s",
+				s->cfg.collector.spool_dir[0]
+					? "the rest stay in the spool directory"
+					: "the rest are lost (no spool)");
+			err = -EINTR;
+			break;
+		}
+	}
+	if (!s->opts.quiet)
+		export_pb_print(s->pb, stderr);
+	if (err == -ETIMEDOUT)
+		log_err("%s", eb.msg);
+	return err ? EX_UNAVAILABLE : EX_OK;
+}
+
+/* ---- Prometheus /metrics (exporters/metrics.h) ---- */
+
+static const char *metrics_listen(const struct sensor *s)
+{
+	return s->opts.metrics_addr ? s->opts.metrics_addr : s->cfg.metrics_addr;
+}
+
+/* Once workers, detector and exporter exist, before the privilege drop: a
+ * scrape reads what they publish and never waits for them. */
+static int setup_metrics(struct sensor *s, struct errbuf *eb)
+{
+	const struct metrics_cfg mc = {
+		.cfg = &s->cfg, .plan = &s->plan, .src = s->raw_src,
+		.steer = s->src != s->raw_src ? s->src : NULL, .det = s->det, .sigs = s->sigs,
+		.pb = s->pb, .mode = source_kind_name(s->opts.mode), .start_real_ns = clock_real_ns(),
+	};
+	int err;
+
+	if (!metrics_listen(s)[0])
+		return 0;
+	err = metrics_create(&mc, &s->metrics, eb);
+	for (uint16_t i = 0; i < s->n_workers && !err; i++)
+		if ((err = metrics_add_worker(s->metrics, s->wk[i].w, s->wk[i].smtp, s->wk[i].ring)))
+			errbuf_set(eb, err, "metrics: worker %u: %s", i, strerror(-err));
+	if (!err && (err = metrics_serve(s->metrics, metrics_listen(s), eb)) == 0)
+		log_info("metrics: Prometheus /metrics on port %u (%s)", metrics_port(s->metrics),
+			 metrics_listen(s));
+	return err;
+}
+
+static void metrics_xdp_totals(struct sensor *s)
+{
+	const char *names[XDP_SMTP_R_COUNT];
+
+	for (unsigned int r = 0; r < XDP_SMTP_R_COUNT; r++)
+		names[r] = xdp_loader_reason_name(r);
+	metrics_xdp(s->metrics, names, s->xdp.pkts, s->xdp.bytes, XDP_SMTP_R_COUNT);
+}
+
+/* --metrics-linger: the input is done; /metrics stays up so that Prometheus
+ * scrapes the final counts of a -r run. SIGINT or SIGTERM ends it early. */
+static void linger_metrics(struct sensor *s)
+{
+	uint64_t end = clock_mono_ns() + (uint64_t)s->opts.metrics_linger_s * NS_PER_SEC, now;
+	sigset_t set;
+
+	if (!s->metrics)
+		return;
+	metrics_input_done(s->metrics);
+	if (!s->opts.metrics_linger_s)
+		return;
+	log_info("metrics: input done; /metrics stays up for %u s (SIGTERM ends it)",
+		 s->opts.metrics_linger_s);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	while ((now = clock_mono_ns()) < end) {
+		struct timespec left = {(time_t)((end - now) / NS_PER_SEC),
+					(long)((end - now) % NS_PER_SEC)};
+
+		if (sigtimedwait(&set, NULL, &left) > 0)
+			break;
+	}
+}
+
 /* ---- privileges ---- */
 
 /* After set-up nothing the sensor does needs a capability (sensor/privdrop.c
@@ -471,6 +655,8 @@ static void poll_xdp(struct sensor *s, bool force)
 	s->xdp_next_ns = now + XDP_POLL_NS;
 	if (source_afxdp_read_verdicts(s->raw_src, &s->xdp) != 0)
 		log_warn_rl(60, "xdp: cannot read the verdict counters");
+	if (s->metrics)
+		metrics_xdp_totals(s);
 	n = source_afxdp_read_sources(s->raw_src, s->xdp_since_ns, on_xdp_source, s);
 	if (n < 0)
 		log_warn_rl(60, "xdp: cannot read the per-source counters: %s", strerror(-n));
@@ -584,6 +770,7 @@ static void collect_summary(struct sensor *s, struct summary *sum)
 	}
 	detector_stats_read(s->det, &sum->det);
 	sum->det.alerts = detect_engine_stats(s->de)->alerts;
+	sum->de = *detect_engine_stats(s->de);
 	if (s->opts.mode == SOURCE_AFXDP) {
 		poll_xdp(s, true);
 		sum->n_xdp = XDP_SMTP_R_COUNT;
@@ -599,6 +786,8 @@ static void collect_summary(struct sensor *s, struct summary *sum)
 
 static void teardown(struct sensor *s)
 {
+	metrics_destroy(s->metrics); /* first: a scrape reads everything below */
+	s->metrics = NULL;
 	for (uint16_t i = 0; i < s->n_workers; i++) {
 		worker_destroy(s->wk[i].w);
 		smtp_ctx_destroy(s->wk[i].smtp);
@@ -608,6 +797,8 @@ static void teardown(struct sensor *s)
 	detect_engine_destroy(s->de);
 	free(s->alert_line);
 	export_json_close(s->json);
+	export_pb_destroy(s->pb);
+	s->pb = NULL;
 	if (s->src != s->raw_src)
 		source_close(s->src);
 	source_close(s->raw_src);
@@ -651,6 +842,7 @@ static int finish(struct sensor *s)
 static int run(struct sensor *s)
 {
 	struct errbuf eb = { "" };
+	bool bad_config;
 	sigset_t set;
 	int err, rc;
 
@@ -667,6 +859,11 @@ static int run(struct sensor *s)
 		log_err("%s", eb.msg);
 		return rc;
 	}
+	err = setup_export(s, &eb);
+	if (err) {
+		log_err("%s", eb.msg);
+		return err == -ENOMEM ? EX_OSERR : EX_CONFIG;
+	}
 	s->start_ns = clock_mono_ns();
 	err = setup_source(s, &eb);
 	if (err) {
@@ -678,10 +875,14 @@ static int run(struct sensor *s)
 		return err == -ENOENT || err == -EACCES ? EX_NOINPUT : EX_DATAERR;
 	}
 	err = setup_detection(s, &eb);
+	/* A signature file that does not load is configuration, like the YAML. */
+	bad_config = err && err != -ENOMEM;
 	for (uint16_t i = 0; i < s->n_workers && !err; i++)
 		err = setup_worker(s, i, &eb);
 	if (!err)
 		err = setup_outputs(s, &eb);
+	if (!err)
+		err = setup_metrics(s, &eb);
 	/* Set-up is done: drop root before the workers see a single packet. */
 	if (!err)
 		err = drop_privileges(s, &eb);
@@ -695,14 +896,18 @@ static int run(struct sensor *s)
 			detector_stop(s->det);
 		join_threads(s);
 		teardown(s);
-		return err == -ENOMEM ? EX_OSERR : EX_CANTCREAT;
+		return err == -ENOMEM ? EX_OSERR : bad_config ? EX_CONFIG : EX_CANTCREAT;
 	}
 	if (s->src->live)
 		log_info("capturing: %s, %u worker%s", s->src->desc, s->n_workers,
 			 s->n_workers == 1 ? "" : "s");
 	control_loop(s);
 	join_threads(s);
+	err = finish_export(s);
 	rc = finish(s);
+	linger_metrics(s);
+	if (rc == EX_OK)
+		rc = err;
 	teardown(s);
 	config_fini(&s->cfg);
 	return rc;

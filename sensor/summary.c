@@ -21,6 +21,21 @@ static void print_reasons(FILE *f, const struct decode_stats *d)
 		fputc('\n', f);
 }
 
+/* Losses and copies only some sources have (DPDK), and the per-queue split. */
+static void print_source_extra(FILE *f, const struct source_stats *src)
+{
+	if (src->nic_errors)
+		fprintf(f, "  NIC receive errors: %llu\n", (unsigned long long)src->nic_errors);
+	if (src->multiseg_copied || src->multiseg_dropped)
+		fprintf(f, "  chained frames: %llu linearised, %llu dropped\n",
+			(unsigned long long)src->multiseg_copied,
+			(unsigned long long)src->multiseg_dropped);
+	for (unsigned int i = 0; src->n_q > 1 && i < src->n_q; i++)
+		fprintf(f, "%s %u/%u %llu%s", i ? "," : "  packets per port/queue:", src->q[i].port,
+			src->q[i].queue, (unsigned long long)src->q[i].pkts,
+			i + 1 == src->n_q ? "\n" : "");
+}
+
 void summary_print(FILE *f, const struct summary *s)
 {
 	const struct worker_stats *w = &s->wk;
@@ -61,6 +76,7 @@ void summary_print(FILE *f, const struct summary *s)
 			(unsigned long long)s->src.fill_empty,
 			(unsigned long long)s->src.steer_full,
 			(unsigned long long)s->src.no_socket);
+	print_source_extra(f, &s->src);
 	for (unsigned int i = 0; i < s->n_xdp; i++)
 		fprintf(f, "%s %s %llu%s", i ? "," : "  XDP pre-filter:", s->xdp_names[i],
 			(unsigned long long)s->xdp_pkts[i], i + 1 == s->n_xdp ? "\n" : "");
@@ -94,6 +110,81 @@ static void json_workers(struct jsonw *w, const struct summary *s)
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);
+}
+
+/* Per receive queue, for sources that count per queue (DPDK). */
+static void json_queues(struct jsonw *w, const struct source_stats *src)
+{
+	if (!src->n_q)
+		return;
+	jsonw_key(w, "queues");
+	jsonw_arr_open(w);
+	for (unsigned int i = 0; i < src->n_q; i++) {
+		jsonw_obj_open(w);
+		jsonw_kv_u64(w, "port", src->q[i].port);
+		jsonw_kv_u64(w, "queue", src->q[i].queue);
+		jsonw_kv_u64(w, "pkts", src->q[i].pkts);
+		jsonw_kv_u64(w, "bytes", src->q[i].bytes);
+		jsonw_kv_u64(w, "nic_pkts", src->q[i].nic_pkts);
+		jsonw_kv_u64(w, "nic_errors", src->q[i].nic_errors);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
+/* Every cut, cap and oddity of the flow, reassembly and SMTP layers: what a
+ * hostile or broken peer cost, by name (the stress tests assert on them). */
+static void json_cuts(struct jsonw *w, const struct summary *s)
+{
+	const struct worker_stats *wk = &s->wk;
+	const struct smtp_stats *sm = &s->smtp;
+	const struct {
+		const char *key;
+		uint64_t v;
+	} kv[] = {
+		{"flows_expired_closed", wk->flow.expired_closed},
+		{"flows_reused", wk->flow.reused},
+		{"after_close_pkts", wk->after_close_pkts},
+		{"l7_ignored_pkts", wk->l7_ignored_pkts},
+		{"l7_bypassed_pkts", wk->l7_bypassed_pkts},
+		{"reasm_retransmits", wk->reasm.retransmits},
+		{"reasm_overlaps", wk->reasm.overlaps},
+		{"reasm_bytes_buffered", wk->reasm.bytes_buffered},
+		{"smtp_not_smtp", sm->not_smtp},
+		{"smtp_tx_no_slot", sm->tx_no_slot},
+		{"smtp_buf_no_slot", sm->buf_no_slot},
+		{"smtp_tx_truncated", sm->tx_truncated},
+		{"smtp_header_truncated", sm->header_truncated},
+		{"smtp_message_bytes", sm->message_bytes},
+		{"smtp_bare_lf", sm->bare_lf},
+		{"smtp_nul_bytes", sm->nul_bytes},
+		{"smtp_auth_bad_base64", sm->auth_bad_base64},
+		{"smtp_replies_unmatched", sm->replies_unmatched},
+		{"smtp_replies_bad", sm->replies_bad},
+		{"smtp_gaps", sm->gaps},
+		{"smtp_lines_skipped", sm->lines_skipped},
+		{"smtp_events_dropped", sm->events_dropped},
+	};
+
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		jsonw_kv_u64(w, kv[i].key, kv[i].v);
+}
+
+/* The detector thread's bounded tables: what they hold, what they dropped. */
+static void json_detection(struct jsonw *w, const struct detect_stats *de)
+{
+	jsonw_kv_u64(w, "hosts", de->hosts);
+	jsonw_kv_u64(w, "hosts_evicted", de->hosts_evicted);
+	jsonw_kv_u64(w, "accounts", de->accounts);
+	jsonw_kv_u64(w, "accounts_evicted", de->accounts_evicted);
+	jsonw_kv_u64(w, "alert_states_evicted", de->alert_states_evicted);
+	jsonw_kv_u64(w, "evidence_evicted", de->evidence_evicted);
+	jsonw_kv_u64(w, "domains_evicted", de->domains_evicted);
+	jsonw_kv_u64(w, "relay_pending_evicted", de->relay_pending_evicted);
+	jsonw_kv_u64(w, "sketches_reclaimed", de->sketches_reclaimed);
+	jsonw_kv_u64(w, "detector_bad_events", de->bad_events);
+	jsonw_kv_u64(w, "detector_late_events", de->late_events);
+	jsonw_kv_u64(w, "detector_mem_bytes", de->mem_bytes);
 }
 
 static void json_decode(struct jsonw *w, const struct decode_stats *d)
@@ -143,15 +234,21 @@ int summary_write_json(const char *path, const struct summary *s)
 	jsonw_kv_u64(&w, "smtp_auth_attempts", s->smtp.auth_attempts);
 	jsonw_kv_u64(&w, "smtp_auth_failures", s->smtp.auth_failure);
 	jsonw_kv_u64(&w, "smtp_tls_sessions", s->smtp.tls_sessions);
+	json_cuts(&w, s);
 	jsonw_kv_u64(&w, "events_dropped", s->events_dropped);
 	jsonw_kv_u64(&w, "detector_events", s->det.events);
 	jsonw_kv_u64(&w, "alerts", s->det.alerts);
+	json_detection(&w, &s->de);
 	jsonw_kv_u64(&w, "src_nic_missed", s->src.nic_missed);
 	jsonw_kv_u64(&w, "src_ring_full", s->src.ring_full);
 	jsonw_kv_u64(&w, "src_fill_empty", s->src.fill_empty);
 	jsonw_kv_u64(&w, "src_steer_full", s->src.steer_full);
 	jsonw_kv_u64(&w, "src_no_socket", s->src.no_socket);
 	jsonw_kv_u64(&w, "src_pkts", s->src.pkts);
+	jsonw_kv_u64(&w, "src_nic_errors", s->src.nic_errors);
+	jsonw_kv_u64(&w, "src_multiseg_copied", s->src.multiseg_copied);
+	jsonw_kv_u64(&w, "src_multiseg_dropped", s->src.multiseg_dropped);
+	json_queues(&w, &s->src);
 	if (s->n_xdp)
 		json_u64s(&w, "xdp", s->xdp_names, s->xdp_pkts, s->n_xdp);
 	jsonw_kv_u64(&w, "mem_bytes", s->mem_bytes);

@@ -14,6 +14,7 @@
 
 #include "dataplane/source.h"
 #include "dataplane/worker.h"
+#include "sensor/detect.h"
 #include "sensor/detector.h"
 #include "sensor/smtp_session.h"
 
@@ -24,6 +25,7 @@ struct summary {
 	struct worker_stats wk;		/* summed over workers */
 	struct smtp_stats smtp;		/* summed over workers */
 	struct detector_stats det;
+	struct detect_stats de;		/* the detection engine's tables */
 	uint64_t events_dropped;
 	uint16_t n_workers;
 	uint64_t per_worker_pkts[SOURCE_MAX_QUEUES];

@@ -176,6 +176,7 @@ static const char full_yaml[] =
 	"  spool_max_bytes: 1GiB\n"
 	"  archive: true\n"
 	"  summary_interval: 30s\n"
+	"  drain_timeout: 5m\n"
 	"live:\n"
 	"  user: relaywatch\n"
 	"  group: _relaywatch\n"
@@ -256,6 +257,7 @@ static void check_full(const struct config *c)
 	assert_string_equal(c->collector.spool_dir, "/var/spool/relaywatch");
 	assert_int_equal(c->collector.spool_max_bytes, 1ull << 30);
 	assert_int_equal(c->collector.summary_interval_s, 30);
+	assert_int_equal(c->collector.drain_timeout_s, 300);
 	assert_string_equal(c->live.user, "relaywatch");
 	assert_string_equal(c->live.group, "_relaywatch");
 	assert_int_equal(c->live.queues, 8);
