@@ -343,14 +343,17 @@ rw_cleanup()
 # rw_capture_start IFACE FILE [FILTER]: tcpdump on a router interface: whole frames (-s 0),
 # each packet written at once (-U), no batching in the kernel ring (--immediate-mode: TPACKET_V3
 # otherwise holds packets up to 1 s, and a capture stopped within that second loses them), no
-# privilege drop (tcpdump's user could not write into $RW_TMP). Returns once tcpdump says it is
-# listening: the socket is bound, and anything sent from then on is seen.
+# privilege drop (tcpdump's user could not write into $RW_TMP). RW_CAPTURE_BUFFER_KIB sets the
+# kernel buffer (-B): on a busy machine tcpdump is not scheduled often enough for the default
+# 2 MiB to hold a burst. Returns once tcpdump says it is listening: the socket is bound, and
+# anything sent from then on is seen.
 rw_capture_start()
 {
 	local dev=$1 file=$2 filter=${3:-} pid
 	rm -f "$file" "$file.log"
 	# shellcheck disable=SC2086
-	ip netns exec "$RW_ROUTER" tcpdump -i "$dev" -s 0 -U --immediate-mode -n -Z root -w "$file" ${filter:+"$filter"} \
+	ip netns exec "$RW_ROUTER" tcpdump -i "$dev" -s 0 -U --immediate-mode -n -Z root \
+		${RW_CAPTURE_BUFFER_KIB:+-B "$RW_CAPTURE_BUFFER_KIB"} -w "$file" ${filter:+"$filter"} \
 		>"$file.log" 2>&1 </dev/null &
 	pid=$!
 	RW_PIDS+=("$pid")
