@@ -550,7 +550,10 @@ static void test_metrics_served_over_http(void **state)
 	assert_int_equal(metrics_serve(m, ":0", &eb), 0);
 	assert_true(metrics_port(m) > 0);
 	r = get(metrics_port(m), "GET /metrics HTTP/1.0\r\n\r\n");
-	assert_non_null(strstr(r, "HTTP/1.0 200"));
+	/* libmicrohttpd answers with its own version, HTTP/1.1, to a 1.0 request
+	 * (RFC 9110 6.2 allows it): check the status, not the version. */
+	assert_int_equal(strncmp(r, "HTTP/1.", 7), 0);
+	assert_int_equal(strncmp(r + 8, " 200 OK\r\n", 9), 0);
 	assert_non_null(strstr(r, "text/plain; version=0.0.4"));
 	assert_non_null(strstr(r, "relaywatch_build_info{version=\"" RELAYWATCH_VERSION
 				  "\",mode=\"pcap\"} 1\n"));
