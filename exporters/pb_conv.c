@@ -283,6 +283,12 @@ static char *tx_field(struct pb_conv *pc, const struct smtp_tx *tx, enum smtp_fi
 	return n ? str(pc, s, n) : (char *)"";
 }
 
+/* pseudonymize_ips alone also makes a privacy object: only IPs change then. */
+static bool addrs_pseudonymised(const struct pb_conv *pc)
+{
+	return pc->cfg.privacy && !pc->cfg.keep_addrs;
+}
+
 /* A pseudonym, or "" when it cannot be made: the clear value never goes out. */
 static char *pseudo(struct pb_conv *pc, const char *s, size_t n, bool user)
 {
@@ -301,7 +307,7 @@ static char *tx_addr(struct pb_conv *pc, const struct smtp_tx *tx, struct smtp_s
 {
 	if (v.len == 0)
 		return (char *)"";
-	if (!pc->cfg.privacy)
+	if (!addrs_pseudonymised(pc))
 		return str(pc, smtp_tx_str(tx, v), v.len);
 	return pseudo(pc, smtp_tx_str(tx, v), v.len, user);
 }
@@ -313,7 +319,7 @@ static char *tx_from(struct pb_conv *pc, const struct smtp_tx *tx)
 	const char *s = smtp_tx_get(tx, SMTP_F_FROM, &n);
 	const char *lt, *gt;
 
-	if (!pc->cfg.privacy)
+	if (!addrs_pseudonymised(pc))
 		return n ? str(pc, s, n) : (char *)"";
 	lt = memrchr(s, '<', n);
 	gt = lt ? memchr(lt, '>', n - (size_t)(lt - s)) : NULL;
@@ -332,7 +338,7 @@ static char *tx_reply(struct pb_conv *pc, const struct smtp_tx *tx)
 	size_t n, o = 0, i = 0;
 	const char *s = smtp_tx_get(tx, SMTP_F_LAST_REPLY, &n);
 
-	if (!pc->cfg.privacy)
+	if (!addrs_pseudonymised(pc))
 		return n ? str(pc, s, n) : (char *)"";
 	while (i < n && o < sizeof(out)) {
 		const char *gt = s[i] == '<' ? memchr(s + i, '>', n - i) : NULL;

@@ -36,6 +36,7 @@ struct pb_conv_id {
 
 struct pb_conv_cfg {
 	const struct privacy *privacy; /* NULL: transactions go as recorded */
+	bool keep_addrs;	       /* privacy.pseudonymize off: mailboxes and users in clear */
 	bool pseudonymize_ips;	       /* client and server addresses too */
 	bool drop_subject;	       /* privacy.keep_subject false: Transaction.subject "" */
 };

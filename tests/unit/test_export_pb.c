@@ -542,6 +542,35 @@ static void digest_of(const char *yaml, char out[65], struct export_pb_setup *st
 	config_fini(&c);
 }
 
+/* privacy: the key goes to the exporter for either setting; mailboxes stay
+ * clear unless privacy.pseudonymize asks, and the subject goes unless kept. */
+static void test_export_pb_privacy_from_config(void **state)
+{
+	static const char key_only_ips[] =
+		"privacy: {pseudonymize_ips: true, key_file: /k, keep_subject: false}\n";
+	static const char both[] = "privacy: {pseudonymize: true, key_file: /k}\n";
+	static struct export_pb_setup st;
+	struct errbuf eb = {""};
+	struct export_pb_cfg ec;
+	struct config c;
+
+	(void)state;
+	assert_int_equal(config_init(&c), 0);
+	export_pb_cfg_from_config(&c, &st, &ec);
+	assert_true(!ec.privacy_key_file || !ec.privacy_key_file[0]);
+	assert_false(ec.pseudonymize_ips);
+	assert_int_equal(config_load_buffer(&c, "t.yaml", key_only_ips, strlen(key_only_ips), &eb),
+			 0);
+	export_pb_cfg_from_config(&c, &st, &ec);
+	assert_string_equal(ec.privacy_key_file, "/k");
+	assert_true(ec.keep_addrs && ec.pseudonymize_ips && ec.drop_subject);
+	assert_int_equal(config_load_buffer(&c, "t.yaml", both, strlen(both), &eb), 0);
+	export_pb_cfg_from_config(&c, &st, &ec);
+	assert_string_equal(ec.privacy_key_file, "/k");
+	assert_false(ec.keep_addrs);
+	config_fini(&c);
+}
+
 /* The digest follows what the sensor judges by, not how it was written: the
  * same prefixes and ports in another form give the same digest; identity and
  * transport do not count; a detector parameter does. The hello's home_net is
@@ -581,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_export_pb_backoff_doubles_with_jitter),
 		cmocka_unit_test(test_export_pb_digest_is_sha256),
 		cmocka_unit_test(test_export_pb_config_digest_is_canonical),
+		cmocka_unit_test(test_export_pb_privacy_from_config),
 		cmocka_unit_test(test_export_pb_delivers_in_order),
 		cmocka_unit_test(test_export_pb_connection_dropped_mid_stream),
 		cmocka_unit_test(test_export_pb_collector_restart),

@@ -210,26 +210,35 @@ static void expect_pseudonym(const struct privacy *p, const char *clear, const c
 	assert_string_equal(got, want);
 }
 
+/* make_tx() through a pb_conv with a test key in cfg->privacy; the packed
+ * bytes in buf (n of them) and the frame unpacked from them. */
+static Relaywatch__Frame *private_tx(struct pb_conv_cfg *cfg, struct pb_conv **pc, uint8_t *buf,
+				     long *n)
+{
+	static struct smtp_tx tx;
+	char dir[64];
+
+	cfg->privacy = make_privacy(dir, sizeof(dir));
+	make_tx(&tx);
+	assert_int_equal(pb_conv_create(cfg, pc), 0);
+	*n = pb_conv_tx(*pc, &frame_id, &tx);
+	return round_trip(*pc, *n, buf, PB_CONV_FRAME_MAX);
+}
+
 /* Archive records with privacy on: addresses and the user pseudonymised the way
  * sensor/privacy.h says, the From display name and the subject gone, IPs in
  * 240/4, and none of the clear names anywhere in the packed bytes. */
 static void test_pb_conv_tx_pseudonymised(void **state)
 {
 	static uint8_t buf[PB_CONV_FRAME_MAX];
-	static struct smtp_tx tx;
 	Relaywatch__Transaction *m;
 	struct pb_conv_cfg cfg = {.pseudonymize_ips = true, .drop_subject = true};
 	struct pb_conv *pc;
 	Relaywatch__Frame *f;
-	char dir[64];
 	long n;
 
 	(void)state;
-	cfg.privacy = make_privacy(dir, sizeof(dir));
-	make_tx(&tx);
-	assert_int_equal(pb_conv_create(&cfg, &pc), 0);
-	n = pb_conv_tx(pc, &frame_id, &tx);
-	f = round_trip(pc, n, buf, sizeof(buf));
+	f = private_tx(&cfg, &pc, buf, &n);
 	assert_null(memmem(buf, (size_t)n, "alice", 5));
 	assert_null(memmem(buf, (size_t)n, "bob.smith", 9));
 	assert_null(memmem(buf, (size_t)n, "carol", 5));
@@ -245,6 +254,28 @@ static void test_pb_conv_tx_pseudonymised(void **state)
 	assert_string_equal(m->subject, "");
 	assert_true(strtoul(m->client, NULL, 10) >= 240); /* 240.0.0.0/4 */
 	assert_string_equal(m->helo, "mail.example.com");
+	relaywatch__frame__free_unpacked(f, NULL);
+	pb_conv_destroy(pc);
+	privacy_destroy((struct privacy *)cfg.privacy);
+}
+
+/* privacy.pseudonymize_ips alone: the endpoints become pseudonyms, the
+ * mailboxes and the user stay as recorded (they are not asked for). */
+static void test_pb_conv_tx_only_ips_pseudonymised(void **state)
+{
+	static uint8_t buf[PB_CONV_FRAME_MAX];
+	struct pb_conv_cfg cfg = {.keep_addrs = true, .pseudonymize_ips = true};
+	struct pb_conv *pc;
+	Relaywatch__Frame *f;
+	long n;
+
+	(void)state;
+	f = private_tx(&cfg, &pc, buf, &n);
+	assert_null(memmem(buf, (size_t)n, "192.0.2.10", 10));
+	assert_true(strtoul(f->tx->client, NULL, 10) >= 240);
+	assert_true(strtoul(f->tx->server, NULL, 10) >= 240);
+	assert_string_equal(f->tx->mailfrom, "alice.jones@example.com");
+	assert_string_equal(f->tx->auth_user, "alice.jones");
 	relaywatch__frame__free_unpacked(f, NULL);
 	pb_conv_destroy(pc);
 	privacy_destroy((struct privacy *)cfg.privacy);
@@ -336,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_pb_conv_alert_round_trip),
 		cmocka_unit_test(test_pb_conv_tx_round_trip),
 		cmocka_unit_test(test_pb_conv_tx_pseudonymised),
+		cmocka_unit_test(test_pb_conv_tx_only_ips_pseudonymised),
 		cmocka_unit_test(test_pb_conv_bytes_not_utf8_are_escaped),
 		cmocka_unit_test(test_pb_conv_summary_and_hello),
 	};
