@@ -134,15 +134,38 @@ void detect_evidence_uid(struct detect_evidence *ev, const char *uid)
 	snprintf(ev->uids[ev->n_uids++], FLOW_UID_LEN + 1, "%s", uid);
 }
 
+static uint32_t tx_key(const char *uid, uint32_t depth)
+{
+	return (uint32_t)hash_bytes(uid, strnlen(uid, FLOW_UID_LEN), depth) | 1u;
+}
+
 bool detect_evidence_tx_first(struct detect_evidence *ev, const char *uid, uint32_t depth)
 {
-	uint32_t k = (uint32_t)hash_bytes(uid, strnlen(uid, FLOW_UID_LEN), depth) | 1u;
+	uint32_t k = tx_key(uid, depth);
 
 	for (unsigned int i = 0; i < DETECT_EV_TXS; i++)
 		if (ev->tx[i] == k)
 			return false;
 	ev->tx[ev->tx_at++ % DETECT_EV_TXS] = k;
 	return true;
+}
+
+/*
+ * trans_depth counts answered messages (Zeek), so the transaction after a
+ * RSET in the same session has the same uid and depth as the refused one
+ * before it: once a transaction's record went by, it no longer counts as
+ * seen. Looks only; evidence that does not exist is not made.
+ */
+void detect_evidence_tx_end(struct detect_engine *de, const union pkt_addr *host,
+			    enum alert_kind kind, const char *uid, uint32_t depth)
+{
+	uint64_t key = ident_key(host, kind, 0);
+	struct detect_evidence *ev = lru_find(&de->evidence, (uint32_t)key, evidence_eq, &key);
+	uint32_t k = tx_key(uid, depth);
+
+	for (unsigned int i = 0; ev && i < DETECT_EV_TXS; i++)
+		if (ev->tx[i] == k)
+			ev->tx[i] = 0;
 }
 
 /* ---- alerts ---- */

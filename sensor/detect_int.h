@@ -173,6 +173,9 @@ void detect_evidence_note(struct detect_evidence *ev, const char *field, const c
 void detect_evidence_uid(struct detect_evidence *ev, const char *uid);
 /* Record a transaction (uid + depth) as counted; false if it already was. */
 bool detect_evidence_tx_first(struct detect_evidence *ev, const char *uid, uint32_t depth);
+/* The transaction's record (EV_TX) went by: the next one may reuse its depth. */
+void detect_evidence_tx_end(struct detect_engine *de, const union pkt_addr *host,
+			    enum alert_kind kind, const char *uid, uint32_t depth);
 
 /* Start building an alert in de->scratch: identity, time, severity. */
 struct alert *detect_alert_begin(struct detect_engine *de, enum alert_kind kind, uint8_t family,

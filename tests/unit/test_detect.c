@@ -522,6 +522,38 @@ static void test_relay_probe_fires_on_repeated_refusals(void **state)
 	relay_probe(false);
 }
 
+/* What postfix and smtplib really send: one session, MAIL / RCPT refused /
+ * RSET three times. trans_depth stays 1 (no message was answered), and each
+ * transaction's record (EV_TX) goes by before the next MAIL: three refused
+ * transactions, a probe. The same reply seen again before the record (its
+ * signature) still counts once. */
+static void test_relay_probe_counts_transactions_split_by_rset(void **state)
+{
+	struct fx *f = fx_new(false);
+	const struct alert *a;
+	struct smtp_tx *tx;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		ev_rcpt(f, "Crset", EXT, SRV, 1, "probe@probe.example", "check@relay-test.example",
+			"554 5.7.1 <check@relay-test.example>: Relay access denied", false);
+		ev_sig(f, "Crset", EXT, SRV, 1, 1001, EV_SIGCLASS_RELAY_DENIED, 2, EV_SCOPE_REPLY,
+		       "Relay access denied");
+		if (i < 2)
+			assert_int_equal(count_kind(f, ALERT_RELAY_PROBE), 0);
+		tx = tx_new(f, "Crset", EXT, SRV, 1, "probe@probe.example");
+		tx->flags = 0; /* no DATA: ended by RSET */
+		tx->data_code = 0;
+		tx_rcpt(tx, "check@relay-test.example", 554);
+		tx_send(f);
+		f->t += S;
+	}
+	a = find(f, ALERT_RELAY_PROBE, EXT, "");
+	assert_non_null(a);
+	assert_true(counter(a, "relay_denied") == 3);
+	fx_free(f);
+}
+
 /* One message with three refused recipients is one refused transaction: a
  * misconfigured client, not a probe. A blocklist reply with 5.7.1 is not a
  * relay refusal either. */
@@ -1423,6 +1455,7 @@ int main(void)
 		cmocka_unit_test(test_open_relay_heuristic_without_outbound_view),
 		cmocka_unit_test(test_open_relay_heuristic_near_misses),
 		cmocka_unit_test(test_relay_probe_fires_on_repeated_refusals),
+		cmocka_unit_test(test_relay_probe_counts_transactions_split_by_rset),
 		cmocka_unit_test(test_relay_probe_near_misses),
 		cmocka_unit_test(test_auth_bruteforce_fires_on_many_failures),
 		cmocka_unit_test(test_auth_mistyped_password_is_nothing),
