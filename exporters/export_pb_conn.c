@@ -110,6 +110,38 @@ static const char *tls_reason(unsigned long *code, char *buf, size_t cap)
 	return buf;
 }
 
+/* "notAfter" of our certificate as text, "" when unknown. */
+static void cert_not_after(SSL_CTX *ctx, char *buf, size_t cap)
+{
+	X509 *x = ctx ? SSL_CTX_get0_certificate(ctx) : NULL;
+	BIO *b = x ? BIO_new(BIO_s_mem()) : NULL;
+	int n = 0;
+
+	if (b && ASN1_TIME_print(b, X509_get0_notAfter(x)))
+		n = BIO_read(b, buf, (int)cap - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+/* Not fatal: the clock may be wrong, the collector decides. But say it now. */
+static void warn_if_not_valid(SSL_CTX *ctx, const char *file)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	char when[64];
+
+	if (!x)
+		return;
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0) {
+		cert_not_after(ctx, when, sizeof(when));
+		log_warn("collector TLS certificate %s expired (valid until %s): the collector "
+			 "will refuse it",
+			 file, when);
+	} else if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0) {
+		log_warn("collector TLS certificate %s is not valid yet: is the clock right?",
+			 file);
+	}
+}
+
 static int tls_load_identity(SSL_CTX *ctx, const struct export_pb_cfg *c, struct errbuf *eb)
 {
 	unsigned long code;
@@ -137,6 +169,7 @@ static int tls_load_identity(SSL_CTX *ctx, const struct export_pb_cfg *c, struct
 	if (SSL_CTX_load_verify_locations(ctx, c->tls_ca, NULL) != 1)
 		return errbuf_set(eb, -EINVAL, "collector TLS CA file %s: cannot load: %s",
 				  c->tls_ca, tls_reason(NULL, why, sizeof(why)));
+	warn_if_not_valid(ctx, c->tls_cert);
 	return 0;
 }
 
@@ -187,6 +220,26 @@ static bool alert_is_about_our_cert(int desc)
 	}
 }
 
+/* What to do about the collector refusing our certificate. */
+static const char *refusal_hint(struct export_pb *ex, int desc, char *buf, size_t cap)
+{
+	char when[64];
+
+	switch (desc) {
+	case SSL3_AD_CERTIFICATE_EXPIRED:
+		cert_not_after(ex->ssl_ctx, when, sizeof(when));
+		snprintf(buf, cap, "it is not valid now (valid until %s): renew it",
+			 when[0] ? when : "?");
+		return buf;
+	case TLS13_AD_CERTIFICATE_REQUIRED:
+		return "the collector wants a client certificate (--tls-cert)";
+	case SSL3_AD_CERTIFICATE_REVOKED:
+		return "it was revoked: get a new one";
+	default:
+		return "is it signed by a CA the collector trusts?";
+	}
+}
+
 /* A TLS error (handshake or later: TLS 1.3 learns of a refused client
  * certificate only on the first read) in words. Returns true if handled. */
 static bool tls_fail_known(struct export_pb *ex, uint64_t now)
@@ -207,11 +260,13 @@ static bool tls_fail_known(struct export_pb *ex, uint64_t now)
 		return true;
 	}
 	if (ex->alert >= 0 && (ex->alert & 0xff) != SSL3_AD_CLOSE_NOTIFY) {
+		char hint[160];
+
 		if (alert_is_about_our_cert(ex->alert & 0xff))
 			conn_fail(ex, EXPORT_PB_FAIL_TLS_REJECTED, now,
-				  "the collector refused our certificate %s (TLS alert '%s'): "
-				  "is it signed by a CA the collector trusts?",
-				  ex->cfg.tls_cert, SSL_alert_desc_string_long(ex->alert));
+				  "the collector refused our certificate %s (TLS alert '%s'): %s",
+				  ex->cfg.tls_cert, SSL_alert_desc_string_long(ex->alert),
+				  refusal_hint(ex, ex->alert & 0xff, hint, sizeof(hint)));
 		else
 			conn_fail(ex, EXPORT_PB_FAIL_TLS_OTHER, now,
 				  "the collector ended the TLS session (alert '%s')",
@@ -289,6 +344,7 @@ static void session_start(struct export_pb *ex, uint64_t now)
 	ex->out_off = 0;
 	ex->state = EXPORT_PB_UP;
 	ex->session_ns = ex->ack_wait_ns = now;
+	ex->session_acks = ex->xs.acks;
 	ex->xs.sessions++;
 	if (ex->xs.sessions > 1)
 		ex->xs.reconnects++;
@@ -311,6 +367,15 @@ static long tls_io_result(struct export_pb *ex, int n, uint64_t now)
 	return -1;
 }
 
+/* Plain TCP cut before the first ack: a TLS collector drops our hello as garbage. */
+static const char *plain_hint(const struct export_pb *ex)
+{
+	if (ex->ssl_ctx || ex->xs.acks != ex->session_acks)
+		return "";
+	return " before acknowledging anything (this sensor speaks plain TCP, "
+	       "--collector-plaintext: does the collector expect TLS?)";
+}
+
 /* >0 bytes, 0 would block, -1 failed (the connection is closed). */
 static long conn_read(struct export_pb *ex, uint8_t *buf, size_t cap, uint64_t now)
 {
@@ -324,9 +389,10 @@ static long conn_read(struct export_pb *ex, uint8_t *buf, size_t cap, uint64_t n
 			return 0;
 		if (n == 0)
 			conn_fail(ex, EXPORT_PB_FAIL_CLOSED, now,
-				  "the collector closed the connection");
+				  "the collector closed the connection%s", plain_hint(ex));
 		else
-			conn_fail(ex, EXPORT_PB_FAIL_NETWORK, now, "%s", strerror(errno));
+			conn_fail(ex, EXPORT_PB_FAIL_NETWORK, now, "%s%s", strerror(errno),
+				  plain_hint(ex));
 		return -1;
 	}
 	ERR_clear_error();
@@ -345,7 +411,7 @@ static long conn_write(struct export_pb *ex, const uint8_t *buf, size_t len, uin
 			return n;
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		conn_fail(ex, EXPORT_PB_FAIL_NETWORK, now, "%s", strerror(errno));
+		conn_fail(ex, EXPORT_PB_FAIL_NETWORK, now, "%s%s", strerror(errno), plain_hint(ex));
 		return -1;
 	}
 	ERR_clear_error();

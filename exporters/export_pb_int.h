@@ -87,8 +87,9 @@ struct export_pb {
 	int alert;		      /* last TLS alert received (level << 8 | desc), -1: none */
 	uint64_t deadline_ns;	      /* connect + handshake */
 	uint64_t next_attempt_ns;
-	uint64_t ack_wait_ns; /* since when frames wait for an ack */
-	uint64_t session_ns;  /* when the session started */
+	uint64_t ack_wait_ns;  /* since when frames wait for an ack */
+	uint64_t session_ns;   /* when the session started */
+	uint64_t session_acks; /* xs.acks when it started: none since, it never worked */
 	uint64_t next_sync_ns;
 	uint32_t attempt; /* failures since the last ack: back-off step */
 	uint64_t rng;
