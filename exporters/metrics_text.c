@@ -124,6 +124,11 @@ static const struct row worker_rows[] = {
 	{P "reasm_buffered_bytes", "Out-of-order bytes held now.", G, W(reasm.buffered_now)},
 	{P "reasm_buffer_segments", "Reassembly buffer segments held now.", G,
 	 W(reasm.segs_in_use)},
+	{P "reasm_held_segments",
+	 "In-order segments held back until the peer bytes they acknowledge were delivered.", C,
+	 W(reasm.held_segments)},
+	{P "reasm_holds_given_up", "Holds released without the peer bytes (hold budget spent).", C,
+	 W(reasm.holds_given_up)},
 };
 #undef W
 
