@@ -125,7 +125,7 @@ const struct detect_def detect_defs[ALERT_KIND_COUNT] = {
 			.severity = ALERT_SEV_HIGH,
 			.summary = "a home host that is not a mail server talks SMTP to many "
 				   "foreign servers",
-			.n_params = 2,
+			.n_params = 3,
 			/* A PC has no reason to reach any MX; ten is already a spam run. */
 			.params =
 				{
@@ -133,6 +133,13 @@ const struct detect_def detect_defs[ALERT_KIND_COUNT] = {
 					 1e6, "distinct foreign SMTP servers contacted on port 25"},
 					{"window", DETECT_P_SECONDS, 1 * H, 60,
 					 7 * 24 * H, "evidence window"},
+					/* Live AF_XDP only: the pre-filter counts connections
+					 * per source even when the sessions are encrypted or
+					 * user space is behind. A mail client submits a few
+					 * messages an hour over one or two connections each. */
+					{"min_xdp_flows", DETECT_P_COUNT, 100, 2, 1e6,
+					 "SMTP connections started (any SMTP port), counted by "
+					 "the XDP pre-filter"},
 				},
 		},
 	[ALERT_BLOCKLISTED] =

@@ -436,6 +436,7 @@ void detect_engine_src_counters(struct detect_engine *de, uint8_t family, const 
 				uint64_t smtp_syns, uint64_t flows, uint64_t pkts, uint64_t bytes,
 				uint64_t ts_ns)
 {
+	uint32_t now_flows = flows > UINT32_MAX ? UINT32_MAX : (uint32_t)flows;
 	struct host *h;
 
 	/* Foreign sources are noted only when already known: a flood of
@@ -447,9 +448,14 @@ void detect_engine_src_counters(struct detect_engine *de, uint8_t family, const 
 	} else {
 		h = detect_host(de, family, src, ts_ns);
 	}
-	/* The BPF map holds running totals: keep the latest snapshot. */
+	/* The BPF map holds running totals: keep the latest snapshot and count
+	 * what it grew by. A total that went down was evicted from the LRU map
+	 * and started again from zero. */
 	h->tot.xdp_syns = smtp_syns > UINT32_MAX ? UINT32_MAX : (uint32_t)smtp_syns;
-	h->tot.xdp_flows = flows > UINT32_MAX ? UINT32_MAX : (uint32_t)flows;
+	detect_direct_mx_bot_xdp(
+		de, h, now_flows >= h->tot.xdp_flows ? now_flows - h->tot.xdp_flows : now_flows,
+		ts_ns);
+	h->tot.xdp_flows = now_flows;
 }
 
 const struct detect_stats *detect_engine_stats(const struct detect_engine *de)

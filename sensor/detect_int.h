@@ -82,7 +82,7 @@ struct detect_p {
 	uint32_t sp_min_users, sp_min_failures, sp_window;
 	uint32_t ca_min_sources, ca_min_rcpts, ca_min_bounces, ca_window, ca_min_age;
 	double ca_rate_factor;
-	uint32_t mx_min_servers, mx_window;
+	uint32_t mx_min_servers, mx_window, mx_min_xdp_flows;
 	uint32_t bl_min_replies, bl_window;
 	uint32_t hv_min_rcpts, hv_window;
 	double hv_ratio;
@@ -108,7 +108,8 @@ struct detect_engine {
 	uint32_t hd_span[HOST_D_COUNT];
 	struct window_cfg aw[ACCOUNT_W_COUNT];
 	uint32_t acct_sources_span;
-	struct window_cfg cs_wc; /* signature hits (evidence window) */
+	struct window_cfg cs_wc;     /* signature hits (evidence window) */
+	struct window_cfg mx_xdp_wc; /* connections counted by the XDP pre-filter */
 	struct baseline_cfg host_base, acct_base;
 	struct sprt_cfg sprt;
 
@@ -224,6 +225,8 @@ void detect_compromised_account_bounce(struct detect_engine *de, const struct ac
 				       const struct smtp_tx *tx);
 void detect_direct_mx_bot_open(struct detect_engine *de, const struct event_hdr *e,
 			       struct host *client);
+/* n more SMTP connections from h counted by the XDP pre-filter up to ts_ns. */
+void detect_direct_mx_bot_xdp(struct detect_engine *de, struct host *h, uint32_t n, uint64_t ts_ns);
 void detect_blocklisted_reply(struct detect_engine *de, const struct event_hdr *e, uint32_t depth,
 			      const char *text, size_t len, uint32_t sig_id);
 void detect_recipient_harvest_rcpt(struct detect_engine *de, const struct event_rcpt *r,

@@ -43,6 +43,10 @@
 #include "sensor/summary.h"
 
 #define XDP_POLL_NS	 (1000 * 1000 * 1000ull) /* XDP counter maps read once a second */
+/* Per-source XDP records on their way to the detector thread: a full map
+ * (65536 sources) of one read fits. */
+#define XDP_SRC_RING_BYTES (8u << 20)
+#define XDP_SRC_DRAIN_MAX  (1u << 17) /* records handled per detector tick */
 
 struct sensor_worker {
 	struct sensor *s;
@@ -84,6 +88,10 @@ struct sensor {
 	uint64_t xdp_next_ns;		/* monotonic time of the next read */
 	uint64_t xdp_since_ns;		/* sources seen since this wall time are reported */
 	uint64_t xdp_sources;		/* per-source records read so far */
+	/* main thread → detector thread: per-source counters (struct xdp_loader_src) */
+	struct msgring *xdp_ring;
+	uint64_t xdp_src_dropped;	/* records that did not fit: read again next time */
+	bool xdp_ring_full;		/* this read lost some: keep xdp_since_ns */
 };
 
 static void *worker_thread(void *arg)
@@ -150,10 +158,32 @@ static void out_event(void *arg, const struct event_hdr *e)
 		metrics_detector_event(s->metrics, e);
 }
 
+/* The XDP pre-filter's per-source counters (poll_xdp, main thread) reach the
+ * engine here, on the thread that owns it. */
+static void drain_xdp_sources(struct sensor *s)
+{
+	const struct xdp_loader_src *src;
+	union pkt_addr addr;
+	uint32_t len;
+
+	for (uint32_t i = 0; i < XDP_SRC_DRAIN_MAX && s->xdp_ring; i++) {
+		src = msgring_peek(s->xdp_ring, &len);
+		if (!src)
+			break;
+		if (len == sizeof(*src)) {
+			memcpy(addr.b, src->addr, sizeof(addr.b));
+			detect_engine_src_counters(s->de, src->family, &addr, src->smtp_syns,
+						   src->flows, src->pkts, src->bytes, src->last_ns);
+		}
+		msgring_release(s->xdp_ring);
+	}
+}
+
 static void out_tick(void *arg, uint64_t now_ns, bool final)
 {
 	struct sensor *s = arg;
 
+	drain_xdp_sources(s);
 	detect_engine_tick(s->de, now_ns);
 	if (final)
 		detect_engine_flush(s->de); /* alerts whose counts moved since they fired */
@@ -634,13 +664,24 @@ static int drop_privileges(struct sensor *s, struct errbuf *eb)
 
 /* ---- XDP pre-filter counters (main thread, live AF_XDP only) ---- */
 
-/* One source address from the XDP map. Handing it to the detection engine
- * (detect_engine_src_counters, on the detector thread) is wired by the lead. */
+/* One source address from the XDP map, queued for the detector thread
+ * (drain_xdp_sources): the engine is not ours to touch from here. */
 static void on_xdp_source(void *arg, const struct xdp_loader_src *src)
 {
 	struct sensor *s = arg;
+	void *rec;
 
 	s->xdp_sources++;
+	if (!s->xdp_ring)
+		return;
+	rec = msgring_reserve(s->xdp_ring, sizeof(*src));
+	if (!rec) {
+		s->xdp_src_dropped++;
+		s->xdp_ring_full = true;
+		return;
+	}
+	memcpy(rec, src, sizeof(*src));
+	msgring_commit(s->xdp_ring);
 }
 
 /* Cheap enough for once a second: one map syscall per reason, batched lookups
@@ -657,11 +698,28 @@ static void poll_xdp(struct sensor *s, bool force)
 		log_warn_rl(60, "xdp: cannot read the verdict counters");
 	if (s->metrics)
 		metrics_xdp_totals(s);
+	s->xdp_ring_full = false;
 	n = source_afxdp_read_sources(s->raw_src, s->xdp_since_ns, on_xdp_source, s);
 	if (n < 0)
 		log_warn_rl(60, "xdp: cannot read the per-source counters: %s", strerror(-n));
+	else if (s->xdp_ring_full)
+		log_warn_rl(60, "xdp: detector behind: %llu per-source records deferred",
+			    (unsigned long long)s->xdp_src_dropped);
 	else
 		s->xdp_since_ns = wall;
+}
+
+/* Live AF_XDP: the ring that carries the per-source counters to the detector. */
+static int setup_xdp_sources(struct sensor *s, struct errbuf *eb)
+{
+	int err;
+
+	if (s->opts.mode != SOURCE_AFXDP)
+		return 0;
+	err = msgring_create(XDP_SRC_RING_BYTES, &s->xdp_ring);
+	if (err)
+		return errbuf_set(eb, err, "no memory for the XDP counter ring");
+	return 0;
 }
 
 /* ---- run ---- */
@@ -711,6 +769,8 @@ static void control_loop(struct sensor *s)
 
 		if (sig == SIGINT || sig == SIGTERM) {
 			log_info("signal %d: stopping; flushing what was seen", sig);
+			/* The detector's final tick still takes these in. */
+			poll_xdp(s, true);
 			atomic_store(&s->stop, true);
 		}
 		if (sig == SIGHUP)
@@ -795,6 +855,8 @@ static void teardown(struct sensor *s)
 	}
 	detector_destroy(s->det);
 	detect_engine_destroy(s->de);
+	msgring_destroy(s->xdp_ring);
+	s->xdp_ring = NULL;
 	free(s->alert_line);
 	export_json_close(s->json);
 	export_pb_destroy(s->pb);
@@ -879,6 +941,8 @@ static int run(struct sensor *s)
 	bad_config = err && err != -ENOMEM;
 	for (uint16_t i = 0; i < s->n_workers && !err; i++)
 		err = setup_worker(s, i, &eb);
+	if (!err)
+		err = setup_xdp_sources(s, &eb);
 	if (!err)
 		err = setup_outputs(s, &eb);
 	if (!err)

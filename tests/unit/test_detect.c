@@ -884,6 +884,63 @@ static void test_direct_mx_bot_configured_servers_only(void **state)
 	fx_free(f);
 }
 
+/* ---- direct_mx_bot from the XDP pre-filter's counters (live AF_XDP) ---- */
+
+/* A snapshot of the BPF map's running totals for one source, as main.c
+ * hands it over once a second. */
+static void xdp_src(struct fx *f, const char *host, uint64_t syns, uint64_t flows)
+{
+	union pkt_addr a;
+	uint8_t fam;
+
+	assert_true(netset_parse_addr(host, &a, &fam));
+	detect_engine_src_counters(f->de, fam, &a, syns, flows, flows * 12, flows * 9000, f->t);
+}
+
+/* Encrypted sessions give user space no server list worth counting: the
+ * connection rate the pre-filter counted is the evidence. The totals grow
+ * between snapshots; only the growth within the window counts. */
+static void test_direct_mx_bot_from_xdp_connection_rate(void **state)
+{
+	struct fx *f = fx_new(false);
+	const struct alert *a;
+
+	(void)state;
+	for (int i = 1; i <= 9; i++) {
+		f->t += 10 * S;
+		xdp_src(f, PC, i * 12, i * 11); /* 99 connections after the 9th */
+	}
+	assert_int_equal(f->n, 0);
+	f->t += 10 * S;
+	xdp_src(f, PC, 120, 110);
+	a = find(f, ALERT_DIRECT_MX_BOT, PC, "");
+	assert_non_null(a);
+	assert_true(counter(a, "xdp_smtp_flows") == 110);
+	assert_true(counter(a, "xdp_smtp_syns") == 120);
+	assert_non_null(strstr(a->message, "XDP pre-filter"));
+	fx_free(f);
+}
+
+/* The same totals repeated, a slow client over hours, a learned mail server,
+ * a foreign source, a map entry that restarted from zero: no alert. */
+static void test_direct_mx_bot_xdp_near_misses(void **state)
+{
+	struct fx *f = fx_new(false);
+
+	(void)state;
+	ev_banner(f, "Cin", EXT, SRV, 220, "mx.example.net ESMTP");
+	for (int i = 1; i <= 40; i++) {
+		f->t += 10 * M;
+		xdp_src(f, PC, 50, 50);		 /* no growth after the first */
+		xdp_src(f, PC2, i * 12, i * 12); /* 12 per 10 min: 72 an hour */
+		xdp_src(f, SRV, i * 500, i * 500);
+		xdp_src(f, EXT, i * 500, i * 500);
+		xdp_src(f, "198.51.100.79", i < 20 ? 60 : 30, i < 20 ? 60 : 30);
+	}
+	assert_int_equal(count_kind(f, ALERT_DIRECT_MX_BOT), 0);
+	fx_free(f);
+}
+
 /* ---- blocklisted ---- */
 
 static void blocklisted(bool domains)
@@ -1468,6 +1525,8 @@ int main(void)
 		cmocka_unit_test(test_compromised_account_bounces_back),
 		cmocka_unit_test(test_direct_mx_bot_fires_on_many_foreign_mx),
 		cmocka_unit_test(test_direct_mx_bot_near_misses),
+		cmocka_unit_test(test_direct_mx_bot_from_xdp_connection_rate),
+		cmocka_unit_test(test_direct_mx_bot_xdp_near_misses),
 		cmocka_unit_test(test_direct_mx_bot_configured_servers_only),
 		cmocka_unit_test(test_blocklisted_fires_on_text_signature_and_banner),
 		cmocka_unit_test(test_blocklisted_near_misses),
