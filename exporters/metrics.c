@@ -43,7 +43,7 @@ void metrics_destroy(struct metrics *m)
 {
 	if (!m)
 		return;
-	httpd_destroy(m->httpd);	/* no scrape runs past this */
+	httpd_destroy(m->httpd); /* no scrape runs past this */
 	m->httpd = NULL;
 	privacy_destroy(m->privacy);
 	pthread_mutex_destroy(&m->top_lock);
@@ -54,7 +54,7 @@ int metrics_add_worker(struct metrics *m, struct worker *w, struct smtp_ctx *smt
 		       struct msgring *ring)
 {
 	if (m->httpd)
-		return -EBUSY;	/* the scrape thread reads n_workers unlocked */
+		return -EBUSY; /* the scrape thread reads n_workers unlocked */
 	if (m->n_workers >= SOURCE_MAX_QUEUES)
 		return -ENOSPC;
 	m->wk[m->n_workers++] = (struct metrics_worker){w, smtp, ring};
@@ -74,10 +74,10 @@ void metrics_detector_event(struct metrics *m, const struct event_hdr *e)
 	/* Linear: rule sets hold hundreds of ids and matches are rare next to packets. */
 	for (uint32_t i = 0; i < n; i++) {
 		if (m->sig_id[i] == sig->sig_id) {
-			atomic_store_explicit(&m->sig_count[i],
-					      atomic_load_explicit(&m->sig_count[i],
-								   memory_order_relaxed) + 1,
-					      memory_order_relaxed);
+			atomic_store_explicit(
+				&m->sig_count[i],
+				atomic_load_explicit(&m->sig_count[i], memory_order_relaxed) + 1,
+				memory_order_relaxed);
 			return;
 		}
 	}
@@ -109,7 +109,7 @@ static void top_offer(struct metrics *m, const struct detect_host_summary *h)
 	unsigned int i;
 
 	if (!(h->score > 0))
-		return;	/* no evidence at all: not a candidate */
+		return; /* no evidence at all: not a candidate */
 	if (wk->n == METRICS_TOP_N && h->score <= wk->cand[METRICS_TOP_N - 1].score)
 		return;
 	i = wk->n < METRICS_TOP_N ? wk->n++ : METRICS_TOP_N - 1;
@@ -125,7 +125,7 @@ static void top_publish(struct metrics *m, bool final)
 	struct metrics_walk *wk = &m->walk;
 
 	if (final ? pthread_mutex_lock(&m->top_lock) : pthread_mutex_trylock(&m->top_lock))
-		return;	/* a scrape holds it for a few copies: next tick */
+		return; /* a scrape holds it for a few copies: next tick */
 	memcpy(m->top, wk->cand, sizeof(m->top));
 	m->n_top = wk->n;
 	pthread_mutex_unlock(&m->top_lock);

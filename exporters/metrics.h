@@ -30,10 +30,10 @@
 #include "sensor/sigs.h"
 #include "sensor/smtp_session.h"
 
-#define METRICS_TOP_N	      10   /* relaywatch_top_host_score: the only per-IP series */
-#define METRICS_MAX_SIGS      512  /* signature ids with a series of their own; then "other" */
-#define METRICS_TOP_PERIOD_S  15   /* a new top-N walk at most this often (wall time) */
-#define METRICS_TOP_SLICE     4096 /* hosts looked at per detector tick */
+#define METRICS_TOP_N	     10	  /* relaywatch_top_host_score: the only per-IP series */
+#define METRICS_MAX_SIGS     512  /* signature ids with a series of their own; then "other" */
+#define METRICS_TOP_PERIOD_S 15	  /* a new top-N walk at most this often (wall time) */
+#define METRICS_TOP_SLICE    4096 /* hosts looked at per detector tick */
 
 struct export_pb;
 struct metrics;
@@ -41,15 +41,15 @@ struct metrics;
 /* What the registry reads. Every pointer may be NULL (that part is left out)
  * and must outlive the metrics object. */
 struct metrics_cfg {
-	const struct config *cfg;   /* limits; privacy.pseudonymize_ips for the top-N */
-	const struct plan *plan;    /* the sizes the tables were made with */
-	struct source *src;	    /* the capture */
-	struct source *steer;	    /* software distribution over workers, or NULL */
+	const struct config *cfg; /* limits; privacy.pseudonymize_ips for the top-N */
+	const struct plan *plan;  /* the sizes the tables were made with */
+	struct source *src;	  /* the capture */
+	struct source *steer;	  /* software distribution over workers, or NULL */
 	struct detector *det;
 	struct sigs *sigs;
-	struct export_pb *pb;	    /* the collector client */
-	const char *mode;	    /* "pcap", "afxdp", "dpdk": a build_info label */
-	uint64_t start_real_ns;	    /* wall clock */
+	struct export_pb *pb;	/* the collector client */
+	const char *mode;	/* "pcap", "afxdp", "dpdk": a build_info label */
+	uint64_t start_real_ns; /* wall clock */
 };
 
 int metrics_create(const struct metrics_cfg *cfg, struct metrics **out, struct errbuf *eb);

@@ -17,7 +17,7 @@
 #include "exporters/metrics.h"
 #include "sensor/privacy.h"
 
-#define METRICS_MAX_XDP 16
+#define METRICS_MAX_XDP	 16
 #define METRICS_HOST_MAX 48
 
 struct metrics_top {
@@ -37,36 +37,36 @@ struct metrics_walk {
 	unsigned int n;
 	uint32_t cursor;
 	bool active;
-	bool pending;		/* finished, not yet handed over (lock was busy) */
-	uint64_t next_ns;	/* monotonic: start of the next walk */
+	bool pending;	  /* finished, not yet handed over (lock was busy) */
+	uint64_t next_ns; /* monotonic: start of the next walk */
 };
 
 struct metrics {
 	struct metrics_cfg cfg;
-	struct privacy *privacy;	/* pseudonymize_ips: top-N hosts as pseudonyms */
+	struct privacy *privacy; /* pseudonymize_ips: top-N hosts as pseudonyms */
 	struct httpd *httpd;
-	uint16_t n_workers;		/* fixed before metrics_serve() */
+	uint16_t n_workers; /* fixed before metrics_serve() */
 	struct metrics_worker wk[SOURCE_MAX_QUEUES];
 
 	/* detector thread */
 	STATS_MIRROR(detect_stats);
 	STATS_MIRROR(export_json_stats);
-	_Atomic bool engine_seen;	/* release: the mirror above holds a publish */
+	_Atomic bool engine_seen; /* release: the mirror above holds a publish */
 	_Atomic bool json_seen;
-	uint32_t sig_id[METRICS_MAX_SIGS];	/* entry i is written once, before n_sigs > i */
+	uint32_t sig_id[METRICS_MAX_SIGS]; /* entry i is written once, before n_sigs > i */
 	_Atomic uint64_t sig_count[METRICS_MAX_SIGS];
-	_Atomic uint32_t n_sigs;		/* release */
-	_Atomic uint64_t sig_other;		/* ids past METRICS_MAX_SIGS */
+	_Atomic uint32_t n_sigs;    /* release */
+	_Atomic uint64_t sig_other; /* ids past METRICS_MAX_SIGS */
 	struct metrics_walk walk;
-	pthread_mutex_t top_lock;		/* detector: trylock only */
-	struct metrics_top top[METRICS_TOP_N];	/* under top_lock */
+	pthread_mutex_t top_lock;	       /* detector: trylock only */
+	struct metrics_top top[METRICS_TOP_N]; /* under top_lock */
 	unsigned int n_top;
 
 	/* main thread */
-	const char *xdp_names[METRICS_MAX_XDP];	/* set before n_xdp is */
+	const char *xdp_names[METRICS_MAX_XDP]; /* set before n_xdp is */
 	_Atomic uint64_t xdp_pkts[METRICS_MAX_XDP];
 	_Atomic uint64_t xdp_bytes[METRICS_MAX_XDP];
-	_Atomic unsigned int n_xdp;		/* release */
+	_Atomic unsigned int n_xdp; /* release */
 	_Atomic bool input_done;
 
 	/* the scrape's own copies (httpd thread) */

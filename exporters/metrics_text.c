@@ -137,14 +137,16 @@ static void write_decode_reasons(struct prom *p, const struct metrics *m, bool d
 {
 	char id[16];
 
-	prom_family(p, drops ? P "decode_drops" : P "decode_skips", PROM_COUNTER,
-		    drops ? "Malformed frames dropped by the decoder, by reason."
-			  : "Well-formed frames that are not ours (not IP, not TCP...), by reason.");
+	prom_family(
+		p, drops ? P "decode_drops" : P "decode_skips", PROM_COUNTER,
+		drops ? "Malformed frames dropped by the decoder, by reason."
+		      : "Well-formed frames that are not ours (not IP, not TCP...), by reason.");
 	for (int r = 0; r < DECODE_R_COUNT; r++) {
 		if (decode_reason_is_drop(r) != drops)
 			continue;
 		for (unsigned int w = 0; w < m->n_workers; w++) {
-			struct prom_label l[2] = {{"worker", id}, {"reason", decode_reason_name(r)}};
+			struct prom_label l[2] = {{"worker", id},
+						  {"reason", decode_reason_name(r)}};
 
 			snprintf(id, sizeof(id), "%u", w);
 			prom_sample(p, l, 2, (double)m->ws[w].decode.reason[r]);
@@ -312,15 +314,15 @@ static void write_xdp(struct prom *p, const struct metrics *m)
 	for (unsigned int i = 0; i < n; i++) {
 		struct prom_label l = {"verdict", m->xdp_names[i]};
 
-		prom_sample(p, &l, 1, (double)atomic_load_explicit(&m->xdp_pkts[i],
-								   memory_order_relaxed));
+		prom_sample(p, &l, 1,
+			    (double)atomic_load_explicit(&m->xdp_pkts[i], memory_order_relaxed));
 	}
 	prom_family(p, P "xdp_bytes", PROM_COUNTER, "Bytes the XDP pre-filter saw, by verdict.");
 	for (unsigned int i = 0; i < n; i++) {
 		struct prom_label l = {"verdict", m->xdp_names[i]};
 
-		prom_sample(p, &l, 1, (double)atomic_load_explicit(&m->xdp_bytes[i],
-								   memory_order_relaxed));
+		prom_sample(p, &l, 1,
+			    (double)atomic_load_explicit(&m->xdp_bytes[i], memory_order_relaxed));
 	}
 }
 
@@ -351,8 +353,8 @@ static const struct row detector_rows[] = {
 	{P "detector_hold_timeouts", "Times the detector stopped waiting for a lagging worker.", C,
 	 D(hold_timeouts)},
 	{P "detector_bad_events", "Malformed event records.", C, D(bad_events)},
-	{P "detector_last_event_timestamp_seconds", "Capture time of the last event processed.",
-	 G, D(last_ts_ns), NULL, NULL, 1e-9},
+	{P "detector_last_event_timestamp_seconds", "Capture time of the last event processed.", G,
+	 D(last_ts_ns), NULL, NULL, 1e-9},
 };
 #undef D
 
@@ -504,10 +506,12 @@ static void write_limits(struct prom *p, const struct metrics *m)
 			   "Flows without payload end after this.",
 			   pl->flow.embryonic_timeout_ms / 1e3);
 		prom_gauge(p, P "limit_flow_closed_timeout_seconds",
-			   "Flows closed both ways end after this.", pl->flow.closed_timeout_ms / 1e3);
+			   "Flows closed both ways end after this.",
+			   pl->flow.closed_timeout_ms / 1e3);
 		prom_gauge(p, P "limit_reasm_flow_bytes",
 			   "Out-of-order bytes buffered per flow direction.", pl->reasm.flow_bytes);
-		prom_gauge(p, P "limit_reasm_worker_bytes", "Out-of-order bytes buffered per worker.",
+		prom_gauge(p, P "limit_reasm_worker_bytes",
+			   "Out-of-order bytes buffered per worker.",
 			   (double)pl->reasm.total_bytes);
 		prom_gauge(p, P "limit_smtp_sessions_per_worker",
 			   "Concurrent SMTP sessions per worker.", pl->smtp.max_sessions);
@@ -515,20 +519,23 @@ static void write_limits(struct prom *p, const struct metrics *m)
 			   pl->smtp.max_line);
 		prom_gauge(p, P "limit_smtp_header_bytes", "Message header bytes parsed.",
 			   pl->smtp.max_header_bytes);
-		prom_gauge(p, P "limit_smtp_pipeline_commands", "Commands awaiting a reply, per session.",
-			   pl->smtp.max_pipeline);
-		prom_gauge(p, P "limit_event_ring_bytes", "Event ring size per worker (as configured).",
+		prom_gauge(p, P "limit_smtp_pipeline_commands",
+			   "Commands awaiting a reply, per session.", pl->smtp.max_pipeline);
+		prom_gauge(p, P "limit_event_ring_bytes",
+			   "Event ring size per worker (as configured).",
 			   (double)pl->event_ring_bytes);
 	}
 	if (!c)
 		return;
 	prom_gauge(p, P "limit_hosts", "Hosts the detection engine keeps.", c->limits.hosts);
-	prom_gauge(p, P "limit_accounts", "Accounts the detection engine keeps.", c->limits.accounts);
+	prom_gauge(p, P "limit_accounts", "Accounts the detection engine keeps.",
+		   c->limits.accounts);
 	prom_gauge(p, P "limit_alert_interval_seconds",
 		   "One alert per host and kind per this long; the rest are updates.",
 		   c->alert_interval_s);
 	if (m->cfg.pb)
-		prom_gauge(p, P "limit_spool_bytes", "Spool size for frames the collector has not acked.",
+		prom_gauge(p, P "limit_spool_bytes",
+			   "Spool size for frames the collector has not acked.",
 			   (double)c->collector.spool_max_bytes);
 }
 
@@ -563,8 +570,7 @@ static const struct row export_rows[] = {
 
 static const char *const export_types[SPOOL_CLASS_COUNT] = {"alert", "transaction", "summary"};
 
-static void export_by_type(struct prom *p, const char *label, const char *value,
-			   const uint64_t *v)
+static void export_by_type(struct prom *p, const char *label, const char *value, const uint64_t *v)
 {
 	for (int c = 0; c < SPOOL_CLASS_COUNT; c++) {
 		struct prom_label l[2] = {{"type", export_types[c]}, {label, value}};

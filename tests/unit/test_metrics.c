@@ -96,7 +96,8 @@ static void assert_well_formed(const char *text)
 			assert_int_equal(sscanf(line + 7, "%255s %31s", name, type), 2);
 			assert_string_equal(name, family);
 			if (strcmp(type, "counter") == 0)
-				assert_true(strstr(family, "_total") + 6 == family + strlen(family));
+				assert_true(strstr(family, "_total") + 6 ==
+					    family + strlen(family));
 			continue;
 		}
 		assert_true(strncmp(line, family, strlen(family)) == 0);
@@ -180,9 +181,16 @@ static void fx_pipeline(struct fx *f, const char *capture)
 	f->sink = (struct event_sink){.ring = f->ring, .wait_when_full = false, .abort = &f->abort};
 	assert_int_equal(smtp_ctx_create(&f->plan.smtp, &f->sink, &f->smtp), 0);
 	wc = (struct worker_cfg){
-		.src = f->src, .cpu = -1, .decode = f->plan.decode, .flow = f->plan.flow,
-		.reasm = f->plan.reasm, .l7 = &smtp_l7_ops, .l7_ctx = f->smtp,
-		.server_ports = f->plan.server_ports, .any_port = true, .stop = &f->stop,
+		.src = f->src,
+		.cpu = -1,
+		.decode = f->plan.decode,
+		.flow = f->plan.flow,
+		.reasm = f->plan.reasm,
+		.l7 = &smtp_l7_ops,
+		.l7_ctx = f->smtp,
+		.server_ports = f->plan.server_ports,
+		.any_port = true,
+		.stop = &f->stop,
 	};
 	assert_int_equal(worker_create(&wc, &f->w), 0);
 	assert_int_equal(detect_engine_create(&f->cfg, on_alert, f, &f->de), 0);
@@ -209,8 +217,13 @@ static struct fx *fx_new(const char *capture)
 	fx_config(f);
 	fx_pipeline(f, capture);
 	fx_detector(f);
-	mc = (struct metrics_cfg){.cfg = &f->cfg, .plan = &f->plan, .src = f->src, .det = f->det,
-				  .sigs = f->sigs, .mode = "pcap", .start_real_ns = T0};
+	mc = (struct metrics_cfg){.cfg = &f->cfg,
+				  .plan = &f->plan,
+				  .src = f->src,
+				  .det = f->det,
+				  .sigs = f->sigs,
+				  .mode = "pcap",
+				  .start_real_ns = T0};
 	assert_int_equal(metrics_create(&mc, &f->m, &eb), 0);
 	assert_int_equal(metrics_add_worker(f->m, f->w, f->smtp, f->ring), 0);
 	return f;
