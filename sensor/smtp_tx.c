@@ -70,13 +70,14 @@ bool smtp_tx_append(struct smtp_tx *tx, enum smtp_field f, const void *s, size_t
 		return false;
 	if (v->len == 0)
 		return smtp_tx_set(tx, f, s, n);
-	/* Contiguous only when the value is the last thing in the arena. */
+	/* Contiguous only when the value is the last thing in the arena: else
+	 * copy it to the end first. Source and destination cannot overlap (the
+	 * value lies below arena_used); a value that no longer fits is cut and
+	 * flagged by arena_put. */
 	if ((size_t)v->off + v->len != tx->arena_used) {
-		char tmp[1024];
-		size_t old = v->len < sizeof(tmp) ? v->len : sizeof(tmp);
+		uint16_t old = v->len;
 
-		memcpy(tmp, tx->arena + v->off, old);
-		*v = arena_put(tx, tmp, old);
+		*v = arena_put(tx, tx->arena + v->off, old);
 		if (v->len < old)
 			return false;
 	}

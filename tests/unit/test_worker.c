@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The worker loop on real captures with a recording L7: it must hand the
+ * parser each direction's bytes in order, once, and close every flow it
+ * opened exactly once, whatever the burst boundaries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dataplane/worker.h"
+
+#define LAB(name) TEST_CAPTURES_DIR "/" name
+#define REC_MAX_SESS 8
+#define REC_MAX_BYTES 16384
+
+struct rec_sess {
+	bool used;
+	uint32_t opens, closes, eofs[2];
+	enum flow_end why;
+	size_t n[2];
+	char buf[2][REC_MAX_BYTES];
+	uint64_t last_ts;
+	bool ts_backwards;
+};
+
+struct rec {
+	struct rec_sess s[REC_MAX_SESS];
+	uint32_t sessions, gaps, housekeeps, thread_inits, thread_finis;
+};
+
+static int rec_thread_init(void *ctx)
+{
+	((struct rec *)ctx)->thread_inits++;
+	return 0;
+}
+
+static void rec_thread_fini(void *ctx)
+{
+	((struct rec *)ctx)->thread_finis++;
+}
+
+static void *rec_open(void *ctx, const struct flow *f, uint64_t ts)
+{
+	struct rec *r = ctx;
+
+	(void)f;
+	if (r->sessions == REC_MAX_SESS)
+		return NULL;
+	r->s[r->sessions].used = true;
+	r->s[r->sessions].opens++;
+	r->s[r->sessions].last_ts = ts;
+	return &r->s[r->sessions++];
+}
+
+static enum l7_verdict rec_data(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
+				uint32_t n, uint64_t ts)
+{
+	struct rec_sess *s = sess;
+	size_t room = REC_MAX_BYTES - 1 - s->n[dir];
+
+	(void)ctx;
+	if (ts < s->last_ts)
+		s->ts_backwards = true;
+	s->last_ts = ts;
+	memcpy(s->buf[dir] + s->n[dir], p, n < room ? n : room);
+	s->n[dir] += n < room ? n : room;
+	return L7_CONTINUE;
+}
+
+static enum l7_verdict rec_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len,
+			       uint64_t ts)
+{
+	(void)sess, (void)dir, (void)len, (void)ts;
+	((struct rec *)ctx)->gaps++;
+	return L7_CONTINUE;
+}
+
+static void rec_eof(void *ctx, void *sess, enum flow_dir dir, uint64_t ts)
+{
+	(void)ctx, (void)ts;
+	((struct rec_sess *)sess)->eofs[dir]++;
+}
+
+static void rec_close(void *ctx, void *sess, const struct flow *f, enum flow_end why, uint64_t ts)
+{
+	struct rec_sess *s = sess;
+
+	(void)ctx, (void)f, (void)ts;
+	s->closes++;
+	s->why = why;
+}
+
+static void rec_housekeep(void *ctx, uint64_t now)
+{
+	(void)now;
+	((struct rec *)ctx)->housekeeps++;
+}
+
+static const struct l7_ops rec_ops = {
+	.thread_init = rec_thread_init, .thread_fini = rec_thread_fini, .open = rec_open,
+	.data = rec_data, .gap = rec_gap, .eof = rec_eof, .close = rec_close,
+	.housekeep = rec_housekeep,
+};
+
+static uint8_t smtp_ports[65536 / 8];
+
+/* Runs worker_run() over one capture; the caller frees *rp. */
+static void run_capture(const char *path, bool preload, struct rec **rp, struct worker_stats *ws)
+{
+	struct source_cfg sc = { .kind = SOURCE_PCAP, .path = path, .preload = preload,
+				 .n_queues = 1 };
+	static _Atomic bool stop;
+	struct errbuf eb = { "" };
+	struct worker_cfg wc = { .cpu = -1, .l7 = &rec_ops, .stop = &stop };
+	struct worker *w;
+	struct rec *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	smtp_ports[25 / 8] |= 1u << (25 % 8);
+	smtp_ports[587 / 8] |= 1u << (587 % 8);
+	assert_int_equal(source_open(&sc, &wc.src, &eb), 0);
+	decode_cfg_default(&wc.decode);
+	flow_table_cfg_default(&wc.flow);
+	wc.flow.capacity = 1024;
+	wc.flow.server_ports = smtp_ports;
+	tcp_reasm_cfg_default(&wc.reasm);
+	wc.l7_ctx = r;
+	wc.server_ports = smtp_ports;
+	assert_int_equal(worker_create(&wc, &w), 0);
+	assert_int_equal(worker_run(w), 0);
+	assert_true(worker_is_done(w));
+	assert_true(worker_watermark(w) > 0);
+	worker_stats_read(w, ws);
+	worker_destroy(w);
+	source_close(wc.src);
+	*rp = r;
+}
+
+/* A pipelined session: the client's bytes arrive as one ordered stream with
+ * the commands in the order sent, the server's start with its banner, and
+ * the flow is opened and closed once, by its FIN. */
+static void test_worker_delivers_both_directions_in_order(void **state)
+{
+	struct worker_stats ws;
+	struct rec *r;
+	struct rec_sess *s;
+
+	(void)state;
+	run_capture(LAB("pipelining.pcap"), false, &r, &ws);
+	assert_int_equal(r->sessions, 1);
+	s = &r->s[0];
+	assert_int_equal(s->opens, 1);
+	assert_int_equal(s->closes, 1);
+	assert_int_equal(s->why, FLOW_END_FIN);
+	assert_int_equal(s->eofs[FLOW_DIR_TO_SERVER], 1);
+	assert_int_equal(s->eofs[FLOW_DIR_TO_CLIENT], 1);
+	assert_false(s->ts_backwards);
+	assert_int_equal(r->gaps, 0);
+	assert_memory_equal(s->buf[FLOW_DIR_TO_CLIENT], "220 ", 4);
+	assert_memory_equal(s->buf[FLOW_DIR_TO_SERVER], "EHLO ", 5);
+	/* MAIL before RCPT before DATA before QUIT, each once */
+	{
+		const char *b = s->buf[FLOW_DIR_TO_SERVER];
+		const char *mail = strstr(b, "MAIL FROM:"), *rcpt = strstr(b, "RCPT TO:");
+		const char *data = strstr(b, "\r\nDATA\r\n"), *quit = strstr(b, "QUIT\r\n");
+
+		assert_non_null(mail);
+		assert_non_null(rcpt);
+		assert_non_null(data);
+		assert_non_null(quit);
+		assert_true(mail < rcpt && rcpt < data && data < quit);
+		assert_null(strstr(mail + 1, "MAIL FROM:"));
+	}
+	assert_true(ws.pkts > 10);
+	assert_int_equal(ws.flow.created, 1);
+	assert_int_equal(r->thread_inits, 1);
+	assert_int_equal(r->thread_finis, 1);
+	free(r);
+}
+
+/* Preloaded and streamed reads of the same file give the parser the same
+ * bytes (the benchmark's numbers stand for the real path). */
+static void test_worker_preload_same_bytes(void **state)
+{
+	struct worker_stats wa, wb;
+	struct rec *a, *b;
+
+	(void)state;
+	run_capture(LAB("bdat.pcap"), false, &a, &wa);
+	run_capture(LAB("bdat.pcap"), true, &b, &wb);
+	assert_int_equal(a->sessions, b->sessions);
+	assert_int_equal(wa.pkts, wb.pkts);
+	assert_int_equal(wa.bytes, wb.bytes);
+	for (uint32_t i = 0; i < a->sessions; i++)
+		for (int d = 0; d < 2; d++) {
+			assert_int_equal(a->s[i].n[d], b->s[i].n[d]);
+			assert_memory_equal(a->s[i].buf[d], b->s[i].buf[d], a->s[i].n[d]);
+		}
+	assert_non_null(strstr(a->s[0].buf[FLOW_DIR_TO_SERVER], "BDAT 0 LAST"));
+	free(a);
+	free(b);
+}
+
+/* Two sessions in one capture: each gets its own open and close. */
+static void test_worker_two_sessions(void **state)
+{
+	struct worker_stats ws;
+	struct rec *r;
+
+	(void)state;
+	run_capture(LAB("headers.pcap"), false, &r, &ws);
+	assert_int_equal(r->sessions, 2);
+	for (uint32_t i = 0; i < r->sessions; i++) {
+		assert_int_equal(r->s[i].opens, 1);
+		assert_int_equal(r->s[i].closes, 1);
+		assert_non_null(strstr(r->s[i].buf[FLOW_DIR_TO_SERVER], "Subject:"));
+	}
+	assert_int_equal(ws.flow.created, 2);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_worker_delivers_both_directions_in_order),
+		cmocka_unit_test(test_worker_preload_same_bytes),
+		cmocka_unit_test(test_worker_two_sessions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
