@@ -276,7 +276,8 @@ static void ext(struct hb *b, unsigned int type, const uint8_t *data, size_t n)
 {
 	u16(b, type);
 	u16(b, (unsigned int)n);
-	memcpy(b->b + b->n, data, n);
+	if (n) /* empty extensions pass data == NULL: memcpy's arguments must not be NULL */
+		memcpy(b->b + b->n, data, n);
 	b->n += n;
 }
 
