@@ -44,7 +44,7 @@ int config_init(struct config *cfg)
 	cfg->alert_interval_s = 300;
 
 	cfg->sigs_enabled = true;
-	cfg->keep_subject = true;
+	cfg->keep_subject = false; /* privacy by default: a subject is personal data */
 	cfg->report = CONFIG_REPORT_TABLE;
 
 	cfg->collector.spool_max_bytes = 256ull << 20;

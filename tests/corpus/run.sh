@@ -26,7 +26,8 @@ while IFS= read -r -d '' e; do
 	[ -f "$caps/$cap" ] || cap="captures/$rel"
 	logdir=$(mktemp -d)
 	rc=0
-	"$bin" -q --report none -r "$caps/$cap" -l "$logdir" "$@" 2>"$logdir/stderr" || rc=$?
+	"$bin" -q --report none -c "$here/conformance.yaml" -r "$caps/$cap" -l "$logdir" "$@" \
+		2>"$logdir/stderr" || rc=$?
 	if [ $rc -eq 65 ]; then
 		# A damaged capture (a few corpus files end in a corrupt record): what was
 		# read before the damage is analysed and logged; the exit code says so.
