@@ -27,7 +27,7 @@ PKI=$CL_TMP/pki
 SPOOL=$CL_TMP/spool
 sys_cert old -days -1
 sys_pcap "$CL_TMP/empty.pcap"
-printf 'home_net: [192.0.2.0/24]\ncollector:\n  drain_timeout: 2s\n' >"$CL_TMP/s.yaml"
+printf 'home_net: [192.0.2.0/24]\ncollector:\n  drain_timeout: 3s\n' >"$CL_TMP/s.yaml"
 cl_start --db "sqlite:$DB" "${CL_TLS_SERVER[@]}"
 ADDR=127.0.0.1:$CL_PORT
 HANDSHAKES='relaywatch_collector_connection_closes_total{reason="tls_handshake"}'
@@ -53,7 +53,7 @@ refused()
 	rc=$?
 	[[ $rc == 69 ]] || cl_die "$name: exit $rc, want 69: $(tail -n 5 "$CL_TMP/$name/err")"
 	sys_expect_in "$CL_TMP/$name/err" "$why" "$name"
-	grep -F "nothing acknowledged for 2 s (" "$CL_TMP/$name/err" | grep -qF -- "$why" ||
+	grep -F "nothing acknowledged for 3 s (" "$CL_TMP/$name/err" | grep -qF -- "$why" ||
 		cl_die "$name: the final error does not give the reason"
 	sys_expect_in "$CL_TMP/$name/err" "not delivered stay in $SPOOL for the next run" "$name"
 	cl_wait 50 cl_metric_ge "$HANDSHAKES" $((${before%.*} + 1)) ||
