@@ -62,7 +62,7 @@ struct source_cfg {
 	uint16_t n_workers;		/* lcores that will poll */
 };
 
-/* One receive queue, for backends that count per queue (DPDK). */
+/* One receive queue, for backends that count per queue (DPDK, AF_XDP). */
 struct source_queue_stats {
 	uint16_t port;			/* backend port id */
 	uint16_t queue;			/* queue on that port */
@@ -70,6 +70,10 @@ struct source_queue_stats {
 	uint64_t bytes;
 	uint64_t nic_pkts;		/* as the driver counts them (q_ipackets), 0 if unknown */
 	uint64_t nic_errors;		/* q_errors */
+	/* this queue's share of source_stats' drops, where the backend knows it (AF_XDP) */
+	uint64_t nic_missed;
+	uint64_t ring_full;
+	uint64_t fill_empty;
 };
 
 /* Every place a packet can be lost before a worker sees it, plus totals. */

@@ -187,20 +187,29 @@ static void afxdp_stats(struct source *s, struct source_stats *out)
 	struct xdp_loader_totals t;
 
 	memset(out, 0, sizeof(*out));
+	out->n_q = a->base.n_queues; /* queue i of the interface, one socket each */
 	for (uint16_t i = 0; i < a->base.n_queues; i++) {
 		struct afxdp_queue *q = &a->q[i];
+		struct source_queue_stats *qs = &out->q[i];
 		struct xdp_statistics xs;
 		socklen_t len = sizeof(xs);
 
-		out->pkts += atomic_load_explicit(&q->pkts, memory_order_relaxed);
-		out->bytes += atomic_load_explicit(&q->bytes, memory_order_relaxed);
-		out->nic_errors += atomic_load_explicit(&q->fill_short, memory_order_relaxed);
-		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &xs, &len) != 0)
-			continue;
-		out->nic_missed += xs.rx_dropped;
-		out->nic_errors += xs.rx_invalid_descs;
-		out->ring_full += xs.rx_ring_full;
-		out->fill_empty += xs.rx_fill_ring_empty_descs;
+		qs->queue = i;
+		qs->pkts = atomic_load_explicit(&q->pkts, memory_order_relaxed);
+		qs->bytes = atomic_load_explicit(&q->bytes, memory_order_relaxed);
+		qs->nic_errors = atomic_load_explicit(&q->fill_short, memory_order_relaxed);
+		if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &xs, &len) == 0) {
+			qs->nic_missed = xs.rx_dropped;
+			qs->nic_errors += xs.rx_invalid_descs;
+			qs->ring_full = xs.rx_ring_full;
+			qs->fill_empty = xs.rx_fill_ring_empty_descs;
+		}
+		out->pkts += qs->pkts;
+		out->bytes += qs->bytes;
+		out->nic_errors += qs->nic_errors;
+		out->nic_missed += qs->nic_missed;
+		out->ring_full += qs->ring_full;
+		out->fill_empty += qs->fill_empty;
 	}
 	if (xdp_loader_read_verdicts(a->ld, &t) == 0)
 		out->no_socket = t.pkts[XDP_SMTP_R_NO_SOCKET];

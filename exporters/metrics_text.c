@@ -276,31 +276,39 @@ static const struct row source_rows[] = {
 };
 #undef Q
 
+/* Per receive queue: a row without a name is one more reason of the family above. */
+#define QS(f) offsetof(struct source_queue_stats, f)
+static const struct row queue_rows[] = {
+	{P "capture_queue_packets", "Packets a receive queue handed over.", C, QS(pkts)},
+	{P "capture_queue_nic_packets", "Packets the driver counted on a receive queue.", C,
+	 QS(nic_pkts)},
+	{P "capture_queue_nic_errors", "Errors the driver counted on a receive queue.", C,
+	 QS(nic_errors)},
+	{P "capture_queue_drops",
+	 "Packets a receive queue lost before a worker saw them, by where (AF_XDP; DPDK counts "
+	 "these per port only).",
+	 C, QS(nic_missed), "reason", "nic_missed"},
+	{NULL, NULL, C, QS(ring_full), "reason", "ring_full"},
+	{NULL, NULL, C, QS(fill_empty), "reason", "fill_empty"},
+};
+#undef QS
+
 static void write_queues(struct prom *p, const struct source_stats *st)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} fams[] = {
-		{P "capture_queue_packets", "Packets a receive queue handed over.",
-		 offsetof(struct source_queue_stats, pkts)},
-		{P "capture_queue_nic_packets", "Packets the driver counted on a receive queue.",
-		 offsetof(struct source_queue_stats, nic_pkts)},
-		{P "capture_queue_nic_errors", "Errors the driver counted on a receive queue.",
-		 offsetof(struct source_queue_stats, nic_errors)},
-	};
 	char port[8], queue[8];
 
-	for (size_t f = 0; f < N_OF(fams); f++) {
-		prom_family(p, fams[f].name, PROM_COUNTER, fams[f].help);
+	for (size_t r = 0; r < N_OF(queue_rows); r++) {
+		const struct row *row = &queue_rows[r];
+
+		if (row->name)
+			prom_family(p, row->name, row->type, row->help);
 		for (unsigned int i = 0; i < st->n_q && i < SOURCE_MAX_QUEUES; i++) {
-			struct prom_label l[2] = {{"port", port}, {"queue", queue}};
-			uint64_t v;
+			struct prom_label l[3] = {
+				{"port", port}, {"queue", queue}, {row->label, row->value}};
 
 			snprintf(port, sizeof(port), "%u", st->q[i].port);
 			snprintf(queue, sizeof(queue), "%u", st->q[i].queue);
-			memcpy(&v, (const char *)&st->q[i] + fams[f].off, sizeof(v));
-			prom_sample(p, l, 2, (double)v);
+			prom_sample(p, l, row->label ? 3 : 2, field(&st->q[i], row));
 		}
 	}
 }

@@ -531,6 +531,55 @@ static void test_metrics_detector_never_waits_for_a_scrape(void **state)
 	free(f);
 }
 
+/* ---- the capture, per queue ---- */
+
+/* A live backend's view: two queues of one port, each losing packets its own way. */
+static void fake_stats(struct source *s, struct source_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n_q = 2;
+	out->q[0] = (struct source_queue_stats){.queue = 0, .pkts = 1000, .ring_full = 3};
+	out->q[1] = (struct source_queue_stats){
+		.queue = 1, .pkts = 500, .nic_missed = 11, .ring_full = 4, .fill_empty = 2};
+	for (int i = 0; i < 2; i++) {
+		out->pkts += out->q[i].pkts;
+		out->nic_missed += out->q[i].nic_missed;
+		out->ring_full += out->q[i].ring_full;
+		out->fill_empty += out->q[i].fill_empty;
+	}
+}
+
+/* Drops by reason and by queue: the queue that loses shows, and the queues add up to
+ * the capture's totals. */
+static void test_metrics_capture_drops_by_queue(void **state)
+{
+	static const struct source_ops ops = {.name = "fake", .stats = fake_stats};
+	struct source src = {.ops = &ops, .n_queues = 2, .live = true};
+	const struct metrics_cfg mc = {.src = &src, .mode = "afxdp"};
+	struct errbuf eb = {""};
+	struct metrics *m;
+	double sum;
+	char *t;
+
+	(void)state;
+	assert_int_equal(metrics_create(&mc, &m, &eb), 0);
+	t = render(m);
+	assert_well_formed(t);
+	assert_true(value(t, "relaywatch_capture_queue_drops_total{port=\"0\",queue=\"1\","
+			     "reason=\"nic_missed\"}") == 11);
+	assert_true(value(t, "relaywatch_capture_queue_drops_total{port=\"0\",queue=\"0\","
+			     "reason=\"fill_empty\"}") == 0);
+	assert_true(value(t, "relaywatch_capture_queue_packets_total{port=\"0\",queue=\"1\"}") ==
+		    500);
+	assert_int_equal(samples(t, "relaywatch_capture_queue_drops_total{", &sum), 6);
+	assert_true(sum == 11 + 3 + 4 + 2);
+	assert_true(value(t, "relaywatch_capture_queue_drops_total{port=\"0\",queue=\"1\","
+			     "reason=\"ring_full\"}") == 4);
+	assert_true(value(t, "relaywatch_capture_drops_total{reason=\"ring_full\"}") == 7);
+	free(t);
+	metrics_destroy(m);
+}
+
 /* ---- over HTTP ---- */
 
 static char *get(uint16_t port, const char *request)
@@ -587,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_top_hosts_are_bounded_and_ranked),
 		cmocka_unit_test(test_metrics_top_hosts_are_pseudonymised),
 		cmocka_unit_test(test_metrics_detector_never_waits_for_a_scrape),
+		cmocka_unit_test(test_metrics_capture_drops_by_queue),
 		cmocka_unit_test(test_metrics_served_over_http),
 	};
 
