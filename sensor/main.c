@@ -293,6 +293,25 @@ static int apply_cli(struct sensor *s, struct errbuf *eb)
 	return apply_cli_collector(s, eb);
 }
 
+/* The file's live: section where the command line left the default (--user
+ * was copied into cfg by apply_cli, so the file's user applies without it). */
+static void setup_live_opts(struct sensor *s)
+{
+	const struct config_live *l = &s->cfg.live;
+
+	if (!s->opts.queues)
+		s->opts.queues = l->queues;
+	if (s->opts.xdp_mode == SOURCE_XDP_AUTO)
+		s->opts.xdp_mode = l->xdp_mode;
+	if (s->opts.bind == SOURCE_BIND_AUTO)
+		s->opts.bind = l->bind;
+	s->opts.busy_poll = s->opts.busy_poll || l->busy_poll;
+	s->opts.user = l->user[0] ? l->user : NULL;
+	if (l->group[0] && s->opts.user)
+		log_warn("live.group '%s': the sensor takes %s's primary group and no other",
+			 l->group, s->opts.user);
+}
+
 /* Returns a sysexits code: the file's errors are EX_CONFIG, the command line's EX_USAGE. */
 static int setup_config(struct sensor *s, struct errbuf *eb)
 {
@@ -310,6 +329,7 @@ static int setup_config(struct sensor *s, struct errbuf *eb)
 	/* The live sources and steer read these from opts. */
 	s->opts.workers = s->cfg.workers;
 	s->opts.log_dir = s->cfg.log_dir[0] ? s->cfg.log_dir : NULL;
+	setup_live_opts(s);
 
 	plan_from_config(&s->cfg, &s->plan);
 	if (s->opts.mode == SOURCE_PCAP)
