@@ -113,7 +113,7 @@ struct config {
 	bool pseudonymize;			/* false */
 	bool pseudonymize_ips;			/* false */
 	char key_file[CONFIG_PATH_MAX];
-	bool keep_subject;			/* true */
+	bool keep_subject;			/* false */
 
 	char log_dir[CONFIG_PATH_MAX];
 	enum config_report report;

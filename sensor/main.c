@@ -490,6 +490,9 @@ static int setup_detection(struct sensor *s, struct errbuf *eb)
 	s->alert_line = malloc(ALERT_LINE_MAX);
 	if (!s->alert_line)
 		return errbuf_set(eb, -ENOMEM, "no memory for alert formatting");
+	/* The engine sizes its tables from the limits: those the plan bounded. */
+	s->cfg.limits.hosts = s->plan.hosts;
+	s->cfg.limits.accounts = s->plan.accounts;
 	err = detect_engine_create(&s->cfg, emit_alert, s, &s->de);
 	if (err)
 		return errbuf_set(eb, err, "detection engine: %s", strerror(-err));

@@ -44,6 +44,8 @@ void plan_from_config(const struct config *cfg, struct plan *p)
 	p->smtp.keep_subject = cfg->keep_subject;
 
 	p->event_ring_bytes = l->event_ring_bytes;
+	p->hosts = l->hosts;
+	p->accounts = l->accounts;
 }
 
 static uint64_t cap_at(uint64_t configured, uint64_t need, uint64_t floor)
@@ -67,4 +69,9 @@ void plan_bound_by_capture(struct plan *p, uint64_t capture_bytes)
 	/* An offline run waits for the detector instead of dropping: a small ring
 	 * only means shorter waits, never lost events. */
 	p->event_ring_bytes = cap_at(p->event_ring_bytes, capture_bytes, 4u << 20);
+	/* A packet names two addresses, a session one AUTH user: a 2 MB capture
+	 * needs thousands of host entries, not the million a tap's table holds
+	 * (which a sanitizer build would also have to clear). */
+	p->hosts = (uint32_t)cap_at(p->hosts, 2 * pkts, 1024);
+	p->accounts = (uint32_t)cap_at(p->accounts, capture_bytes / PLAN_MIN_SMTP_SESSION + 1, 256);
 }

@@ -24,6 +24,7 @@ struct plan {
 	struct tcp_reasm_cfg reasm;
 	struct smtp_cfg smtp; /* port maps point into this plan; sigs set by the caller */
 	uint64_t event_ring_bytes;
+	uint32_t hosts, accounts; /* the detection engine's tables */
 	uint8_t smtp_ports[8192];
 	uint8_t tls_ports[8192];
 	uint8_t server_ports[8192]; /* SMTP and TLS ports: what the worker tracks */
