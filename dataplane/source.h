@@ -120,6 +120,9 @@ struct source {
 	bool symmetric;		/* both directions of a flow land on one queue */
 	bool live;		/* packets are lost if not read in time */
 	bool release_any_thread; /* release() may run on another thread than rx_burst() */
+	/* close() needs set-up's privileges (DPDK's net_af_xdp detaches its own XDP
+	 * program): the process must not drop root. */
+	bool close_needs_root;
 	const char *desc;	/* for logs: file name, interface, port list */
 };
 

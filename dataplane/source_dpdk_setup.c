@@ -474,6 +474,9 @@ static void dpdk_describe(struct dpdk_src *d)
 		int n;
 
 		replay &= p->replay;
+		/* Its XDP program comes off in rte_eth_dev_close(): CAP_NET_ADMIN and more. */
+		if (strcmp(p->info.driver_name, "net_af_xdp") == 0)
+			d->base.close_needs_root = true;
 		log_info("dpdk: port %u %s (%s): %u RX queue%s%s, %u descriptors, socket %d%s",
 			 p->id, p->name, p->info.driver_name, p->nq, p->nq == 1 ? "" : "s",
 			 p->rss ? (p->sym_key ? ", symmetric RSS" : ", RSS") : "", p->nb_rxd,

@@ -676,6 +676,13 @@ static int drop_privileges(struct sensor *s, struct errbuf *eb)
 
 	if (!s->opts.user)
 		return 0;
+	/* Dropping anyway would leave that program on the interface at exit. */
+	if (s->raw_src->close_needs_root)
+		return errbuf_set(eb, -EPERM,
+				  "--user %s: %s detaches its XDP program at exit, which needs root: "
+				  "run it without --user, or use net_af_packet or --afxdp (whose "
+				  "detach helper keeps the privileges)",
+				  s->opts.user, s->raw_src->desc);
 	err = privdrop_apply(s->opts.user, NULL, 0, eb);
 	if (err)
 		return err;
