@@ -27,6 +27,7 @@ void detect_volume_anomaly_tx(struct detect_engine *de, const struct smtp_tx *tx
 	uint32_t win = de->p.va_window, msgs, rcpts;
 	uint64_t ts = tx->ts_ns;
 	double bm, br, f = de->p.va_factor;
+	struct detect_evidence *ev;
 	bool hit_m, hit_r;
 	struct alert *a;
 	char w[16];
@@ -42,6 +43,16 @@ void detect_volume_anomaly_tx(struct detect_engine *de, const struct smtp_tx *tx
 	hit_r = rcpts >= de->p.va_min_rcpts && rcpts >= f * br;
 	if (!hit_m && !hit_r)
 		return;
+	/* Every message of the burst past the threshold adds its flow; the
+	 * first few say where it goes and as whom. */
+	ev = detect_evidence_get(de, &c->addr, ALERT_VOLUME_ANOMALY, 0, ts);
+	detect_note_addr(ev, "server", tx->family, &tx->resp_h);
+	detect_evidence_note(ev, "mailfrom", smtp_tx_str(tx, tx->f[SMTP_F_MAILFROM]),
+			     tx->f[SMTP_F_MAILFROM].len);
+	if (tx->n_rcpt_stored)
+		detect_evidence_note(ev, "rcpt", smtp_tx_str(tx, tx->rcpt[0].addr),
+				     tx->rcpt[0].addr.len);
+	detect_evidence_uid(ev, tx->uid);
 	a = detect_alert_begin(de, ALERT_VOLUME_ANOMALY, c->family, &c->addr, NULL, ts);
 	alert_add_counter(a, "messages", msgs,
 			  f * bm > de->p.va_min_messages ? f * bm : de->p.va_min_messages, win);
@@ -49,9 +60,8 @@ void detect_volume_anomaly_tx(struct detect_engine *de, const struct smtp_tx *tx
 	alert_add_counter(a, "recipients", rcpts,
 			  f * br > de->p.va_min_rcpts ? f * br : de->p.va_min_rcpts, win);
 	alert_add_counter(a, "baseline_recipients", br, 0, win);
-	alert_add_uid(a, tx->uid);
 	snprintf(a->message, sizeof(a->message),
 		 "volume anomaly: %u messages and %u recipients within %s, usually %.1f and %.1f",
 		 msgs, rcpts, detect_span_str(win, w, sizeof(w)), bm, br);
-	detect_alert_fire(de, a, NULL);
+	detect_alert_fire(de, a, ev);
 }

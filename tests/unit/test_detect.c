@@ -1344,6 +1344,10 @@ static void test_volume_anomaly_fires_far_above_baseline(void **state)
 		assert_non_null(a);
 		assert_true(counter(a, "messages") >= 50);
 		assert_true(counter(a, "baseline_messages") < 1);
+		assert_true(has_example(a, "server", SRV));
+		assert_true(has_example(a, "mailfrom", "pc@example.net"));
+		assert_true(has_example(a, "rcpt", "x@gmail.example"));
+		assert_true(has_uid(a, "Cburst"));
 		fx_free(f);
 	}
 }
