@@ -39,6 +39,7 @@
 #include "sensor/report.h"
 #include "sensor/sigs.h"
 #include "sensor/privdrop.h"
+#include "sensor/sandbox.h"
 #include "sensor/smtp_session.h"
 #include "sensor/summary.h"
 
@@ -982,6 +983,9 @@ static int run(struct sensor *s)
 		err = drop_privileges(s, &eb);
 	if (!err)
 		err = start_threads(s, &eb);
+	/* Every thread is up: from here on only steady-state system calls. */
+	if (!err && s->src->live && s->cfg.live.seccomp)
+		err = sandbox_apply(&eb);
 	if (err) {
 		log_err("%s", eb.msg);
 		atomic_store(&s->stop, true);
