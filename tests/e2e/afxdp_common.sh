@@ -14,6 +14,7 @@
 #	afx_sensor_stop [SIGNAL]	# default INT; the sensor must exit 0
 #	afx_assert_detached		# no XDP on rwtap-s, our program gone from the kernel
 #	afx_tx_json FILE		# smtp.json as sorted lines without ts and uid
+#	afx_alert_json FILE		# alerts.json the same way, without times and uids
 
 AFX_BIN=${RELAYWATCH:-}
 AFX_NS=""
@@ -32,9 +33,10 @@ afx_init()
 	[[ -x $AFX_BIN ]] || rw_skip "no relaywatch binary (pass it as the first argument)"
 	# An interface that cannot exist: the sensor stops before touching anything, and a
 	# build without AF_XDP says so instead.
-	if "$AFX_BIN" --afxdp rw-no-such-if0 -q --report none 2>&1 | grep -q "not built"; then
-		rw_skip "relaywatch was built without AF_XDP"
-	fi
+	# (It exits non-zero either way: read its words, not a pipeline's status under pipefail.)
+	local out
+	out=$("$AFX_BIN" --afxdp rw-no-such-if0 -q --report none 2>&1 || true)
+	[[ $out != *"not built"* ]] || rw_skip "relaywatch was built without AF_XDP"
 }
 
 # afx_tap_add QUEUES DEV...: see the header. Frames sent into rwtap (tcpreplay) also arrive.
@@ -76,7 +78,7 @@ afx_sensor_start()
 	AFX_LOG="$dir.log"
 	rw_bg sensor "$AFX_LOG" "$AFX_BIN" --afxdp "$AFX_TAP_S" -l "$dir" -v --report none "$@"
 	AFX_PID=$RW_LAST_PID
-	rw_wait 600 afx_sensor_ready || rw_die "sensor not capturing after 60 s: $(tail -5 "$AFX_LOG")"
+	rw_wait 1200 afx_sensor_ready || rw_die "sensor not capturing after 120 s: $(tail -5 "$AFX_LOG")"
 	kill -0 "$AFX_PID" 2>/dev/null || rw_die "sensor exited at start: $(tail -20 "$AFX_LOG")"
 	AFX_PROG_ID=$(ip -n "$AFX_NS" -d link show dev "$AFX_TAP_S" |
 		sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1)
@@ -87,23 +89,23 @@ afx_sensor_start()
 	rw_log "sensor pid $AFX_PID capturing, XDP program id $AFX_PROG_ID"
 }
 
-# afx_sensor_stop [SIGNAL]: the sensor flushes and must exit 0 within 60 s.
+# afx_sensor_stop [SIGNAL]: the sensor flushes and must exit 0 within 120 s (a loaded machine).
 afx_sensor_stop()
 {
 	local sig=${1:-INT} rc=0 i
 	kill -s "$sig" "$AFX_PID" 2>/dev/null || rw_die "sensor gone before SIG$sig"
-	for ((i = 0; i < 600; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		rw_pid_gone "$AFX_PID" && break
 		sleep 0.1
 	done
-	rw_pid_gone "$AFX_PID" || rw_die "sensor still running 60 s after SIG$sig"
+	rw_pid_gone "$AFX_PID" || rw_die "sensor still running 120 s after SIG$sig"
 	wait "$AFX_PID" || rc=$?
 	[[ $rc == 0 ]] || rw_die "sensor exit status $rc after SIG$sig: $(tail -20 "$AFX_LOG")"
 }
 
 afx_xdp_on_tap()
 {
-	ip -n "$AFX_NS" -d link show dev "$AFX_TAP_S" | grep -q "prog/xdp"
+	ip -n "$AFX_NS" -d link show dev "$AFX_TAP_S" | grep "prog/xdp" >/dev/null
 }
 
 # afx_assert_detached: checked with the kernel's own tools, not the sensor's word.
@@ -113,7 +115,7 @@ afx_assert_detached()
 	if [[ -n $AFX_PROG_ID ]] && bpftool prog show id "$AFX_PROG_ID" >/dev/null 2>&1; then
 		rw_die "XDP program $AFX_PROG_ID still loaded: $(bpftool prog show id "$AFX_PROG_ID")"
 	fi
-	if [[ -n $AFX_GUARD ]] && ! rw_wait 50 afx_pid_gone "$AFX_GUARD"; then
+	if [[ -n $AFX_GUARD ]] && ! rw_wait 200 afx_pid_gone "$AFX_GUARD"; then
 		rw_die "detach guardian $AFX_GUARD left running"
 	fi
 }
@@ -138,6 +140,23 @@ for line in open(sys.argv[1]):
         r = json.loads(line)
         r.pop("ts", None)
         r.pop("uid", None)
+        rows.append(json.dumps(r, sort_keys=True, separators=(",", ":")))
+print("\n".join(sorted(rows)))' "$1"
+}
+
+# afx_alert_json FILE: alerts.json as sorted lines without the times (ts, first_ts: packet
+# times, see afx_tx_json) and the flow uids; kind, host, counters, examples, message, score
+# and seq must be equal.
+afx_alert_json()
+{
+	python3 -c '
+import json, sys
+rows = []
+for line in open(sys.argv[1]):
+    if line.strip():
+        r = json.loads(line)
+        for k in ("ts", "first_ts", "uids"):
+            r.pop(k, None)
         rows.append(json.dumps(r, sort_keys=True, separators=(",", ":")))
 print("\n".join(sorted(rows)))' "$1"
 }

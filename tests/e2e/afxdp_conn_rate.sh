@@ -45,7 +45,8 @@ EOF
 live="$RW_TMP/live"
 mkdir -p "$live"
 chown nobody "$live"
-rw_capture_start "$AFX_TAP" "$RW_TMP/tap.pcap"
+# A busy machine may not run tcpdump for a while: a big buffer loses nothing meanwhile.
+RW_CAPTURE_BUFFER_KIB=65536 rw_capture_start "$AFX_TAP" "$RW_TMP/tap.pcap"
 afx_sensor_start "$live" -c "$RW_TMP/rate.yaml" --user nobody
 
 # Dropped for good: uid and every capability set of the running sensor.
@@ -56,6 +57,7 @@ for c in CapPrm CapEff CapBnd CapAmb; do
 	[[ $(awk -v k="$c:" '$1 == k { print $2 }' "$st") == 0000000000000000 ]] ||
 		rw_die "sensor still holds $(grep "^$c:" "$st")"
 done
+[[ $(awk '$1 == "NoNewPrivs:" { print $2 }' "$st") == 1 ]] || rw_die "sensor: no_new_privs not set"
 
 for ((i = 1; i <= CONNS; i++)); do
 	rw_exec client swaks --timeout 10 --helo client.example.net -s "$(rw_addr4 server)" -p 587 \

@@ -57,20 +57,20 @@ banner()
 		IFS= read -r -t 2 line <&3; echo "$line"' 2>/dev/null
 }
 
-banner | grep -q '^220 ' || rw_die "port 25 does not answer before the sensor runs"
+banner | grep '^220 ' >/dev/null || rw_die "port 25 does not answer before the sensor runs"
 
 live="$RW_TMP/live"
 afx_sensor_start "$live"
 rw_rexec ping -c 3 -i 0.2 -W 2 -q 203.0.113.2 >/dev/null || rw_die "IPv4 ping blocked by XDP"
 rw_rexec ping -6 -c 3 -i 0.2 -W 2 -q 2001:db8:3::2 >/dev/null || rw_die "IPv6 ping blocked by XDP"
-http_get | grep -q '^HTTP/1.0 200' || rw_die "HTTP to port 8080 blocked by XDP"
+http_get | grep '^HTTP/1.0 200' >/dev/null || rw_die "HTTP to port 8080 blocked by XDP"
 # SMTP must not reach the kernel: the handshake cannot complete.
-if banner | grep -q '^220 '; then
+if banner | grep '^220 ' >/dev/null; then
 	rw_die "port 25 answered while the pre-filter was attached"
 fi
 afx_sensor_stop TERM
 afx_assert_detached
-banner | grep -q '^220 ' || rw_die "port 25 does not answer after the sensor exited"
+banner | grep '^220 ' >/dev/null || rw_die "port 25 does not answer after the sensor exited"
 
 st="$live/stats.json"
 [[ $(afx_stat "$st" xdp not_tcp) -ge 6 ]] || rw_die "ICMP not counted as not_tcp: $(cat "$st")"

@@ -11,6 +11,7 @@
 #	dpdk_init RELAYWATCH [TOOL...]
 #	dpdk_run OUT_DIR [SENSOR-OPTIONS...] -- VDEV...	# --exit-idle 1 ends it
 #	dpdk_same_records A/smtp.json B/smtp.json [KEY-TO-IGNORE...]
+#	DPDK_OPTS=(-c "$(dpdk_small_config [sigs])")		# options of every run
 
 DPDK_TMP=""
 DPDK_RW=""
@@ -21,6 +22,8 @@ DPDK_PMDS=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
 # Every EAL the tests start: no hugepages can be reserved here, no PCI device is ours, and
 # no file in /var/run/dpdk may outlive the run.
 DPDK_EAL=(-l 0-1 --no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level '*:warning')
+# Sensor options every dpdk_run and dpdk_run_r add (both sides of a comparison alike).
+DPDK_OPTS=()
 
 dpdk_log() { printf '[dpdk-e2e %(%T)T] %s\n' -1 "$*" >&2; }
 dpdk_die() { dpdk_log "FAIL: $*"; exit 1; }
@@ -45,7 +48,7 @@ dpdk_init()
 		command -v "$t" >/dev/null 2>&1 || dpdk_skip "missing tool: $t"
 	done
 	# The DPDK source is the only user of librte_ethdev.
-	ldd "$DPDK_RW" 2>/dev/null | grep -q librte_ethdev || dpdk_skip "relaywatch was built without DPDK"
+	ldd "$DPDK_RW" 2>/dev/null | grep librte_ethdev >/dev/null || dpdk_skip "relaywatch was built without DPDK"
 	if [[ -n ${RW_TMP:-} ]]; then
 		# lib.sh's lab: its trap removes RW_TMP and everything in it.
 		DPDK_TMP=$RW_TMP/dpdk
@@ -54,6 +57,27 @@ dpdk_init()
 		DPDK_TMP=$(mktemp -d /tmp/rw-dpdk.XXXXXX) || dpdk_die "mktemp"
 		trap dpdk_cleanup EXIT
 	fi
+}
+
+# dpdk_small_config [sigs]: a configuration for runs over small captures, printed as its path:
+# tables sized for thousands of flows instead of a tap's millions (a start then costs
+# milliseconds, not seconds of page faults on a loaded machine), and without the Hyperscan
+# signatures (compiling them takes seconds per start) unless "sigs" is given.
+dpdk_small_config()
+{
+	local f=$DPDK_TMP/small${1:+-$1}.yaml
+	cat >"$f" <<EOF
+signatures:
+  enabled: $([[ ${1:-} == sigs ]] && echo true || echo false)
+limits:
+  flows_per_worker: 4096
+  reasm_bytes_per_worker: 4MiB
+  smtp_sessions_per_worker: 1024
+  event_ring_bytes: 1MiB
+  hosts: 4096
+  accounts: 4096
+EOF
+	echo "$f"
 }
 
 # dpdk_require_pmd NAME...: the driver is packaged (librte_net_NAME.so).
@@ -81,8 +105,8 @@ dpdk_run()
 	done
 	rm -rf "$out"
 	mkdir -p "$out"
-	timeout -k 5 120 "$DPDK_RW" -q --report none --exit-idle 1 -l "$out" "${opts[@]}" \
-		--dpdk -- "${DPDK_EAL[@]}" "${vdevs[@]}" 2>"$out.log" || rc=$?
+	timeout -k 5 120 "$DPDK_RW" -q --report none --exit-idle 1 -l "$out" "${DPDK_OPTS[@]}" \
+		"${opts[@]}" --dpdk -- "${DPDK_EAL[@]}" "${vdevs[@]}" 2>"$out.log" || rc=$?
 	[[ $rc == 0 ]] || { cat "$out.log" >&2; dpdk_die "relaywatch --dpdk exited $rc"; }
 	[[ -s $out/stats.json ]] || dpdk_die "$out: no stats.json"
 }
@@ -94,7 +118,8 @@ dpdk_run_r()
 	shift 2
 	rm -rf "$out"
 	mkdir -p "$out"
-	timeout -k 5 120 "$DPDK_RW" -q --report none -l "$out" "$@" -r "$file" 2>"$out.log" ||
+	timeout -k 5 120 "$DPDK_RW" -q --report none -l "$out" "${DPDK_OPTS[@]}" "$@" -r "$file" \
+		2>"$out.log" ||
 		{ cat "$out.log" >&2; dpdk_die "relaywatch -r $file failed"; }
 }
 
@@ -126,15 +151,18 @@ sys.exit(1)
 EOF
 }
 
-# dpdk_stat DIR KEY: one number from DIR/stats.json (dotted path, list indexes allowed).
+# dpdk_stat DIR KEY...: numbers from DIR/stats.json (dotted paths, list indexes allowed), one
+# line each: several keys in one call (a python start costs seconds on a loaded machine).
 dpdk_stat()
 {
-	python3 - "$1/stats.json" "$2" <<'EOF'
+	python3 - "$1/stats.json" "${@:2}" <<'EOF'
 import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v if not isinstance(v, (list, dict)) else json.dumps(v))
+d = json.load(open(sys.argv[1]))
+for key in sys.argv[2:]:
+    v = d
+    for k in key.split("."):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    print(v if not isinstance(v, (list, dict)) else json.dumps(v))
 EOF
 }
 

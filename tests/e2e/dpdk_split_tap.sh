@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/dpdk_common.sh"
 dpdk_init "${1:-}"
 dpdk_require_pmd pcap
+DPDK_OPTS=(-c "$(dpdk_small_config)")
 
 captures=(
 	"$DPDK_CORPUS/zeek/testing/btest/Traces/smtp.pcap"
@@ -31,18 +32,18 @@ for f in "${captures[@]}"; do
 	dpdk_split "$f" "$d1" "$d2"
 	dpdk_run_r "$DPDK_TMP/$name.r" "$f"
 	[[ $(wc -l <"$DPDK_TMP/$name.r/smtp.json") -gt 0 ]] || dpdk_die "$name: -r found nothing"
+	read -r -d '' r_pkts r_one <<<"$(dpdk_stat "$DPDK_TMP/$name.r" packets flows_one_sided)" || true
 	for w in 1 2; do
 		out=$DPDK_TMP/$name.w$w
 		dpdk_run "$out" --workers "$w" -- "net_pcap0,rx_pcap=$d1" "net_pcap1,rx_pcap=$d2"
 		dpdk_same_records "$DPDK_TMP/$name.r/smtp.json" "$out/smtp.json" ||
 			dpdk_die "$name: two ports, $w worker(s): differs from -r on the whole capture"
-		[[ $(dpdk_stat "$out" packets) == $(dpdk_stat "$DPDK_TMP/$name.r" packets) ]] ||
-			dpdk_die "$name: $w worker(s): not every frame reached a worker"
+		read -r -d '' pkts one q0 q1 <<<"$(dpdk_stat "$out" packets flows_one_sided \
+			queues.0.pkts queues.1.pkts)" || true
+		[[ $pkts == "$r_pkts" ]] || dpdk_die "$name: $w worker(s): not every frame reached a worker"
 		# Both ports were read: one queue each in stats.json, neither empty.
-		[[ $(dpdk_stat "$out" queues.0.pkts) -gt 0 && $(dpdk_stat "$out" queues.1.pkts) -gt 0 ]] ||
-			dpdk_die "$name: a port delivered nothing"
-		[[ $(dpdk_stat "$out" flows_one_sided) == $(dpdk_stat "$DPDK_TMP/$name.r" flows_one_sided) ]] ||
-			dpdk_die "$name: $w worker(s): a connection was split between workers"
+		[[ $q0 -gt 0 && $q1 -gt 0 ]] || dpdk_die "$name: a port delivered nothing"
+		[[ $one == "$r_one" ]] || dpdk_die "$name: $w worker(s): a connection was split between workers"
 	done
 	dpdk_log "$name: equal with 1 and 2 workers"
 done
