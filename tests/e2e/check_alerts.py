@@ -12,14 +12,17 @@ EXPECT is one of
   -KIND@HOST#ACCOUNT    no alert of KIND names HOST with ACCOUNT
   -KIND                 no alert of KIND at all
   ~KIND@HOST[#ACCOUNT]  allowed: only matters with --strict
-With --strict every alert in the file must be expected (+) or allowed (~): nothing fires
-that the scenario did not foresee. An alert repeated with a higher seq counts once. Prints
+A + expectation also wants the alert's evidence: a severity and a time, a counter at or
+past its threshold, an example value, and flow uids that are all in the smtp.json beside
+ALERTS_JSON (when it is there). With --strict every alert in the file must be expected (+)
+or allowed (~): nothing fires that the scenario did not foresee. An alert repeated with a higher seq counts once. Prints
 one line per expectation; exits 0 when all hold, 1 otherwise (and lists the alerts), 2 on
 bad usage or an unreadable file.
 """
 import argparse
 import ipaddress
 import json
+import os
 import sys
 
 KINDS = {"open_relay", "relay_probe", "auth_bruteforce", "auth_spray", "compromised_account",
@@ -69,6 +72,34 @@ def matches(key, kind, host, account):
         (account is None or key[2] == account)
 
 
+def known_uids(alerts_path):
+    """The uids of the smtp.json written with ALERTS_JSON, or None without one."""
+    path = os.path.join(os.path.dirname(alerts_path), "smtp.json")
+    if not os.path.exists(path):
+        return None
+    uids = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                uids.add(json.loads(line).get("uid"))
+    return uids
+
+
+def evidence_problem(a, uids):
+    """What is missing from an alert's evidence, or None."""
+    if not a.get("severity") or not a.get("ts"):
+        return "no severity or time"
+    if not any(c.get("value", 0) >= c.get("threshold", 0) > 0 for c in a.get("counters", [])):
+        return "no counter at or past its threshold"
+    if not a.get("examples"):
+        return "no example values"
+    if not a.get("uids"):
+        return "no flows"
+    if uids is not None and not set(a["uids"]) <= uids:
+        return "flows not in smtp.json: %s" % sorted(set(a["uids"]) - uids)
+    return None
+
+
 def describe(key):
     return "%s@%s%s" % (key[0], key[1], "#" + key[2] if key[2] else "")
 
@@ -87,6 +118,7 @@ def main():
     try:
         expects = [parse_expect(e) for e in args.expect]
         alerts = load(args.alerts)
+        uids = known_uids(args.alerts)
     except (ValueError, OSError) as e:
         print("check_alerts: %s" % e, file=sys.stderr)
         return 2
@@ -100,9 +132,20 @@ def main():
         if op == "~":
             continue
         ok = bool(hits) if op == "+" else not hits
+        verdict = "fires" if hits else "silent"
+        if ok and op == "+":
+            for k in hits:
+                why = evidence_problem(alerts[k], uids)
+                if why:
+                    ok = False
+                    verdict = "fires, but %s: %s" % (describe(k), why)
+                    break
+            else:
+                a = alerts[hits[0]]
+                verdict = "fires, %s, %d flow(s)" % (", ".join(
+                    "%s %g" % (c["name"], c["value"]) for c in a["counters"]), len(a["uids"]))
         if not ok:
             failed += 1
-        verdict = "fires" if hits else "silent"
         print("%s%s %s (%s)" % (label, "ok  " if ok else "FAIL", text, verdict))
     if args.strict:
         for k in sorted(set(alerts) - covered):

@@ -434,17 +434,42 @@ scen_volume_anomaly()
 
 # ---- driver -----------------------------------------------------------------------------------
 
-# scen_runs NAME: the scenario's capture through the sensor, both ways at once.
-scen_runs()
+# scen_judge NAME: the scenario's capture through the sensor, both ways at once, then the
+# verdicts and the password check. Runs in the background while the next scenario makes its
+# traffic (that part mostly waits on the MTAs); its output goes to NAME.judge.log, and its
+# exit status says whether every verdict held.
+scen_judge()
 {
-	local pcap="$SCEN_W/$1.pcap" a b
-	(scen_sensor "$pcap" "$SCEN_W/$1.isp" --home-net "$SCEN_HOME_NET") &
+	local name=$1 pcap="$SCEN_W/$1.pcap" a b run rc=0 t0=$SECONDS extra
+	(scen_sensor "$pcap" "$SCEN_W/$name.isp" --home-net "$SCEN_HOME_NET") &
 	a=$!
-	(scen_sensor "$pcap" "$SCEN_W/$1.cfg" --home-net "$SCEN_HOME_NET" \
+	(scen_sensor "$pcap" "$SCEN_W/$name.cfg" --home-net "$SCEN_HOME_NET" \
 		--config "$here/scenario_configs/home.yaml") &
 	b=$!
-	wait "$a" || rw_die "$1: the sensor failed (isp run)"
-	wait "$b" || rw_die "$1: the sensor failed (cfg run)"
+	wait "$a" || rw_die "$name: the sensor failed (isp run)"
+	wait "$b" || rw_die "$name: the sensor failed (cfg run)"
+	for run in isp cfg; do
+		if [[ $run == isp ]]; then
+			extra=("${EXPECT_ISP[@]}")
+		else
+			extra=("${EXPECT_CFG[@]}")
+		fi
+		python3 "$here/check_alerts.py" "$SCEN_W/$name.$run/alerts.json" --label "$name/$run" \
+			--strict "${EXPECT[@]}" "${extra[@]}" || rc=1
+	done
+	scen_no_secrets "$SCEN_W/$name.isp" "$SCEN_W/$name.cfg"
+	rw_log "$name: judged in $((SECONDS - t0)) s"
+	return "$rc"
+}
+
+# scen_judged: wait for the oldest judge, print its log, note a failure.
+scen_judged()
+{
+	local pid=${judges[0]} name=${judged[0]}
+	judges=("${judges[@]:1}")
+	judged=("${judged[@]:1}")
+	wait "$pid" || failed+=("$name")
+	cat "$SCEN_W/$name.judge.log" >&2
 }
 
 rw_init tcpdump swaks python3 editcap mergecap capinfos openssl saslpasswd2
@@ -453,25 +478,23 @@ SCEN_W="$RW_TMP/scen"
 mkdir -p "$SCEN_W"
 scen_lab_up
 rw_log "lab up in $((SECONDS - start)) s"
-failed=()
+failed=() judges=() judged=()
 for name in "$@"; do
 	declare -F "scen_$name" >/dev/null || rw_die "unknown scenario: $name"
 	SCEN_NAME=$name
 	EXPECT=() EXPECT_ISP=() EXPECT_CFG=()
 	t0=$SECONDS
 	"scen_$name"
-	scen_runs "$name"
-	for run in isp cfg; do
-		if [[ $run == isp ]]; then
-			extra=("${EXPECT_ISP[@]}")
-		else
-			extra=("${EXPECT_CFG[@]}")
-		fi
-		python3 "$here/check_alerts.py" "$SCEN_W/$name.$run/alerts.json" --label "$name/$run" \
-			--strict "${EXPECT[@]}" "${extra[@]}" || failed+=("$name/$run")
-	done
-	scen_no_secrets "$SCEN_W/$name.isp" "$SCEN_W/$name.cfg"
-	rw_log "$name: $((SECONDS - t0)) s"
+	rw_log "$name: traffic in $((SECONDS - t0)) s"
+	# At most two judges (four sensors) at a time.
+	[[ ${#judges[@]} -lt 2 ]] || scen_judged
+	scen_judge "$name" >"$SCEN_W/$name.judge.log" 2>&1 &
+	judges+=($!)
+	judged+=("$name")
+	RW_PIDS+=($!)
+done
+while [[ ${#judges[@]} -gt 0 ]]; do
+	scen_judged
 done
 if [[ -n $demo_out ]]; then
 	parts=()

@@ -229,7 +229,7 @@ scen_engine_fact()
 # in any file the sensor wrote.
 scen_no_secrets()
 {
-	local list="$SCEN_W/secrets.txt" u
+	local list="$SCEN_W/$SCEN_NAME.secrets.txt" u
 	python3 - "${SCEN_SECRETS[@]}" >"$list" <<'EOF'
 import base64, sys
 for pw in sys.argv[1:]:
@@ -240,7 +240,7 @@ EOF
 		printf '\0%s@example.org\0%s' "$u" "${SCEN_PW[$u]}" | base64 -w0 | tr -d '=' >>"$list"
 		echo >>"$list"
 	done
-	if grep -rFl -f "$list" "$@" >"$SCEN_W/leaks.txt" 2>/dev/null; then
-		rw_die "a password or its base64 is in: $(tr '\n' ' ' <"$SCEN_W/leaks.txt")"
+	if grep -rFl -f "$list" "$@" >"$list.leaks" 2>/dev/null; then
+		rw_die "a password or its base64 is in: $(tr '\n' ' ' <"$list.leaks")"
 	fi
 }
