@@ -16,7 +16,8 @@ rss, the run's peak RSS in KiB (/usr/bin/time -f %M -o OUTDIR/rss).
               sensor's own accounting: the base's RSS less its tables, plus
               this run's mem_bytes and detector_mem_bytes (tables and pools
               made at start, from stats.json), the pcap reader's blocks and
-              16 MiB of slack. No figure depends on time.
+              16 MiB of slack. No figure depends on time. (flood.sh adds
+              that the tables held no more entries than their limits.)
 EXPR          a Python expression over the stats.json keys (decode_drops is
               flattened to decode_<reason>), e.g. 'flows_evicted >= 900000'.
 --json-only   only that the stats.json and smtp.json present in each OUTDIR

@@ -89,8 +89,16 @@ flood_case() {
 		failed=$((failed + 1))
 		return
 	fi
-	python3 "$check" "$out" --legit "$LEGIT" --base "$base" "$@" ||
+	# Whatever the case: the tables held no more than their configured sizes.
+	python3 "$check" "$out" --legit "$LEGIT" --base "$base" "$@" \
+		"flows_created - flows_evicted - flows_expired_idle - flows_expired_closed <= $(cap "$cfg" flows_per_worker)" \
+		"hosts <= $(cap "$cfg" hosts) and accounts <= $(cap "$cfg" accounts)" ||
 		failed=$((failed + 1))
+}
+
+# $1 config, $2 key under limits: its value
+cap() {
+	awk -v k="$2:" '$1 == k {print $2}' "$1"
 }
 
 # bench/gen_traffic's syn-flood: 1 Mpps of SYNs from spoofed sources beside
@@ -116,7 +124,8 @@ syn_flood_bench() {
 		"smtp_recipients == $(m smtp_recipients)" \
 		"len(txs) == $(m smtp_messages)" \
 		'smtp_sessions_no_slot == 0 and events_dropped == 0' \
-		'hosts < 1000' ||
+		'hosts < 1000' \
+		'flows_created - flows_evicted - flows_expired_idle - flows_expired_closed <= 65536' ||
 		failed=$((failed + 1))
 }
 
