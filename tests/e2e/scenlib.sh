@@ -59,13 +59,26 @@ scen_addrs()
 	done | ip -n "$(rw_ns "$host")" -batch - || rw_die "$host: addresses $pre.$3 .. $pre.$4"
 }
 
-# scen_pf_start_all NAME...: pf_start for several instances at once (postfix's start-up
-# checks take seconds each). The first one starts in this shell, the others in subshells,
-# whose bookkeeping is then redone here (cleanup stops every instance with pf_stop).
+# scen_pf_start_all NAME...: pf_start for several instances at once. The first one starts in
+# this shell, the others in subshells, whose bookkeeping is then redone here (cleanup stops
+# every instance with pf_stop). `postfix start` first checks the installation (post-install
+# makes the queue directories, then a scan for warnings): seconds of CPU per instance, most
+# of a minute for five on a busy machine. So only the first instance is checked
+# (`postfix check`); the others get a copy of its fresh, empty queue tree, and every start
+# skips the checks (postfix-script honours queue/quick-start).
 scen_pf_start_all()
 {
-	local first=$1 name pids=() rc=0
+	local first=$1 name pids=() rc=0 q0
 	shift
+	q0="$(pf_dir "$first")/queue"
+	pf_exec "$first" postfix -c "$(pf_dir "$first")" check >"$q0.check.log" 2>&1 ||
+		rw_die "postfix check for $first: $(tail -3 "$q0.check.log")"
+	for name in "$@"; do
+		cp -a "$q0/." "$(pf_dir "$name")/queue/" || rw_die "$name: queue directories"
+	done
+	for name in "$first" "$@"; do
+		touch "$(pf_dir "$name")/queue/quick-start"
+	done
 	for name in "$@"; do
 		(pf_start "$name") &
 		pids+=($!)
