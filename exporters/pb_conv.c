@@ -245,6 +245,11 @@ long pb_conv_summary(struct pb_conv *pc, const struct pb_conv_id *id,
 	m->rcpt_rejected = hs->rcpts_rejected;
 	m->auth_success = hs->auth_ok;
 	m->auth_failure = hs->auth_fail;
+	m->distinct_servers = hs->distinct_servers;
+	m->distinct_rcpt_domains = hs->distinct_rcpt_domains;
+	m->bounces_received = hs->bounces;
+	m->blocklist_replies = hs->blocklist_replies;
+	m->signature_hits = hs->sig_hits;
 	m->score = hs->score;
 	m->first_seen_ns = hs->first_ns;
 	m->last_seen_ns = hs->last_ns;

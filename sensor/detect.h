@@ -135,6 +135,16 @@ struct detect_host_summary {
 	uint32_t sessions_out, sessions_in, msgs, rcpts, rcpts_rejected;
 	uint32_t auth_ok, auth_fail, alerts;
 	uint32_t xdp_syns, xdp_flows;
+	uint32_t blocklist_replies; /* transactions, each once */
+	uint32_t sig_hits;	    /* content signatures at or above min_severity */
+	uint32_t bounces;	    /* null-sender messages to addresses it last sent as */
+	/* Estimates (exact for a handful): the most seen within a detector's
+	 * window, since first seen. Servers: foreign MX it reached on port 25
+	 * (home hosts that are not mail servers) or servers that refused to
+	 * relay for it, the larger. Recipient domains: as a client, accepted
+	 * domains new to its recent set; as a home server, foreign domains it
+	 * accepted from foreign clients. */
+	uint32_t distinct_servers, distinct_rcpt_domains;
 };
 
 struct detect_account_summary {

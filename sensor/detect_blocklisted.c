@@ -36,6 +36,7 @@ void detect_blocklisted_reply(struct detect_engine *de, const struct event_hdr *
 	}
 	if (!detect_evidence_tx_first(ev, e->uid, depth))
 		return;
+	host_tot_inc(&c->tot.blocklist, 1);
 	sprt_observe(&c->sprt, &de->sprt, SPRT_BLOCKLIST, 1);
 	if (!ours || !de->on[ALERT_BLOCKLISTED])
 		return;

@@ -56,8 +56,10 @@ static void one_bounce(struct detect_engine *de, const struct smtp_tx *tx,
 	detect_window_add(de, &m->w[ACCOUNT_W_BOUNCES], &de->aw[ACCOUNT_W_BOUNCES], tx->ts_ns, 1);
 	if (detect_addr_is_set(&m->source)) {
 		sender = host_find(&de->hosts, m->family, &m->source);
-		if (sender)
+		if (sender) {
+			host_tot_inc(&sender->tot.bounces, 1);
 			sprt_observe(&sender->sprt, &de->sprt, SPRT_BOUNCE, 1);
+		}
 	}
 	detect_compromised_account_bounce(de, m, tx);
 	if (de->on[ALERT_BOUNCE_STORM])

@@ -48,6 +48,7 @@ void detect_content_signature_hit(struct detect_engine *de, const struct event_s
 
 	if (s->severity < de->p.cs_min_severity)
 		return;
+	host_tot_inc(&c->tot.sig_hits, 1);
 	if (s->sig_class == EV_SIGCLASS_SPAM || s->sig_class == EV_SIGCLASS_PHISH ||
 	    s->sig_class == EV_SIGCLASS_MAILER)
 		sprt_observe(&c->sprt, &de->sprt, SPRT_SIG_HIT, 1);

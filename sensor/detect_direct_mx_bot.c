@@ -71,6 +71,7 @@ void detect_direct_mx_bot_open(struct detect_engine *de, const struct event_hdr 
 	detect_note_addr(ev, "server", e->family, &e->server);
 	detect_evidence_uid(ev, e->uid);
 	n = distinct_count(d, de->pool, span, e->ts_ns);
+	host_tot_max(&c->tot.servers, n);
 	if (n < de->p.mx_min_servers)
 		return;
 	a = detect_alert_crossed(de, ALERT_DIRECT_MX_BOT, c, e->ts_ns, "foreign_mx_servers", n,

@@ -244,12 +244,14 @@ static void rcpt_sprt(struct detect_engine *de, struct host *c, const struct eve
 	if (r->code >= 200 && r->code < 300) {
 		detect_split_addr(r->rcpt, detect_clamp(r->rcpt_len, sizeof(r->rcpt)), &ad);
 		sprt_observe(&c->sprt, &de->sprt, SPRT_RCPT_ACCEPTED, 1);
-		if (ad.dom_len)
-			sprt_observe(&c->sprt, &de->sprt,
-				     host_note_domain(c, detect_hash_lower(ad.dom, ad.dom_len, 7))
-					     ? SPRT_NEW_DOMAIN
-					     : SPRT_OLD_DOMAIN,
+		if (ad.dom_len) {
+			bool fresh = host_note_domain(c, detect_hash_lower(ad.dom, ad.dom_len, 7));
+
+			if (fresh)
+				host_tot_inc(&c->tot.rcpt_domains, 1);
+			sprt_observe(&c->sprt, &de->sprt, fresh ? SPRT_NEW_DOMAIN : SPRT_OLD_DOMAIN,
 				     1);
+		}
 	} else if (r->code >= 500 && r->code < 600) {
 		if (cls == REPLY_TEXT_USER_UNKNOWN)
 			sprt_observe(&c->sprt, &de->sprt, SPRT_RCPT_UNKNOWN, 1);
@@ -625,6 +627,11 @@ bool detect_engine_host_next(const struct detect_engine *de, uint32_t *cursor,
 		out->alerts = h->tot.alerts;
 		out->xdp_syns = h->tot.xdp_syns;
 		out->xdp_flows = h->tot.xdp_flows;
+		out->blocklist_replies = h->tot.blocklist;
+		out->sig_hits = h->tot.sig_hits;
+		out->bounces = h->tot.bounces;
+		out->distinct_servers = h->tot.servers;
+		out->distinct_rcpt_domains = h->tot.rcpt_domains;
 		(*cursor)++;
 		return true;
 	}

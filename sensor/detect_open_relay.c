@@ -168,6 +168,7 @@ static void heuristic(struct detect_engine *de, const struct event_rcpt *r, stru
 	uint32_t span = de->hd_span[HOST_D_FDOMAINS];
 	struct detect_evidence *ev;
 	struct detect_addr mf;
+	uint32_t doms;
 
 	detect_split_addr(r->mailfrom, detect_clamp(r->mailfrom_len, sizeof(r->mailfrom)), &mf);
 	if (!mf.dom_len || same_domain(&mf, rc) || detect_is_home_domain(de, mf.dom, mf.dom_len))
@@ -181,7 +182,9 @@ static void heuristic(struct detect_engine *de, const struct event_rcpt *r, stru
 	ev = detect_evidence_get(de, &s->addr, ALERT_OPEN_RELAY, 0, r->h.ts_ns);
 	detect_evidence_note(ev, "rcpt_domain", rc->dom, rc->dom_len);
 	detect_evidence_uid(ev, r->h.uid);
-	if (distinct_count(d, de->pool, span, r->h.ts_ns) >= de->p.or_min_domains)
+	doms = distinct_count(d, de->pool, span, r->h.ts_ns);
+	host_tot_max(&s->tot.rcpt_domains, doms);
+	if (doms >= de->p.or_min_domains)
 		fire(de, s, ev, r->h.ts_ns, false);
 }
 

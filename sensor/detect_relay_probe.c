@@ -34,8 +34,10 @@ void detect_relay_probe_denied(struct detect_engine *de, const struct event_hdr 
 		return;
 	sprt_observe(&c->sprt, &de->sprt, SPRT_RELAY_DENIED, 1);
 	denied = detect_count(de, c, HOST_W_DENIED, e->ts_ns);
-	if (distinct_add(d, de->pool, span, e->ts_ns, hash_bytes(e->server.b, 16, 0x5be0cd19)))
+	if (distinct_add(d, de->pool, span, e->ts_ns, hash_bytes(e->server.b, 16, 0x5be0cd19))) {
 		detect_note_addr(ev, "server", e->family, &e->server);
+		host_tot_max(&c->tot.servers, distinct_count(d, de->pool, span, e->ts_ns));
+	}
 	detect_evidence_note(ev, "reply", text, len);
 	detect_evidence_uid(ev, e->uid);
 	if (!de->on[ALERT_RELAY_PROBE])

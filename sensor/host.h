@@ -64,6 +64,15 @@ struct host_totals {
 	uint32_t alerts;
 	uint32_t xdp_syns; /* last values from the XDP pre-filter */
 	uint32_t xdp_flows;
+	uint32_t blocklist; /* transactions answered with a blocklist reply (once each) */
+	uint32_t sig_hits;  /* content signature hits at or above min_severity */
+	uint32_t bounces;   /* null-sender messages to an address it last sent as */
+	/* Peaks of windowed distinct counts (the sketches forget, the summary
+	 * must not): foreign MX reached or servers refusing to relay, the
+	 * larger; recipient domains, as a client new to its recent set, as a
+	 * home server accepted from foreign clients. */
+	uint32_t servers;
+	uint32_t rcpt_domains;
 };
 
 struct host {
@@ -73,8 +82,8 @@ struct host {
 	uint16_t kinds;		  /* bit per enum alert_kind that fired */
 	uint32_t first_s, last_s; /* packet time, Unix seconds */
 	struct sprt sprt;
-	uint64_t dom_bloom; /* recipient domains used lately (SPRT new/known domain) */
-	struct host_totals tot;
+	struct host_totals tot; /* before dom_bloom: fills the hole after sprt */
+	uint64_t dom_bloom;	/* recipient domains used lately (SPRT new/known domain) */
 	struct baseline msgs_base, rcpts_base;
 	struct window w[HOST_W_COUNT];
 	struct distinct d[HOST_D_COUNT];
@@ -115,6 +124,12 @@ bool host_note_domain(struct host *h, uint64_t dom_hash);
 static inline void host_tot_inc(uint32_t *c, uint32_t n)
 {
 	*c = *c > UINT32_MAX - n ? UINT32_MAX : *c + n;
+}
+
+static inline void host_tot_max(uint32_t *c, uint32_t v)
+{
+	if (v > *c)
+		*c = v;
 }
 
 #endif /* RELAYWATCH_SENSOR_HOST_H */

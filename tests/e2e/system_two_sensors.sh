@@ -65,6 +65,13 @@ assert h["alerts"] == 2, h["alerts"]
 EOF
 cl_log "report: 192.0.2.10 ranked first, blocklisted (sensor-a) and spoofed_home_domain (sensor-b)"
 
+# The HostSummary frames carry the detector's totals, not zeros (issue 5).
+bl=$(sys_sql "$DB" "SELECT MAX(blocklist_replies) FROM summaries
+	WHERE sensor_id = 'sensor-a' AND host = '192.0.2.10'")
+[[ ${bl:-0} =~ ^[0-9]+$ && ${bl:-0} -ge 1 ]] ||
+	cl_die "sensor-a's host summaries of 192.0.2.10: blocklist_replies '${bl}', want >= 1"
+cl_log "summaries: 192.0.2.10 has blocklist_replies $bl from sensor-a"
+
 # The SensorHellos: version, a SHA-256 config digest each (different configurations).
 hello=$(sys_sql "$DB" "SELECT sensor_id || ' ' || version || ' ' || config_digest || ' ' ||
 	home_net FROM sensors ORDER BY sensor_id")

@@ -1479,6 +1479,109 @@ static void test_engine_xdp_source_counters(void **state)
 	fx_free(f);
 }
 
+/* ---- host totals for the periodic summaries ---- */
+
+static bool host_summary(const struct fx *f, const char *host, struct detect_host_summary *out)
+{
+	union pkt_addr x;
+	uint32_t cur = 0;
+	uint8_t fam;
+
+	assert_true(netset_parse_addr(host, &x, &fam));
+	while (detect_engine_host_next(f->de, &cur, out))
+		if (memcmp(out->addr.b, x.b, 16) == 0)
+			return true;
+	return false;
+}
+
+/* A home PC: five foreign MX is below direct_mx_bot's threshold, so only
+ * the summary carries it; a blocklist reply, bounces of its mail. */
+static void totals_client(struct fx *f)
+{
+	const char *bl = "554 5.7.1 Client host [198.51.100.77] blocked using zen.spamhaus.org";
+	struct smtp_tx *tx;
+	char mx[32];
+
+	/* five foreign MX (one of them twice), min_servers is 10 */
+	for (int i = 1; i <= 6; i++) {
+		snprintf(mx, sizeof(mx), "192.0.2.%d", i == 6 ? 1 : i);
+		ev_open(f, "Cmx", PC, mx, 25);
+	}
+	ev_rcpt(f, "Cd", PC, MX1, 1, "pc@example.net", "a@one.example", "250 2.1.5 Ok", false);
+	ev_rcpt(f, "Cd", PC, MX1, 1, "pc@example.net", "b@two.example", "250 2.1.5 Ok", false);
+	ev_rcpt(f, "Cd", PC, MX1, 1, "pc@example.net", "c@one.example", "250 2.1.5 Ok", false);
+	ev_rcpt(f, "Cd", PC, MX1, 1, "pc@example.net", "d@three.example", "550 5.1.1 User unknown",
+		false);
+	/* one transaction refused by text and by the rule: once */
+	ev_rcpt(f, "Cbl", PC, MX1, 1, "pc@example.net", "y@gmail.example", bl, false);
+	ev_sig(f, "Cbl", PC, MX1, 1, 3005, EV_SIGCLASS_BLOCKLIST, 3, EV_SCOPE_REPLY, bl + 4);
+	/* it sends as carol; two bounces come back to carol */
+	tx = tx_new(f, "Csent", PC, SRV, 1, "carol@example.net");
+	tx_auth(tx, "carol");
+	tx_rcpt(tx, "someone@gmail.example", 250);
+	tx_send(f);
+	bounce(f, MX1, "carol@example.net", 1);
+	bounce(f, MX1, "carol@example.net", 2);
+}
+
+static void test_host_summary_totals(void **state)
+{
+	struct fx *f = fx_new(true);
+	struct detect_host_summary hs;
+
+	(void)state;
+	totals_client(f);
+	/* spam rules at min_severity (2) count; a severity-1 rule does not */
+	ev_sig(f, "Csp", EXT, SRV, 1, 2002, EV_SIGCLASS_SPAM, 2, EV_SCOPE_BODY, "cheap meds");
+	ev_sig(f, "Csp", EXT, SRV, 1, 2003, EV_SIGCLASS_PHISH, 3, EV_SCOPE_URL, "http://x.example");
+	ev_sig(f, "Csp", EXT, SRV, 1, 2004, EV_SIGCLASS_MAILER, 1, EV_SCOPE_HEADER, "X-Mailer: a");
+	assert_int_equal(count_kind(f, ALERT_DIRECT_MX_BOT), 0);
+	/* two home servers refuse to relay for EXT */
+	ev_rcpt(f, "Cr1", EXT, SRV, 1, "t@probe.example", "c@relay-test.example",
+		"554 5.7.1 Relay access denied", false);
+	ev_rcpt(f, "Cr2", EXT, RELAY, 1, "t@probe.example", "c@relay-test.example",
+		"554 5.7.1 Relay access denied", false);
+
+	/* the windows pass: the sketches forget, the totals do not */
+	f->t += 3 * H;
+	ev_open(f, "Clate", PC, "192.0.2.9", 25);
+
+	assert_true(host_summary(f, PC, &hs));
+	assert_int_equal(hs.distinct_servers, 5);
+	assert_int_equal(hs.distinct_rcpt_domains, 2);
+	assert_int_equal(hs.blocklist_replies, 1);
+	assert_int_equal(hs.bounces, 2);
+	assert_int_equal(hs.sig_hits, 0);
+	assert_true(host_summary(f, EXT, &hs));
+	assert_int_equal(hs.sig_hits, 2);
+	assert_int_equal(hs.distinct_servers, 2);
+	assert_int_equal(hs.blocklist_replies, 0);
+	assert_int_equal(hs.bounces, 0);
+	assert_true(host_summary(f, MX1, &hs));
+	assert_int_equal(hs.bounces + hs.blocklist_replies + hs.sig_hits + hs.distinct_servers, 0);
+	fx_free(f);
+}
+
+/* A home server taking mail for foreign domains from foreign clients: the
+ * recipient domains it accepted, below the open relay heuristic. */
+static void test_host_summary_server_domains(void **state)
+{
+	struct fx *f = fx_new(false);
+	struct detect_host_summary hs;
+	char rcpt[64];
+
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		snprintf(rcpt, sizeof(rcpt), "user%d@target%d.example", i, i % 4);
+		relay_in(f, "Cheu", EXT, rcpt);
+	}
+	assert_int_equal(count_kind(f, ALERT_OPEN_RELAY), 0);
+	assert_true(host_summary(f, SRV, &hs));
+	assert_int_equal(hs.distinct_rcpt_domains, 4);
+	assert_int_equal(hs.distinct_servers, 0);
+	fx_free(f);
+}
+
 /* Without home_net nothing is home: a relayed copy and a bot go unjudged,
  * and the engine says home_net is missing; per-source detectors still work. */
 static void test_engine_without_home_net(void **state)
@@ -1553,6 +1656,8 @@ int main(void)
 		cmocka_unit_test(test_engine_drops_malformed_events),
 		cmocka_unit_test(test_engine_xdp_source_counters),
 		cmocka_unit_test(test_engine_without_home_net),
+		cmocka_unit_test(test_host_summary_totals),
+		cmocka_unit_test(test_host_summary_server_domains),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,6 +323,11 @@ static void test_pb_conv_summary_and_hello(void **state)
 		.rcpts_rejected = 40,
 		.auth_ok = 2,
 		.auth_fail = 3,
+		.distinct_servers = 11,
+		.distinct_rcpt_domains = 13,
+		.bounces = 17,
+		.blocklist_replies = 19,
+		.sig_hits = 23,
 	};
 	static uint8_t buf[PB_CONV_FRAME_MAX];
 	struct pb_conv *pc;
@@ -345,6 +350,11 @@ static void test_pb_conv_summary_and_hello(void **state)
 	assert_int_equal(f->summary->rcpt_rejected, 40);
 	assert_int_equal(f->summary->auth_success, 2);
 	assert_int_equal(f->summary->auth_failure, 3);
+	assert_int_equal(f->summary->distinct_servers, 11);
+	assert_int_equal(f->summary->distinct_rcpt_domains, 13);
+	assert_int_equal(f->summary->bounces_received, 17);
+	assert_int_equal(f->summary->blocklist_replies, 19);
+	assert_int_equal(f->summary->signature_hits, 23);
 	assert_true(f->summary->score == 2.25);
 	assert_true(f->summary->first_seen_ns == 10 && f->summary->last_seen_ns == 20);
 	relaywatch__frame__free_unpacked(f, NULL);
