@@ -85,6 +85,7 @@ struct afxdp {
 	struct xdp_loader *ld;
 	char ifname[IF_NAMESIZE];
 	uint32_t frames;
+	uint64_t nic_missed_base; /* the interface's own drop counters at open */
 	struct afxdp_queue q[SOURCE_MAX_QUEUES];
 	char desc[192];
 };
@@ -181,10 +182,36 @@ static bool afxdp_at_eof(struct source *s, uint16_t queue)
 
 /* ---- control ---- */
 
+/*
+ * Frames the NIC itself could not take (its RX ring was full: rx_missed_errors,
+ * rx_fifo_errors) never reach XDP, so no socket counts them; the interface
+ * does, for every queue together. sysfs is readable after the privilege drop.
+ */
+static uint64_t dev_missed(const char *ifname)
+{
+	static const char *const names[] = {"rx_missed_errors", "rx_fifo_errors"};
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[128], buf[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, names[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f))
+			sum += strtoull(buf, NULL, 10);
+		fclose(f);
+	}
+	return sum;
+}
+
 static void afxdp_stats(struct source *s, struct source_stats *out)
 {
 	struct afxdp *a = (struct afxdp *)s;
 	struct xdp_loader_totals t;
+	uint64_t dev;
 
 	memset(out, 0, sizeof(*out));
 	out->n_q = a->base.n_queues; /* queue i of the interface, one socket each */
@@ -213,6 +240,8 @@ static void afxdp_stats(struct source *s, struct source_stats *out)
 	}
 	if (xdp_loader_read_verdicts(a->ld, &t) == 0)
 		out->no_socket = t.pkts[XDP_SMTP_R_NO_SOCKET];
+	dev = dev_missed(a->ifname);
+	out->nic_missed += dev > a->nic_missed_base ? dev - a->nic_missed_base : 0;
 }
 
 static const char *afxdp_last_error(struct source *s)
@@ -443,6 +472,7 @@ static int afxdp_open(const struct source_cfg *cfg, struct source **out, struct 
 		if (err)
 			goto err_close;
 	}
+	a->nic_missed_base = dev_missed(a->ifname);
 	snprintf(a->desc, sizeof(a->desc), "afxdp %s: %u queue%s, %s XDP, %s bind%s", a->ifname,
 		 cfg->n_queues, cfg->n_queues == 1 ? "" : "s", xdp_loader_mode_name(a->ld),
 		 a->q[0].zerocopy ? "zero-copy" : "copy", cfg->busy_poll ? ", busy polling" : "");
