@@ -66,6 +66,7 @@ static void body_line(struct bench_bodies *b, struct body_sess *s)
 	static const struct smtp_msg_cfg mcfg = {
 		.max_header_bytes = 64 * 1024,
 		.decode_body = true,
+		.binary_bodies = true, /* the reference: every decoded byte, attachments too */
 		.keep_subject = true,
 	};
 	const uint8_t *p = s->line;

@@ -509,7 +509,7 @@ static void deliver(struct mime *m, const uint8_t *p, size_t n)
 {
 	uint8_t out[MIME_SLICE + MIME_QP_SLACK];
 
-	if (!m->cb->body || n == 0)
+	if (!m->cb->body || n == 0 || (m->cb->text_only && m->part.type != MIME_T_TEXT))
 		return;
 	if (m->part.encoding == MIME_ENC_NONE) {
 		m->cb->body(m->arg, &m->part, p, n);
@@ -580,7 +580,7 @@ static void part_close(struct mime *m)
 	m->in_part = false;
 	if (m->part.encoding == MIME_ENC_QP) {
 		o = mime_qp_finish(&m->qp, out);
-		if (o && m->cb->body)
+		if (o && m->cb->body && (!m->cb->text_only || m->part.type == MIME_T_TEXT))
 			m->cb->body(m->arg, &m->part, out, o);
 	}
 	m->stats.b64_invalid += m->b64.invalid;
@@ -857,13 +857,42 @@ static const uint8_t *lead_step(struct mime *m, const uint8_t *p, const uint8_t 
 	return p;
 }
 
+/* Nobody reads the bytes of this part (preamble, epilogue, a binary part). */
+static bool discards(const struct mime *m)
+{
+	return m->state != MS_BODY || !m->cb->body ||
+	       (m->cb->text_only && m->part.type != MIME_T_TEXT);
+}
+
+/*
+ * Rest of a line nobody reads, and the lines after it up to one that starts
+ * with '-' (only such a line can be a boundary): LF to LF, without taking
+ * every line through the lead. Bounded by the piece.
+ */
+static const uint8_t *skip_lines(struct mime *m, const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *lf;
+
+	m->cr_pending = false;
+	m->eol_len = 0;
+	while ((lf = memchr(p, '\n', (size_t)(end - p))) && lf + 1 < end && lf[1] != '-')
+		p = lf + 1;
+	if (!lf)
+		return end;
+	m->line_start = true;
+	return lf + 1;
+}
+
 /* Rest of a body line inside a multipart; its end is held back. */
 static const uint8_t *line_step(struct mime *m, const uint8_t *p, const uint8_t *end)
 {
-	const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
-	const uint8_t *stop = lf ? lf : end;
+	const uint8_t *lf, *stop;
 	uint8_t eol = 1;
 
+	if (discards(m))
+		return skip_lines(m, p, end);
+	lf = memchr(p, '\n', (size_t)(end - p));
+	stop = lf ? lf : end;
 	if (m->cr_pending) {
 		m->cr_pending = false;
 		if (p == lf)

@@ -90,6 +90,9 @@ struct mime_cb {
 	void (*headers_done)(void *arg);
 	void (*body)(void *arg, const struct mime_part *part, const uint8_t *p, size_t n);
 	void (*part_end)(void *arg, const struct mime_part *part);
+	/* Decode and deliver text parts only: the walker still follows the
+	 * others (boundaries, names, part_end) but leaves their bytes alone. */
+	bool text_only;
 };
 
 struct mime_stats {

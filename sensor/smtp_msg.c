@@ -97,7 +97,17 @@ static void msg_part_end(void *arg, const struct mime_part *mp)
 	}
 }
 
+/* Body rules and URLs read text; a binary attachment is most of the bytes
+ * of a message and the sensor needs none of it decoded. */
 static const struct mime_cb msg_mime_cb = {
+	.header = msg_header,
+	.headers_done = msg_headers_done,
+	.body = msg_body,
+	.part_end = msg_part_end,
+	.text_only = true,
+};
+
+static const struct mime_cb msg_mime_cb_all = {
 	.header = msg_header,
 	.headers_done = msg_headers_done,
 	.body = msg_body,
@@ -117,7 +127,8 @@ void smtp_msg_begin(struct smtp_msg *m, const struct smtp_msg_cfg *cfg, struct s
 	smtp_hdr_init(&m->hdr, tx, cfg->keep_subject);
 	smtp_hdr_path_start(tx);
 	url_init(&m->url);
-	mime_init(&m->mime, &msg_mime_cb, m, cfg->max_header_bytes, cfg->decode_body);
+	mime_init(&m->mime, cfg->binary_bodies ? &msg_mime_cb_all : &msg_mime_cb, m,
+		  cfg->max_header_bytes, cfg->decode_body);
 }
 
 void smtp_msg_feed(struct smtp_msg *m, const uint8_t *p, size_t n)

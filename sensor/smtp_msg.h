@@ -39,7 +39,7 @@ struct smtp_msg_sink {
 		       size_t value_len);
 	/* The header block ended (blank line). */
 	void (*headers_done)(void *arg);
-	/* Decoded body bytes of a part, in order, any split. */
+	/* Decoded body bytes of a part, in order, any split (text parts only by default). */
 	void (*body)(void *arg, const struct smtp_msg_part *part, const uint8_t *p, size_t n);
 	void (*part_end)(void *arg, const struct smtp_msg_part *part);
 	/* A URL found in text or HTML parts (cut at 1 KiB). */
@@ -48,7 +48,8 @@ struct smtp_msg_sink {
 
 struct smtp_msg_cfg {
 	uint32_t max_header_bytes;
-	bool decode_body; /* MIME walk and decoding; off when nobody consumes the body */
+	bool decode_body;   /* MIME walk and decoding; off when nobody consumes the body */
+	bool binary_bodies; /* decode non-text parts too (default: only text reaches body) */
 	bool keep_subject;
 };
 

@@ -187,16 +187,18 @@ static void seen_end(void *arg, const struct mime_part *part)
 }
 
 static const struct mime_cb seen_cb = {.body = seen_body, .part_end = seen_end};
+static const struct mime_cb text_cb = {.body = seen_body, .part_end = seen_end, .text_only = true};
 
 static struct mime m;
 static struct seen seen;
+static const struct mime_cb *walk_with = &seen_cb;
 
 static void walk_cut(const char *text, size_t a)
 {
 	size_t n = strlen(text);
 
 	memset(&seen, 0, sizeof(seen));
-	mime_init(&m, &seen_cb, &seen, 0, true);
+	mime_init(&m, walk_with, &seen, 0, true);
 	mime_feed(&m, U8(text), a);
 	mime_feed(&m, U8(text) + a, n - a);
 	mime_end(&m);
@@ -289,6 +291,43 @@ static void test_mime_filenames(void **state)
 	assert_true(seen.last.is_html);
 }
 
+/*
+ * text_only: a base64 attachment is walked past, not decoded; its boundary
+ * lookalikes (lines starting with '-') and a boundary right after a line
+ * that ends a piece still end it where they should, whatever the cut.
+ */
+static void test_mime_text_only_skips_binary_parts(void **state)
+{
+	(void)state;
+	walk_with = &text_cb;
+	check_walk("Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		   "--b\r\n"
+		   "Content-Type: application/octet-stream; name=x.bin\r\n"
+		   "Content-Transfer-Encoding: base64\r\n\r\n"
+		   "SGVsbG8s\r\n"
+		   "--bX\r\n"
+		   "-- b\r\n"
+		   "IHdvcmxk\r\n"
+		   "--b\r\n"
+		   "Content-Type: text/plain\r\n"
+		   "Content-Transfer-Encoding: base64\r\n\r\n"
+		   "dGV4dA==\r\n"
+		   "--b\r\n"
+		   "Content-Type: image/png\r\n\r\n"
+		   "\x89PNG\r\n"
+		   "--b--\r\n",
+		   "|text||", 3);
+	assert_int_equal(seen.last.type, MIME_T_OTHER);
+	walk_with = &seen_cb;
+	check_walk("Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		   "--b\r\n"
+		   "Content-Type: application/octet-stream\r\n"
+		   "Content-Transfer-Encoding: base64\r\n\r\n"
+		   "SGVsbG8s\r\n"
+		   "--b--\r\n",
+		   "Hello,|", 1);
+}
+
 /* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */
 static void test_mime_long_boundary(void **state)
 {
@@ -316,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_mime_odd_structures),
 		cmocka_unit_test(test_mime_filenames),
 		cmocka_unit_test(test_mime_long_boundary),
+		cmocka_unit_test(test_mime_text_only_skips_binary_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

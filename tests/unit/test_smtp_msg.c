@@ -339,9 +339,10 @@ static const char nested[] =
 static void check_nested(void)
 {
 	static const char *const to[] = {"\"Smith, A\" <a@example.com>", "b@example.com", NULL};
+	/* The application/octet-stream part is walked (name, index) but not decoded. */
 	static const char body[] = "caf\xc3\xa9 see http://example.com/ab?c=1 now|"
 				   "<a href=\"https://evil.example/x\">x</a>|"
-				   "Hello, world!|";
+				   "|";
 
 	assert_field(SMTP_F_FROM_DISPLAY, "Doe, John");
 	assert_field(SMTP_F_SUBJECT, "\xe3\x81\xab\xe3\x81\xbb\xe3\x82\x93\xe3\x81\x94");
