@@ -556,7 +556,8 @@ static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum f
 		f->syn_seen = 1;
 }
 
-struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
+static struct flow *flow_get(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir,
+			     bool may_add)
 {
 	struct flow_key k;
 	bool src_lo = flow_key_make(ft, m, &k);
@@ -567,6 +568,8 @@ struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
 	struct flow *f;
 
 	if (!idx) {
+		if (!may_add)
+			return NULL;
 		f = flow_add(ft, &k, h, m, src_lo);
 		idx = (uint32_t)(f - ft->flows) + 1;
 	} else {
@@ -581,6 +584,17 @@ struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
 	flow_account(f, m, *dir);
 	flow_lru_touch(ft, idx, was, was_ns);
 	return f;
+}
+
+struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
+{
+	return flow_get(ft, m, dir, true);
+}
+
+struct flow *flow_lookup_or_start(struct flow_table *ft, const struct pkt_meta *m,
+				  enum flow_dir *dir)
+{
+	return flow_get(ft, m, dir, m->payload_len || (m->tcp_flags & PKT_TCP_SYN));
 }
 
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)

@@ -105,6 +105,12 @@ void flow_table_destroy(struct flow_table *ft);
  */
 struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
 				enum flow_dir *dir);
+/*
+ * The same, except that only a SYN or a segment with payload starts a flow:
+ * NULL for a bare ACK, FIN or RST of a connection not in the table.
+ */
+struct flow *flow_lookup_or_start(struct flow_table *ft, const struct pkt_meta *m,
+				  enum flow_dir *dir);
 /* Lookup only; NULL when absent. */
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir);
 

@@ -130,7 +130,16 @@ static void worker_handle_pkt(struct worker *w, const struct pkt *p)
 		return;
 	}
 
-	f = flow_lookup_or_add(w->flows, &m, &dir);
+	/*
+	 * Only a SYN or payload can start anything: a bare ACK, FIN or RST of a
+	 * connection we do not track (long-lived flows of other protocols, the
+	 * tail of an evicted one, backscatter) would only churn the table.
+	 */
+	f = flow_lookup_or_start(w->flows, &m, &dir);
+	if (!f) {
+		w->st.no_flow_pkts++;
+		return;
+	}
 	if (f->closed) {
 		w->st.after_close_pkts++;
 		return;

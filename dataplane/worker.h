@@ -48,6 +48,7 @@ struct worker_stats {
 	uint64_t l7_bypassed_pkts; /* payload not looked at after L7 bypass */
 	uint64_t l7_ignored_pkts;  /* flows L7 declined */
 	uint64_t after_close_pkts; /* stragglers of closed flows */
+	uint64_t no_flow_pkts;	   /* no SYN, no payload, no flow: nothing to track */
 	uint64_t last_ts_ns;	   /* packet time of the last packet seen */
 	struct decode_stats decode;
 	struct flow_stats flow;

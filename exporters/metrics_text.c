@@ -79,6 +79,7 @@ static const struct row worker_rows[] = {
 	{NULL, NULL, C, W(l7_bypassed_pkts), "reason", "l7_bypassed"},
 	{NULL, NULL, C, W(l7_ignored_pkts), "reason", "l7_declined"},
 	{NULL, NULL, C, W(after_close_pkts), "reason", "after_close"},
+	{NULL, NULL, C, W(no_flow_pkts), "reason", "no_flow"},
 	{P "last_packet_timestamp_seconds", "Capture time of the last packet a worker saw.", G,
 	 W(last_ts_ns), NULL, NULL, 1e-9},
 	{P "decode_tcp_segments", "Frames decoded down to a TCP segment.", C, W(decode.ok)},

@@ -145,6 +145,7 @@ static void json_cuts(struct jsonw *w, const struct summary *s)
 		{"flows_expired_closed", wk->flow.expired_closed},
 		{"flows_reused", wk->flow.reused},
 		{"after_close_pkts", wk->after_close_pkts},
+		{"no_flow_pkts", wk->no_flow_pkts},
 		{"l7_ignored_pkts", wk->l7_ignored_pkts},
 		{"l7_bypassed_pkts", wk->l7_bypassed_pkts},
 		{"reasm_retransmits", wk->reasm.retransmits},

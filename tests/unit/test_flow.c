@@ -111,6 +111,36 @@ static void test_flow_create_args(void **state)
 	flow_table_destroy(NULL);
 }
 
+/* Bare ACK, FIN and RST of an unknown connection start nothing; SYN and payload do. */
+static void test_flow_only_syn_or_payload_starts_a_flow(void **state)
+{
+	struct released rl = { 0 };
+	struct flow_table *ft = table(64, &rl);
+	struct pkt_meta ack = pkt(CLI, 40000, SRV, 443, PKT_TCP_ACK, 0, T0);
+	struct pkt_meta fin = pkt(CLI, 40000, SRV, 443, PKT_TCP_ACK | PKT_TCP_FIN, 0, T0);
+	struct pkt_meta rst = pkt(SRV, 443, CLI, 40000, PKT_TCP_RST, 0, T0);
+	struct pkt_meta data = pkt(SRV, 443, CLI, 40000, PKT_TCP_ACK, 100, T0 + 1);
+	struct pkt_meta syn = pkt(CLI, 40001, SRV, 25, PKT_TCP_SYN, 0, T0 + 2);
+	enum flow_dir d;
+	struct flow *f;
+
+	(void)state;
+	assert_null(flow_lookup_or_start(ft, &ack, &d));
+	assert_null(flow_lookup_or_start(ft, &fin, &d));
+	assert_null(flow_lookup_or_start(ft, &rst, &d));
+	assert_int_equal(flow_table_stats(ft)->created, 0);
+
+	f = flow_lookup_or_start(ft, &data, &d);
+	assert_non_null(f);
+	assert_int_equal(d, FLOW_DIR_TO_CLIENT); /* 443 is not a server port here: higher port */
+	/* once there, a bare ACK finds it and counts */
+	assert_ptr_equal(flow_lookup_or_start(ft, &ack, &d), f);
+	assert_int_equal(f->pkts[FLOW_DIR_TO_SERVER], 1);
+	assert_non_null(flow_lookup_or_start(ft, &syn, &d));
+	assert_int_equal(flow_table_stats(ft)->created, 2);
+	flow_table_destroy(ft);
+}
+
 static void test_flow_both_directions_one_flow(void **state)
 {
 	struct released rl = { 0 };
@@ -583,6 +613,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_create_args),
+		cmocka_unit_test(test_flow_only_syn_or_payload_starts_a_flow),
 		cmocka_unit_test(test_flow_both_directions_one_flow),
 		cmocka_unit_test(test_flow_same_address_both_ends),
 		cmocka_unit_test(test_flow_vlan_in_key),
