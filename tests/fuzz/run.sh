@@ -10,6 +10,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
+build=$(cd "$build" && pwd) || exit 1	# each target runs from its own work directory
 secs=${2:-60}
 work=$(mktemp -d /tmp/relaywatch-fuzz.XXXXXX)
 
