@@ -32,11 +32,30 @@ void smtp_hdr_init(struct smtp_hdr *h, struct smtp_tx *tx, bool keep_subject)
 	h->rcv_len[0] = h->rcv_len[1] = 0;
 }
 
+/* Dotted quad as inet_ntop writes it, without its sprintf (once per message and hop). */
+static void v4_text(const uint8_t a[4], char out[SMTP_HDR_IP_STRLEN])
+{
+	char *o = out;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = a[i];
+
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '\0';
+	}
+}
+
 /* IPv4 sits IPv4-mapped in union pkt_addr (dataplane/pkt.h). */
 static bool addr_text(const struct smtp_tx *tx, const union pkt_addr *a, char *out)
 {
-	if (tx->family == 4)
-		return inet_ntop(AF_INET, &a->b[12], out, SMTP_HDR_IP_STRLEN) != NULL;
+	if (tx->family == 4) {
+		v4_text(&a->b[12], out);
+		return true;
+	}
 	return tx->family == 6 && inet_ntop(AF_INET6, a->b, out, SMTP_HDR_IP_STRLEN) != NULL;
 }
 
@@ -113,16 +132,31 @@ static bool is_v6_char(uint8_t c)
 	       c == ':' || c == '.';
 }
 
-/* Longest prefix of the hex/colon/dot run at p that is an IPv6 address. */
-static size_t match_v6(const uint8_t *p, size_t n, uint8_t out[16])
+/*
+ * Longest prefix of the hex/colon/dot run at p that is an IPv6 address.
+ * Every address has "::" or at least six colons (seven, or six before a
+ * dotted quad). When the run has neither, no address starts anywhere in it:
+ * *no_v6 is set to its length and the caller skips it (host names full of
+ * hex letters and times like 08:01:09 were otherwise re-parsed per byte).
+ */
+static size_t match_v6(const uint8_t *p, size_t n, uint8_t out[16], size_t *no_v6)
 {
 	char buf[SMTP_HDR_IP_STRLEN];
 	size_t run = 0, colons = 0;
+	bool dcolon = false;
 
-	while (run < n && run < sizeof(buf) - 1 && is_v6_char(p[run]))
-		colons += p[run++] == ':';
-	if (colons < 2)
+	while (run < n && run < sizeof(buf) - 1 && is_v6_char(p[run])) {
+		if (p[run] == ':') {
+			colons++;
+			dcolon |= run > 0 && p[run - 1] == ':';
+		}
+		run++;
+	}
+	if (colons < 2 || (!dcolon && colons < 6)) {
+		/* a run cut at the buffer size may go on with colons: not skipped */
+		*no_v6 = run < sizeof(buf) - 1 ? run : 0;
 		return 0;
+	}
 	for (size_t len = run; len >= 2; len--) {
 		if (p[len - 1] == '.')
 			continue;
@@ -137,15 +171,20 @@ static size_t match_v6(const uint8_t *p, size_t n, uint8_t out[16])
 /* Next address at or after *pos: the first offset where one matches, longest match there. */
 static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 {
+	size_t v6_from = 0; /* no IPv6 address starts before this */
+
 	for (size_t i = *pos; i < n; i++) {
 		uint8_t a4[4];
-		size_t l4 = 0, l6 = 0;
+		size_t l4 = 0, l6 = 0, no_v6 = 0;
 
 		if (!is_v6_char(v[i]) || v[i] == '.')
 			continue;
 		if (v[i] >= '0' && v[i] <= '9')
 			l4 = match_v4(v + i, n - i, a4);
-		l6 = match_v6(v + i, n - i, hit->addr);
+		if (i >= v6_from) {
+			l6 = match_v6(v + i, n - i, hit->addr, &no_v6);
+			v6_from = i + no_v6;
+		}
 		if (!l4 && !l6)
 			continue;
 		hit->off = i;
@@ -166,6 +205,10 @@ static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 
 static bool ip_text(const struct ip_hit *hit, char out[SMTP_HDR_IP_STRLEN])
 {
+	if (hit->af == AF_INET) {
+		v4_text(hit->addr, out);
+		return true;
+	}
 	return inet_ntop(hit->af, hit->addr, out, SMTP_HDR_IP_STRLEN) != NULL;
 }
 

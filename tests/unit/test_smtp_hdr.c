@@ -135,6 +135,13 @@ static void test_smtp_hdr_received_styles(void **state)
 	assert_string_equal(received_ip("from a (a [IPv6:2001:db8::25]) by b"), "");
 	/* An address alone is taken. */
 	assert_string_equal(received_ip("192.0.2.1"), "192.0.2.1");
+	/* Host names full of hex letters before the addresses (skipped as a run); octets
+	 * of one, two and three digits written back. */
+	assert_string_equal(received_ip("from deface.cafe (beef [100.0.10.255]) by b"),
+			    "100.0.10.255");
+	assert_string_equal(received_ip("from deface.cafe (deface.cafe [203.0.113.9]) by "
+					"bad.cafe.feed [2001:db8:a::b0]"),
+			    "2001:db8:a::b0");
 }
 
 static void test_smtp_hdr_first_ip(void **state)
