@@ -11,14 +11,19 @@
  *   split by the symmetric flow hash at load time, so each worker walks its
  *   own list with no distribution cost (the benchmark's mode).
  *
- * Time stamps are kept at nanosecond precision.
+ * Time stamps are kept at nanosecond precision. The input may be a FIFO or
+ * stdin ("-"), e.g. `gzip -dc x.pcap.gz |` or `tcpdump -w - |`: what cannot
+ * be rewound is read through zlib, which passes plain data through after
+ * looking at its first bytes itself, so nothing is lost to sniffing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 #include <zlib.h>
@@ -50,13 +55,15 @@ struct pcap_src {
 	bool held; /* hdr/data hold a packet that did not fit yet */
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
-	char err[PCAP_ERRBUF_SIZE + 512];
+	char gz_err[128]; /* zlib's reason when it cut the stream short */
+	char err[PCAP_ERRBUF_SIZE + 512 + 128];
 	bool failed;
 	char desc[512];
 
 	/* counters read by other threads */
 	_Atomic uint64_t pkts, bytes, snapped, file_read;
-	uint64_t file_size;
+	uint64_t file_size; /* 0: a pipe or a device, no size known */
+	uint64_t gz_out;    /* bytes zlib gave libpcap (progress of a pipe) */
 	uint64_t n_since_progress;
 
 	/* streaming */
@@ -110,14 +117,34 @@ static int dlt_to_link(int dlt)
 /* fopencookie glue so that libpcap reads through zlib. */
 static ssize_t gz_cookie_read(void *cookie, char *buf, size_t n)
 {
-	int r = gzread((gzFile)cookie, buf, (unsigned int)(n > (1u << 30) ? (1u << 30) : n));
+	struct pcap_src *ps = cookie;
+	int r = gzread(ps->gz, buf, (unsigned int)(n > (1u << 30) ? (1u << 30) : n));
+	int zerr = Z_OK;
+	const char *msg;
 
-	return r < 0 ? -1 : r;
+	if (r > 0) {
+		ps->gz_out += (uint64_t)r;
+		return r;
+	}
+	/* A gzip stream cut short reads as a plain end of file (Z_BUF_ERROR):
+	 * say so instead of ending the run as if the capture were whole. */
+	msg = gzerror(ps->gz, &zerr);
+	if (r == 0 && zerr == Z_OK)
+		return 0;
+	if (msg && msg[0] == '<' && strstr(msg, ">: "))
+		msg = strstr(msg, ">: ") + 3; /* zlib names the stream "<fd:N>" */
+	snprintf(ps->gz_err, sizeof(ps->gz_err), "%s", msg && *msg ? msg : "read error");
+	errno = EIO;
+	return -1;
 }
 
 static int gz_cookie_close(void *cookie)
 {
-	return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+	struct pcap_src *ps = cookie;
+	int r = gzclose(ps->gz);
+
+	ps->gz = NULL;
+	return r == Z_OK ? 0 : EOF;
 }
 
 static bool file_is_gzip(const char *path)
@@ -140,7 +167,8 @@ uint64_t source_pcap_size_hint(const char *path)
 	struct stat sb;
 	FILE *f;
 
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+	/* "-" is stdin, whatever a file of that name holds; a pipe has no size. */
+	if (strcmp(path, "-") == 0 || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 		return 0;
 	size = (uint64_t)sb.st_size;
 	if (!file_is_gzip(path) || size < 18)
@@ -162,44 +190,92 @@ uint64_t source_pcap_size_hint(const char *path)
 	return isize > size ? isize : size;
 }
 
+/* Read fd through zlib: gzip or plain, zlib tells them apart itself. */
+static int open_gz(struct pcap_src *ps, int fd, const char *name, struct errbuf *eb)
+{
+	cookie_io_functions_t io = {.read = gz_cookie_read, .close = gz_cookie_close};
+
+	ps->gz = gzdopen(fd, "rb");
+	if (!ps->gz) {
+		close(fd);
+		return errbuf_set(eb, -ENOMEM, "%s: cannot open a gzip stream", name);
+	}
+	gzbuffer(ps->gz, 1u << 20);
+	ps->fp = fopencookie(ps, "r", io);
+	if (!ps->fp) {
+		gzclose(ps->gz); /* and fd */
+		ps->gz = NULL;
+		return errbuf_set(eb, -ENOMEM, "%s: fopencookie failed", name);
+	}
+	setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
+	return 0;
+}
+
+/* A regular file: its first bytes can be looked at without reading them. */
+static bool fd_is_gzip(int fd)
+{
+	unsigned char magic[2] = {0, 0};
+	off_t at = lseek(fd, 0, SEEK_CUR);
+
+	return at >= 0 && pread(fd, magic, 2, at) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+/* fd (owned from here) as a stdio stream in ps->fp. */
+static int open_stream(struct pcap_src *ps, int fd, const char *name, struct errbuf *eb)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0) {
+		int err = -errno;
+
+		close(fd);
+		return errbuf_set(eb, err, "%s: %s", name, strerror(-err));
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return errbuf_set(eb, -EISDIR, "%s: is a directory, not a capture file", name);
+	}
+	if (!S_ISREG(sb.st_mode) || fd_is_gzip(fd)) {
+		ps->file_size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+		return open_gz(ps, fd, name, eb);
+	}
+	ps->file_size = (uint64_t)sb.st_size;
+	ps->fp = fdopen(fd, "rb");
+	if (!ps->fp) {
+		int err = -errno;
+
+		close(fd);
+		return errbuf_set(eb, err, "%s: %s", name, strerror(-err));
+	}
+	setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
+	return 0;
+}
+
 static int open_file(struct pcap_src *ps, const char *path, struct errbuf *eb)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	struct stat sb;
+	int fd, err;
 
-	if (stat(path, &sb) != 0)
-		return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-	if (S_ISDIR(sb.st_mode))
-		return errbuf_set(eb, -EISDIR, "%s: is a directory, not a capture file", path);
-	ps->file_size = (uint64_t)sb.st_size;
-
-	if (file_is_gzip(path)) {
-		cookie_io_functions_t io = {.read = gz_cookie_read, .close = gz_cookie_close};
-
-		ps->gz = gzopen(path, "rb");
-		if (!ps->gz)
-			return errbuf_set(eb, -EIO, "%s: cannot open gzip stream", path);
-		gzbuffer(ps->gz, 1u << 20);
-		ps->fp = fopencookie(ps->gz, "r", io);
-		if (!ps->fp) {
-			gzclose(ps->gz);
-			ps->gz = NULL;
-			return errbuf_set(eb, -ENOMEM, "%s: fopencookie failed", path);
-		}
-	} else {
-		ps->fp = fopen(path, "rb");
-		if (!ps->fp)
-			return errbuf_set(eb, -errno, "%s: %s", path, strerror(errno));
-		setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
-	}
+	/* stdin is duplicated: closing the capture must not close it. */
+	if (strcmp(path, "-") == 0)
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO waits for its writer */
+	if (fd < 0)
+		return errbuf_set(eb, -errno, "%s: %s", ps->desc, strerror(errno));
+	err = open_stream(ps, fd, ps->desc, eb);
+	if (err)
+		return err;
 	/* libpcap owns fp from here and closes it with pcap_close(). */
 	ps->pc = pcap_fopen_offline_with_tstamp_precision(ps->fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!ps->pc) {
 		fclose(ps->fp);
 		ps->fp = NULL;
-		ps->gz = NULL;
-		return errbuf_set(eb, -EINVAL, "%s: not a readable pcap/pcapng capture: %s", path,
-				  perr);
+		if (ps->gz_err[0])
+			return errbuf_set(eb, -EINVAL, "%s: compressed stream: %s", ps->desc,
+					  ps->gz_err);
+		return errbuf_set(eb, -EINVAL, "%s: not a readable pcap/pcapng capture: %s",
+				  ps->desc, perr);
 	}
 	return 0;
 }
@@ -208,7 +284,9 @@ static void progress_update(struct pcap_src *ps)
 {
 	long pos;
 
-	if (ps->gz)
+	if (!ps->file_size)
+		pos = (long)ps->gz_out; /* a pipe: what came through so far */
+	else if (ps->gz)
 		pos = gzoffset(ps->gz);
 	else
 		pos = ftell(ps->fp);
@@ -230,7 +308,11 @@ static int next_record(struct pcap_src *ps)
 	}
 	if (rc == PCAP_ERROR_BREAK || rc == 0)
 		return 0;
-	snprintf(ps->err, sizeof(ps->err), "%s: %s", ps->base.desc, pcap_geterr(ps->pc));
+	if (ps->gz_err[0])
+		snprintf(ps->err, sizeof(ps->err), "%s: compressed stream: %s", ps->base.desc,
+			 ps->gz_err);
+	else
+		snprintf(ps->err, sizeof(ps->err), "%s: %s", ps->base.desc, pcap_geterr(ps->pc));
 	ps->failed = true;
 	return -1;
 }
@@ -433,7 +515,8 @@ static int pcap_src_open(const struct source_cfg *cfg, struct source **out, stru
 	ps->base.symmetric = true;
 	ps->base.live = false;
 	ps->base.release_any_thread = true;
-	snprintf(ps->desc, sizeof(ps->desc), "%s", cfg->path);
+	snprintf(ps->desc, sizeof(ps->desc), "%s",
+		 strcmp(cfg->path, "-") == 0 ? "stdin" : cfg->path);
 	ps->base.desc = ps->desc;
 
 	err = open_file(ps, cfg->path, eb);
@@ -444,7 +527,7 @@ static int pcap_src_open(const struct source_cfg *cfg, struct source **out, stru
 		err = errbuf_set(eb, -EPROTONOSUPPORT,
 				 "%s: link type %d (%s) is not supported; supported: Ethernet, "
 				 "Linux cooked (SLL, SLL2), BSD loopback, raw IPv4/IPv6",
-				 cfg->path, pcap_datalink(ps->pc),
+				 ps->desc, pcap_datalink(ps->pc),
 				 pcap_datalink_val_to_name(pcap_datalink(ps->pc))
 					 ? pcap_datalink_val_to_name(pcap_datalink(ps->pc))
 					 : "unknown");

@@ -80,7 +80,7 @@ void cli_usage(FILE *f, const char *prog)
 		"       %s [options] --dpdk -- EAL-ARGS...   live: DPDK ports\n"
 		"\n"
 		"input\n"
-		"  -r, --read FILE          capture file to read\n"
+		"  -r, --read FILE          capture file to read; a FIFO, or - for stdin, too\n"
 		"      --preload            read the whole capture into memory first\n"
 		"  -w, --workers N          worker threads (default: 1 offline, one per queue live)\n"
 		"      --afxdp IFACE        capture on IFACE through AF_XDP\n"

@@ -276,7 +276,12 @@ void summary_progress(FILE *f, uint64_t done, uint64_t total, double secs)
 	double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
 	double pct = total ? 100.0 * (double)done / (double)total : 0;
 
-	fprintf(f, "\r %5.1f%% %.1f/%.1f MB  %.1f MB/s  ETA %d:%02d ", pct, (double)done / 1e6,
-		(double)total / 1e6, rate / 1e6, (int)left / 60, (int)left % 60);
+	/* A pipe has no size: how much came through, no share and no ETA. */
+	if (!total)
+		fprintf(f, "\r %.1f MB  %.1f MB/s ", (double)done / 1e6, rate / 1e6);
+	else
+		fprintf(f, "\r %5.1f%% %.1f/%.1f MB  %.1f MB/s  ETA %d:%02d ", pct,
+			(double)done / 1e6, (double)total / 1e6, rate / 1e6, (int)left / 60,
+			(int)left % 60);
 	fflush(f);
 }
