@@ -325,10 +325,8 @@ static void on_tx(struct detect_engine *de, const struct event_tx *et)
 		host_tot_inc(&c->tot.msgs, 1);
 		detect_count(de, c, HOST_W_MSGS, et->h.ts_ns);
 		baseline_add(&c->msgs_base, &de->host_base, et->h.ts_ns, 1);
-		detect_evidence_tx_end(de, &c->addr, ALERT_RELAY_PROBE, et->h.uid,
-				       tx->trans_depth);
-		detect_evidence_tx_end(de, &c->addr, ALERT_BLOCKLISTED, et->h.uid,
-				       tx->trans_depth);
+		detect_evidence_tx_end(de, &c->addr, ALERT_RELAY_PROBE, et->h.uid, tx->trans_depth);
+		detect_evidence_tx_end(de, &c->addr, ALERT_BLOCKLISTED, et->h.uid, tx->trans_depth);
 	}
 	detect_mass_recipients_tx(de, tx, c);
 	detect_spoofed_home_domain_tx(de, tx, c);
