@@ -222,12 +222,16 @@ scen_merge()
 # ---- the sensor ------------------------------------------------------------------------------
 
 # scen_sensor PCAP OUTDIR [ARGS...]: relaywatch -r with its JSON report in OUTDIR/report.json.
+# Under ASan (scripts/test.sh runs this suite in the sanitizer build too) the start-up's
+# Hyperscan compile churns through ASan's 256 MB quarantine of freed blocks: with 8 MB each
+# of the 27 runs takes half the CPU (4.7 s instead of 8.7 s) and a third of the memory.
 scen_sensor()
 {
 	local pcap=$1 out=$2
 	shift 2
 	mkdir -p "$out"
-	"$SCEN_RELAYWATCH" -q -r "$pcap" -l "$out" --report json "$@" >"$out/report.json" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8" \
+		"$SCEN_RELAYWATCH" -q -r "$pcap" -l "$out" --report json "$@" >"$out/report.json" \
 		2>"$out/stderr.log" || rw_die "relaywatch -r $pcap $*: $(tail -5 "$out/stderr.log")"
 }
 
