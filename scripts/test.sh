@@ -65,13 +65,16 @@ else
 fi
 
 if [ $quick -eq 0 ]; then
-	# Sanitizers: the suites that read hostile bytes, under ASan+UBSan.
+	# Sanitizers, ASan+UBSan: unit and conformance, and from the end-to-end tests the
+	# 'sanitize' suite: the detector scenarios, hostile captures, privacy, and one run
+	# of each live source and of the collector link (the rest repeat the same code
+	# under the regular build; all of them twice would not fit CI's time).
 	if build_dir "$top/build-asan" --buildtype=debug -Db_sanitize=address,undefined \
 		-Db_lundef=false; then
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 		run_suites asan "$top/build-asan" --num-processes 2 --suite unit --suite corpus \
-			--suite e2e
+			--suite sanitize
 	else
 		echo "sanitizer build failed"; failed=$((failed + 1))
 	fi
