@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 
 #include "common/jsonw.h"
+#include "sensor/privacy.h"
 
 struct export_json {
+	const struct privacy *ips; /* privacy.pseudonymize_ips; NULL: addresses as seen */
 	FILE *smtp;
 	FILE *alerts;
 	char *line;
@@ -30,27 +32,49 @@ static void kv_field(struct jsonw *w, const struct smtp_tx *tx, const char *key,
 		jsonw_kv_str(w, key, smtp_tx_str(tx, tx->f[f]), tx->f[f].len);
 }
 
+/* A value that may name IP addresses (HELO literals, Received:, replies, the
+ * path): with pseudonymize_ips each one is written as its pseudonym. */
+static void str_ips(struct jsonw *w, const struct privacy *ips, const char *s, size_t n)
+{
+	char buf[EXPORT_JSON_IPS_MAX];
+
+	if (!ips) {
+		jsonw_str(w, s, n);
+		return;
+	}
+	jsonw_str(w, buf, privacy_text_ips(ips, s, n, buf, sizeof(buf)));
+}
+
+static void kv_field_ips(struct jsonw *w, const struct smtp_tx *tx, const char *key,
+			 enum smtp_field f, const struct privacy *ips)
+{
+	if (!smtp_tx_has(tx, f))
+		return;
+	jsonw_key(w, key);
+	str_ips(w, ips, smtp_tx_str(tx, tx->f[f]), tx->f[f].len);
+}
+
 static void kv_list(struct jsonw *w, const struct smtp_tx *tx, const char *key,
-		    const struct smtp_str *list, unsigned int n)
+		    const struct smtp_str *list, unsigned int n, const struct privacy *ips)
 {
 	if (n == 0)
 		return;
 	jsonw_key(w, key);
 	jsonw_arr_open(w);
 	for (unsigned int i = 0; i < n; i++)
-		jsonw_str(w, smtp_tx_str(tx, list[i]), list[i].len);
+		str_ips(w, ips, smtp_tx_str(tx, list[i]), list[i].len);
 	jsonw_arr_close(w);
 }
 
-static void put_identity(struct jsonw *w, const struct smtp_tx *tx)
+static void put_identity(struct jsonw *w, const struct smtp_tx *tx, const struct privacy *ips)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	jsonw_kv_double(w, "ts", (double)tx->ts_ns / 1e9, 6);
 	jsonw_kv_cstr(w, "uid", tx->uid);
-	jsonw_kv_cstr(w, "id.orig_h", export_json_addr(tx->family, &tx->orig_h, a, sizeof(a)));
+	jsonw_kv_cstr(w, "id.orig_h", privacy_ip_text(ips, tx->family, &tx->orig_h, a, sizeof(a)));
 	jsonw_kv_u64(w, "id.orig_p", tx->orig_p);
-	jsonw_kv_cstr(w, "id.resp_h", export_json_addr(tx->family, &tx->resp_h, a, sizeof(a)));
+	jsonw_kv_cstr(w, "id.resp_h", privacy_ip_text(ips, tx->family, &tx->resp_h, a, sizeof(a)));
 	jsonw_kv_u64(w, "id.resp_p", tx->resp_p);
 	if (tx->vlan)
 		jsonw_kv_u64(w, "vlan", tx->vlan);
@@ -91,25 +115,25 @@ static void put_rcpts(struct jsonw *w, const struct smtp_tx *tx)
 	jsonw_arr_close(w);
 }
 
-static void put_message(struct jsonw *w, const struct smtp_tx *tx)
+static void put_message(struct jsonw *w, const struct smtp_tx *tx, const struct privacy *ips)
 {
 	kv_field(w, tx, "date", SMTP_F_DATE);
 	kv_field(w, tx, "from", SMTP_F_FROM);
-	kv_list(w, tx, "to", tx->to, tx->n_to_stored);
-	kv_list(w, tx, "cc", tx->cc, tx->n_cc_stored);
+	kv_list(w, tx, "to", tx->to, tx->n_to_stored, NULL);
+	kv_list(w, tx, "cc", tx->cc, tx->n_cc_stored, NULL);
 	kv_field(w, tx, "reply_to", SMTP_F_REPLY_TO);
 	kv_field(w, tx, "msg_id", SMTP_F_MSG_ID);
 	kv_field(w, tx, "in_reply_to", SMTP_F_IN_REPLY_TO);
 	kv_field(w, tx, "subject", SMTP_F_SUBJECT);
-	kv_field(w, tx, "x_originating_ip", SMTP_F_X_ORIGINATING_IP);
-	kv_field(w, tx, "first_received", SMTP_F_FIRST_RECEIVED);
-	kv_field(w, tx, "second_received", SMTP_F_SECOND_RECEIVED);
+	kv_field_ips(w, tx, "x_originating_ip", SMTP_F_X_ORIGINATING_IP, ips);
+	kv_field_ips(w, tx, "first_received", SMTP_F_FIRST_RECEIVED, ips);
+	kv_field_ips(w, tx, "second_received", SMTP_F_SECOND_RECEIVED, ips);
 }
 
-static void put_session(struct jsonw *w, const struct smtp_tx *tx)
+static void put_session(struct jsonw *w, const struct smtp_tx *tx, const struct privacy *ips)
 {
-	kv_field(w, tx, "last_reply", SMTP_F_LAST_REPLY);
-	kv_list(w, tx, "path", tx->path, tx->n_path);
+	kv_field_ips(w, tx, "last_reply", SMTP_F_LAST_REPLY, ips);
+	kv_list(w, tx, "path", tx->path, tx->n_path, ips);
 	kv_field(w, tx, "user_agent", SMTP_F_USER_AGENT);
 	jsonw_kv_bool(w, "tls", tx->flags & SMTP_TX_F_TLS);
 	kv_field(w, tx, "auth_mech", SMTP_F_AUTH_MECH);
@@ -124,7 +148,7 @@ static void put_session(struct jsonw *w, const struct smtp_tx *tx)
 	kv_field(w, tx, "tls_ja4", SMTP_F_TLS_JA4);
 	if (tx->tls_version_hi)
 		jsonw_kv_u64(w, "tls_version", 0x0300u | tx->tls_version_hi);
-	kv_field(w, tx, "server_banner", SMTP_F_SERVER_BANNER);
+	kv_field_ips(w, tx, "server_banner", SMTP_F_SERVER_BANNER, ips);
 }
 
 static void put_counts(struct jsonw *w, const struct smtp_tx *tx)
@@ -175,21 +199,22 @@ static void put_flags(struct jsonw *w, const struct smtp_tx *tx)
 			jsonw_kv_bool(w, names[i].name, true);
 }
 
-long export_json_format_tx(const struct smtp_tx *tx, char *buf, size_t cap)
+long export_json_format_tx(const struct smtp_tx *tx, const struct privacy *ips, char *buf,
+			   size_t cap)
 {
 	struct jsonw w;
 
 	jsonw_init(&w, buf, cap);
 	jsonw_obj_open(&w);
-	put_identity(&w, tx);
-	kv_field(&w, tx, "helo", SMTP_F_HELO);
+	put_identity(&w, tx, ips);
+	kv_field_ips(&w, tx, "helo", SMTP_F_HELO, ips);
 	if (!(tx->flags & SMTP_TX_F_SESSION) &&
 	    (smtp_tx_has(tx, SMTP_F_MAILFROM) || (tx->flags & SMTP_TX_F_BOUNCE)))
 		jsonw_kv_str(&w, "mailfrom", smtp_tx_str(tx, tx->f[SMTP_F_MAILFROM]),
 			     tx->f[SMTP_F_MAILFROM].len);
 	put_rcpts(&w, tx);
-	put_message(&w, tx);
-	put_session(&w, tx);
+	put_message(&w, tx, ips);
+	put_session(&w, tx, ips);
 	put_counts(&w, tx);
 	put_flags(&w, tx);
 	jsonw_obj_close(&w);
@@ -251,7 +276,7 @@ static void write_line(struct export_json *ej, FILE *f, const char *line, size_t
 
 void export_json_tx(struct export_json *ej, const struct smtp_tx *tx)
 {
-	long n = export_json_format_tx(tx, ej->line, EXPORT_JSON_LINE_MAX);
+	long n = export_json_format_tx(tx, ej->ips, ej->line, EXPORT_JSON_LINE_MAX);
 
 	if (n < 0) {
 		ej->st.overflow++;
@@ -276,6 +301,11 @@ int export_json_flush(struct export_json *ej)
 		err = -errno;
 	}
 	return err;
+}
+
+void export_json_set_privacy(struct export_json *ej, const struct privacy *ips)
+{
+	ej->ips = ips;
 }
 
 const struct export_json_stats *export_json_stats(const struct export_json *ej)

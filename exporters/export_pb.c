@@ -356,7 +356,6 @@ static int make_ids(struct export_pb *ex)
 static int open_parts(struct export_pb *ex, struct errbuf *eb)
 {
 	struct pb_conv_cfg pcc = {
-		.keep_addrs = ex->cfg.keep_addrs,
 		.pseudonymize_ips = ex->cfg.pseudonymize_ips,
 		.drop_subject = ex->cfg.drop_subject,
 	};

@@ -62,7 +62,6 @@ struct export_pb_cfg {
 	uint32_t drain_timeout_s; /* 0: EXPORT_PB_DRAIN_TIMEOUT */
 	/* privacy for transactions (sensor/privacy.h) */
 	const char *privacy_key_file; /* NULL or "": as recorded */
-	bool keep_addrs;	      /* key only for pseudonymize_ips: mailboxes in clear */
 	bool pseudonymize_ips;
 	bool drop_subject;
 	/* SensorHello */

@@ -239,10 +239,10 @@ void export_pb_cfg_from_config(const struct config *c, struct export_pb_setup *s
 	out->spool_dir = cc->spool_dir;
 	out->spool_max_bytes = cc->spool_max_bytes;
 	out->drain_timeout_s = cc->drain_timeout_s;
-	/* Either setting needs the key; pseudonymize_ips alone leaves mailboxes as they are. */
-	if (c->pseudonymize || c->pseudonymize_ips)
+	/* Only the endpoints are left to pseudonymise here: the workers make the
+	 * mailbox pseudonyms (privacy.pseudonymize) before anything reads them. */
+	if (c->pseudonymize_ips)
 		out->privacy_key_file = c->key_file;
-	out->keep_addrs = !c->pseudonymize;
 	out->pseudonymize_ips = c->pseudonymize_ips;
 	out->drop_subject = !c->keep_subject;
 	/* Main thread only, once: the static buffer is not shared. */

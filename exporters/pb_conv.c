@@ -288,84 +288,11 @@ static char *tx_field(struct pb_conv *pc, const struct smtp_tx *tx, enum smtp_fi
 	return n ? str(pc, s, n) : (char *)"";
 }
 
-/* pseudonymize_ips alone also makes a privacy object: only IPs change then. */
-static bool addrs_pseudonymised(const struct pb_conv *pc)
+/* Mailboxes and users are pseudonyms already when privacy.pseudonymize is on:
+ * the worker made them (sensor/privacy.h), so they go as recorded. */
+static char *tx_addr(struct pb_conv *pc, const struct smtp_tx *tx, struct smtp_str v)
 {
-	return pc->cfg.privacy && !pc->cfg.keep_addrs;
-}
-
-/* A pseudonym, or "" when it cannot be made: the clear value never goes out. */
-static char *pseudo(struct pb_conv *pc, const char *s, size_t n, bool user)
-{
-	char buf[PRIVACY_INPUT_MAX + 64];
-	int len;
-
-	if (n == 0)
-		return (char *)"";
-	len = user ? privacy_user(pc->cfg.privacy, s, n, buf, sizeof(buf))
-		   : privacy_addr(pc->cfg.privacy, s, n, buf, sizeof(buf));
-	return len > 0 ? str(pc, buf, (size_t)len) : (char *)"";
-}
-
-/* An address field: pseudonymised when privacy is on. */
-static char *tx_addr(struct pb_conv *pc, const struct smtp_tx *tx, struct smtp_str v, bool user)
-{
-	if (v.len == 0)
-		return (char *)"";
-	if (!addrs_pseudonymised(pc))
-		return str(pc, smtp_tx_str(tx, v), v.len);
-	return pseudo(pc, smtp_tx_str(tx, v), v.len, user);
-}
-
-/* The From header: its address only (the display name is a person's name). */
-static char *tx_from(struct pb_conv *pc, const struct smtp_tx *tx)
-{
-	size_t n;
-	const char *s = smtp_tx_get(tx, SMTP_F_FROM, &n);
-	const char *lt, *gt;
-
-	if (!addrs_pseudonymised(pc))
-		return n ? str(pc, s, n) : (char *)"";
-	lt = memrchr(s, '<', n);
-	gt = lt ? memchr(lt, '>', n - (size_t)(lt - s)) : NULL;
-	if (lt && gt)
-		return pseudo(pc, lt + 1, (size_t)(gt - lt - 1), false);
-	if (n && memchr(s, '@', n) && !memchr(s, ' ', n))
-		return pseudo(pc, s, n, false);
-	return (char *)"";
-}
-
-/* Reply text echoes addresses ("550 5.1.1 <bob@example.org>: unknown"):
- * with privacy on, each <...@...> is replaced by its pseudonym. */
-static char *tx_reply(struct pb_conv *pc, const struct smtp_tx *tx)
-{
-	char out[1024], ps[PRIVACY_INPUT_MAX + 64];
-	size_t n, o = 0, i = 0;
-	const char *s = smtp_tx_get(tx, SMTP_F_LAST_REPLY, &n);
-
-	if (!addrs_pseudonymised(pc))
-		return n ? str(pc, s, n) : (char *)"";
-	while (i < n && o < sizeof(out)) {
-		const char *gt = s[i] == '<' ? memchr(s + i, '>', n - i) : NULL;
-		size_t inner = gt ? (size_t)(gt - s - i) - 1 : 0;
-		int len;
-
-		if (!gt || !memchr(s + i + 1, '@', inner)) {
-			out[o++] = s[i++];
-			continue;
-		}
-		len = privacy_addr(pc->cfg.privacy, s + i + 1, inner, ps, sizeof(ps));
-		if (len < 0)
-			len = 0; /* never the clear address */
-		if (o + (size_t)len + 2 > sizeof(out))
-			break;
-		out[o++] = '<';
-		memcpy(out + o, ps, (size_t)len);
-		o += (size_t)len;
-		out[o++] = '>';
-		i += inner + 2;
-	}
-	return str(pc, out, o);
+	return v.len ? str(pc, smtp_tx_str(tx, v), v.len) : (char *)"";
 }
 
 static void tx_rcpts(struct pb_conv *pc, const struct smtp_tx *tx)
@@ -380,7 +307,7 @@ static void tx_rcpts(struct pb_conv *pc, const struct smtp_tx *tx)
 		char st[24];
 
 		relaywatch__recipient__init(pr);
-		pr->addr = tx_addr(pc, tx, r->addr, false);
+		pr->addr = tx_addr(pc, tx, r->addr);
 		pr->code = r->code;
 		if (r->enh_class) {
 			snprintf(st, sizeof(st), "%u.%u.%u", r->enh_class, r->enh_subject,
@@ -419,20 +346,20 @@ long pb_conv_tx(struct pb_conv *pc, const struct pb_conv_id *id, const struct sm
 	tx_endpoints(pc, tx);
 	m->trans_depth = tx->trans_depth;
 	m->helo = tx_field(pc, tx, SMTP_F_HELO);
-	m->mailfrom = tx_addr(pc, tx, tx->f[SMTP_F_MAILFROM], false);
+	m->mailfrom = tx_addr(pc, tx, tx->f[SMTP_F_MAILFROM]);
 	tx_rcpts(pc, tx);
 	m->auth_mech = tx_field(pc, tx, SMTP_F_AUTH_MECH);
-	m->auth_user = tx_addr(pc, tx, tx->f[SMTP_F_AUTH_USER], true);
+	m->auth_user = tx_addr(pc, tx, tx->f[SMTP_F_AUTH_USER]);
 	if (tx->auth_result != SMTP_AUTH_NONE)
 		m->auth_result = (char *)smtp_auth_result_name(tx->auth_result);
 	m->msg_id = tx_field(pc, tx, SMTP_F_MSG_ID);
-	m->from = tx_from(pc, tx);
+	m->from = tx_field(pc, tx, SMTP_F_FROM);
 	if (!pc->cfg.drop_subject)
 		m->subject = tx_field(pc, tx, SMTP_F_SUBJECT);
 	m->to_count = tx->n_to;
 	m->cc_count = tx->n_cc;
 	m->msg_size = tx->msg_size;
-	m->last_reply = tx_reply(pc, tx);
+	m->last_reply = tx_field(pc, tx, SMTP_F_LAST_REPLY);
 	m->tls = (tx->flags & SMTP_TX_F_TLS) != 0;
 	m->is_bounce = (tx->flags & SMTP_TX_F_BOUNCE) != 0;
 	m->user_agent = tx_field(pc, tx, SMTP_F_USER_AGENT);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pb_conv: the sensor's records as Frames of exporters/relaywatch.proto:
- * struct alert -> Alert, struct smtp_tx -> Transaction (pseudonymised when
- * the privacy settings say so), struct detect_host_summary -> HostSummary,
- * and the SensorHello. A frame is built in two steps so that a caller can
- * reserve exactly its packed size: pb_conv_<record>() builds it and returns
- * the size, pb_conv_pack() writes it. Strings are copied into a scratch
- * arena as valid UTF-8 (proto3 requires it; the wire can send any byte).
+ * struct alert -> Alert, struct smtp_tx -> Transaction (endpoints as pseudonyms
+ * with privacy.pseudonymize_ips; mailboxes arrive pseudonymised by the workers),
+ * struct detect_host_summary -> HostSummary, and the SensorHello. A frame is
+ * built in two steps so that a caller can reserve exactly its packed size:
+ * pb_conv_<record>() builds it and returns the size, pb_conv_pack() writes it.
+ * Strings are copied into a scratch arena as valid UTF-8 (proto3 requires
+ * it; the wire can send any byte).
  *
  * Owns: the message structs and the scratch arena, allocated at create.
  * One pb_conv per thread.
@@ -36,7 +37,6 @@ struct pb_conv_id {
 
 struct pb_conv_cfg {
 	const struct privacy *privacy; /* NULL: transactions go as recorded */
-	bool keep_addrs;	       /* privacy.pseudonymize off: mailboxes and users in clear */
 	bool pseudonymize_ips;	       /* client and server addresses too */
 	bool drop_subject;	       /* privacy.keep_subject false: Transaction.subject "" */
 };

@@ -38,6 +38,7 @@
 #include "sensor/plan.h"
 #include "sensor/report.h"
 #include "sensor/sigs.h"
+#include "sensor/privacy.h"
 #include "sensor/privdrop.h"
 #include "sensor/sandbox.h"
 #include "sensor/smtp_session.h"
@@ -80,6 +81,8 @@ struct sensor {
 	_Atomic bool report_requested;	/* SIGUSR1: the detector thread writes the report */
 	char *alert_line;		/* detector thread's formatting buffer */
 	struct export_pb *pb;		/* --collector: protobuf frames over TLS */
+	struct privacy *privacy;	/* privacy.*: the key's HMAC state; NULL: off */
+	const struct privacy *ips;	/* privacy.pseudonymize_ips: outputs show pseudonyms */
 	struct metrics *metrics;	/* --metrics: Prometheus /metrics */
 	_Atomic bool stop;
 	_Atomic bool abort_events;
@@ -142,7 +145,7 @@ static void emit_alert(void *arg, const struct alert *a)
 	long n;
 
 	if (s->json) {
-		n = alert_json_format(a, s->alert_line, ALERT_LINE_MAX);
+		n = alert_json_format(a, s->ips, s->alert_line, ALERT_LINE_MAX);
 		if (n > 0)
 			export_json_alert_line(s->json, s->alert_line, (size_t)n);
 	}
@@ -192,7 +195,7 @@ static void out_tick(void *arg, uint64_t now_ns, bool final)
 		export_pb_summary_tick(s->pb, s->de, now_ns, s->cfg.collector.summary_interval_s,
 				       final);
 	if (atomic_exchange(&s->report_requested, false) && s->cfg.report != CONFIG_REPORT_NONE) {
-		report_write(stdout, s->de, s->cfg.report, 20);
+		report_write(stdout, s->de, s->cfg.report, 20, s->ips);
 		fflush(stdout);
 	}
 	if (s->json && final)
@@ -488,6 +491,16 @@ static int setup_detection(struct sensor *s, struct errbuf *eb)
 			return errbuf_set(eb, err, "signatures: %s", eb->msg);
 		s->plan.smtp.sigs = s->sigs;
 	}
+	/* Mailboxes become pseudonyms in the workers, addresses only in the outputs. */
+	if (s->cfg.pseudonymize || s->cfg.pseudonymize_ips) {
+		err = privacy_create(s->cfg.key_file, &s->privacy, eb);
+		if (err)
+			return err;
+		if (s->cfg.pseudonymize)
+			s->plan.smtp.privacy = s->privacy;
+		if (s->cfg.pseudonymize_ips)
+			s->ips = s->privacy;
+	}
 	s->alert_line = malloc(ALERT_LINE_MAX);
 	if (!s->alert_line)
 		return errbuf_set(eb, -ENOMEM, "no memory for alert formatting");
@@ -526,6 +539,7 @@ static int setup_outputs(struct sensor *s, struct errbuf *eb)
 		err = export_json_open(s->opts.log_dir, &s->json, eb);
 		if (err)
 			return err;
+		export_json_set_privacy(s->json, s->ips);
 	}
 	detector_cfg_default(&dc);
 	err = detector_create(&dc, &out, &s->det);
@@ -886,6 +900,9 @@ static void teardown(struct sensor *s)
 	}
 	detector_destroy(s->det);
 	detect_engine_destroy(s->de);
+	privacy_destroy(s->privacy); /* after every reader: the workers and the detector */
+	s->privacy = NULL;
+	s->ips = NULL;
 	msgring_destroy(s->xdp_ring);
 	s->xdp_ring = NULL;
 	free(s->alert_line);
@@ -907,7 +924,8 @@ static int finish(struct sensor *s)
 
 	collect_summary(s, &sum);
 	/* The detector thread has stopped: the engine is ours to read. */
-	if (s->cfg.report != CONFIG_REPORT_NONE && report_write(stdout, s->de, s->cfg.report, 20))
+	if (s->cfg.report != CONFIG_REPORT_NONE &&
+	    report_write(stdout, s->de, s->cfg.report, 20, s->ips))
 		rc = EX_IOERR;
 	if (!s->opts.quiet)
 		summary_print(stderr, &sum);

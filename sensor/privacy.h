@@ -19,6 +19,12 @@
  *            28 bits: with 10^6 hosts a few thousand pairs collide.
  *   IPv6     100::/64 (RFC 6666 discard-only block, never on the wire):
  *            the low 64 bits are HMAC(key, "6:" addr).
+ *   text     free text (reply lines, Received:, To:/Cc: entries, evidence):
+ *            every local@domain becomes "u-<hex>@domain" as above; with
+ *            privacy_text_ips every IPv4/IPv6 address becomes its pseudonym.
+ * Mailboxes and user names are pseudonymised once, on the worker thread, when
+ * the records and events are built (the detector links them by pseudonym);
+ * IP addresses only at the output sinks (home_net matching needs them).
  * The key file's bytes are the key, exactly (32 to 4096 bytes; make one with
  * `head -c 32 /dev/urandom > FILE; chmod 600 FILE`).
  */
@@ -56,5 +62,27 @@ int privacy_user(const struct privacy *p, const char *in, size_t len, char *out,
 /* family 4 (IPv4-mapped form, as in pkt_addr) or 6; out may alias in. */
 void privacy_ip(const struct privacy *p, uint8_t family, const union pkt_addr *in,
 		union pkt_addr *out);
+
+/* The text form of an address of family 4 or 6 for an output: its pseudonym
+ * when p is not NULL, the address itself otherwise. Returns buf, or "?". */
+const char *privacy_ip_text(const struct privacy *p, uint8_t family, const union pkt_addr *a,
+			    char *buf, size_t cap);
+
+/* Copy in[0..len) to out (NUL-terminated, cut to cap - 1 bytes at a token
+ * boundary) with every mailbox local part replaced by its pseudonym; returns
+ * the length written. A pseudonym never appears cut: a value that does not fit
+ * ends before it. */
+size_t privacy_text(const struct privacy *p, const char *in, size_t len, char *out, size_t cap);
+/* The same for IPv4 and IPv6 addresses written in the text ("1.2.3.4",
+ * "[2001:db8::1]", "IPv6:..."); p NULL copies the text as is. */
+size_t privacy_text_ips(const struct privacy *p, const char *in, size_t len, char *out, size_t cap);
+
+/* Worker thread, as a record leaves: out = in with the mailboxes of the free
+ * text fields (From, Reply-To, To, Cc, Received, Authentication-Results, last
+ * reply) pseudonymised and the From display name (a person's name) dropped.
+ * MAIL FROM, recipients and the AUTH user were pseudonymised when stored and
+ * are copied as they are. out must not alias in. */
+struct smtp_tx;
+void privacy_tx(const struct privacy *p, const struct smtp_tx *in, struct smtp_tx *out);
 
 #endif /* RELAYWATCH_SENSOR_PRIVACY_H */

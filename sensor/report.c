@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/jsonw.h"
+#include "sensor/privacy.h"
 
 #define NS	    1000000000ull
 #define OBJ_BYTES   (256 * 1024) /* one host or account with all its alerts */
@@ -24,6 +25,7 @@ struct ranked_account {
 struct report {
 	FILE *f;
 	const struct detect_engine *de;
+	const struct privacy *ips; /* privacy.pseudonymize_ips; NULL: addresses as seen */
 	struct ranked_host *hosts;
 	struct ranked_account *accts;
 	size_t n_hosts, n_accts;
@@ -97,12 +99,19 @@ static size_t alerts_of(const struct report *r, const union pkt_addr *host, cons
 	return n;
 }
 
-static const char *addr_str(uint8_t family, const union pkt_addr *a, char *buf, size_t cap)
+static const char *addr_str(const struct report *r, uint8_t family, const union pkt_addr *a,
+			    char *buf, size_t cap)
 {
-	const char *s = family == 4 ? inet_ntop(AF_INET, &a->b[12], buf, (socklen_t)cap)
-				    : inet_ntop(AF_INET6, a->b, buf, (socklen_t)cap);
+	return privacy_ip_text(r->ips, family, a, buf, cap);
+}
 
-	return s ? s : "?";
+/* Alert text names addresses ("server 192.0.2.7"): pseudonyms when asked. */
+static const char *text_ips(const struct report *r, const char *s, size_t cap,
+			    char buf[ALERT_MESSAGE_MAX])
+{
+	_Static_assert(ALERT_MESSAGE_MAX >= ALERT_EXAMPLE_MAX, "buf holds either field");
+	privacy_text_ips(r->ips, s, strnlen(s, cap), buf, cap);
+	return buf;
 }
 
 /* UTC; the table reads "2024-05-01 10:00:00", JSON "2024-05-01T10:00:00Z". */
@@ -154,10 +163,11 @@ static void put_clean(FILE *f, const char *s)
 		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i], f);
 }
 
-static void table_alert(FILE *f, const struct alert *a)
+static void table_alert(const struct report *r, const struct alert *a)
 {
+	FILE *f = r->f;
 	const char *last = "";
-	char w[16];
+	char w[16], t[ALERT_MESSAGE_MAX];
 
 	fprintf(f, "      %s (%s", alert_kind_name(a->kind), alert_severity_name(a->severity));
 	if (a->account[0]) {
@@ -175,7 +185,7 @@ static void table_alert(FILE *f, const struct alert *a)
 			fprintf(f, " in %s", detect_span_str(c->window_s, w, sizeof(w)));
 	}
 	fputs("\n        ", f);
-	put_clean(f, a->message);
+	put_clean(f, text_ips(r, a->message, sizeof(a->message), t));
 	for (uint32_t i = 0; i < a->n_examples; i++) {
 		const struct alert_example *e = &a->examples[i];
 
@@ -185,7 +195,7 @@ static void table_alert(FILE *f, const struct alert *a)
 			fprintf(f, "\n        %s: ", e->field);
 			last = e->field;
 		}
-		put_clean(f, e->value);
+		put_clean(f, text_ips(r, e->value, sizeof(e->value), t));
 	}
 	for (uint32_t i = 0; i < a->n_uids; i++)
 		fprintf(f, "%s%s", i ? " " : "\n        flows: ", a->uids[i]);
@@ -199,7 +209,7 @@ static void table_host(const struct report *r, size_t rank, const struct detect_
 	size_t n = alerts_of(r, &h->addr, NULL, al);
 
 	fprintf(r->f, "%3zu  %-39s %7.1f %6.1f  %-4s %-6s %s  %s  %s\n", rank,
-		addr_str(h->family, &h->addr, a, sizeof(a)), h->score, h->sprt,
+		addr_str(r, h->family, &h->addr, a, sizeof(a)), h->score, h->sprt,
 		h->home ? "home" : "-", h->mail_server ? "server" : "-",
 		time_str(h->first_ns, t1, sizeof(t1)), time_str(h->last_ns, t2, sizeof(t2)),
 		kinds_str(h->kinds, k, sizeof(k)));
@@ -209,7 +219,7 @@ static void table_host(const struct report *r, size_t rank, const struct detect_
 		h->sessions_out, h->sessions_in, h->msgs, h->rcpts, h->rcpts_rejected, h->auth_ok,
 		h->auth_fail);
 	for (size_t i = 0; i < n; i++)
-		table_alert(r->f, al[i]);
+		table_alert(r, al[i]);
 }
 
 static void table_account(const struct report *r, size_t rank,
@@ -222,13 +232,14 @@ static void table_account(const struct report *r, size_t rank,
 	fprintf(r->f, "%3zu  %-7s ", rank, s->type);
 	put_clean(r->f, s->name);
 	fprintf(r->f, "  score %.1f  server %s  last source %s  %s\n", s->score,
-		addr_str(s->family, &s->server, a, sizeof(a)),
-		addr_str(s->family, &s->source, b, sizeof(b)), kinds_str(s->kinds, k, sizeof(k)));
+		addr_str(r, s->family, &s->server, a, sizeof(a)),
+		addr_str(r, s->family, &s->source, b, sizeof(b)),
+		kinds_str(s->kinds, k, sizeof(k)));
 	fprintf(r->f, "      %u logins, %u messages, %u recipients, %u bounces received\n",
 		s->auth_ok, s->msgs, s->rcpts, s->bounces);
 	for (size_t i = 0; i < n; i++)
 		if (al[i]->account[0])
-			table_alert(r->f, al[i]);
+			table_alert(r, al[i]);
 }
 
 static void write_table(struct report *r, size_t nh, size_t na)
@@ -270,9 +281,9 @@ static bool field_seen_before(const struct alert *a, uint32_t i)
 
 /* Counters keyed by name, examples grouped by field: easier to read and to
  * query than the alert line's lists. */
-static void json_alert(struct jsonw *w, const struct alert *a)
+static void json_alert(const struct report *r, struct jsonw *w, const struct alert *a)
 {
-	char t[32];
+	char t[32], x[ALERT_MESSAGE_MAX];
 
 	jsonw_obj_open(w);
 	jsonw_kv_cstr(w, "kind", alert_kind_name(a->kind));
@@ -282,7 +293,7 @@ static void json_alert(struct jsonw *w, const struct alert *a)
 	jsonw_kv_u64(w, "updates", a->seq);
 	jsonw_kv_cstr(w, "first", time_iso(a->first_ns, t, sizeof(t)));
 	jsonw_kv_cstr(w, "last", time_iso(a->ts_ns, t, sizeof(t)));
-	jsonw_kv_cstr(w, "message", a->message);
+	jsonw_kv_cstr(w, "message", text_ips(r, a->message, sizeof(a->message), x));
 	jsonw_key(w, "counts");
 	jsonw_obj_open(w);
 	for (uint32_t i = 0; i < a->n_counters; i++) {
@@ -303,7 +314,8 @@ static void json_alert(struct jsonw *w, const struct alert *a)
 		jsonw_arr_open(w);
 		for (uint32_t j = i; j < a->n_examples; j++)
 			if (strcmp(a->examples[j].field, a->examples[i].field) == 0)
-				jsonw_cstr(w, a->examples[j].value);
+				jsonw_cstr(w, text_ips(r, a->examples[j].value,
+						       sizeof(a->examples[j].value), x));
 		jsonw_arr_close(w);
 	}
 	jsonw_obj_close(w);
@@ -325,13 +337,14 @@ static void json_kinds(struct jsonw *w, uint32_t kinds)
 	jsonw_arr_close(w);
 }
 
-static void json_alerts(struct jsonw *w, const struct alert *const *al, size_t n, bool acct)
+static void json_alerts(const struct report *r, struct jsonw *w, const struct alert *const *al,
+			size_t n, bool acct)
 {
 	jsonw_key(w, "alerts");
 	jsonw_arr_open(w);
 	for (size_t i = 0; i < n; i++)
 		if (!acct || al[i]->account[0])
-			json_alert(w, al[i]);
+			json_alert(r, w, al[i]);
 	jsonw_arr_close(w);
 }
 
@@ -344,7 +357,7 @@ static void json_host(const struct report *r, struct jsonw *w, size_t rank,
 
 	jsonw_obj_open(w);
 	jsonw_kv_u64(w, "rank", rank);
-	jsonw_kv_cstr(w, "host", addr_str(h->family, &h->addr, a, sizeof(a)));
+	jsonw_kv_cstr(w, "host", addr_str(r, h->family, &h->addr, a, sizeof(a)));
 	jsonw_kv_double(w, "score", h->score, 2);
 	jsonw_kv_double(w, "sprt", h->sprt, 2);
 	jsonw_kv_bool(w, "home", h->home);
@@ -362,7 +375,7 @@ static void json_host(const struct report *r, struct jsonw *w, size_t rank,
 	jsonw_kv_u64(w, "auth_ok", h->auth_ok);
 	jsonw_kv_u64(w, "auth_failed", h->auth_fail);
 	jsonw_obj_close(w);
-	json_alerts(w, al, n, false);
+	json_alerts(r, w, al, n, false);
 	jsonw_obj_close(w);
 }
 
@@ -378,8 +391,8 @@ static void json_account(const struct report *r, struct jsonw *w, size_t rank,
 	jsonw_kv_cstr(w, "account", s->name);
 	jsonw_kv_cstr(w, "type", s->type);
 	jsonw_kv_double(w, "score", s->score, 2);
-	jsonw_kv_cstr(w, "server", addr_str(s->family, &s->server, a, sizeof(a)));
-	jsonw_kv_cstr(w, "last_source", addr_str(s->family, &s->source, a, sizeof(a)));
+	jsonw_kv_cstr(w, "server", addr_str(r, s->family, &s->server, a, sizeof(a)));
+	jsonw_kv_cstr(w, "last_source", addr_str(r, s->family, &s->source, a, sizeof(a)));
 	jsonw_kv_cstr(w, "first_seen", time_iso(s->first_ns, t, sizeof(t)));
 	jsonw_kv_cstr(w, "last_seen", time_iso(s->last_ns, t, sizeof(t)));
 	json_kinds(w, s->kinds);
@@ -390,7 +403,7 @@ static void json_account(const struct report *r, struct jsonw *w, size_t rank,
 	jsonw_kv_u64(w, "rcpts", s->rcpts);
 	jsonw_kv_u64(w, "bounces", s->bounces);
 	jsonw_obj_close(w);
-	json_alerts(w, al, n, true);
+	json_alerts(r, w, al, n, true);
 	jsonw_obj_close(w);
 }
 
@@ -448,9 +461,9 @@ static int write_json(struct report *r, size_t nh, size_t na)
 }
 
 int report_write(FILE *f, const struct detect_engine *de, enum config_report fmt,
-		 unsigned int top_n)
+		 unsigned int top_n, const struct privacy *ips)
 {
-	struct report r = {.f = f, .de = de};
+	struct report r = {.f = f, .de = de, .ips = ips};
 	size_t nh, na;
 	int err;
 

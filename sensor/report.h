@@ -15,9 +15,12 @@
 #include "sensor/config.h"
 #include "sensor/detect.h"
 
+struct privacy;
+
 /* top_n hosts and top_n accounts with evidence (0: all). 0 or -errno
- * (-ENOMEM for the sort arrays, -EIO when writing failed). */
+ * (-ENOMEM for the sort arrays, -EIO when writing failed). ips: the privacy
+ * state when privacy.pseudonymize_ips is on (addresses as pseudonyms), else NULL. */
 int report_write(FILE *f, const struct detect_engine *de, enum config_report fmt,
-		 unsigned int top_n);
+		 unsigned int top_n, const struct privacy *ips);
 
 #endif /* RELAYWATCH_SENSOR_REPORT_H */

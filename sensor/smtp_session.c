@@ -8,6 +8,7 @@
 
 #include "common/pool.h"
 #include "common/stats.h"
+#include "sensor/privacy.h"
 #include "sensor/smtp_auth.h"
 #include "sensor/smtp_cmd.h"
 #include "sensor/smtp_hdr.h"
@@ -180,6 +181,7 @@ struct smtp_ctx {
 	struct smtp_msg_cfg msg_cfg;
 	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool;
 	struct sigs_worker *sigw; /* NULL: no signatures */
+	struct smtp_tx *ptx;	  /* cfg.privacy: the pseudonymised copy of a leaving record */
 	struct smtp_stats st;
 	_Alignas(64) STATS_MIRROR(smtp_stats);
 };
@@ -261,6 +263,39 @@ static void smtp_carry_to_tx(const struct smtp_sess *s, struct smtp_tx *tx, enum
 {
 	if (s->carry_len[c])
 		smtp_tx_set(tx, f, s->carry + s->carry_off[c], s->carry_len[c]);
+}
+
+/* ------------------------------------------------------------------ privacy */
+
+#define SMTP_PSEUDO_MAX (PRIVACY_INPUT_MAX + 64)
+
+/* A mailbox or user name as it is stored: its pseudonym when privacy is on;
+ * "" when none can be made, never the clear value. */
+static size_t smtp_pseudo(const struct smtp_ctx *ctx, const void *in, size_t n, bool user,
+			  const void **out, char buf[SMTP_PSEUDO_MAX])
+{
+	int len;
+
+	*out = in;
+	if (!ctx->cfg.privacy || !n)
+		return n;
+	len = user ? privacy_user(ctx->cfg.privacy, in, n, buf, SMTP_PSEUDO_MAX)
+		   : privacy_addr(ctx->cfg.privacy, in, n, buf, SMTP_PSEUDO_MAX);
+	*out = buf;
+	return len > 0 ? (size_t)len : 0;
+}
+
+/* Event text (reply lines, signature snippets) echoes mailboxes: the same pseudonyms. */
+static uint16_t smtp_ev_text(const struct smtp_ctx *ctx, char *dst, size_t cap, const void *src,
+			     size_t n)
+{
+	char buf[EVENT_TEXT_MAX + 1];
+
+	if (!ctx->cfg.privacy)
+		return event_copy_text(dst, cap, src, n);
+	n = privacy_text(ctx->cfg.privacy, src, n < EVENT_TEXT_MAX ? n : EVENT_TEXT_MAX, buf,
+			 sizeof(buf));
+	return event_copy_text(dst, cap, buf, n);
 }
 
 /* ------------------------------------------------------------------ events */
@@ -363,7 +398,7 @@ static void smtp_ev_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struct
 					  tx->f[SMTP_F_MAILFROM].len);
 	e->rcpt_len =
 		event_copy_text(e->rcpt, sizeof(e->rcpt), smtp_tx_str(tx, r->addr), r->addr.len);
-	e->text_len = event_copy_text(e->text, sizeof(e->text), text, n);
+	e->text_len = smtp_ev_text(ctx, e->text, sizeof(e->text), text, n);
 	event_commit(ctx->sink);
 }
 
@@ -381,7 +416,7 @@ static void smtp_ev_reply(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	e->cmd = cmd;
 	e->authenticated = (s->flags & S_AUTH_OK) != 0;
 	e->trans_depth = s->tx ? smtp_depth(s) : 0;
-	e->text_len = event_copy_text(e->text, sizeof(e->text), text, n);
+	e->text_len = smtp_ev_text(ctx, e->text, sizeof(e->text), text, n);
 	event_commit(ctx->sink);
 }
 
@@ -435,7 +470,7 @@ static void smtp_ev_sig(struct smtp_ctx *ctx, struct smtp_sess *s, const struct 
 	e->trans_depth = s->tx ? smtp_depth(s) : 0;
 	e->reply_code = reply_code;
 	e->authenticated = (s->flags & S_AUTH_OK) != 0;
-	e->snippet_len = event_copy_text(e->snippet, sizeof(e->snippet), snip, n);
+	e->snippet_len = smtp_ev_text(ctx, e->snippet, sizeof(e->snippet), snip, n);
 	event_commit(ctx->sink);
 }
 
@@ -725,6 +760,10 @@ static void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_
 	}
 	ctx->st.tx_truncated += (tx->flags & SMTP_TX_F_TRUNCATED) != 0;
 	ctx->st.header_truncated += (tx->flags & SMTP_TX_F_HDR_TRUNC) != 0;
+	if (ctx->ptx) {
+		privacy_tx(ctx->cfg.privacy, tx, ctx->ptx);
+		tx = ctx->ptx;
+	}
 	wire = smtp_tx_wire_size(tx);
 	e = smtp_ev_begin(ctx, s, EV_TX, (uint32_t)(offsetof(struct event_tx, tx) + wire), ts);
 	if (e) {
@@ -1101,8 +1140,14 @@ static void smtp_auth_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t
 static void smtp_auth_learnt(struct smtp_ctx *ctx, struct smtp_sess *s,
 			     const struct smtp_auth_out *out)
 {
-	if (out->user_len)
-		smtp_carry_set(s, C_USER, out->user, out->user_len);
+	char buf[SMTP_PSEUDO_MAX];
+	const void *user;
+	size_t n;
+
+	if (out->user_len) {
+		n = smtp_pseudo(ctx, out->user, out->user_len, true, &user, buf);
+		smtp_carry_set(s, C_USER, user, n);
+	}
 	if (out->bad_base64)
 		ctx->st.auth_bad_base64++;
 }
@@ -1192,7 +1237,11 @@ static void smtp_cmd_mail(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 		smtp_tx_emit_open(ctx, s, ts);
 		t = smtp_tx_begin(ctx, s, ts);
 		if (t) {
-			smtp_tx_set(&t->tx, SMTP_F_MAILFROM, c->addr, c->addr_len);
+			char buf[SMTP_PSEUDO_MAX];
+			const void *a;
+			size_t n = smtp_pseudo(ctx, c->addr, c->addr_len, false, &a, buf);
+
+			smtp_tx_set(&t->tx, SMTP_F_MAILFROM, a, n);
 			if (c->null_path)
 				t->tx.flags |= SMTP_TX_F_BOUNCE;
 		}
@@ -1210,8 +1259,11 @@ static void smtp_cmd_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 		s->n_rcpt++;
 		if (s->tx || smtp_tx_begin(ctx, s, ts)) {
 			uint16_t k = s->tx->tx.n_rcpt_stored;
+			char buf[SMTP_PSEUDO_MAX];
+			const void *a;
+			size_t n = smtp_pseudo(ctx, c->addr, c->addr_len, false, &a, buf);
 
-			if (smtp_tx_add_rcpt(&s->tx->tx, c->addr, c->addr_len))
+			if (smtp_tx_add_rcpt(&s->tx->tx, a, n))
 				idx = k;
 		}
 	}
@@ -2068,6 +2120,10 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 				sizeof(struct smtp_aux) + 2 * (size_t)cfg->max_line);
 	if (!err)
 		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
+	if (!err && cfg->privacy) {
+		ctx->ptx = malloc(sizeof(*ctx->ptx));
+		err = ctx->ptx ? 0 : -ENOMEM;
+	}
 	if (!err && cfg->sigs) {
 		struct sigs_worker_cfg wc;
 
@@ -2092,6 +2148,7 @@ void smtp_ctx_destroy(struct smtp_ctx *ctx)
 	sigs_worker_destroy(ctx->sigw);
 	pool_fini(&ctx->aux_pool);
 	pool_fini(&ctx->tls_pool);
+	free(ctx->ptx);
 	free(ctx);
 }
 
@@ -2103,7 +2160,8 @@ void smtp_ctx_stats_read(struct smtp_ctx *ctx, struct smtp_stats *out)
 size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx)
 {
 	return sizeof(*ctx) + pool_bytes(&ctx->sess_pool) + pool_bytes(&ctx->tx_pool) +
-	       pool_bytes(&ctx->msg_pool) + pool_bytes(&ctx->aux_pool) + pool_bytes(&ctx->tls_pool);
+	       pool_bytes(&ctx->msg_pool) + pool_bytes(&ctx->aux_pool) +
+	       pool_bytes(&ctx->tls_pool) + (ctx->ptx ? sizeof(*ctx->ptx) : 0);
 }
 
 size_t smtp_session_size(void)

@@ -22,6 +22,7 @@
 #include "sensor/event.h"
 
 struct sigs;
+struct privacy;
 
 struct smtp_cfg {
 	uint32_t max_sessions;	   /* concurrent SMTP sessions per worker (default 16384) */
@@ -33,6 +34,9 @@ struct smtp_cfg {
 	bool detect_any_port;	   /* look for SMTP (and HTTP CONNECT to it) on other ports */
 	bool keep_subject;	   /* privacy: subject in records (default true) */
 	struct sigs *sigs;	   /* Hyperscan signatures; NULL: no content matching */
+	/* privacy.pseudonymize: mailboxes and AUTH users stored as pseudonyms
+	 * (sensor/privacy.h); NULL: as written. Read-only, shared by workers. */
+	const struct privacy *privacy;
 };
 
 /* All uint64_t: published with stats.h. */

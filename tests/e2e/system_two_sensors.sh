@@ -8,7 +8,8 @@
 # everything. The collector's report ranks 192.0.2.10 with both kinds and both
 # sensors named; its alerts are exactly the lines of both alerts.json, each once;
 # the SensorHellos are stored; the archive has both transactions, b's mailboxes
-# pseudonymised, and no message body anywhere in the store.
+# pseudonymised (by b's workers: its smtp.json and alerts.json name none either),
+# and no message body anywhere in the store.
 #
 # usage: system_two_sensors.sh RELAYWATCH_COLLECTOR RELAYWATCH
 set -uo pipefail
@@ -92,6 +93,12 @@ grep -qE '^sensor-b\|192.0.2.10\|u-[0-9a-f]{16}@example.net\|' <<<"$tx" ||
 if sys_sql "$DB" "SELECT * FROM transactions WHERE sensor_id = 'sensor-b'" | grep -qE 'spammer|victim'; then
 	cl_die "sensor-b's clear mailboxes reached the archive"
 fi
+# The worker made those pseudonyms: b's own JSON logs and alerts hold no clear mailbox either.
+if grep -qE 'spammer|victim' "$CL_TMP/b/smtp.json" "$CL_TMP/b/alerts.json"; then
+	cl_die "sensor-b's smtp.json or alerts.json names a clear mailbox"
+fi
+grep -qE '"mailfrom":"u-[0-9a-f]{16}@example.net"' "$CL_TMP/b/smtp.json" ||
+	cl_die "sensor-b's smtp.json has no pseudonymised mailfrom: $(head -c 400 "$CL_TMP/b/smtp.json")"
 out=$("$CL_BIN" search --db "sqlite:$DB" --host 192.0.2.10 --format json) || cl_die "search failed"
 [[ $(grep -o '"uid"' <<<"$out" | wc -l) == 2 ]] || cl_die "search --host 192.0.2.10: $out"
 sqlite3 "$DB" 'PRAGMA wal_checkpoint' >/dev/null

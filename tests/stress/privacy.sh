@@ -14,8 +14,10 @@
 #     copied with other client addresses), three runs exporting to the collector. Two
 #     runs sharing the key store the same pseudonyms, byte for byte, in the collector's
 #     transactions, where 'alice' appears nowhere; a third run with another key gives
-#     others; the compromised_account alert still fires. Known gaps, printed and not
-#     failed: the alert's account and the JSON logs still hold the clear name.
+#     others; the compromised_account alert still fires and names the pseudonym. Neither
+#     smtp.json, alerts.json nor the report of those runs holds a clear local part or
+#     user name. A fourth run adds privacy.pseudonymize_ips: no client or server address
+#     of the capture is left in its outputs either, and the alert still fires.
 #
 # usage: privacy.sh RELAYWATCH [RELAYWATCH_COLLECTOR]
 set -uo pipefail
@@ -95,18 +97,19 @@ head -c 32 /dev/urandom >"$T/k1"
 head -c 32 /dev/urandom >"$T/k2"
 chmod 600 "$T/k1" "$T/k2"
 python3 "$scan" --rewrite-clients "$caps/auth-plain-success.pcap" "$T/six.pcap" 192.0.2.10 6
-for k in k1 k2; do
+for k in k1 k2 k1ips; do
 	cp "$T/base.yaml" "$T/$k.yaml"
 	printf 'privacy:\n  pseudonymize: true\n  key_file: %s\ncapture:\n  checksums: false\n' \
-		"$T/$k" >>"$T/$k.yaml"
+		"$T/${k%ips}" >>"$T/$k.yaml"
 	printf 'detectors:\n  compromised_account:\n    min_sources: 3\n' >>"$T/$k.yaml"
 done
-for run in a:k1 b:k1 c:k2; do
+sed -i 's/^  pseudonymize: true$/&\n  pseudonymize_ips: true/' "$T/k1ips.yaml"
+for run in a:k1 b:k1 c:k2 d:k1ips; do
 	d="$T/ps-${run%%:*}"
 	mkdir -p "$d"
-	timeout 120 "$rw" -q --report none -c "$T/${run#*:}.yaml" -r "$T/six.pcap" -l "$d" \
-		"${coll_args[@]}" ${coll_args[0]:+--sensor-id "ps-${run%%:*}"} 2>"$d/stderr" ||
-		fail "pseudonymised run ${run%%:*}: $(tail -3 "$d/stderr")"
+	timeout 120 "$rw" -q --report json -c "$T/${run#*:}.yaml" -r "$T/six.pcap" -l "$d" \
+		"${coll_args[@]}" ${coll_args[0]:+--sensor-id "ps-${run%%:*}"} >"$d/report.json" \
+		2>"$d/stderr" || fail "pseudonymised run ${run%%:*}: $(tail -3 "$d/stderr")"
 done
 if [ -n "$cpid" ]; then
 	kill "$cpid"
@@ -151,16 +154,54 @@ leak = [r for r in db.execute("select * from transactions where sensor_id like '
         if "alice" in repr(r)]
 check(not leak, "no 'alice' in the pseudonymised runs' transactions%s"
       % (": %r" % (leak[0],) if leak else ""))
-# KNOWN GAP: detection runs on clear names and the alert's account and message are
-# exported as they are; pseudonymising the events before the detector closes it.
-if accts["a"] != users["a"]:
-    print("KNOWN GAP: the compromised_account alert names %s, not the pseudonym %s"
-          % (accts["a"], users["a"]))
+# The workers pseudonymise before the detector: the alert names the same pseudonym.
+check(accts["a"] == users["a"],
+      "the compromised_account alert names the pseudonym: %s %s" % (accts["a"], users["a"]))
 sys.exit(0 if ok else 1)
 EOF
-# The JSON logs are not pseudonymised (yet): say so, do not fail on it.
-grep -q '"auth_user":"alice@' "$T/ps-a/smtp.json" &&
-	echo "note: smtp.json of a pseudonymised run still names alice (JSON logs are not pseudonymised)"
+# The sensor's own outputs: smtp.json, alerts.json and the report of every pseudonymised
+# run hold no clear local part or user name, and the alert names the smtp.json pseudonym;
+# run d (pseudonymize_ips too) names none of the capture's addresses.
+python3 - "$T" <<'EOF' || failed=$((failed + 1))
+import json, re, sys
+T = sys.argv[1]
+ok = True
+def check(cond, what):
+    global ok
+    print("%s %s" % ("ok  " if cond else "FAIL", what))
+    ok &= bool(cond)
+def read(run, name):
+    with open("%s/ps-%s/%s" % (T, run, name), encoding="utf-8", errors="replace") as f:
+        return f.read()
+def jsonl(text):
+    return [json.loads(l) for l in text.splitlines() if l.strip()]
+users = {}
+for run in "abcd":
+    outs = {n: read(run, n) for n in ("smtp.json", "alerts.json", "report.json")}
+    txs, alerts = jsonl(outs["smtp.json"]), jsonl(outs["alerts.json"])
+    report = json.loads(outs["report.json"])
+    users[run] = sorted({t.get("auth_user", "") for t in txs} - {""})
+    for name, text in outs.items():
+        clear = sorted(set(re.findall(r"(?i)\b(?:alice|bob|carol)\b[^\"]{0,20}", text)))
+        check(not clear, "run %s %s: no clear local part or user %s" % (run, name, clear[:3]))
+    check(len(users[run]) == 1 and users[run][0].startswith("u-"),
+          "run %s smtp.json: auth_user is a pseudonym %s" % (run, users[run]))
+    acct = sorted({a.get("account", "") for a in alerts if a["kind"] == "compromised_account"})
+    check(acct == users[run], "run %s alerts.json: compromised_account fires for %s (%s)"
+          % (run, users[run], acct))
+    listed = sorted({a.get("account", "") for a in report.get("accounts", [])})
+    check(bool(users[run]) and users[run][0] in listed,
+          "run %s report: the account is listed by its pseudonym %s" % (run, listed))
+check(users["a"] == users["b"] == users["d"] and users["a"] != users["c"],
+      "one key, one pseudonym in every output; another key, another: %s" % users)
+d = "".join(read("d", n) for n in ("smtp.json", "alerts.json", "report.json"))
+clear_ips = sorted(set(re.findall(r"\b(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d+\b", d)))
+check(not clear_ips, "run d (pseudonymize_ips): no clear address in the outputs %s" % clear_ips)
+hosts = sorted({t["id.orig_h"] for t in jsonl(read("d", "smtp.json"))})
+check(len(hosts) == 6 and all(int(h.split(".")[0]) >= 240 for h in hosts),
+      "run d: six clients, each a pseudonym in 240.0.0.0/4: %s" % hosts)
+sys.exit(0 if ok else 1)
+EOF
 python3 "$scan" "$PW" "$T"/ps-* "$T/collector" || failed=$((failed + 1))
 
 echo "privacy: $failed failed"

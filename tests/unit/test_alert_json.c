@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include "exporters/alert_json.h"
 #include "sensor/netset.h"
+#include "privacy_key.h"
 
 static void sample(struct alert *a)
 {
@@ -51,7 +53,7 @@ static void test_alert_json_line_has_every_field(void **state)
 
 	(void)state;
 	sample(&a);
-	n = alert_json_format(&a, buf, sizeof(buf));
+	n = alert_json_format(&a, NULL, buf, sizeof(buf));
 	assert_int_equal(n, (long)strlen(want));
 	assert_string_equal(buf, want);
 }
@@ -71,7 +73,7 @@ static void test_alert_json_escapes_wire_text(void **state)
 	a.family = fam;
 	a.n_examples = 0;
 	alert_add_example(&a, "reply", "550 \"no\"\r\n\x01\xff", 13);
-	assert_true(alert_json_format(&a, buf, sizeof(buf)) > 0);
+	assert_true(alert_json_format(&a, NULL, buf, sizeof(buf)) > 0);
 	assert_null(strstr(buf, "\"account\""));
 	assert_non_null(strstr(buf, "\"host\":\"2001:db8:100::77\""));
 	assert_non_null(strstr(buf, "550 \\\"no\\\"\\r\\n\\u0001\\\\xff"));
@@ -104,10 +106,36 @@ static void test_alert_json_bounds(void **state)
 		snprintf(u, sizeof(u), "C%017d", i);
 		alert_add_uid(&a, u);
 	}
-	assert_true(alert_json_format(&a, buf, ALERT_JSON_LINE_MAX) > 0);
+	assert_true(alert_json_format(&a, NULL, buf, ALERT_JSON_LINE_MAX) > 0);
 	memset(buf, 'Z', sizeof(buf));
-	assert_int_equal(alert_json_format(&a, buf, 100), -1);
+	assert_int_equal(alert_json_format(&a, NULL, buf, 100), -1);
 	assert_int_equal(buf[100], 'Z');
+}
+
+/* privacy.pseudonymize_ips: the host and the addresses in the examples and
+ * the message are pseudonyms; the account (a pseudonym already when
+ * privacy.pseudonymize is on) and the rest are as given. */
+static void test_alert_json_ip_pseudonyms(void **state)
+{
+	struct privacy *p = privacy_key_make("alert-json-test-key-0123456789abcdef");
+	struct alert a;
+	char buf[ALERT_JSON_LINE_MAX], want[128], h[INET6_ADDRSTRLEN];
+
+	(void)state;
+	sample(&a);
+	snprintf(a.message, sizeof(a.message), "open relay: 198.51.100.25 relayed for 2001:db8::1");
+	assert_true(alert_json_format(&a, p, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "198.51.100.25"));
+	assert_null(strstr(buf, "203.0.113.101"));
+	assert_null(strstr(buf, "2001:db8::1"));
+	snprintf(want, sizeof(want), "\"host\":\"%s\"",
+		 privacy_ip_text(p, a.family, &a.host, h, sizeof(h)));
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "\"message\":\"open relay: %s relayed for 100::", h);
+	assert_non_null(strstr(buf, want));
+	assert_non_null(strstr(buf, "{\"field\":\"source\",\"value\":\"100::"));
+	assert_non_null(strstr(buf, "\"account\":\"alice@example.net\""));
+	privacy_destroy(p);
 }
 
 int main(void)
@@ -116,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_alert_json_line_has_every_field),
 		cmocka_unit_test(test_alert_json_escapes_wire_text),
 		cmocka_unit_test(test_alert_json_bounds),
+		cmocka_unit_test(test_alert_json_ip_pseudonyms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

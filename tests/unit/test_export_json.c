@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include "exporters/export_json.h"
 #include "sensor/netset.h"
+#include "privacy_key.h"
 
 static struct smtp_tx *make_tx(void)
 {
@@ -58,7 +60,7 @@ static void test_export_json_zeek_field_names(void **state)
 	long n;
 
 	(void)state;
-	n = export_json_format_tx(make_tx(), buf, sizeof(buf));
+	n = export_json_format_tx(make_tx(), NULL, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(buf[n - 1], '\n');
 	expect_has(buf, "{\"ts\":1254722767.492060,\"uid\":\"CHhAvVGS1DHFjwGM9\"");
@@ -88,7 +90,7 @@ static void test_export_json_session_record(void **state)
 
 	(void)state;
 	tx->flags |= SMTP_TX_F_SESSION;
-	assert_true(export_json_format_tx(tx, buf, sizeof(buf)) > 0);
+	assert_true(export_json_format_tx(tx, NULL, buf, sizeof(buf)) > 0);
 	assert_null(strstr(buf, "trans_depth"));
 	assert_null(strstr(buf, "mailfrom"));
 	expect_has(buf, "\"session_only\":true");
@@ -99,7 +101,7 @@ static void test_export_json_small_buffer_fails_cleanly(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(export_json_format_tx(make_tx(), buf, sizeof(buf)), -1);
+	assert_int_equal(export_json_format_tx(make_tx(), NULL, buf, sizeof(buf)), -1);
 }
 
 static void test_export_json_files(void **state)
@@ -131,6 +133,43 @@ static void test_export_json_files(void **state)
 	assert_int_equal(export_json_open("/proc/no/such/dir", &ej, &eb), -ENOENT);
 }
 
+/* privacy.pseudonymize_ips: the endpoints, the path, a HELO address literal,
+ * X-Originating-IP, Received: and the reply name only the pseudonyms
+ * privacy_ip gives; without the setting the same record is as seen. */
+static void test_export_json_ip_pseudonyms(void **state)
+{
+	static const char *const clear[] = {"10.10.1.4", "74.53.140.153", "192.0.2.99",
+					    "2001:db8::25"};
+	struct privacy *p = privacy_key_make("export-json-test-key-0123456789abcdef");
+	struct smtp_tx *tx = make_tx();
+	char buf[8192], want[64], a[INET6_ADDRSTRLEN];
+
+	(void)state;
+	smtp_tx_set(tx, SMTP_F_HELO, "[192.0.2.99]", 12);
+	smtp_tx_set(tx, SMTP_F_X_ORIGINATING_IP, "192.0.2.99", 10);
+	smtp_tx_set(tx, SMTP_F_FIRST_RECEIVED, "from x ([IPv6:2001:db8::25]) by y", 33);
+	smtp_tx_add_path(tx, "74.53.140.153", 13);
+	smtp_tx_add_path(tx, "10.10.1.4", 9);
+	assert_true(export_json_format_tx(tx, NULL, buf, sizeof(buf)) > 0);
+	for (size_t k = 0; k < sizeof(clear) / sizeof(clear[0]); k++)
+		expect_has(buf, clear[k]);
+
+	assert_true(export_json_format_tx(tx, p, buf, sizeof(buf)) > 0);
+	for (size_t k = 0; k < sizeof(clear) / sizeof(clear[0]); k++)
+		if (strstr(buf, clear[k]))
+			fail_msg("'%s' in %s", clear[k], buf);
+	snprintf(want, sizeof(want), "\"id.orig_h\":\"%s\"",
+		 privacy_ip_text(p, 4, &tx->orig_h, a, sizeof(a)));
+	expect_has(buf, want);
+	snprintf(want, sizeof(want), "\"path\":[\"%s\",",
+		 privacy_ip_text(p, 4, &tx->resp_h, a, sizeof(a)));
+	expect_has(buf, want);
+	expect_has(buf, "\"helo\":\"[2"); /* 240.0.0.0/4 */
+	expect_has(buf, "([IPv6:100::");
+	expect_has(buf, "\"mailfrom\":\"gurpartap@patriots.in\""); /* not this setting's */
+	privacy_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_export_json_session_record),
 		cmocka_unit_test(test_export_json_small_buffer_fails_cleanly),
 		cmocka_unit_test(test_export_json_files),
+		cmocka_unit_test(test_export_json_ip_pseudonyms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
 /*
  * Records -> protobuf Frames -> bytes -> protobuf-c's own unpack: every field
  * of an alert, a transaction, a host summary and the hello comes back; with
- * privacy on, no clear local part or user name is anywhere in the bytes;
+ * a key, no clear endpoint address is anywhere in the bytes;
  * bytes that are not UTF-8 arrive as the \xNN text smtp.json uses.
  */
 #include <errno.h>
@@ -200,16 +200,6 @@ static struct privacy *make_privacy(char *dir, size_t cap)
 	return p;
 }
 
-static void expect_pseudonym(const struct privacy *p, const char *clear, const char *got, bool user)
-{
-	char want[256];
-	int n = user ? privacy_user(p, clear, strlen(clear), want, sizeof(want))
-		     : privacy_addr(p, clear, strlen(clear), want, sizeof(want));
-
-	assert_true(n > 0);
-	assert_string_equal(got, want);
-}
-
 /* make_tx() through a pb_conv with a test key in cfg->privacy; the packed
  * bytes in buf (n of them) and the frame unpacked from them. */
 static Relaywatch__Frame *private_tx(struct pb_conv_cfg *cfg, struct pb_conv **pc, uint8_t *buf,
@@ -225,10 +215,11 @@ static Relaywatch__Frame *private_tx(struct pb_conv_cfg *cfg, struct pb_conv **p
 	return round_trip(*pc, *n, buf, PB_CONV_FRAME_MAX);
 }
 
-/* Archive records with privacy on: addresses and the user pseudonymised the way
- * sensor/privacy.h says, the From display name and the subject gone, IPs in
- * 240/4, and none of the clear names anywhere in the packed bytes. */
-static void test_pb_conv_tx_pseudonymised(void **state)
+/* Archive records with a key: the endpoints in 240/4 and the subject gone,
+ * but mailboxes and the user as recorded: with privacy.pseudonymize the
+ * worker already made them pseudonyms (sensor/privacy.h), and hashing them
+ * again would name other accounts than the alerts do. */
+static void test_pb_conv_tx_no_second_pseudonym(void **state)
 {
 	static uint8_t buf[PB_CONV_FRAME_MAX];
 	Relaywatch__Transaction *m;
@@ -239,18 +230,13 @@ static void test_pb_conv_tx_pseudonymised(void **state)
 
 	(void)state;
 	f = private_tx(&cfg, &pc, buf, &n);
-	assert_null(memmem(buf, (size_t)n, "alice", 5));
-	assert_null(memmem(buf, (size_t)n, "bob.smith", 9));
-	assert_null(memmem(buf, (size_t)n, "carol", 5));
 	assert_null(memmem(buf, (size_t)n, "Quarterly", 9));
 	assert_null(memmem(buf, (size_t)n, "192.0.2.10", 10));
 	m = f->tx;
-	expect_pseudonym(cfg.privacy, "alice.jones@example.com", m->mailfrom, false);
-	expect_pseudonym(cfg.privacy, "alice.jones@example.com", m->from, false);
-	expect_pseudonym(cfg.privacy, "carol@example.net", m->rcpt[0]->addr, false);
-	expect_pseudonym(cfg.privacy, "alice.jones", m->auth_user, true);
-	assert_non_null(strstr(m->last_reply, "550 5.1.1 <u-"));
-	assert_non_null(strstr(m->last_reply, "@example.org>: Recipient address rejected"));
+	assert_string_equal(m->mailfrom, "alice.jones@example.com");
+	assert_string_equal(m->rcpt[0]->addr, "carol@example.net");
+	assert_string_equal(m->auth_user, "alice.jones");
+	assert_null(strstr(m->last_reply, "<u-"));
 	assert_string_equal(m->subject, "");
 	assert_true(strtoul(m->client, NULL, 10) >= 240); /* 240.0.0.0/4 */
 	assert_string_equal(m->helo, "mail.example.com");
@@ -264,7 +250,7 @@ static void test_pb_conv_tx_pseudonymised(void **state)
 static void test_pb_conv_tx_only_ips_pseudonymised(void **state)
 {
 	static uint8_t buf[PB_CONV_FRAME_MAX];
-	struct pb_conv_cfg cfg = {.keep_addrs = true, .pseudonymize_ips = true};
+	struct pb_conv_cfg cfg = {.pseudonymize_ips = true};
 	struct pb_conv *pc;
 	Relaywatch__Frame *f;
 	long n;
@@ -376,7 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pb_conv_alert_round_trip),
 		cmocka_unit_test(test_pb_conv_tx_round_trip),
-		cmocka_unit_test(test_pb_conv_tx_pseudonymised),
+		cmocka_unit_test(test_pb_conv_tx_no_second_pseudonym),
 		cmocka_unit_test(test_pb_conv_tx_only_ips_pseudonymised),
 		cmocka_unit_test(test_pb_conv_bytes_not_utf8_are_escaped),
 		cmocka_unit_test(test_pb_conv_summary_and_hello),

@@ -325,6 +325,58 @@ static void test_privacy_warns_on_readable_key(void **state)
 	privacy_destroy(p);
 }
 
+/* Free text: each local@domain becomes the pseudonym privacy_addr gives (so a
+ * reply echoing a recipient names the recipient's pseudonym), the rest stays;
+ * a pseudonym is never cut, and without a key the text is copied. */
+static void test_privacy_text_mailboxes(void **state)
+{
+	struct keys *k = *state;
+	struct privacy *p = make(k->a);
+	char out[256];
+	size_t n;
+
+	n = privacy_text(p, "550 5.1.1 <bob@example.net>: unknown; for bob@example.net", 57, out,
+			 sizeof(out));
+	assert_string_equal(out, "550 5.1.1 <u-ce9299ae3bb3fdab@example.net>: unknown; for "
+				 "u-ce9299ae3bb3fdab@example.net");
+	assert_int_equal(n, strlen(out));
+	/* Not a mailbox: message ids keep nothing secret, '@' alone, "user @ host" */
+	privacy_text(p, "250 Ok: queued as 4F2A1 @ mx, a@ b", 34, out, sizeof(out));
+	assert_string_equal(out, "250 Ok: queued as 4F2A1 @ mx, a@ b");
+	/* Cut before a pseudonym that does not fit: never its clear local part. */
+	privacy_text(p, "for bob@example.net", 19, out, 10);
+	assert_string_equal(out, "for ");
+	privacy_text(NULL, "bob@example.net", 15, out, sizeof(out));
+	assert_string_equal(out, "bob@example.net");
+	privacy_destroy(p);
+}
+
+/* Addresses in text (Received:, replies, alert evidence) become the pseudonyms
+ * privacy_ip gives; numbers, versions, queue ids and words stay. */
+static void test_privacy_text_ips(void **state)
+{
+	static const char in[] = "from h ([192.0.2.1]) by mx (IPv6:2001:db8::1) id 4F2A1 v1.2.3 "
+				 "at 10:00:00, 192.0.2.1:25";
+	struct keys *k = *state;
+	struct privacy *p = make(k->a);
+	union pkt_addr a;
+	char out[256];
+
+	privacy_text_ips(p, in, sizeof(in) - 1, out, sizeof(out));
+	assert_string_equal(out,
+			    "from h ([250.174.11.203]) by mx (IPv6:100::5dc9:f474:a00:ea7d) id "
+			    "4F2A1 v1.2.3 at 10:00:00, 250.174.11.203:25");
+	privacy_text_ips(NULL, in, sizeof(in) - 1, out, sizeof(out));
+	assert_string_equal(out, in);
+	/* The one helper the outputs format addresses with. */
+	memset(&a, 0, sizeof(a));
+	a.b[10] = a.b[11] = 0xff;
+	memcpy(&a.b[12], "\xc0\x00\x02\x01", 4);
+	assert_string_equal(privacy_ip_text(p, 4, &a, out, sizeof(out)), "250.174.11.203");
+	assert_string_equal(privacy_ip_text(NULL, 4, &a, out, sizeof(out)), "192.0.2.1");
+	privacy_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_privacy_matches_openssl_hmac),
 		cmocka_unit_test(test_privacy_key_file_checks),
 		cmocka_unit_test(test_privacy_warns_on_readable_key),
+		cmocka_unit_test(test_privacy_text_mailboxes),
+		cmocka_unit_test(test_privacy_text_ips),
 	};
 
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);

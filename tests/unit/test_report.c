@@ -95,7 +95,7 @@ static char *render(struct fx *f, enum config_report fmt, unsigned int top)
 	FILE *m = open_memstream(&buf, &len);
 
 	assert_non_null(m);
-	assert_int_equal(report_write(m, f->de, fmt, top), 0);
+	assert_int_equal(report_write(m, f->de, fmt, top, NULL), 0);
 	fclose(m);
 	return buf;
 }

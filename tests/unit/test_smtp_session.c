@@ -19,6 +19,8 @@
 #include "common/msgring.h"
 #include "dataplane/flow.h"
 #include "sensor/event.h"
+#include "sensor/privacy.h"
+#include "privacy_key.h"
 #include "sensor/sigs.h"
 #include "sensor/smtp_session.h"
 
@@ -1143,6 +1145,123 @@ static void test_session_passwords_never_emitted(void **state)
 	assert_int_equal(tx_of(&H.ref, 0)->auth_attempts, 3);
 }
 
+/* ------------------------------------------------------------ privacy */
+
+static const char key_one[] = "relaywatch-session-test-key-0123456789";
+static struct privacy *session_privacy;
+
+static void with_privacy(struct smtp_cfg *cfg)
+{
+	cfg->privacy = session_privacy;
+}
+
+static const struct step private_session[] = {
+	GREETING,
+	C("EHLO laptop\r\n"),
+	S("250-mx.example.net\r\n250 AUTH PLAIN LOGIN\r\n"),
+	/* \0alice@example.org\0secret-password-42 */
+	C("AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAHNlY3JldC1wYXNzd29yZC00Mg==\r\n"),
+	S("235 2.7.0 Authentication successful\r\n"),
+	C("MAIL FROM:<alice@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<bob@example.com>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("RCPT TO:<nobody@example.com>\r\n"),
+	S("550 5.1.1 <nobody@example.com>: Recipient address rejected\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Received: from laptop by mx.example.net for <bob@example.com>; Tue, 2 Jan 2024\r\n"
+	  "From: Alice Jones <alice@example.org>\r\nTo: Bob <bob@example.com>, "
+	  "carol@example.net\r\nReply-To: alice.private@example.net\r\nSubject: hi\r\n\r\n"
+	  "body\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued for <bob@example.com>\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static const char *pseudo(const struct privacy *p, const char *clear, char *buf, size_t cap)
+{
+	assert_true(privacy_addr(p, clear, strlen(clear), buf, cap) > 0);
+	return buf;
+}
+
+/* privacy.pseudonymize: the worker stores the AUTH user, MAIL FROM, the
+ * recipients and the header addresses as keyed pseudonyms (domain kept, the
+ * user's equal to its mailbox's), in the events as in the record; the same key
+ * made again gives the same pseudonyms, another key others; no local part and
+ * no display name is left in any emitted byte. */
+static void test_session_pseudonymised(void **state)
+{
+	static const char *const clear[] = {
+		"alice", "bob@", "nobody", "carol", "Jones", "private", "secret-password-42"};
+	struct privacy *again = privacy_key_make(key_one);
+	struct privacy *other = privacy_key_make("another-key-of-32-bytes-or-more!!");
+	char a[128], b[128], n[128], c[128], x[128];
+	const struct event_rcpt *r;
+	const struct smtp_tx *tx;
+	char want[256];
+
+	(void)state;
+	harness_flow(&H, 587, true);
+	play_all_splits(&H, STEPS(private_session));
+	pseudo(again, "alice@example.org", a, sizeof(a));
+	pseudo(again, "bob@example.com", b, sizeof(b));
+	pseudo(again, "nobody@example.com", n, sizeof(n));
+	pseudo(again, "carol@example.net", c, sizeof(c));
+	assert_non_null(strstr(a, "@example.org"));
+	assert_int_equal(strncmp(a, "u-", 2), 0);
+	assert_string_not_equal(a, pseudo(other, "alice@example.org", x, sizeof(x)));
+
+	assert_string_equal(((const struct event_auth *)nth(&H.ref, EV_AUTH, 0))->user, a);
+	r = nth(&H.ref, EV_RCPT, 0);
+	assert_string_equal(r->mailfrom, a);
+	assert_string_equal(r->rcpt, b);
+	r = nth(&H.ref, EV_RCPT, 1);
+	assert_string_equal(r->rcpt, n);
+	snprintf(want, sizeof(want), "<%s>: Recipient address rejected", n);
+	assert_non_null(strstr(r->text, want));
+
+	tx = tx_of(&H.ref, 0);
+	assert_field(tx, SMTP_F_AUTH_USER, a);
+	assert_field(tx, SMTP_F_MAILFROM, a);
+	assert_rcpt(tx, 0, b, 250);
+	assert_rcpt(tx, 1, n, 550);
+	assert_field(tx, SMTP_F_FROM, a);
+	assert_false(smtp_tx_has(tx, SMTP_F_FROM_DISPLAY));
+	assert_int_equal(tx->n_to_stored, 2);
+	assert_int_equal(tx->to[0].len, strlen(b));
+	assert_memory_equal(smtp_tx_str(tx, tx->to[0]), b, strlen(b));
+	assert_memory_equal(smtp_tx_str(tx, tx->to[1]), c, strlen(c));
+	snprintf(want, sizeof(want), "250 2.0.0 Ok: queued for <%s>", b);
+	assert_field(tx, SMTP_F_LAST_REPLY, want);
+	snprintf(want, sizeof(want), "from laptop by mx.example.net for <%s>; Tue, 2 Jan 2024", b);
+	assert_field(tx, SMTP_F_FIRST_RECEIVED, want);
+	assert_field(tx, SMTP_F_HELO, "laptop");
+	for (unsigned int i = 0; i < H.ref.n; i++)
+		for (size_t k = 0; k < sizeof(clear) / sizeof(clear[0]); k++)
+			if (memmem(H.ref.r[i].b, H.ref.r[i].len, clear[k], strlen(clear[k])))
+				fail_msg("event %u holds '%s'", i, clear[k]);
+	privacy_destroy(again);
+	privacy_destroy(other);
+}
+
+static int setup_privacy(void **state)
+{
+	(void)state;
+	session_privacy = privacy_key_make(key_one);
+	harness_up(&H, with_privacy);
+	return 0;
+}
+
+static int teardown_privacy(void **state)
+{
+	(void)state;
+	harness_down(&H);
+	privacy_destroy(session_privacy);
+	session_privacy = NULL;
+	return 0;
+}
+
 static const char sig_rules[] =
 	"9001 reply blocklist high i /blocked using zen\\.spamhaus\\.org/ \"ZEN\"\n"
 	"9002 command mailer low - /^EHLO spambot-kit/ \"kit HELO\"\n"
@@ -1262,6 +1381,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_signatures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_pseudonymised, setup_privacy,
+						teardown_privacy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
