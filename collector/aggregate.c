@@ -453,7 +453,8 @@ static void rank_hosts(struct agg_result *r, const struct agg_opts *o)
 		h->summary_score = round2(aggregate_summary_score(h));
 		h->score = aggregate_host_score(h);
 	}
-	qsort(r->hosts, r->n_hosts, sizeof(*r->hosts), cmp_host);
+	if (r->n_hosts) /* qsort of NULL, 0 is undefined (UBSan) */
+		qsort(r->hosts, r->n_hosts, sizeof(*r->hosts), cmp_host);
 	r->hosts_seen = r->n_hosts;
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		bool keep = r->hosts[i].score >= o->min_score && (!o->top || kept < o->top);
@@ -478,7 +479,8 @@ static void rank_accounts(struct agg_result *r, const struct agg_opts *o)
 			qsort(a->kinds, a->n_kinds, sizeof(*a->kinds), cmp_kind);
 		a->score = aggregate_account_score(a);
 	}
-	qsort(r->accounts, r->n_accounts, sizeof(*r->accounts), cmp_account);
+	if (r->n_accounts)
+		qsort(r->accounts, r->n_accounts, sizeof(*r->accounts), cmp_account);
 	for (size_t i = 0; i < r->n_accounts; i++) {
 		bool keep = r->accounts[i].score >= o->min_score && (!o->top || kept < o->top);
 
