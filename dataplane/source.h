@@ -42,34 +42,34 @@ enum source_bind {
 
 struct source_cfg {
 	enum source_kind kind;
-	uint16_t n_queues;		/* queues wanted (live) */
+	uint16_t n_queues; /* queues wanted (live) */
 	/* Live: at_eof() once every queue has been empty this long (replays, tests); 0: never. */
 	uint32_t exit_idle_ms;
 	/* pcap */
 	const char *path;
-	bool preload;			/* read the whole file into memory at open */
+	bool preload; /* read the whole file into memory at open */
 	/* AF_XDP */
 	const char *iface;
 	enum source_xdp_mode xdp_mode;
 	enum source_bind bind;
 	bool busy_poll;
-	const uint16_t *ports;		/* SMTP ports for the XDP pre-filter */
+	const uint16_t *ports; /* SMTP ports for the XDP pre-filter */
 	uint16_t n_ports;
-	uint32_t frames_per_queue;	/* UMEM frames */
+	uint32_t frames_per_queue; /* UMEM frames */
 	/* DPDK */
 	int eal_argc;
 	char **eal_argv;
-	uint16_t n_workers;		/* lcores that will poll */
+	uint16_t n_workers; /* lcores that will poll */
 };
 
 /* One receive queue, for backends that count per queue (DPDK, AF_XDP). */
 struct source_queue_stats {
-	uint16_t port;			/* backend port id */
-	uint16_t queue;			/* queue on that port */
-	uint64_t pkts;			/* handed to the caller */
+	uint16_t port;	/* backend port id */
+	uint16_t queue; /* queue on that port */
+	uint64_t pkts;	/* handed to the caller */
 	uint64_t bytes;
-	uint64_t nic_pkts;		/* as the driver counts them (q_ipackets), 0 if unknown */
-	uint64_t nic_errors;		/* q_errors */
+	uint64_t nic_pkts;   /* as the driver counts them (q_ipackets), 0 if unknown */
+	uint64_t nic_errors; /* q_errors */
 	/* this queue's share of source_stats' drops, where the backend knows it (AF_XDP) */
 	uint64_t nic_missed;
 	uint64_t ring_full;
@@ -80,18 +80,18 @@ struct source_queue_stats {
 struct source_stats {
 	uint64_t pkts;
 	uint64_t bytes;
-	uint64_t nic_missed;		/* NIC / kernel dropped: rx ring full, imissed */
+	uint64_t nic_missed; /* NIC / kernel dropped: rx ring full, imissed */
 	uint64_t nic_errors;
-	uint64_t ring_full;		/* AF_XDP rx ring full, DPDK rx_nombuf */
-	uint64_t fill_empty;		/* AF_XDP fill queue empty */
-	uint64_t no_socket;		/* XDP pre-filter: SMTP on a queue without a socket (passed) */
-	uint64_t steer_full;		/* software distribution ring full */
-	uint64_t snapped;		/* frames captured shorter than on the wire */
-	uint64_t file_bytes_read;	/* pcap: progress */
+	uint64_t ring_full;	  /* AF_XDP rx ring full, DPDK rx_nombuf */
+	uint64_t fill_empty;	  /* AF_XDP fill queue empty */
+	uint64_t no_socket;	  /* XDP pre-filter: SMTP on a queue without a socket (passed) */
+	uint64_t steer_full;	  /* software distribution ring full */
+	uint64_t snapped;	  /* frames captured shorter than on the wire */
+	uint64_t file_bytes_read; /* pcap: progress */
 	uint64_t file_bytes_total;
-	uint64_t multiseg_copied;	/* DPDK: chained mbufs linearised into one buffer */
-	uint64_t multiseg_dropped;	/* DPDK: chained mbufs dropped (too big, no buffer free) */
-	uint16_t n_q;			/* entries in q[]; 0 when the backend has no per-queue view */
+	uint64_t multiseg_copied;  /* DPDK: chained mbufs linearised into one buffer */
+	uint64_t multiseg_dropped; /* DPDK: chained mbufs dropped (too big, no buffer free) */
+	uint16_t n_q;		   /* entries in q[]; 0 when the backend has no per-queue view */
 	struct source_queue_stats q[SOURCE_MAX_QUEUES];
 };
 
@@ -117,13 +117,13 @@ struct source_ops {
 struct source {
 	const struct source_ops *ops;
 	uint16_t n_queues;
-	bool symmetric;		/* both directions of a flow land on one queue */
-	bool live;		/* packets are lost if not read in time */
+	bool symmetric;		 /* both directions of a flow land on one queue */
+	bool live;		 /* packets are lost if not read in time */
 	bool release_any_thread; /* release() may run on another thread than rx_burst() */
 	/* close() needs set-up's privileges (DPDK's net_af_xdp detaches its own XDP
 	 * program): the process must not drop root. */
 	bool close_needs_root;
-	const char *desc;	/* for logs: file name, interface, port list */
+	const char *desc; /* for logs: file name, interface, port list */
 };
 
 int source_open(const struct source_cfg *cfg, struct source **out, struct errbuf *eb);

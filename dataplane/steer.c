@@ -30,14 +30,14 @@ struct steer {
 	struct source base;
 	struct source *inner;
 	uint16_t n_in, n_out;
-	bool direct_release;		/* inner->release may run on worker threads */
-	struct ring **to_out;		/* [in * n_out + out]: frames for a worker */
-	struct ring **back;		/* [out * n_in + in]: frames to release (if !direct) */
+	bool direct_release;  /* inner->release may run on worker threads */
+	struct ring **to_out; /* [in * n_out + out]: frames for a worker */
+	struct ring **back;   /* [out * n_in + in]: frames to release (if !direct) */
 	struct steer_in in[SOURCE_MAX_QUEUES];
-	uint16_t rr[SOURCE_MAX_QUEUES];	/* per output: next input ring to poll */
+	uint16_t rr[SOURCE_MAX_QUEUES]; /* per output: next input ring to poll */
 	struct decode_cfg dc;
 	_Atomic bool stop;
-	_Atomic uint64_t full;		/* live frames dropped: output ring full */
+	_Atomic uint64_t full; /* live frames dropped: output ring full */
 	char desc[160];
 };
 
@@ -45,7 +45,7 @@ static const struct source_ops steer_ops;
 
 static uint16_t steer_pick(struct steer *st, const struct pkt *p)
 {
-	struct decode_stats ds = { 0 };
+	struct decode_stats ds = {0};
 	struct pkt_meta m;
 	uint64_t h;
 
@@ -63,7 +63,7 @@ static void steer_backoff(unsigned int *spins)
 	if (++*spins < 64) {
 		sched_yield();
 	} else {
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = 50000 };
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000};
 
 		nanosleep(&ts, NULL);
 	}
@@ -233,7 +233,8 @@ static int steer_alloc_rings(struct steer *st)
 	for (uint32_t r = 0; r < nr; r++) {
 		if (ring_create(STEER_RING, sizeof(struct pkt), &st->to_out[r]))
 			return -ENOMEM;
-		if (!st->direct_release && ring_create(STEER_RING, sizeof(struct pkt), &st->back[r]))
+		if (!st->direct_release &&
+		    ring_create(STEER_RING, sizeof(struct pkt), &st->back[r]))
 			return -ENOMEM;
 	}
 	return 0;

@@ -36,40 +36,40 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "read", required_argument, NULL, 'r' },
-	{ "log-dir", required_argument, NULL, 'l' },
-	{ "workers", required_argument, NULL, 'w' },
-	{ "afxdp", required_argument, NULL, OPT_AFXDP },
-	{ "dpdk", no_argument, NULL, OPT_DPDK },
-	{ "queues", required_argument, NULL, OPT_QUEUES },
-	{ "preload", no_argument, NULL, OPT_PRELOAD },
-	{ "report", required_argument, NULL, OPT_REPORT },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "busy-poll", no_argument, NULL, OPT_BUSY_POLL },
-	{ "any-port", no_argument, NULL, OPT_ANY_PORT },
-	{ "no-any-port", no_argument, NULL, OPT_NO_ANY_PORT },
-	{ "home-net", required_argument, NULL, OPT_HOME_NET },
-	{ "smtp-ports", required_argument, NULL, OPT_SMTP_PORTS },
-	{ "tls-ports", required_argument, NULL, OPT_TLS_PORTS },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "collector", required_argument, NULL, OPT_COLLECTOR },
-	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
-	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
-	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
-	{ "collector-plaintext", no_argument, NULL, OPT_PLAINTEXT },
-	{ "archive", no_argument, NULL, OPT_ARCHIVE },
-	{ "sensor-id", required_argument, NULL, OPT_SENSOR_ID },
-	{ "spool", required_argument, NULL, OPT_SPOOL },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "exit-idle", required_argument, NULL, OPT_EXIT_IDLE },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"read", required_argument, NULL, 'r'},
+	{"log-dir", required_argument, NULL, 'l'},
+	{"workers", required_argument, NULL, 'w'},
+	{"afxdp", required_argument, NULL, OPT_AFXDP},
+	{"dpdk", no_argument, NULL, OPT_DPDK},
+	{"queues", required_argument, NULL, OPT_QUEUES},
+	{"preload", no_argument, NULL, OPT_PRELOAD},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+	{"bind", required_argument, NULL, OPT_BIND},
+	{"busy-poll", no_argument, NULL, OPT_BUSY_POLL},
+	{"any-port", no_argument, NULL, OPT_ANY_PORT},
+	{"no-any-port", no_argument, NULL, OPT_NO_ANY_PORT},
+	{"home-net", required_argument, NULL, OPT_HOME_NET},
+	{"smtp-ports", required_argument, NULL, OPT_SMTP_PORTS},
+	{"tls-ports", required_argument, NULL, OPT_TLS_PORTS},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"collector", required_argument, NULL, OPT_COLLECTOR},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
+	{"collector-plaintext", no_argument, NULL, OPT_PLAINTEXT},
+	{"archive", no_argument, NULL, OPT_ARCHIVE},
+	{"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
+	{"spool", required_argument, NULL, OPT_SPOOL},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
+	{"user", required_argument, NULL, OPT_USER},
+	{"exit-idle", required_argument, NULL, OPT_EXIT_IDLE},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 void cli_usage(FILE *f, const char *prog)
@@ -82,7 +82,8 @@ void cli_usage(FILE *f, const char *prog)
 		"input\n"
 		"  -r, --read FILE          capture file to read; a FIFO, or - for stdin, too\n"
 		"      --preload            read the whole capture into memory first\n"
-		"  -w, --workers N          worker threads (default: 1 offline, one per queue live)\n"
+		"  -w, --workers N          worker threads (default: 1 offline, one per queue "
+		"live)\n"
 		"      --afxdp IFACE        capture on IFACE through AF_XDP\n"
 		"      --queues N           AF_XDP: RX queues to bind (default 1)\n"
 		"      --xdp-mode MODE      native|generic|auto (default auto)\n"
@@ -103,15 +104,18 @@ void cli_usage(FILE *f, const char *prog)
 		"\n"
 		"output\n"
 		"  -l, --log-dir DIR        write DIR/smtp.json, DIR/alerts.json, DIR/stats.json\n"
-		"      --report FMT         relay report at the end: table|json|none (default table)\n"
+		"      --report FMT         relay report at the end: table|json|none (default "
+		"table)\n"
 		"      --collector H:P      send alerts to relaywatch-collector (TLS)\n"
 		"      --tls-cert F --tls-key F --tls-ca F   client certificate for the collector\n"
-		"      --collector-plaintext                 plain TCP to the collector (explicit)\n"
+		"      --collector-plaintext                 plain TCP to the collector "
+		"(explicit)\n"
 		"      --sensor-id NAME     this sensor's name (default: host name)\n"
 		"      --spool DIR          keep unacknowledged frames here\n"
 		"      --archive            also send transaction metadata (never bodies)\n"
 		"      --metrics H:P        serve Prometheus /metrics (default address 127.0.0.1)\n"
-		"      --metrics-linger SECS  keep /metrics up SECS after the input ends (-r runs;\n"
+		"      --metrics-linger SECS  keep /metrics up SECS after the input ends (-r "
+		"runs;\n"
 		"                           SIGTERM ends it early)\n"
 		"  -q, --quiet              no progress or summary on stderr\n"
 		"  -v, --verbose            more log messages (repeat for debug)\n"
@@ -180,8 +184,8 @@ static int parse_exit_idle(const char *arg, struct cli_opts *o, struct errbuf *e
 	return err;
 }
 
-static int parse_choice(const char *arg, const char *opt, const char *const *names, int n,
-			int *out, struct errbuf *eb)
+static int parse_choice(const char *arg, const char *opt, const char *const *names, int n, int *out,
+			struct errbuf *eb)
 {
 	for (int i = 0; i < n; i++) {
 		if (strcmp(arg, names[i]) == 0) {
@@ -194,20 +198,34 @@ static int parse_choice(const char *arg, const char *opt, const char *const *nam
 
 static int parse_one(int c, const char *arg, struct cli_opts *o, struct errbuf *eb)
 {
-	static const char *const reports[] = { "table", "json", "none" };
-	static const char *const xdp_modes[] = { "auto", "native", "generic" };
-	static const char *const binds[] = { "auto", "zero-copy", "copy" };
+	static const char *const reports[] = {"table", "json", "none"};
+	static const char *const xdp_modes[] = {"auto", "native", "generic"};
+	static const char *const binds[] = {"auto", "zero-copy", "copy"};
 	uint16_t linger = 0;
 	int v = 0, err;
 
 	switch (c) {
-	case 'r': o->read_file = arg; o->mode = SOURCE_PCAP; return 0;
-	case 'l': o->log_dir = arg; return 0;
-	case 'w': return parse_u16(arg, "--workers", 1, SOURCE_MAX_QUEUES, &o->workers, eb);
-	case OPT_AFXDP: o->iface = arg; o->mode = SOURCE_AFXDP; return 0;
-	case OPT_DPDK: o->mode = SOURCE_DPDK; return 0;
-	case OPT_QUEUES: return parse_u16(arg, "--queues", 1, SOURCE_MAX_QUEUES, &o->queues, eb);
-	case OPT_PRELOAD: o->preload = true; return 0;
+	case 'r':
+		o->read_file = arg;
+		o->mode = SOURCE_PCAP;
+		return 0;
+	case 'l':
+		o->log_dir = arg;
+		return 0;
+	case 'w':
+		return parse_u16(arg, "--workers", 1, SOURCE_MAX_QUEUES, &o->workers, eb);
+	case OPT_AFXDP:
+		o->iface = arg;
+		o->mode = SOURCE_AFXDP;
+		return 0;
+	case OPT_DPDK:
+		o->mode = SOURCE_DPDK;
+		return 0;
+	case OPT_QUEUES:
+		return parse_u16(arg, "--queues", 1, SOURCE_MAX_QUEUES, &o->queues, eb);
+	case OPT_PRELOAD:
+		o->preload = true;
+		return 0;
 	case OPT_REPORT:
 		err = parse_choice(arg, "--report", reports, 3, &v, eb);
 		o->report = (enum cli_report)v;
@@ -221,37 +239,78 @@ static int parse_one(int c, const char *arg, struct cli_opts *o, struct errbuf *
 		err = parse_choice(arg, "--bind", binds, 3, &v, eb);
 		o->bind = (enum source_bind)v;
 		return err;
-	case OPT_BUSY_POLL: o->busy_poll = true; return 0;
-	case OPT_ANY_PORT: o->any_port = 1; return 0;
-	case OPT_NO_ANY_PORT: o->any_port = 0; return 0;
+	case OPT_BUSY_POLL:
+		o->busy_poll = true;
+		return 0;
+	case OPT_ANY_PORT:
+		o->any_port = 1;
+		return 0;
+	case OPT_NO_ANY_PORT:
+		o->any_port = 0;
+		return 0;
 	case OPT_HOME_NET:
 		if (o->n_home_nets >= CLI_MAX_HOME_NETS)
 			return errbuf_set(eb, -EINVAL, "--home-net: too many");
 		o->home_nets[o->n_home_nets++] = arg;
 		return 0;
-	case OPT_SMTP_PORTS: o->ports_arg = arg; return 0;
-	case OPT_TLS_PORTS: o->tls_ports_arg = arg; return 0;
+	case OPT_SMTP_PORTS:
+		o->ports_arg = arg;
+		return 0;
+	case OPT_TLS_PORTS:
+		o->tls_ports_arg = arg;
+		return 0;
 	case 'c':
-	case OPT_CONFIG: o->config_file = arg; return 0;
-	case OPT_COLLECTOR: o->collector = arg; return 0;
-	case OPT_TLS_CERT: o->tls_cert = arg; return 0;
-	case OPT_TLS_KEY: o->tls_key = arg; return 0;
-	case OPT_TLS_CA: o->tls_ca = arg; return 0;
-	case OPT_PLAINTEXT: o->collector_plaintext = true; return 0;
-	case OPT_ARCHIVE: o->archive = true; return 0;
-	case OPT_SENSOR_ID: o->sensor_id = arg; return 0;
-	case OPT_SPOOL: o->spool_dir = arg; return 0;
-	case OPT_METRICS: o->metrics_addr = arg; return 0;
+	case OPT_CONFIG:
+		o->config_file = arg;
+		return 0;
+	case OPT_COLLECTOR:
+		o->collector = arg;
+		return 0;
+	case OPT_TLS_CERT:
+		o->tls_cert = arg;
+		return 0;
+	case OPT_TLS_KEY:
+		o->tls_key = arg;
+		return 0;
+	case OPT_TLS_CA:
+		o->tls_ca = arg;
+		return 0;
+	case OPT_PLAINTEXT:
+		o->collector_plaintext = true;
+		return 0;
+	case OPT_ARCHIVE:
+		o->archive = true;
+		return 0;
+	case OPT_SENSOR_ID:
+		o->sensor_id = arg;
+		return 0;
+	case OPT_SPOOL:
+		o->spool_dir = arg;
+		return 0;
+	case OPT_METRICS:
+		o->metrics_addr = arg;
+		return 0;
 	case OPT_METRICS_LINGER:
 		err = parse_u16(arg, "--metrics-linger", 1, 3600, &linger, eb);
 		o->metrics_linger_s = linger;
 		return err;
-	case OPT_USER: o->user = arg; return 0;
-	case OPT_EXIT_IDLE: return parse_exit_idle(arg, o, eb);
-	case 'q': o->quiet = true; return 0;
-	case 'v': o->verbose++; return 0;
-	case 'h': o->help = true; return 0;
-	case 'V': o->version = true; return 0;
+	case OPT_USER:
+		o->user = arg;
+		return 0;
+	case OPT_EXIT_IDLE:
+		return parse_exit_idle(arg, o, eb);
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'v':
+		o->verbose++;
+		return 0;
+	case 'h':
+		o->help = true;
+		return 0;
+	case 'V':
+		o->version = true;
+		return 0;
 	}
 	return errbuf_set(eb, -EINVAL, "unknown option (see --help)");
 }
@@ -295,8 +354,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct errbuf *eb)
 	while ((c = getopt_long(argc, argv, "+r:l:w:c:qvhV", long_opts, NULL)) != -1) {
 		if (c == '?') {
 			if (optopt && optopt < 256)
-				return errbuf_set(eb, -EINVAL, "-%c: unknown option or missing value",
-						  optopt);
+				return errbuf_set(eb, -EINVAL,
+						  "-%c: unknown option or missing value", optopt);
 			return errbuf_set(eb, -EINVAL, "%s: unknown option or missing value",
 					  argv[optind - 1]);
 		}

@@ -26,36 +26,36 @@ enum cli_report {
 
 struct cli_opts {
 	enum source_kind mode;
-	const char *read_file;		/* -r */
-	const char *iface;		/* --afxdp */
-	const char *log_dir;		/* -l */
-	const char *config_file;	/* --config */
-	uint16_t workers;		/* --workers, 0: default */
-	uint16_t queues;		/* --queues (AF_XDP) */
-	uint32_t exit_idle_ms;		/* --exit-idle: DPDK input ends after this much silence */
+	const char *read_file;	 /* -r */
+	const char *iface;	 /* --afxdp */
+	const char *log_dir;	 /* -l */
+	const char *config_file; /* --config */
+	uint16_t workers;	 /* --workers, 0: default */
+	uint16_t queues;	 /* --queues (AF_XDP) */
+	uint32_t exit_idle_ms;	 /* --exit-idle: DPDK input ends after this much silence */
 	bool preload;
 	bool quiet;
 	int verbose;
 	enum cli_report report;
-	bool report_given;		/* --report was on the command line */
+	bool report_given; /* --report was on the command line */
 	enum source_xdp_mode xdp_mode;
 	enum source_bind bind;
 	bool busy_poll;
-	int any_port;			/* -1: config decides, 0/1: forced */
-	const char *home_nets[CLI_MAX_HOME_NETS];	/* --home-net, split on ',' later */
+	int any_port;				  /* -1: config decides, 0/1: forced */
+	const char *home_nets[CLI_MAX_HOME_NETS]; /* --home-net, split on ',' later */
 	unsigned int n_home_nets;
-	const char *ports_arg;		/* --smtp-ports */
-	const char *tls_ports_arg;	/* --tls-ports */
+	const char *ports_arg;	   /* --smtp-ports */
+	const char *tls_ports_arg; /* --tls-ports */
 	/* export */
-	const char *collector;		/* HOST:PORT */
+	const char *collector; /* HOST:PORT */
 	const char *tls_cert, *tls_key, *tls_ca;
 	bool collector_plaintext;
 	bool archive;
 	const char *sensor_id;
 	const char *spool_dir;
-	const char *metrics_addr;	/* HOST:PORT */
-	uint32_t metrics_linger_s;	/* --metrics-linger: /metrics stays up after the input */
-	const char *user;		/* --user: drop root to this user (live) */
+	const char *metrics_addr;  /* HOST:PORT */
+	uint32_t metrics_linger_s; /* --metrics-linger: /metrics stays up after the input */
+	const char *user;	   /* --user: drop root to this user (live) */
 	/* DPDK: everything after "--" */
 	int eal_argc;
 	char **eal_argv;

@@ -48,76 +48,76 @@ enum config_report {
 };
 
 struct config_limits {
-	uint32_t flows_per_worker;		/* 262144 */
-	uint32_t flow_idle_timeout_s;		/* 300 */
-	uint32_t flow_embryonic_timeout_s;	/* 30 */
-	uint32_t flow_closed_timeout_s;		/* 5 */
-	uint32_t reasm_bytes_per_flow;		/* 64 KiB */
-	uint64_t reasm_bytes_per_worker;	/* 64 MiB */
-	uint32_t smtp_sessions_per_worker;	/* 16384 */
-	uint32_t smtp_max_line;			/* 2048 */
-	uint32_t smtp_max_header_bytes;		/* 64 KiB */
-	uint32_t smtp_max_pipeline;		/* 64 */
-	uint64_t event_ring_bytes;		/* 32 MiB per worker */
-	uint32_t hosts;				/* 1000000 */
-	uint32_t accounts;			/* 262144 */
+	uint32_t flows_per_worker;	   /* 262144 */
+	uint32_t flow_idle_timeout_s;	   /* 300 */
+	uint32_t flow_embryonic_timeout_s; /* 30 */
+	uint32_t flow_closed_timeout_s;	   /* 5 */
+	uint32_t reasm_bytes_per_flow;	   /* 64 KiB */
+	uint64_t reasm_bytes_per_worker;   /* 64 MiB */
+	uint32_t smtp_sessions_per_worker; /* 16384 */
+	uint32_t smtp_max_line;		   /* 2048 */
+	uint32_t smtp_max_header_bytes;	   /* 64 KiB */
+	uint32_t smtp_max_pipeline;	   /* 64 */
+	uint64_t event_ring_bytes;	   /* 32 MiB per worker */
+	uint32_t hosts;			   /* 1000000 */
+	uint32_t accounts;		   /* 262144 */
 };
 
 struct config_collector {
-	char address[CONFIG_NAME_MAX];		/* HOST:PORT, "" = none */
+	char address[CONFIG_NAME_MAX]; /* HOST:PORT, "" = none */
 	char tls_cert[CONFIG_PATH_MAX];
 	char tls_key[CONFIG_PATH_MAX];
 	char tls_ca[CONFIG_PATH_MAX];
 	bool plaintext;
-	char sensor_id[CONFIG_NAME_MAX];	/* default: host name */
-	char spool_dir[CONFIG_PATH_MAX];	/* "" = in memory only */
-	uint64_t spool_max_bytes;		/* 256 MiB */
-	bool archive;				/* transaction metadata too */
-	uint32_t summary_interval_s;		/* HostSummary period, 60 */
-	uint32_t drain_timeout_s;		/* end of a run: give up after this long
-						 * without an ack, 60 */
+	char sensor_id[CONFIG_NAME_MAX]; /* default: host name */
+	char spool_dir[CONFIG_PATH_MAX]; /* "" = in memory only */
+	uint64_t spool_max_bytes;	 /* 256 MiB */
+	bool archive;			 /* transaction metadata too */
+	uint32_t summary_interval_s;	 /* HostSummary period, 60 */
+	uint32_t drain_timeout_s;	 /* end of a run: give up after this long
+					  * without an ack, 60 */
 };
 
 struct config_live {
-	char user[CONFIG_NAME_MAX];		/* drop root to this user ("" = stay) */
+	char user[CONFIG_NAME_MAX]; /* drop root to this user ("" = stay) */
 	char group[CONFIG_NAME_MAX];
 	uint16_t queues;
 	enum source_xdp_mode xdp_mode;
 	enum source_bind bind;
 	bool busy_poll;
-	bool seccomp;				/* default true */
+	bool seccomp; /* default true */
 };
 
 struct config {
-	char file[CONFIG_PATH_MAX];		/* where it came from, "" = defaults */
+	char file[CONFIG_PATH_MAX]; /* where it came from, "" = defaults */
 
 	struct netset home_net;
 	struct domset home_domains;
-	struct netset mail_servers;		/* empty: learn servers from 220 banners */
-	uint16_t smtp_ports[CONFIG_MAX_PORTS], n_smtp_ports;	/* 25, 587, 2525 */
-	uint16_t tls_ports[CONFIG_MAX_PORTS], n_tls_ports;	/* 465 */
-	bool detect_any_port;			/* true */
+	struct netset mail_servers; /* empty: learn servers from 220 banners */
+	uint16_t smtp_ports[CONFIG_MAX_PORTS], n_smtp_ports; /* 25, 587, 2525 */
+	uint16_t tls_ports[CONFIG_MAX_PORTS], n_tls_ports;   /* 465 */
+	bool detect_any_port;				     /* true */
 
-	uint16_t workers;			/* 0 = default */
-	bool verify_checksums;			/* false */
-	bool vlan_in_key;			/* true */
+	uint16_t workers;      /* 0 = default */
+	bool verify_checksums; /* false */
+	bool vlan_in_key;      /* true */
 
 	struct config_limits limits;
 	struct detect_cfg detectors[ALERT_KIND_COUNT];
-	uint32_t alert_interval_s;		/* one alert per host+kind per interval, 300 */
+	uint32_t alert_interval_s; /* one alert per host+kind per interval, 300 */
 
 	char sig_files[CONFIG_MAX_SIG_FILES][CONFIG_PATH_MAX];
-	unsigned int n_sig_files;		/* default: the installed default set */
-	bool sigs_enabled;			/* true */
+	unsigned int n_sig_files; /* default: the installed default set */
+	bool sigs_enabled;	  /* true */
 
-	bool pseudonymize;			/* false */
-	bool pseudonymize_ips;			/* false */
+	bool pseudonymize;     /* false */
+	bool pseudonymize_ips; /* false */
 	char key_file[CONFIG_PATH_MAX];
-	bool keep_subject;			/* false */
+	bool keep_subject; /* false */
 
 	char log_dir[CONFIG_PATH_MAX];
 	enum config_report report;
-	char metrics_addr[CONFIG_NAME_MAX];	/* HOST:PORT, "" = off */
+	char metrics_addr[CONFIG_NAME_MAX]; /* HOST:PORT, "" = off */
 
 	struct config_collector collector;
 	struct config_live live;

@@ -11,7 +11,7 @@
 
 int config_init(struct config *cfg)
 {
-	static const uint16_t smtp[] = { 25, 587, 2525 };
+	static const uint16_t smtp[] = {25, 587, 2525};
 
 	memset(cfg, 0, sizeof(*cfg));
 	netset_init(&cfg->home_net);

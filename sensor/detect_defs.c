@@ -11,6 +11,9 @@
 #define H 3600.0
 #define M 60.0
 
+/* The table is laid out by hand: clang-format 14 flips its declaration
+ * between two layouts on every run. */
+/* clang-format off */
 const struct detect_def detect_defs[ALERT_KIND_COUNT] = {
 	[ALERT_OPEN_RELAY] =
 		{
@@ -293,3 +296,4 @@ double detect_param(const struct detect_cfg *cfg, enum alert_kind kind, const ch
 	assert(i >= 0);
 	return i >= 0 ? cfg[kind].p[i] : 0;
 }
+/* clang-format on */

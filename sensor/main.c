@@ -44,7 +44,7 @@
 #include "sensor/smtp_session.h"
 #include "sensor/summary.h"
 
-#define XDP_POLL_NS	 (1000 * 1000 * 1000ull) /* XDP counter maps read once a second */
+#define XDP_POLL_NS (1000 * 1000 * 1000ull) /* XDP counter maps read once a second */
 /* Per-source XDP records on their way to the detector thread: a full map
  * (65536 sources) of one read fits. */
 #define XDP_SRC_RING_BYTES (8u << 20)
@@ -63,39 +63,39 @@ struct sensor_worker {
 
 struct sensor {
 	struct cli_opts opts;
-	struct config cfg;		/* defaults < --config FILE < command line */
-	struct plan plan;		/* cfg as component settings */
+	struct config cfg; /* defaults < --config FILE < command line */
+	struct plan plan;  /* cfg as component settings */
 	uint8_t server_ports[8192];
 	uint8_t smtp_ports[8192];
 	uint8_t tls_ports[8192];
-	struct source *src;		/* what workers read: the capture or the steer layer */
-	struct source *raw_src;		/* the capture itself when steered */
+	struct source *src;	/* what workers read: the capture or the steer layer */
+	struct source *raw_src; /* the capture itself when steered */
 	uint16_t n_workers;
 	struct sensor_worker wk[SOURCE_MAX_QUEUES];
 	struct detector *det;
 	pthread_t det_thread;
 	bool det_started;
 	struct export_json *json;
-	struct detect_engine *de;	/* detector thread only, once started */
-	struct sigs *sigs;		/* reloaded on SIGHUP by the main thread */
-	_Atomic bool report_requested;	/* SIGUSR1: the detector thread writes the report */
-	char *alert_line;		/* detector thread's formatting buffer */
-	struct export_pb *pb;		/* --collector: protobuf frames over TLS */
-	struct privacy *privacy;	/* privacy.*: the key's HMAC state; NULL: off */
-	const struct privacy *ips;	/* privacy.pseudonymize_ips: outputs show pseudonyms */
-	struct metrics *metrics;	/* --metrics: Prometheus /metrics */
+	struct detect_engine *de;      /* detector thread only, once started */
+	struct sigs *sigs;	       /* reloaded on SIGHUP by the main thread */
+	_Atomic bool report_requested; /* SIGUSR1: the detector thread writes the report */
+	char *alert_line;	       /* detector thread's formatting buffer */
+	struct export_pb *pb;	       /* --collector: protobuf frames over TLS */
+	struct privacy *privacy;       /* privacy.*: the key's HMAC state; NULL: off */
+	const struct privacy *ips;     /* privacy.pseudonymize_ips: outputs show pseudonyms */
+	struct metrics *metrics;       /* --metrics: Prometheus /metrics */
 	_Atomic bool stop;
 	_Atomic bool abort_events;
 	uint64_t start_ns;
 	/* live AF_XDP: the pre-filter's counters, read by the main thread */
 	struct xdp_loader_totals xdp;
-	uint64_t xdp_next_ns;		/* monotonic time of the next read */
-	uint64_t xdp_since_ns;		/* sources seen since this wall time are reported */
-	uint64_t xdp_sources;		/* per-source records read so far */
+	uint64_t xdp_next_ns;  /* monotonic time of the next read */
+	uint64_t xdp_since_ns; /* sources seen since this wall time are reported */
+	uint64_t xdp_sources;  /* per-source records read so far */
 	/* main thread → detector thread: per-source counters (struct xdp_loader_src) */
 	struct msgring *xdp_ring;
-	uint64_t xdp_src_dropped;	/* records that did not fit: read again next time */
-	bool xdp_ring_full;		/* this read lost some: keep xdp_since_ns */
+	uint64_t xdp_src_dropped; /* records that did not fit: read again next time */
+	bool xdp_ring_full;	  /* this read lost some: keep xdp_since_ns */
 };
 
 static void *worker_thread(void *arg)
@@ -201,8 +201,8 @@ static void out_tick(void *arg, uint64_t now_ns, bool final)
 	if (s->json && final)
 		export_json_flush(s->json);
 	if (s->metrics)
-		metrics_detector_tick(s->metrics, s->de, s->json ? export_json_stats(s->json) : NULL,
-				      final);
+		metrics_detector_tick(s->metrics, s->de,
+				      s->json ? export_json_stats(s->json) : NULL, final);
 }
 
 /* ---- set-up ---- */
@@ -354,8 +354,10 @@ static int setup_afxdp_cfg(struct sensor *s, struct source_cfg *sc, uint16_t *po
 		if (!(s->server_ports[p >> 3] & (1u << (p & 7))))
 			continue;
 		if (n == SOURCE_MAX_PORTS)
-			return errbuf_set(eb, -E2BIG, "--afxdp: the XDP pre-filter takes at most %u "
-					  "SMTP and TLS ports", SOURCE_MAX_PORTS);
+			return errbuf_set(eb, -E2BIG,
+					  "--afxdp: the XDP pre-filter takes at most %u "
+					  "SMTP and TLS ports",
+					  SOURCE_MAX_PORTS);
 		ports[n++] = (uint16_t)p;
 	}
 	sc->iface = s->opts.iface;
@@ -381,7 +383,7 @@ static void setup_dpdk_cfg(struct sensor *s, struct source_cfg *sc)
 static int setup_source(struct sensor *s, struct errbuf *eb)
 {
 	uint16_t ports[SOURCE_MAX_PORTS];
-	struct source_cfg sc = { 0 };
+	struct source_cfg sc = {0};
 	int err;
 
 	s->n_workers = s->opts.workers ? s->opts.workers : 1;
@@ -421,7 +423,7 @@ static int setup_source(struct sensor *s, struct errbuf *eb)
 static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 {
 	struct sensor_worker *sw = &s->wk[i];
-	struct worker_cfg wc = { 0 };
+	struct worker_cfg wc = {0};
 	struct smtp_cfg sc = s->plan.smtp;
 	int err;
 
@@ -460,7 +462,7 @@ static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 static const char *default_rules_dir(void)
 {
 	return access(RELAYWATCH_DATADIR "/rules", R_OK) == 0 ? RELAYWATCH_DATADIR "/rules"
-							       : RELAYWATCH_SRC_RULES_DIR;
+							      : RELAYWATCH_SRC_RULES_DIR;
 }
 
 static int load_sigs(struct sensor *s, struct errbuf *eb)
@@ -516,7 +518,7 @@ static int setup_detection(struct sensor *s, struct errbuf *eb)
 /* SIGHUP: a new set replaces the old one without stopping capture, or the old stays. */
 static void reload_sigs(struct sensor *s)
 {
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 
 	if (!s->sigs)
 		return;
@@ -530,7 +532,10 @@ static void reload_sigs(struct sensor *s)
 static int setup_outputs(struct sensor *s, struct errbuf *eb)
 {
 	struct detector_output out = {
-		.arg = s, .tx = out_tx, .event = out_event, .tick = out_tick,
+		.arg = s,
+		.tx = out_tx,
+		.event = out_event,
+		.tick = out_tick,
 	};
 	struct detector_cfg dc;
 	int err;
@@ -628,9 +633,15 @@ static const char *metrics_listen(const struct sensor *s)
 static int setup_metrics(struct sensor *s, struct errbuf *eb)
 {
 	const struct metrics_cfg mc = {
-		.cfg = &s->cfg, .plan = &s->plan, .src = s->raw_src,
-		.steer = s->src != s->raw_src ? s->src : NULL, .det = s->det, .sigs = s->sigs,
-		.pb = s->pb, .mode = source_kind_name(s->opts.mode), .start_real_ns = clock_real_ns(),
+		.cfg = &s->cfg,
+		.plan = &s->plan,
+		.src = s->raw_src,
+		.steer = s->src != s->raw_src ? s->src : NULL,
+		.det = s->det,
+		.sigs = s->sigs,
+		.pb = s->pb,
+		.mode = source_kind_name(s->opts.mode),
+		.start_real_ns = clock_real_ns(),
 	};
 	int err;
 
@@ -638,7 +649,8 @@ static int setup_metrics(struct sensor *s, struct errbuf *eb)
 		return 0;
 	err = metrics_create(&mc, &s->metrics, eb);
 	for (uint16_t i = 0; i < s->n_workers && !err; i++)
-		if ((err = metrics_add_worker(s->metrics, s->wk[i].w, s->wk[i].smtp, s->wk[i].ring)))
+		if ((err = metrics_add_worker(s->metrics, s->wk[i].w, s->wk[i].smtp,
+					      s->wk[i].ring)))
 			errbuf_set(eb, err, "metrics: worker %u: %s", i, strerror(-err));
 	if (!err && (err = metrics_serve(s->metrics, metrics_listen(s), eb)) == 0)
 		log_info("metrics: Prometheus /metrics on port %u (%s)", metrics_port(s->metrics),
@@ -693,11 +705,12 @@ static int drop_privileges(struct sensor *s, struct errbuf *eb)
 		return 0;
 	/* Dropping anyway would leave that program on the interface at exit. */
 	if (s->raw_src->close_needs_root)
-		return errbuf_set(eb, -EPERM,
-				  "--user %s: %s detaches its XDP program at exit, which needs root: "
-				  "run it without --user, or use net_af_packet or --afxdp (whose "
-				  "detach helper keeps the privileges)",
-				  s->opts.user, s->raw_src->desc);
+		return errbuf_set(
+			eb, -EPERM,
+			"--user %s: %s detaches its XDP program at exit, which needs root: "
+			"run it without --user, or use net_af_packet or --afxdp (whose "
+			"detach helper keeps the privileges)",
+			s->opts.user, s->raw_src->desc);
 	err = privdrop_apply(s->opts.user, NULL, 0, eb);
 	if (err)
 		return err;
@@ -799,7 +812,7 @@ static void control_loop(struct sensor *s)
 {
 	bool tty = !s->opts.quiet && isatty(STDERR_FILENO) && !s->src->live;
 	/* Short ticks so a run ends promptly; the progress line is redrawn 4 times a second. */
-	struct timespec tick = { .tv_sec = 0, .tv_nsec = 20 * 1000000L };
+	struct timespec tick = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
 	uint64_t next_progress = 0;
 	bool shown = false;
 	sigset_t set;
@@ -916,9 +929,8 @@ static void teardown(struct sensor *s)
 
 static int finish(struct sensor *s)
 {
-	const char *read_err = s->raw_src->ops->last_error
-				       ? s->raw_src->ops->last_error(s->raw_src)
-				       : NULL;
+	const char *read_err =
+		s->raw_src->ops->last_error ? s->raw_src->ops->last_error(s->raw_src) : NULL;
 	struct summary sum;
 	int rc = EX_OK;
 
@@ -952,7 +964,7 @@ static int finish(struct sensor *s)
 
 static int run(struct sensor *s)
 {
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 	bool bad_config;
 	sigset_t set;
 	int err, rc;
@@ -980,7 +992,7 @@ static int run(struct sensor *s)
 	if (err) {
 		log_err("%s", eb.msg);
 		if (s->opts.mode != SOURCE_PCAP)
-			return err == -ENODEV ? EX_NOINPUT
+			return err == -ENODEV			 ? EX_NOINPUT
 			       : err == -EPERM || err == -EACCES ? EX_NOPERM
 								 : EX_UNAVAILABLE;
 		return err == -ENOENT || err == -EACCES ? EX_NOINPUT : EX_DATAERR;
@@ -1032,7 +1044,7 @@ static int run(struct sensor *s)
 int main(int argc, char **argv)
 {
 	static struct sensor s;
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 
 	log_set_ident("relaywatch");
 	if (cli_parse(argc, argv, &s.opts, &eb) != 0) {

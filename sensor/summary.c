@@ -55,8 +55,8 @@ void summary_print(FILE *f, const struct summary *s)
 		"%llu AUTH (%llu failed), %llu TLS\n",
 		(unsigned long long)s->smtp.sessions, (unsigned long long)s->smtp.transactions,
 		(unsigned long long)s->smtp.messages, (unsigned long long)s->smtp.recipients,
-		(unsigned long long)s->smtp.auth_attempts,
-		(unsigned long long)s->smtp.auth_failure, (unsigned long long)s->smtp.tls_sessions);
+		(unsigned long long)s->smtp.auth_attempts, (unsigned long long)s->smtp.auth_failure,
+		(unsigned long long)s->smtp.tls_sessions);
 	fprintf(f,
 		"  reassembly: %llu gaps (%llu bytes), %llu out-of-order segments, "
 		"%llu cap hits\n",
@@ -81,15 +81,16 @@ void summary_print(FILE *f, const struct summary *s)
 		fprintf(f, "%s %s %llu%s", i ? "," : "  XDP pre-filter:", s->xdp_names[i],
 			(unsigned long long)s->xdp_pkts[i], i + 1 == s->n_xdp ? "\n" : "");
 	if (s->events_dropped || s->smtp.sessions_no_slot)
-		fprintf(f, "  lost in the sensor: %llu events (ring full), %llu sessions (no slot)\n",
+		fprintf(f,
+			"  lost in the sensor: %llu events (ring full), %llu sessions (no slot)\n",
 			(unsigned long long)s->events_dropped,
 			(unsigned long long)s->smtp.sessions_no_slot);
 	fprintf(f, "  memory: %.1f MB in tables; %zu bytes per flow, %zu per idle SMTP session\n",
 		(double)s->mem_bytes / 1e6, s->flow_bytes, s->session_bytes);
 }
 
-static void json_u64s(struct jsonw *w, const char *key, const char *const *names,
-		      const uint64_t *v, size_t n)
+static void json_u64s(struct jsonw *w, const char *key, const char *const *names, const uint64_t *v,
+		      size_t n)
 {
 	jsonw_key(w, key);
 	jsonw_obj_open(w);

@@ -22,23 +22,23 @@
 
 struct summary {
 	struct source_stats src;
-	struct worker_stats wk;		/* summed over workers */
-	struct smtp_stats smtp;		/* summed over workers */
+	struct worker_stats wk; /* summed over workers */
+	struct smtp_stats smtp; /* summed over workers */
 	struct detector_stats det;
-	struct detect_stats de;		/* the detection engine's tables */
+	struct detect_stats de; /* the detection engine's tables */
 	uint64_t events_dropped;
 	uint16_t n_workers;
 	uint64_t per_worker_pkts[SOURCE_MAX_QUEUES];
 	uint64_t per_worker_flows[SOURCE_MAX_QUEUES];
-	uint64_t per_worker_one_sided[SOURCE_MAX_QUEUES];	/* a flow split over workers shows here */
+	uint64_t per_worker_one_sided[SOURCE_MAX_QUEUES]; /* a flow split over workers shows here */
 	/* Live AF_XDP: the XDP pre-filter's packets per verdict/reason (n_xdp = 0 otherwise). */
 	uint16_t n_xdp;
 	const char *xdp_names[SUMMARY_MAX_XDP];
 	uint64_t xdp_pkts[SUMMARY_MAX_XDP];
 	double wall_secs;
-	size_t mem_bytes;		/* tables and pools made at start */
-	size_t flow_bytes;		/* one flow entry with its share of the index */
-	size_t session_bytes;		/* one idle SMTP session */
+	size_t mem_bytes;     /* tables and pools made at start */
+	size_t flow_bytes;    /* one flow entry with its share of the index */
+	size_t session_bytes; /* one idle SMTP session */
 };
 
 void summary_print(FILE *f, const struct summary *s);

@@ -23,7 +23,7 @@
 #include "dataplane/flow.h"
 #include "dataplane/tcp_reasm.h"
 
-#define N_CONN      4
+#define N_CONN	    4
 #define CAPACITY    3
 #define FLOW_BYTES  512
 #define TOTAL_BYTES 4096
@@ -40,7 +40,7 @@
 
 struct rec {
 	struct flow *f;
-	uint32_t life;	/* stamps this flow's bytes in the model */
+	uint32_t life; /* stamps this flow's bytes in the model */
 	uint64_t sent[2];
 	uint64_t delivered[2];
 };
@@ -162,7 +162,7 @@ static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N
 	static uint8_t payload[MAX_PAYLOAD];
 	unsigned int conn = in[0] & 3, from_srv = (in[0] >> 2) & 1;
 	uint16_t cport = (uint16_t)(40000 + conn), sport = 25;
-	struct pkt_meta m = { .family = 4, .l4_proto = 6 };
+	struct pkt_meta m = {.family = 4, .l4_proto = 6};
 	enum flow_dir dir;
 	uint32_t data_seq;
 	struct flow *f;
@@ -177,10 +177,10 @@ static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N
 	m.dst.b[15] = from_srv ? 1 : 2;
 	m.sport = from_srv ? sport : cport;
 	m.dport = from_srv ? cport : sport;
-	m.tcp_flags = (uint8_t)(((in[0] & 0x08) ? PKT_TCP_SYN : 0) |
-				((in[0] & 0x10) ? PKT_TCP_ACK : 0) |
-				((in[0] & 0x20) ? PKT_TCP_FIN : 0) |
-				((in[0] & 0xc0) == 0xc0 ? PKT_TCP_RST : 0));
+	m.tcp_flags =
+		(uint8_t)(((in[0] & 0x08) ? PKT_TCP_SYN : 0) | ((in[0] & 0x10) ? PKT_TCP_ACK : 0) |
+			  ((in[0] & 0x20) ? PKT_TCP_FIN : 0) |
+			  ((in[0] & 0xc0) == 0xc0 ? PKT_TCP_RST : 0));
 	m.seq = base[2 * conn + from_srv] + (uint32_t)(in[1] | in[2] << 8);
 	m.ack = base[2 * conn + !from_srv] + (uint32_t)(in[3] | in[4] << 8);
 	m.payload_len = (in[0] & 0x40) && !(in[0] & 0x80) ? in[5] * 8u : in[5];
@@ -224,10 +224,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tcp_reasm_cfg rcfg = {
-		.flow_bytes = FLOW_BYTES, .total_bytes = TOTAL_BYTES, .seg_bytes = SEG_BYTES,
+		.flow_bytes = FLOW_BYTES,
+		.total_bytes = TOTAL_BYTES,
+		.seg_bytes = SEG_BYTES,
 	};
 	struct flow_table_cfg fcfg;
-	struct harness h = { 0 };
+	struct harness h = {0};
 	uint32_t base[2 * N_CONN];
 	uint64_t now = 1700000000ull * 1000000000ull;
 

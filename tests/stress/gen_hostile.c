@@ -571,7 +571,8 @@ static void case_rcpt_flood(struct gen *g, uint64_t count)
 /* One message of count bytes: headers, then a base64 attachment. */
 static void case_big_message(struct gen *g, uint64_t count)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char chunk[GEN_MSS * 8];
 	uint64_t sent = 0;
 	struct conn c;
@@ -628,8 +629,10 @@ static void case_stuck_data(struct gen *g, uint64_t count)
 		conn_sendf(g, &c, S2C, "250 2.1.5 Ok\r\n");
 		conn_sendf(g, &c, C2S, "DATA\r\n");
 		conn_sendf(g, &c, S2C, "354 go ahead\r\n");
-		conn_sendf(g, &c, C2S, "Subject: stuck %llu\r\nContent-Type: text/plain\r\n\r\n"
-			   "This message never ends\r\n", (unsigned long long)i);
+		conn_sendf(g, &c, C2S,
+			   "Subject: stuck %llu\r\nContent-Type: text/plain\r\n\r\n"
+			   "This message never ends\r\n",
+			   (unsigned long long)i);
 	}
 	printf("stuck_sessions %llu\n", (unsigned long long)count);
 }
@@ -787,11 +790,16 @@ struct gen_case {
 };
 
 static const struct gen_case gen_cases[] = {
-	{"syn-flood", case_syn_flood, 1000000},	    {"ooo-flood", case_ooo_flood, 2048},
-	{"endless-line", case_endless_line, 64},    {"rcpt-flood", case_rcpt_flood, 100000},
-	{"big-message", case_big_message, 50000000}, {"stuck-data", case_stuck_data, 10000},
-	{"jumbo", case_jumbo, 8},		    {"checksums", case_checksums, 32},
-	{"bad-frames", case_bad_frames, 200},	    {"smtp-garbage", case_smtp_garbage, 24},
+	{"syn-flood", case_syn_flood, 1000000},
+	{"ooo-flood", case_ooo_flood, 2048},
+	{"endless-line", case_endless_line, 64},
+	{"rcpt-flood", case_rcpt_flood, 100000},
+	{"big-message", case_big_message, 50000000},
+	{"stuck-data", case_stuck_data, 10000},
+	{"jumbo", case_jumbo, 8},
+	{"checksums", case_checksums, 32},
+	{"bad-frames", case_bad_frames, 200},
+	{"smtp-garbage", case_smtp_garbage, 24},
 	{"legit-only", NULL, 0},
 };
 
@@ -807,9 +815,12 @@ static void usage(FILE *f, const char *prog)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"case", required_argument, NULL, 'c'}, {"legit", required_argument, NULL, 'n'},
-		{"seed", required_argument, NULL, 's'}, {"count", required_argument, NULL, 'k'},
-		{"out", required_argument, NULL, 'o'},	{"help", no_argument, NULL, 'h'},
+		{"case", required_argument, NULL, 'c'},
+		{"legit", required_argument, NULL, 'n'},
+		{"seed", required_argument, NULL, 's'},
+		{"count", required_argument, NULL, 'k'},
+		{"out", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct gen g;

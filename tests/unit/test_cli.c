@@ -9,19 +9,19 @@
 
 #include "sensor/cli.h"
 
-#define ARGV(...) ((char *[]){ "relaywatch", __VA_ARGS__, NULL })
-#define ARGC(...) ((int)(sizeof((char *[]){ "relaywatch", __VA_ARGS__ }) / sizeof(char *)))
+#define ARGV(...)	  ((char *[]){"relaywatch", __VA_ARGS__, NULL})
+#define ARGC(...)	  ((int)(sizeof((char *[]){"relaywatch", __VA_ARGS__}) / sizeof(char *)))
 #define PARSE(o, eb, ...) cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), (eb))
 
 static void test_cli_offline_run(void **state)
 {
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 	struct cli_opts o;
 
 	(void)state;
-	assert_int_equal(PARSE(&o, &eb, "-r", "x.pcap", "-l", "out", "--workers", "2",
-			       "--home-net", "198.51.100.0/24", "--home-net", "2001:db8::/32",
-			       "--report", "json", "--preload"),
+	assert_int_equal(PARSE(&o, &eb, "-r", "x.pcap", "-l", "out", "--workers", "2", "--home-net",
+			       "198.51.100.0/24", "--home-net", "2001:db8::/32", "--report", "json",
+			       "--preload"),
 			 0);
 	assert_int_equal(o.mode, SOURCE_PCAP);
 	assert_string_equal(o.read_file, "x.pcap");
@@ -36,7 +36,7 @@ static void test_cli_offline_run(void **state)
 /* Everything after "--" belongs to the DPDK EAL, untouched. */
 static void test_cli_dpdk_takes_eal_args_after_dashdash(void **state)
 {
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 	struct cli_opts o;
 
 	(void)state;
@@ -60,7 +60,7 @@ static void expect_error(int rc, const struct errbuf *eb, const char *needle)
 /* Every refusal names what is wrong. */
 static void test_cli_errors_name_the_problem(void **state)
 {
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 	struct cli_opts o;
 
 	(void)state;
@@ -83,8 +83,8 @@ static void test_cli_errors_name_the_problem(void **state)
 
 static void test_cli_port_lists(void **state)
 {
-	struct errbuf eb = { "" };
-	uint8_t map[8192] = { 0 };
+	struct errbuf eb = {""};
+	uint8_t map[8192] = {0};
 	uint16_t ports[4], n;
 
 	(void)state;

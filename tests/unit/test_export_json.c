@@ -107,7 +107,7 @@ static void test_export_json_small_buffer_fails_cleanly(void **state)
 static void test_export_json_files(void **state)
 {
 	char dir[] = "/tmp/rw-ej-XXXXXX", path[256], line[8192];
-	struct errbuf eb = { "" };
+	struct errbuf eb = {""};
 	struct export_json *ej;
 	FILE *f;
 

@@ -16,9 +16,9 @@
 #include "common/clock.h"
 #include "dataplane/flow.h"
 
-#define SEC(s) ((uint64_t)(s) * NS_PER_SEC)
-#define MS(s)  ((uint64_t)(s) * NS_PER_MSEC)
-#define T0     SEC(1700000000)
+#define SEC(s)	   ((uint64_t)(s)*NS_PER_SEC)
+#define MS(s)	   ((uint64_t)(s)*NS_PER_MSEC)
+#define T0	   SEC(1700000000)
 #define UID_PINNED "CpF5RN6n71eIkdzgoB"
 
 /* What the release callback saw, in order. */
@@ -44,7 +44,8 @@ static void on_release(void *arg, struct flow *f, enum flow_end why, uint64_t no
 /* IPv4 a.b.c.d stored as ::ffff:a.b.c.d, like decode does. */
 static union pkt_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
-	union pkt_addr x = { .b = { [10] = 0xff, [11] = 0xff, [12] = a, [13] = b, [14] = c, [15] = d } };
+	union pkt_addr x = {
+		.b = {[10] = 0xff, [11] = 0xff, [12] = a, [13] = b, [14] = c, [15] = d}};
 
 	return x;
 }
@@ -114,7 +115,7 @@ static void test_flow_create_args(void **state)
 /* Bare ACK, FIN and RST of an unknown connection start nothing; SYN and payload do. */
 static void test_flow_only_syn_or_payload_starts_a_flow(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(64, &rl);
 	struct pkt_meta ack = pkt(CLI, 40000, SRV, 443, PKT_TCP_ACK, 0, T0);
 	struct pkt_meta fin = pkt(CLI, 40000, SRV, 443, PKT_TCP_ACK | PKT_TCP_FIN, 0, T0);
@@ -143,7 +144,7 @@ static void test_flow_only_syn_or_payload_starts_a_flow(void **state)
 
 static void test_flow_both_directions_one_flow(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(64, &rl);
 	struct pkt_meta syn = pkt(CLI, 40000, SRV, 25, PKT_TCP_SYN, 0, T0);
 	struct pkt_meta synack = pkt(SRV, 25, CLI, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0 + 1);
@@ -187,7 +188,7 @@ static void test_flow_both_directions_one_flow(void **state)
 /* Same addresses and ports: the lower port is key.lo; each side still gets its direction. */
 static void test_flow_same_address_both_ends(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(8, &rl);
 	struct pkt_meta a = pkt(CLI, 2525, CLI, 25, PKT_TCP_SYN, 0, T0);
 	struct pkt_meta b = pkt(CLI, 25, CLI, 2525, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0);
@@ -244,25 +245,25 @@ static void test_flow_orientation_rules(void **state)
 		uint16_t client_port;
 		bool midstream;
 	} cases[] = {
-		{ "SYN sender, even from a server port", 25, 40000, PKT_TCP_SYN, 25, false },
-		{ "SYN/ACK receiver", 25, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 40000, false },
-		{ "SYN/ACK receiver on a server port", 40000, 25, PKT_TCP_SYN | PKT_TCP_ACK, 25,
-		  false },
-		{ "not on a server port (sender)", 40000, 25, PKT_TCP_ACK, 40000, true },
-		{ "not on a server port (receiver)", 25, 40000, PKT_TCP_ACK | PKT_TCP_PSH, 40000,
-		  true },
-		{ "neither a server port: higher port", 1000, 2000, PKT_TCP_ACK, 2000, true },
-		{ "neither a server port: higher port sends", 2000, 1000, PKT_TCP_ACK, 2000, true },
-		{ "both server ports: higher port", 25, 587, PKT_TCP_ACK, 587, true },
-		{ "FIN mid-stream", 587, 25, PKT_TCP_FIN | PKT_TCP_ACK, 587, true },
+		{"SYN sender, even from a server port", 25, 40000, PKT_TCP_SYN, 25, false},
+		{"SYN/ACK receiver", 25, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 40000, false},
+		{"SYN/ACK receiver on a server port", 40000, 25, PKT_TCP_SYN | PKT_TCP_ACK, 25,
+		 false},
+		{"not on a server port (sender)", 40000, 25, PKT_TCP_ACK, 40000, true},
+		{"not on a server port (receiver)", 25, 40000, PKT_TCP_ACK | PKT_TCP_PSH, 40000,
+		 true},
+		{"neither a server port: higher port", 1000, 2000, PKT_TCP_ACK, 2000, true},
+		{"neither a server port: higher port sends", 2000, 1000, PKT_TCP_ACK, 2000, true},
+		{"both server ports: higher port", 25, 587, PKT_TCP_ACK, 587, true},
+		{"FIN mid-stream", 587, 25, PKT_TCP_FIN | PKT_TCP_ACK, 587, true},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct released rl = { 0 };
+		struct released rl = {0};
 		struct flow_table *ft = table(8, &rl);
-		struct pkt_meta m = pkt(CLI, cases[i].sport, SRV, cases[i].dport, cases[i].flags, 0,
-					T0);
+		struct pkt_meta m =
+			pkt(CLI, cases[i].sport, SRV, cases[i].dport, cases[i].flags, 0, T0);
 		enum flow_dir d;
 		struct flow *f = flow_lookup_or_add(ft, &m, &d);
 
@@ -280,7 +281,7 @@ static void test_flow_orientation_rules(void **state)
 /* Full table: closed flows go first, then those without payload, then the oldest. */
 static void test_flow_eviction_order(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(4, &rl);
 	struct pkt_meta m;
 	enum flow_dir d;
@@ -333,7 +334,7 @@ static void test_flow_eviction_order(void **state)
 /* A full table whose oldest flow has timed out expires it rather than evicting. */
 static void test_flow_full_table_expires_first(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(2, &rl);
 	struct pkt_meta m = pkt(CLI, 1001, SRV, 25, PKT_TCP_ACK, 5, T0);
 	enum flow_dir d;
@@ -356,7 +357,7 @@ static void test_flow_full_table_expires_first(void **state)
 
 static void test_flow_timeouts_on_packet_time(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(16, &rl);
 	struct pkt_meta emb = pkt(CLI, 1001, SRV, 25, PKT_TCP_SYN, 0, T0);
 	struct pkt_meta est = pkt(CLI, 1002, SRV, 25, PKT_TCP_ACK, 50, T0);
@@ -402,7 +403,7 @@ static void test_flow_timeouts_on_packet_time(void **state)
 
 static void test_flow_expire_budget(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(16, &rl);
 	enum flow_dir d;
 
@@ -423,7 +424,7 @@ static void test_flow_expire_budget(void **state)
 /* Two tap ports interleave packets whose stamps step back a little. */
 static void test_flow_time_going_backwards(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(4, &rl);
 	struct pkt_meta m = pkt(CLI, 1001, SRV, 25, PKT_TCP_ACK, 10, T0 + SEC(10));
 	enum flow_dir d;
@@ -454,7 +455,7 @@ static void test_flow_time_going_backwards(void **state)
 
 static void test_flow_reuse_after_close(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(8, &rl);
 	struct pkt_meta m = pkt(CLI, 40000, SRV, 25, PKT_TCP_SYN, 0, T0);
 	enum flow_dir d;
@@ -501,7 +502,7 @@ static void test_flow_reuse_after_close(void **state)
 
 static void test_flow_flush_all(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(8, &rl);
 	struct pkt_meta m;
 	enum flow_dir d;
@@ -539,7 +540,7 @@ static bool is_base62(char c)
 
 static void test_flow_uid_stable_and_distinct(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *a = table(8, &rl), *b = table(64, &rl);
 	struct pkt_meta m = pkt(CLI, 40000, SRV, 25, PKT_TCP_SYN, 0, T0);
 	struct pkt_meta r = pkt(SRV, 25, CLI, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0);
@@ -574,7 +575,7 @@ static void test_flow_uid_stable_and_distinct(void **state)
 /* A million flows through 1024 slots: memory fixed, every counter exact. */
 static void test_flow_million_inserts_constant_memory(void **state)
 {
-	struct released rl = { 0 };
+	struct released rl = {0};
 	struct flow_table *ft = table(1024, &rl);
 	size_t mem = flow_table_mem_bytes(ft);
 	const uint32_t n = 1000000;
@@ -582,9 +583,9 @@ static void test_flow_million_inserts_constant_memory(void **state)
 
 	(void)state;
 	for (uint32_t i = 0; i < n; i++) {
-		struct pkt_meta m = pkt(v4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i),
-					(uint16_t)(1024 + i % 60000), SRV, 25, PKT_TCP_SYN, 0,
-					T0 + i);
+		struct pkt_meta m =
+			pkt(v4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i),
+			    (uint16_t)(1024 + i % 60000), SRV, 25, PKT_TCP_SYN, 0, T0 + i);
 		struct flow *f = flow_lookup_or_add(ft, &m, &d);
 
 		/* every fourth flow is looked up again at once: a hit, not a new flow */

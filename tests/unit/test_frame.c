@@ -14,7 +14,7 @@ static void test_frame_reader_every_split(void **state)
 {
 	uint8_t stream[64];
 	size_t len = 0;
-	const char *msgs[] = { "alpha", "b", "a longer third frame" };
+	const char *msgs[] = {"alpha", "b", "a longer third frame"};
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
@@ -24,7 +24,8 @@ static void test_frame_reader_every_split(void **state)
 	}
 	for (size_t cut = 0; cut <= len; cut++) {
 		struct frame_reader fr;
-		const uint8_t *chunks[2][2] = { { stream, stream + cut }, { stream + cut, stream + len } };
+		const uint8_t *chunks[2][2] = {{stream, stream + cut},
+					       {stream + cut, stream + len}};
 		int got = 0;
 
 		assert_int_equal(frame_reader_init(&fr, 64), 0);
@@ -51,8 +52,8 @@ static void test_frame_reader_every_split(void **state)
 /* A hostile length is an error before any byte of it is buffered. */
 static void test_frame_reader_refuses_bad_lengths(void **state)
 {
-	static const uint8_t huge[] = { 0x7f, 0xff, 0xff, 0xff, 'x' };
-	static const uint8_t zero[] = { 0, 0, 0, 0 };
+	static const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, 'x'};
+	static const uint8_t zero[] = {0, 0, 0, 0};
 	struct frame_reader fr;
 	const uint8_t *p, *out;
 	uint32_t out_len;

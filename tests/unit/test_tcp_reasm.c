@@ -39,7 +39,9 @@ struct rig {
 static struct rig *rig_new(uint32_t flow_bytes, uint64_t total_bytes, uint32_t seg_bytes)
 {
 	struct tcp_reasm_cfg cfg = {
-		.flow_bytes = flow_bytes, .total_bytes = total_bytes, .seg_bytes = seg_bytes,
+		.flow_bytes = flow_bytes,
+		.total_bytes = total_bytes,
+		.seg_bytes = seg_bytes,
 	};
 	struct rig *g = test_calloc(1, sizeof(*g));
 
@@ -180,8 +182,7 @@ static void test_reasm_in_order_zero_copy(void **state)
 
 static void permute_and_check(const uint32_t order[4], uint32_t isn, uint32_t seg_bytes)
 {
-	static const char *part[4] = { "MAIL FROM:", "<alice@exa", "mple.org> SIZE=1024",
-				       "\r\n" };
+	static const char *part[4] = {"MAIL FROM:", "<alice@exa", "mple.org> SIZE=1024", "\r\n"};
 	static const char whole[] = "MAIL FROM:<alice@example.org> SIZE=1024\r\n";
 	struct rig *g = rig_new(65536, 1 << 20, seg_bytes);
 	uint32_t off[4], o = 0;
@@ -263,8 +264,7 @@ static void test_reasm_partial_overlaps(void **state)
 	assert_int_equal(feed(g, C2S, seg(25, 1, ACK, "aaaaaXXXXXbbbbb")), TCP_REASM_BUFFERED);
 	assert_int_equal(st(g)->buffered_now, 15);
 	/* an in-order packet over the buffered bytes: they stay, having come first */
-	assert_int_equal(feed(g, C2S, seg(18, 1, ACK, "0123456YYYYYYYYYYYYYYYzzz")),
-			 TCP_REASM_OK);
+	assert_int_equal(feed(g, C2S, seg(18, 1, ACK, "0123456YYYYYYYYYYYYYYYzzz")), TCP_REASM_OK);
 	expect_out(g, C2S, "0123456aaaaaFIRSTbbbbbzzz");
 	assert_int_equal(st(g)->overlaps, 3);
 	assert_int_equal(st(g)->bytes_buffered, 15);
@@ -285,8 +285,7 @@ static void test_reasm_wraparound(void **state)
 	(void)state;
 	handshake(g, isn, 1);
 	feed(g, C2S, seg(isn + 1, 2, ACK, "QUIT"));
-	assert_int_equal(feed(g, C2S, seg(isn + 11, 2, ACK, "after wrap\r\n")),
-			 TCP_REASM_BUFFERED);
+	assert_int_equal(feed(g, C2S, seg(isn + 11, 2, ACK, "after wrap\r\n")), TCP_REASM_BUFFERED);
 	assert_int_equal(feed(g, C2S, seg(isn + 5, 2, ACK, "\r\nNOOP")), TCP_REASM_OK);
 	expect_out(g, C2S, "QUIT\r\nNOOPafter wrap\r\n");
 	/* old bytes from before the wrap are retransmissions, not data 4 GB ahead */
@@ -312,8 +311,7 @@ static void test_reasm_flow_cap_forces_gap(void **state)
 	/* 40 bytes lost at 1..40; 50 buffered; 60 more would pass 100 */
 	assert_int_equal(feed(g, C2S, seg(41, 1, ACK, a)), TCP_REASM_BUFFERED);
 	assert_int_equal(feed(g, C2S, seg(91, 1, ACK, b)), TCP_REASM_OK);
-	snprintf(want, sizeof(want), "%.40s%s%s", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", a,
-		 b);
+	snprintf(want, sizeof(want), "%.40s%s%s", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", a, b);
 	expect_out(g, C2S, want);
 	assert_int_equal(st(g)->flow_cap_hits, 1);
 	assert_int_equal(st(g)->total_cap_hits, 0);
@@ -370,8 +368,7 @@ static void test_reasm_tiny_segments_bounded(void **state)
 	(void)state;
 	handshake(g, 0, 0);
 	for (uint32_t i = 0; i < 32; i++)
-		assert_int_equal(feed(g, C2S, seg(100 + 2 * i, 1, ACK, "x")),
-				 TCP_REASM_BUFFERED);
+		assert_int_equal(feed(g, C2S, seg(100 + 2 * i, 1, ACK, "x")), TCP_REASM_BUFFERED);
 	assert_int_equal(st(g)->segs_in_use, 32);
 	assert_int_equal(st(g)->flow_cap_hits, 0);
 	feed(g, C2S, seg(200, 1, ACK, "y"));

@@ -16,8 +16,8 @@
 
 #include "dataplane/worker.h"
 
-#define LAB(name) TEST_CAPTURES_DIR "/" name
-#define REC_MAX_SESS 8
+#define LAB(name)     TEST_CAPTURES_DIR "/" name
+#define REC_MAX_SESS  8
 #define REC_MAX_BYTES 16384
 
 struct rec_sess {
@@ -74,8 +74,7 @@ static enum l7_verdict rec_data(void *ctx, void *sess, enum flow_dir dir, const 
 	return L7_CONTINUE;
 }
 
-static enum l7_verdict rec_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len,
-			       uint64_t ts)
+static enum l7_verdict rec_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len, uint64_t ts)
 {
 	(void)sess, (void)dir, (void)len, (void)ts;
 	((struct rec *)ctx)->gaps++;
@@ -104,8 +103,13 @@ static void rec_housekeep(void *ctx, uint64_t now)
 }
 
 static const struct l7_ops rec_ops = {
-	.thread_init = rec_thread_init, .thread_fini = rec_thread_fini, .open = rec_open,
-	.data = rec_data, .gap = rec_gap, .eof = rec_eof, .close = rec_close,
+	.thread_init = rec_thread_init,
+	.thread_fini = rec_thread_fini,
+	.open = rec_open,
+	.data = rec_data,
+	.gap = rec_gap,
+	.eof = rec_eof,
+	.close = rec_close,
 	.housekeep = rec_housekeep,
 };
 
@@ -114,11 +118,11 @@ static uint8_t smtp_ports[65536 / 8];
 /* Runs worker_run() over one capture; the caller frees *rp. */
 static void run_capture(const char *path, bool preload, struct rec **rp, struct worker_stats *ws)
 {
-	struct source_cfg sc = { .kind = SOURCE_PCAP, .path = path, .preload = preload,
-				 .n_queues = 1 };
+	struct source_cfg sc = {
+		.kind = SOURCE_PCAP, .path = path, .preload = preload, .n_queues = 1};
 	static _Atomic bool stop;
-	struct errbuf eb = { "" };
-	struct worker_cfg wc = { .cpu = -1, .l7 = &rec_ops, .stop = &stop };
+	struct errbuf eb = {""};
+	struct worker_cfg wc = {.cpu = -1, .l7 = &rec_ops, .stop = &stop};
 	struct worker *w;
 	struct rec *r = calloc(1, sizeof(*r));
 
