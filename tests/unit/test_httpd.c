@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "http_get.h"
+
 #include "common/httpd.h"
 
 static void hello(const struct httpd_req *req, struct httpd_resp *resp, void *arg)
@@ -27,25 +29,6 @@ static void hello(const struct httpd_req *req, struct httpd_resp *resp, void *ar
 }
 
 /* One request, HTTP/1.0 so the server closes; the whole response comes back. */
-static char *get(uint16_t port, const char *request)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	static char buf[4096];
-	size_t len = 0;
-	ssize_t n;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, request, strlen(request)), (ssize_t)strlen(request));
-	while (len + 1 < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-}
-
 /* Exact and prefix routes, decoded query arguments, 404, 405, port 0 = any free port. */
 static void test_httpd_routes_args_and_errors(void **state)
 {
@@ -63,14 +46,14 @@ static void test_httpd_routes_args_and_errors(void **state)
 	assert_int_equal(httpd_create(&cfg, &h, &eb), 0);
 	port = httpd_port(h);
 	assert_true(port > 0);
-	r = get(port, "GET /metrics?who=a%20b HTTP/1.0\r\n\r\n");
+	r = http_get(port, "GET /metrics?who=a%20b HTTP/1.0\r\n\r\n");
 	assert_non_null(strstr(r, "200"));
 	assert_non_null(strstr(r, "exact hello a b from /metrics"));
-	r = get(port, "GET /api/hosts/192.0.2.1 HTTP/1.0\r\n\r\n");
+	r = http_get(port, "GET /api/hosts/192.0.2.1 HTTP/1.0\r\n\r\n");
 	assert_non_null(strstr(r, "prefix hello nobody from /api/hosts/192.0.2.1"));
-	r = get(port, "GET /metricsx HTTP/1.0\r\n\r\n");
+	r = http_get(port, "GET /metricsx HTTP/1.0\r\n\r\n");
 	assert_non_null(strstr(r, " 404 "));
-	r = get(port, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+	r = http_get(port, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
 	assert_non_null(strstr(r, " 405 "));
 	httpd_destroy(h);
 }

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "http_get.h"
+
 #include "exporters/metrics.h"
 #include "exporters/metrics_int.h"
 #include "sensor/netset.h"
@@ -582,25 +584,6 @@ static void test_metrics_capture_drops_by_queue(void **state)
 
 /* ---- over HTTP ---- */
 
-static char *get(uint16_t port, const char *request)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	static char buf[1 << 16];
-	size_t len = 0;
-	ssize_t n;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, request, strlen(request)), (ssize_t)strlen(request));
-	while (len + 1 < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-}
-
 /* 127.0.0.1 by default, the Prometheus content type, GET only. */
 static void test_metrics_served_over_http(void **state)
 {
@@ -611,7 +594,7 @@ static void test_metrics_served_over_http(void **state)
 	(void)state;
 	assert_int_equal(metrics_serve(m, ":0", &eb), 0);
 	assert_true(metrics_port(m) > 0);
-	r = get(metrics_port(m), "GET /metrics HTTP/1.0\r\n\r\n");
+	r = http_get(metrics_port(m), "GET /metrics HTTP/1.0\r\n\r\n");
 	/* libmicrohttpd answers with its own version, HTTP/1.1, to a 1.0 request
 	 * (RFC 9110 6.2 allows it): check the status, not the version. */
 	assert_int_equal(strncmp(r, "HTTP/1.", 7), 0);
@@ -619,9 +602,9 @@ static void test_metrics_served_over_http(void **state)
 	assert_non_null(strstr(r, "text/plain; version=0.0.4"));
 	assert_non_null(strstr(r, "relaywatch_build_info{version=\"" RELAYWATCH_VERSION
 				  "\",mode=\"pcap\"} 1\n"));
-	r = get(metrics_port(m), "GET /other HTTP/1.0\r\n\r\n");
+	r = http_get(metrics_port(m), "GET /other HTTP/1.0\r\n\r\n");
 	assert_non_null(strstr(r, " 404 "));
-	r = get(metrics_port(m), "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+	r = http_get(metrics_port(m), "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
 	assert_non_null(strstr(r, " 405 "));
 	assert_int_equal(metrics_add_worker(m, NULL, NULL, NULL), -EBUSY);
 	metrics_destroy(m);
