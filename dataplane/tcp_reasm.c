@@ -719,7 +719,15 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 		tcp_reasm_fin(r, d, seq + m->payload_len);
 	if (st == TCP_REASM_OK)
 		return st; /* in-order bytes wait in the view */
-	return tcp_reasm_pair_ready(r, tp) ? TCP_REASM_OK : st;
+	if (tcp_reasm_pair_ready(r, tp))
+		return TCP_REASM_OK;
+	/*
+	 * The caller drains only after OK: a view left behind (a refused segment
+	 * waiting on the peer) would be read by a later flush, when the frame it
+	 * points into may be back in the NIC's ring.
+	 */
+	r->view.tp = NULL;
+	return st;
 }
 
 enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,

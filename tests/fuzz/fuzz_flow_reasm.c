@@ -4,7 +4,8 @@
  * segments whose seq/ack/len/flags/direction come from the input, on four
  * connections through a 3-slot table (evictions, reuse) and a small pool
  * (caps). Payload bytes differ between retransmissions, and a model keeps
- * the first byte offered at each sequence number of each stream: every
+ * the first byte offered at each sequence number of each stream (a segment
+ * the caps refused offered nothing): every
  * delivered byte must be that one (it was offered, it sits where reassembly
  * says, the first copy won). Also checked: delivered <= sent per direction,
  * the buffered gauges are exact and within the caps, the pool is whole at
@@ -65,11 +66,18 @@ static inline uint8_t byte_at(uint16_t sender_port, uint32_t seq, uint32_t versi
 
 static struct rec *recs_base;
 
+/* The positions the last model_offer() claimed, so a refused segment can give them back. */
+static struct {
+	uint32_t *life[MAX_PAYLOAD];
+	uint32_t n;
+} claimed;
+
 static void model_offer(const struct rec *rc, unsigned int dir, uint32_t seq, const uint8_t *p,
 			uint32_t n)
 {
 	unsigned int ri = (unsigned int)(rc - recs_base);
 
+	claimed.n = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t at = (seq + i) % SEQ_WINDOW;
 
@@ -77,7 +85,16 @@ static void model_offer(const struct rec *rc, unsigned int dir, uint32_t seq, co
 			continue;
 		model.life[ri][dir][at] = rc->life;
 		model.val[ri][dir][at] = p[i];
+		claimed.life[claimed.n++] = &model.life[ri][dir][at];
 	}
+}
+
+/* Reassembly neither kept nor delivered it: a later copy of these bytes may win. */
+static void model_unoffer(void)
+{
+	for (uint32_t i = 0; i < claimed.n; i++)
+		*claimed.life[i] = 0;
+	claimed.n = 0;
 }
 
 static void drain(struct harness *h, struct flow *f)
@@ -163,6 +180,7 @@ static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N
 	unsigned int conn = in[0] & 3, from_srv = (in[0] >> 2) & 1;
 	uint16_t cport = (uint16_t)(40000 + conn), sport = 25;
 	struct pkt_meta m = {.family = 4, .l4_proto = 6};
+	enum tcp_reasm_status st;
 	enum flow_dir dir;
 	uint32_t data_seq;
 	struct flow *f;
@@ -199,10 +217,14 @@ static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N
 	if (in[6] >= 248 && in[6] < 252)
 		tcp_reasm_bypass(h->r, &f->tcp);
 	/* reassembly ignores the payload of a RST and of a bypassed pair */
+	claimed.n = 0;
 	if (!f->tcp.bypass && !(m.tcp_flags & PKT_TCP_RST))
 		model_offer(rc, dir, data_seq, payload, m.payload_len);
-	if (tcp_reasm_add(h->r, &f->tcp, dir, &m) == TCP_REASM_OK)
+	st = tcp_reasm_add(h->r, &f->tcp, dir, &m);
+	if (st == TCP_REASM_OK)
 		drain(h, f);
+	else if (st == TCP_REASM_CAPPED)
+		model_unoffer();
 	if (in[6] >= 240 && in[6] < 248) {
 		tcp_reasm_flush(h->r, &f->tcp);
 		drain(h, f);

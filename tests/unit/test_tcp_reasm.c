@@ -721,6 +721,34 @@ static void test_reasm_undrained_view_dropped(void **state)
 	rig_free(g);
 }
 
+/*
+ * A segment that could neither be kept nor delivered (the caps refused it and
+ * the peer's bytes it answers are missing) leaves no view behind: a flush of
+ * the pair later (timeout, eviction) must not read its frame, which the NIC
+ * has had back since.
+ */
+static void test_reasm_refused_segment_leaves_no_view(void **state)
+{
+	struct rig *g = rig_new(100, 1 << 20, 64);
+	char frame[121];
+	struct pkt_meta m;
+
+	(void)state;
+	memset(frame, 'r', 120);
+	frame[120] = '\0';
+	handshake(g, 1000, 5000);
+	/* 100 reply bytes lost, then 120 more than the 100-byte cap; it ACKs an unseen command */
+	m = seg(5101, 1011, ACK, frame);
+	assert_int_equal(tcp_reasm_add(g->r, &g->tp, S2C, &m), TCP_REASM_CAPPED);
+	assert_int_equal(st(g)->flow_cap_hits, 1);
+	memset(frame, 'X', 120); /* the frame is reused */
+	tcp_reasm_flush(g->r, &g->tp);
+	drain_pair(g, &g->tp);
+	assert_null(memchr(g->out[S2C].buf, 'X', g->out[S2C].len));
+	expect_out(g, S2C, "");
+	rig_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_syn_new_isn_resets),
 		cmocka_unit_test(test_reasm_pair_fini_returns_buffers),
 		cmocka_unit_test(test_reasm_undrained_view_dropped),
+		cmocka_unit_test(test_reasm_refused_segment_leaves_no_view),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
