@@ -498,8 +498,16 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
 		r->st.holds_given_up++;
 	}
-	if (seq != d->next_seq)
-		return tcp_reasm_store(r, d, seq, p, len);
+	if (seq != d->next_seq) {
+		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
+
+		if (st == TCP_REASM_CAPPED && (d->flags & TCP_REASM_F_HOLD)) {
+			/* No room to wait for the peer either: out now, as in order above. */
+			d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
+			r->st.holds_given_up++;
+		}
+		return st;
+	}
 	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len))
 		r->st.overlaps++; /* buffered bytes inside it will win */
 	return TCP_REASM_OK;
@@ -641,6 +649,13 @@ tcp_reasm_next_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_r
 		    tcp_reasm_dir_next(r, tp, dir, out))
 			return true;
 	}
+	/*
+	 * Drained: the packet is done with. Its bytes still in the view (held for
+	 * the peer, not kept by the caps: counted) must not be read by a later
+	 * flush, when its frame may be back in the NIC's ring.
+	 */
+	if (r->view.tp == tp)
+		r->view.tp = NULL;
 	return false;
 }
 

@@ -722,30 +722,57 @@ static void test_reasm_undrained_view_dropped(void **state)
 }
 
 /*
- * A segment that could neither be kept nor delivered (the caps refused it and
- * the peer's bytes it answers are missing) leaves no view behind: a flush of
- * the pair later (timeout, eviction) must not read its frame, which the NIC
- * has had back since.
+ * A segment the caps refused goes out from its packet at once, even when it
+ * answers peer bytes not seen yet (nowhere to wait); afterwards no view is
+ * left for a later flush (timeout, eviction) to read from a frame the NIC has
+ * had back since.
  */
-static void test_reasm_refused_segment_leaves_no_view(void **state)
+static void test_reasm_refused_held_segment_goes_out_now(void **state)
 {
 	struct rig *g = rig_new(100, 1 << 20, 64);
-	char frame[121];
-	struct pkt_meta m;
+	char frame[121], want[300];
 
 	(void)state;
 	memset(frame, 'r', 120);
 	frame[120] = '\0';
 	handshake(g, 1000, 5000);
-	/* 100 reply bytes lost, then 120 more than the 100-byte cap; it ACKs an unseen command */
-	m = seg(5101, 1011, ACK, frame);
-	assert_int_equal(tcp_reasm_add(g->r, &g->tp, S2C, &m), TCP_REASM_CAPPED);
+	/* 100 reply bytes lost, then 120, over the 100-byte cap, ACKing an unseen command */
+	assert_int_equal(feed(g, S2C, seg(5101, 1011, ACK, frame)), TCP_REASM_OK);
+	snprintf(want, sizeof(want), "%100s%s", "", frame);
+	memset(want, '~', 100);
+	expect_out(g, S2C, want);
 	assert_int_equal(st(g)->flow_cap_hits, 1);
+	assert_int_equal(st(g)->holds_given_up, 1);
 	memset(frame, 'X', 120); /* the frame is reused */
 	tcp_reasm_flush(g->r, &g->tp);
 	drain_pair(g, &g->tp);
-	assert_null(memchr(g->out[S2C].buf, 'X', g->out[S2C].len));
-	expect_out(g, S2C, "");
+	expect_out(g, S2C, want);
+	rig_free(g);
+}
+
+/* The same with peer bytes to deliver first: they come out first, then the refused segment. */
+static void test_reasm_refused_segment_after_peer_bytes(void **state)
+{
+	struct rig *g = rig_new(100, 1 << 20, 64);
+	char frame[121], want[300];
+
+	(void)state;
+	memset(frame, 'r', 120);
+	frame[120] = '\0';
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, C2S, seg(1051, 5001, ACK, "MAIL FROM:<a@b.c>\r\n")),
+			 TCP_REASM_BUFFERED);
+	/* it ACKs client bytes up to 1201: the 50 missing ones were lost */
+	assert_int_equal(feed(g, S2C, seg(5101, 1201, ACK, frame)), TCP_REASM_OK);
+	expect_out(g, C2S, "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~MAIL FROM:<a@b.c>\r\n");
+	snprintf(want, sizeof(want), "%100s%s", "", frame);
+	memset(want, '~', 100);
+	expect_out(g, S2C, want);
+	assert_int_equal(g->last.dir, S2C);
+	memset(frame, 'X', 120);
+	tcp_reasm_flush(g->r, &g->tp);
+	drain_pair(g, &g->tp);
+	expect_out(g, S2C, want);
 	rig_free(g);
 }
 
@@ -777,7 +804,8 @@ int main(void)
 		cmocka_unit_test(test_reasm_syn_new_isn_resets),
 		cmocka_unit_test(test_reasm_pair_fini_returns_buffers),
 		cmocka_unit_test(test_reasm_undrained_view_dropped),
-		cmocka_unit_test(test_reasm_refused_segment_leaves_no_view),
+		cmocka_unit_test(test_reasm_refused_held_segment_goes_out_now),
+		cmocka_unit_test(test_reasm_refused_segment_after_peer_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
