@@ -128,7 +128,8 @@ static const struct row worker_rows[] = {
 	{P "reasm_held_segments",
 	 "In-order segments held back until the peer bytes they acknowledge were delivered.", C,
 	 W(reasm.held_segments)},
-	{P "reasm_holds_given_up", "Holds released without the peer bytes (hold budget spent, or no room to wait).", C,
+	{P "reasm_holds_given_up",
+	 "Holds released without the peer bytes (hold budget spent, or no room to wait).", C,
 	 W(reasm.holds_given_up)},
 };
 #undef W

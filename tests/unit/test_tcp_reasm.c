@@ -764,7 +764,8 @@ static void test_reasm_refused_segment_after_peer_bytes(void **state)
 			 TCP_REASM_BUFFERED);
 	/* it ACKs client bytes up to 1201: the 50 missing ones were lost */
 	assert_int_equal(feed(g, S2C, seg(5101, 1201, ACK, frame)), TCP_REASM_OK);
-	expect_out(g, C2S, "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~MAIL FROM:<a@b.c>\r\n");
+	expect_out(g, C2S,
+		   "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~MAIL FROM:<a@b.c>\r\n");
 	snprintf(want, sizeof(want), "%100s%s", "", frame);
 	memset(want, '~', 100);
 	expect_out(g, S2C, want);
