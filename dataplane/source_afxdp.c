@@ -403,7 +403,10 @@ static int afxdp_check_cfg(const struct source_cfg *cfg, struct errbuf *eb)
 	unsigned int have;
 
 	if (!cfg->iface || !cfg->iface[0] || strlen(cfg->iface) >= IF_NAMESIZE)
-		return errbuf_set(eb, -EINVAL, "afxdp: bad interface name");
+		return errbuf_set(
+			eb, -EINVAL,
+			"afxdp: interface name '%s' is empty or longer than %d characters",
+			cfg->iface ? cfg->iface : "", IF_NAMESIZE - 1);
 	if (cfg->n_queues == 0 || cfg->n_queues > SOURCE_MAX_QUEUES ||
 	    cfg->n_queues > XDP_SMTP_MAX_QUEUES)
 		return errbuf_set(eb, -EINVAL, "afxdp: %u queues: 1..%u", cfg->n_queues,

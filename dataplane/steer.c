@@ -246,7 +246,8 @@ int steer_open(struct source *inner, uint16_t n_out, struct source **out, struct
 	int err;
 
 	if (n_out == 0 || n_out > SOURCE_MAX_QUEUES)
-		return errbuf_set(eb, -EINVAL, "steer: %u output queues", n_out);
+		return errbuf_set(eb, -EINVAL, "steer: %u output queues asked, 1..%u", n_out,
+				  SOURCE_MAX_QUEUES);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
