@@ -9,26 +9,34 @@
 #
 # usage: messages_io.sh RELAYWATCH RELAYWATCH-COLLECTOR
 #
-# Not triggered by a test, and why:
-#  - allocation of a few bytes or a thread failing: "afxdp: no memory", "pcap: no memory for
-#    read blocks", "not enough memory to preload", "cannot open a gzip stream", "fopencookie
-#    failed", "steer: no memory for rings", "steer: cannot start thread", "spool: out of
-#    memory", "collector: out of memory" (twice), "collector: eventfd", "collector:
-#    getrandom", "cannot start the exporter thread", "metrics: out of memory", "store: out of
-#    memory for acks", "tls: cannot create a context", "cannot create a TLS context",
-#    "kafka: %s" (rd_kafka_new fails only on a bad conf, which conf_set has refused before).
-#  - "kafka: %s=%s": librdkafka takes any string as bootstrap.servers; the other values are
-#    constants it accepts.
-#  - "spool %s: cannot read": list_segments fails only if dup()/fdopendir() of a directory
-#    fd just opened fails.
+# Not triggered by a test, and why (each fragment as messages_coverage.py looks for it):
+#  - A few bytes, a ring, an fd or a thread that cannot be had: no test here can make one
+#    malloc, eventfd, getrandom or pthread_create call fail (an RLIMIT_AS could, but the
+#    sanitizer build cannot run under one):
+#      "afxdp: no memory"                 "pcap: no memory for read blocks"
+#      "pcap: no memory for read buffers" ": fopencookie failed"
+#      ": not enough memory to preload the capture"
+#      "steer: no memory for rings"       "steer: cannot start thread:"
+#      "spool: out of memory"             "collector: out of memory"
+#      "collector: eventfd:"              "collector: getrandom:"
+#      "collector: cannot start the exporter thread:"
+#      "metrics: out of memory"           "store: out of memory for acks"
+#      "tls: cannot create a context"     "collector: cannot create a TLS context"
+#  - "kafka: %s" (rd_kafka_new fails only on a conf that conf_set refused before) and
+#    "kafka: %s=%s: %s" (bootstrap.servers takes any string; the other values are constants).
+#  - ": cannot read:" (spool): list_segments fails only if dup()/fdopendir() of the
+#    directory fd just opened fails.
 #  - "store: cannot begin the migration": a deferred BEGIN fails only inside a transaction,
-#    and store_open never is in one. "statement wants %d parameters": a programming error
-#    (every statement is a literal in store.c).
-#  - DPDK "info_get", "configure %u RX queues", "descriptors", "RX queue %u", "TX queue",
-#    "start": no vdev (null, pcap, ring) fails these once probed; only a real NIC does.
-#  - AF_XDP "cannot bind an AF_XDP socket" (copy mode binds on every device), "busy
-#    polling" (kernels before 5.11 only), "fill ring smaller than the UMEM" (the fill ring
-#    is sized from the UMEM), "cannot register in smtp_xsks" (our own map, made for it).
+#    and store_open never is in one.
+#  - "store: sqlite: statement wants": a programming error (every statement is a literal).
+#  - DPDK, no vdev (null, pcap, ring) fails these once probed; a real NIC can:
+#      ": info_get:"  "): configure"  ": descriptors:"  ": TX queue:"
+#      "dpdk: port" (RX queue %u: %s; start: %s)
+#  - AF_XDP:
+#      ": cannot bind an AF_XDP socket:"  copy mode binds on any device the checks pass
+#      ": busy polling:"                  kernels before 5.11 only
+#      "afxdp: fill ring smaller than the UMEM"  the fill ring is made as large as the UMEM
+#      ": cannot register in smtp_xsks:"  our own map, made with a slot per queue
 set -uo pipefail
 
 rw=${1:?usage: messages_io.sh RELAYWATCH RELAYWATCH-COLLECTOR}
