@@ -362,8 +362,8 @@ int alertmanager_create(const struct alertmanager_cfg *cfg, struct alertmanager 
 	if (!cfg->url || set_urls(am, cfg)) {
 		free(am);
 		return errbuf_set(eb, -EINVAL,
-				  "--alertmanager: want a URL such as "
-				  "http://127.0.0.1:9093");
+				  "--alertmanager: '%s' is not a URL such as http://127.0.0.1:9093",
+				  cfg->url ? cfg->url : "");
 	}
 	am->queue = calloc(AM_QUEUE, sizeof(*am->queue));
 	am->alerts = calloc(am->cfg.max_alerts, sizeof(*am->alerts));

@@ -111,7 +111,8 @@ static int row_int(const struct store_row *r, void *arg)
 	return 0;
 }
 
-static int migrate(struct store *st, bool readonly, struct errbuf *eb)
+/* name: the SQLite file, or "postgresql" (a server URL may carry a password). */
+static int migrate(struct store *st, bool readonly, const char *name, struct errbuf *eb)
 {
 	int64_t v = 0;
 	int err;
@@ -120,15 +121,16 @@ static int migrate(struct store *st, bool readonly, struct errbuf *eb)
 		err = st->be->script(st->conn, "CREATE TABLE IF NOT EXISTS schema_version"
 					       " (version INTEGER NOT NULL)");
 		if (err)
-			return errbuf_set(eb, err, "store: cannot create schema_version");
+			return errbuf_set(eb, err, "store %s: cannot create schema_version", name);
 	}
 	err = st->be->script(st->conn, "BEGIN");
 	if (err)
-		return errbuf_set(eb, err, "store: cannot begin the migration");
+		return errbuf_set(eb, err, "store %s: cannot begin the migration", name);
 	err = exec(st, "SELECT COALESCE(MAX(version), 0) FROM schema_version", NULL, 0, row_int, &v,
 		   NULL);
 	if (!err && readonly && v < N_MIGRATIONS)
-		err = errbuf_set(eb, -ENOENT, "store: database schema %d, want %d: run serve first",
+		err = errbuf_set(eb, -ENOENT,
+				 "store %s: database schema %d, want %d: run serve first", name,
 				 (int)v, N_MIGRATIONS);
 	for (int i = (int)v; !err && i < N_MIGRATIONS; i++)
 		err = st->be->script(st->conn, migrations[i]);
@@ -141,7 +143,7 @@ static int migrate(struct store *st, bool readonly, struct errbuf *eb)
 	if (err) {
 		st->be->script(st->conn, "ROLLBACK");
 		if (!eb || !eb->msg[0])
-			errbuf_set(eb, err, "store: migration failed");
+			errbuf_set(eb, err, "store %s: migration failed", name);
 		return err;
 	}
 	st->version = N_MIGRATIONS;
@@ -179,7 +181,7 @@ int store_open(const char *uri, const struct store_opts *opts, struct store **ou
 		free(st);
 		return err;
 	}
-	err = migrate(st, opts->readonly, eb);
+	err = migrate(st, opts->readonly, st->be == &store_pg_backend ? "postgresql" : target, eb);
 	if (err) {
 		store_close(st);
 		return err;

@@ -26,7 +26,7 @@
 #    "kafka: %s=%s: %s" (bootstrap.servers takes any string; the other values are constants).
 #  - ": cannot read:" (spool): list_segments fails only if dup()/fdopendir() of the
 #    directory fd just opened fails.
-#  - "store: cannot begin the migration": a deferred BEGIN fails only inside a transaction,
+#  - ": cannot begin the migration": a deferred BEGIN fails only inside a transaction,
 #    and store_open never is in one.
 #  - "store: sqlite: statement wants": a programming error (every statement is a literal).
 #  - DPDK, no vdev (null, pcap, ring) fails these once probed; a real NIC can:
@@ -197,7 +197,7 @@ else
 	expect_c 69 '--listen: cannot listen on 192.0.2.1:2525: Cannot assign requested address' \
 		"${S[@]}" --listen 192.0.2.1:2525 --db "sqlite:$T/a.db"
 	L=("${S[@]}" --listen 127.0.0.1:0)
-	expect_c 69 '--alertmanager: want a URL such as http://127.0.0.1:9093' "${L[@]}" \
+	expect_c 69 "--alertmanager: '/' is not a URL such as http://127.0.0.1:9093" "${L[@]}" \
 		--db "sqlite:$T/a.db" --alertmanager /
 	expect_c 69 '--kafka: no brokers' "${L[@]}" --db "sqlite:$T/a.db" --kafka ''
 	expect_c 69 'store: no database given (--db)' "${L[@]}" --db ''
@@ -222,10 +222,10 @@ c.execute("CREATE TABLE t (x)")
 c.execute("CREATE INDEX schema_version ON t (x)")
 c.commit()
 EOF
-	expect_c 69 'store: database schema 0, want ...: run serve first' report --db "sqlite:$T/v0.db"
-	expect_c 69 'warning: store: sqlite: table alerts already exists...relaywatch-collector: store: migration failed' \
+	expect_c 69 "store $T/v0.db: database schema 0, want ...: run serve first" report --db "sqlite:$T/v0.db"
+	expect_c 69 "warning: store: sqlite: table alerts already exists...relaywatch-collector: store $T/other.db: migration failed" \
 		"${L[@]}" --db "sqlite:$T/other.db"
-	expect_c 69 'warning: store: sqlite: there is already an index named schema_version...relaywatch-collector: store: cannot create schema_version' \
+	expect_c 69 "warning: store: sqlite: there is already an index named schema_version...relaywatch-collector: store $T/index.db: cannot create schema_version" \
 		"${L[@]}" --db "sqlite:$T/index.db"
 fi
 
