@@ -178,6 +178,9 @@ static int dpdk_plan(struct dpdk_src *d, const struct source_cfg *cfg, struct er
 			return errbuf_set(eb, -E2BIG, "dpdk: more than %u ports", SOURCE_MAX_PORTS);
 		d->port[d->n_ports++].id = id;
 	}
+	/* Every --vdev failed to probe: say that, not "give --vdev". */
+	if (!d->n_ports && dpdk_check_vdevs(d, eb))
+		return -ENODEV;
 	if (!d->n_ports)
 		return errbuf_set(eb, -ENODEV,
 				  "dpdk: the EAL found no port (give --vdev, or bind "

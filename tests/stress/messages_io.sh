@@ -110,6 +110,8 @@ else
 		--dpdk -- --no-such-eal-option
 	expect 66 'dpdk: the EAL found no port (give --vdev, or bind a NIC to a DPDK driver)' \
 		--dpdk -- "${EAL[@]}"
+	expect 66 "dpdk: 1 --vdev given, 0 probed (see the EAL's messages above)" \
+		--dpdk -- "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$T/none.pcap"
 	expect 66 "dpdk: 2 --vdev given, 1 probed (see the EAL's messages above)" \
 		--dpdk -- "${EAL[@]}" --vdev net_null0 --vdev "net_pcap1,rx_pcap=$T/none.pcap"
 	v=()
