@@ -2,24 +2,28 @@
 #include "common/pool.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-int pool_init(struct pool *p, uint32_t n, size_t obj_size)
+#include "common/nodump.h"
+
+static int pool_setup(struct pool *p, uint32_t n, size_t obj_size, bool nodump)
 {
+	size_t bytes;
+
 	memset(p, 0, sizeof(*p));
 	if (n == 0 || obj_size == 0)
 		return -EINVAL;
 	obj_size = (obj_size + 15) & ~(size_t)15;
 	if ((size_t)n > SIZE_MAX / obj_size)
 		return -EINVAL;
-	p->mem = aligned_alloc(64, ((size_t)n * obj_size + 63) & ~(size_t)63);
+	bytes = ((size_t)n * obj_size + 63) & ~(size_t)63;
+	p->mem = nodump ? nodump_alloc(bytes) : aligned_alloc(64, bytes);
+	p->map_len = nodump && p->mem ? bytes : 0;
 	p->free_idx = malloc((size_t)n * sizeof(uint32_t));
 	if (!p->mem || !p->free_idx) {
-		free(p->mem);
-		free(p->free_idx);
-		p->mem = NULL;
-		p->free_idx = NULL;
+		pool_fini(p);
 		return -ENOMEM;
 	}
 	memset(p->mem, 0, (size_t)n * obj_size);
@@ -32,11 +36,24 @@ int pool_init(struct pool *p, uint32_t n, size_t obj_size)
 	return 0;
 }
 
+int pool_init(struct pool *p, uint32_t n, size_t obj_size)
+{
+	return pool_setup(p, n, obj_size, false);
+}
+
+int pool_init_nodump(struct pool *p, uint32_t n, size_t obj_size)
+{
+	return pool_setup(p, n, obj_size, true);
+}
+
 void pool_fini(struct pool *p)
 {
 	if (!p)
 		return;
-	free(p->mem);
+	if (p->map_len)
+		nodump_free(p->mem, p->map_len);
+	else
+		free(p->mem);
 	free(p->free_idx);
 	memset(p, 0, sizeof(*p));
 }

@@ -4,6 +4,8 @@
  * at start (flow sessions, transactions, reassembly segments). get/put are
  * O(1) through a stack of free indexes. Owned by one thread; no locks.
  * Memory is touched at init so the data path never page-faults on it.
+ * pool_init_nodump() keeps the objects out of core dumps (common/nodump.h),
+ * for pools that hold packet or stream bytes.
  */
 #ifndef RELAYWATCH_COMMON_POOL_H
 #define RELAYWATCH_COMMON_POOL_H
@@ -18,9 +20,12 @@ struct pool {
 	uint32_t n;
 	size_t obj_size;    /* rounded up to 16 bytes */
 	uint64_t exhausted; /* get() calls that found the pool empty */
+	size_t map_len;	    /* pool_init_nodump: bytes mapped for mem, else 0 */
 };
 
 int pool_init(struct pool *p, uint32_t n, size_t obj_size);
+/* The same, objects in memory that core dumps leave out. */
+int pool_init_nodump(struct pool *p, uint32_t n, size_t obj_size);
 void pool_fini(struct pool *p);
 
 /* NULL when empty (counted in p->exhausted). The object is not cleared. */

@@ -22,6 +22,10 @@
  * a burst gets the wall clock read once when the burst is taken (vDSO, no
  * syscall). Packets are at most one burst late, which is well below the
  * resolution anything in the pipeline cares about.
+ *
+ * The UMEM holds the packets themselves, SMTP AUTH lines with their
+ * credentials among them: it is MADV_DONTDUMP memory (common/nodump.h),
+ * marked once at open, so a core dump of the sensor carries no traffic.
  */
 #include "dataplane/source_afxdp.h"
 
@@ -33,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +45,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/nodump.h"
 
 #define AFXDP_FRAME_SIZE     XSK_UMEM__DEFAULT_FRAME_SIZE /* 4096: any 1500-MTU frame */
 #define AFXDP_DEFAULT_FRAMES 4096
@@ -256,8 +260,7 @@ static void queue_close(struct afxdp_queue *q)
 	q->xsk = NULL;
 	xsk_umem__delete(q->umem);
 	q->umem = NULL;
-	if (q->area)
-		munmap(q->area, q->area_len);
+	nodump_free(q->area, q->area_len);
 	q->area = NULL;
 }
 
@@ -287,12 +290,9 @@ static int queue_umem(struct afxdp *a, struct afxdp_queue *q)
 	};
 
 	q->area_len = (size_t)a->frames * AFXDP_FRAME_SIZE;
-	q->area =
-		mmap(NULL, q->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->area == MAP_FAILED) {
-		q->area = NULL;
+	q->area = nodump_alloc(q->area_len);
+	if (!q->area)
 		return -errno;
-	}
 	return xsk_umem__create(&q->umem, q->area, q->area_len, &q->fq, &q->cq, &uc);
 }
 

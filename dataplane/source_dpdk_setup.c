@@ -21,8 +21,11 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_memory.h>
+#include <rte_mempool.h>
 
 #include "common/log.h"
+#include "common/nodump.h"
 #include "dataplane/source_dpdk_int.h"
 #include "dataplane/steer.h"
 
@@ -309,6 +312,23 @@ static uint64_t dpdk_pool_need(const struct dpdk_src *d, int socket, uint64_t *m
 	return n ? n + caches : 0;
 }
 
+/*
+ * mbufs hold the packets, SMTP AUTH credentials among them: their memory is
+ * left out of core dumps (whole pages of the segment's page size only: a
+ * hugepage VMA cannot be split elsewhere). EAL memory is dumpable otherwise.
+ */
+static void dpdk_pool_nodump(struct rte_mempool *mp, void *opaque, struct rte_mempool_memhdr *mh,
+			     unsigned int idx)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(mh->addr);
+	unsigned int *failed = opaque;
+
+	(void)mp;
+	(void)idx;
+	if (nodump_mark(mh->addr, mh->len, msl ? msl->page_sz : 0))
+		(*failed)++;
+}
+
 static struct rte_mempool *dpdk_pool_make(const char *what, int socket, uint64_t n, uint64_t least,
 					  unsigned int cache, uint16_t room)
 {
@@ -323,6 +343,14 @@ static struct rte_mempool *dpdk_pool_make(const char *what, int socket, uint64_t
 	for (;;) {
 		snprintf(name, sizeof(name), "rw%u_%s%d", atomic_fetch_add(&seq, 1), what, socket);
 		mp = rte_pktmbuf_pool_create(name, (unsigned int)n, cache, 0, room, socket);
+		if (mp) {
+			unsigned int failed = 0;
+
+			rte_mempool_mem_iter(mp, dpdk_pool_nodump, &failed);
+			if (failed)
+				log_warn("dpdk: %s mbufs: %u memory chunks stay in core dumps",
+					 what, failed);
+		}
 		if (mp || rte_errno != ENOMEM || n / 2 < least)
 			return mp;
 		log_warn("dpdk: no memory for %" PRIu64 " %s mbufs on socket %d; trying %" PRIu64

@@ -12,9 +12,17 @@
  *   own list with no distribution cost (the benchmark's mode).
  *
  * Time stamps are kept at nanosecond precision. The input may be a FIFO or
- * stdin ("-"), e.g. `gzip -dc x.pcap.gz |` or `tcpdump -w - |`: what cannot
- * be rewound is read through zlib, which passes plain data through after
- * looking at its first bytes itself, so nothing is lost to sniffing.
+ * stdin ("-"), e.g. `gzip -dc x.pcap.gz |` or `tcpdump -w - |`, plain or
+ * gzip: what cannot be rewound, and gzip files, are read through our own
+ * stdio cookie (read(2), inflate for gzip), which hands on whatever a pipe
+ * has at once instead of waiting for a full buffer.
+ *
+ * Core dumps: every buffer here that holds capture bytes -- SMTP AUTH lines
+ * with their credentials among them -- is memory of our own, mapped with
+ * MADV_DONTDUMP (common/nodump.h): the read blocks, the preload buffer, the
+ * stdio buffer, the cookie's input buffer and inflate's window. libpcap's
+ * own record buffer cannot be: each record is wiped there once copied out.
+ * madvise runs at open only, never per packet.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +37,7 @@
 #include <zlib.h>
 
 #include "common/hash.h"
+#include "common/nodump.h"
 #include "dataplane/decode.h"
 #include "dataplane/source.h"
 #include "dataplane/source_pcap.h"
@@ -37,7 +46,10 @@ extern const struct source_ops source_pcap_ops;
 
 #define PCAP_N_BLOCKS	   16
 #define PCAP_BLOCK_MIN	   (4u << 20)
-#define PCAP_PROGRESS_STEP 1024 /* packets between file position reads */
+#define PCAP_PROGRESS_STEP 1024	       /* packets between file position reads */
+#define PCAP_IO_BYTES	   (1u << 20)  /* stdio's buffer, and the cookie's input buffer */
+#define PCAP_Z_ARENA	   (64u << 10) /* inflate's state (7 KiB) and window (32 KiB) */
+#define PCAP_IO_SPACE	   (2 * (size_t)PCAP_IO_BYTES + PCAP_Z_ARENA)
 
 struct pcap_block {
 	_Atomic uint32_t refs; /* packets handed out and not yet released */
@@ -49,13 +61,12 @@ struct pcap_src {
 	struct source base;
 	pcap_t *pc;
 	FILE *fp;
-	gzFile gz;
 	uint16_t link;
 	bool eof;
 	bool held; /* hdr/data hold a packet that did not fit yet */
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
-	char gz_err[128]; /* zlib's reason when it cut the stream short */
+	char gz_err[128]; /* why the cookie cut the stream short */
 	char err[PCAP_ERRBUF_SIZE + 512 + 128];
 	bool failed;
 	char desc[512];
@@ -63,8 +74,17 @@ struct pcap_src {
 	/* counters read by other threads */
 	_Atomic uint64_t pkts, bytes, snapped, file_read;
 	uint64_t file_size; /* 0: a pipe or a device, no size known */
-	uint64_t gz_out;    /* bytes zlib gave libpcap (progress of a pipe) */
+	uint64_t gz_out;    /* bytes the cookie gave libpcap (progress of a pipe) */
 	uint64_t n_since_progress;
+
+	/* input through the cookie (pipes, gzip); all of io is MADV_DONTDUMP */
+	uint8_t *io; /* stdio buffer | input buffer | inflate arena */
+	int fd;	     /* the cookie's, -1: none */
+	bool cookie, gzip, z_live, z_member_end, z_done;
+	uint32_t in_pos, in_len; /* plain: the head read to tell gzip apart */
+	size_t z_used;
+	uint64_t raw_read; /* bytes read from fd */
+	z_stream zs;
 
 	/* streaming */
 	struct pcap_block blocks[PCAP_N_BLOCKS];
@@ -73,8 +93,8 @@ struct pcap_src {
 
 	/* preload */
 	bool preloaded;
-	uint8_t *mem;
-	size_t mem_len;
+	uint8_t *mem; /* MADV_DONTDUMP, mem_cap bytes mapped */
+	size_t mem_len, mem_cap;
 	struct pkt *pkts_all;
 	size_t n_pkts;
 	uint32_t *qlist[SOURCE_MAX_QUEUES];
@@ -114,37 +134,124 @@ static int dlt_to_link(int dlt)
 	return -1;
 }
 
-/* fopencookie glue so that libpcap reads through zlib. */
-static ssize_t gz_cookie_read(void *cookie, char *buf, size_t n)
+static ssize_t fd_read(struct pcap_src *ps, void *buf, size_t n)
 {
-	struct pcap_src *ps = cookie;
-	int r = gzread(ps->gz, buf, (unsigned int)(n > (1u << 30) ? (1u << 30) : n));
-	int zerr = Z_OK;
-	const char *msg;
+	ssize_t r;
 
-	if (r > 0) {
-		ps->gz_out += (uint64_t)r;
-		return r;
-	}
-	/* A gzip stream cut short reads as a plain end of file (Z_BUF_ERROR):
-	 * say so instead of ending the run as if the capture were whole. */
-	msg = gzerror(ps->gz, &zerr);
-	if (r == 0 && zerr == Z_OK)
-		return 0;
-	if (msg && msg[0] == '<' && strstr(msg, ">: "))
-		msg = strstr(msg, ">: ") + 3; /* zlib names the stream "<fd:N>" */
-	snprintf(ps->gz_err, sizeof(ps->gz_err), "%s", msg && *msg ? msg : "read error");
+	do
+		r = read(ps->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		ps->raw_read += (uint64_t)r;
+	return r;
+}
+
+static ssize_t cookie_fail(struct pcap_src *ps, const char *why)
+{
+	snprintf(ps->gz_err, sizeof(ps->gz_err), "%s", why);
 	errno = EIO;
 	return -1;
 }
 
-static int gz_cookie_close(void *cookie)
+/* inflate's memory comes from the arena in ps->io: never in a core dump. */
+static voidpf z_arena_alloc(voidpf opaque, uInt items, uInt size)
+{
+	struct pcap_src *ps = opaque;
+	size_t n = ((size_t)items * size + 63) & ~(size_t)63;
+	uint8_t *arena = ps->io + 2 * (size_t)PCAP_IO_BYTES;
+
+	if (n > PCAP_Z_ARENA - ps->z_used)
+		return Z_NULL;
+	ps->z_used += n;
+	return arena + ps->z_used - n;
+}
+
+static void z_arena_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	(void)p; /* the arena goes with ps->io */
+}
+
+/* Input for inflate; false at end of input (or error, gz_err set). */
+static bool z_refill(struct pcap_src *ps)
+{
+	ssize_t r;
+
+	if (ps->zs.avail_in)
+		return true;
+	r = fd_read(ps, ps->io + PCAP_IO_BYTES, PCAP_IO_BYTES);
+	if (r < 0) {
+		cookie_fail(ps, strerror(errno));
+		return false;
+	}
+	ps->zs.next_in = ps->io + PCAP_IO_BYTES;
+	ps->zs.avail_in = (uInt)r;
+	return r > 0;
+}
+
+/* gzip members one after the other, as gzip -d reads them; trailing non-gzip bytes end it. */
+static ssize_t z_read(struct pcap_src *ps, uint8_t *buf, size_t n)
+{
+	uInt want = (uInt)(n > (1u << 30) ? (1u << 30) : n);
+	int rc;
+
+	ps->zs.next_out = buf;
+	ps->zs.avail_out = want;
+	while (ps->zs.avail_out == want && !ps->z_done) {
+		if (!z_refill(ps)) {
+			if (ps->gz_err[0])
+				return -1;
+			if (!ps->z_member_end)
+				return cookie_fail(ps, "unexpected end of file");
+			ps->z_done = true;
+			break;
+		}
+		if (ps->z_member_end) {
+			if (ps->zs.next_in[0] != 0x1f) {
+				ps->z_done = true;
+				break;
+			}
+			inflateReset(&ps->zs);
+			ps->z_member_end = false;
+		}
+		rc = inflate(&ps->zs, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			ps->z_member_end = true;
+		else if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return cookie_fail(ps, ps->zs.msg ? ps->zs.msg : "invalid compressed data");
+	}
+	return (ssize_t)(want - ps->zs.avail_out);
+}
+
+static ssize_t cookie_read(void *cookie, char *buf, size_t n)
 {
 	struct pcap_src *ps = cookie;
-	int r = gzclose(ps->gz);
+	ssize_t r;
 
-	ps->gz = NULL;
-	return r == Z_OK ? 0 : EOF;
+	if (ps->gzip) {
+		r = z_read(ps, (uint8_t *)buf, n);
+	} else if (ps->in_pos < ps->in_len) {
+		r = (ssize_t)(n < ps->in_len - ps->in_pos ? n : ps->in_len - ps->in_pos);
+		memcpy(buf, ps->io + PCAP_IO_BYTES + ps->in_pos, (size_t)r);
+		ps->in_pos += (uint32_t)r;
+	} else {
+		r = fd_read(ps, buf, n);
+	}
+	if (r > 0)
+		ps->gz_out += (uint64_t)r;
+	return r;
+}
+
+static int cookie_close(void *cookie)
+{
+	struct pcap_src *ps = cookie;
+
+	if (ps->z_live)
+		inflateEnd(&ps->zs);
+	ps->z_live = false;
+	close(ps->fd);
+	ps->fd = -1;
+	return 0;
 }
 
 static bool file_is_gzip(const char *path)
@@ -190,24 +297,52 @@ uint64_t source_pcap_size_hint(const char *path)
 	return isize > size ? isize : size;
 }
 
-/* Read fd through zlib: gzip or plain, zlib tells them apart itself. */
-static int open_gz(struct pcap_src *ps, int fd, const char *name, struct errbuf *eb)
+/* The first bytes of the stream say gzip or not; kept for the cookie to hand out. */
+static int cookie_sniff(struct pcap_src *ps)
 {
-	cookie_io_functions_t io = {.read = gz_cookie_read, .close = gz_cookie_close};
+	uint8_t *in = ps->io + PCAP_IO_BYTES;
 
-	ps->gz = gzdopen(fd, "rb");
-	if (!ps->gz) {
-		close(fd);
-		return errbuf_set(eb, -ENOMEM, "%s: cannot open a gzip stream", name);
+	while (ps->in_len < 2) {
+		ssize_t r = fd_read(ps, in + ps->in_len, PCAP_IO_BYTES - ps->in_len);
+
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		ps->in_len += (uint32_t)r;
 	}
-	gzbuffer(ps->gz, 1u << 20);
+	ps->gzip = ps->in_len >= 2 && in[0] == 0x1f && in[1] == 0x8b;
+	if (!ps->gzip)
+		return 0;
+	ps->zs = (z_stream){.zalloc = z_arena_alloc, .zfree = z_arena_free, .opaque = ps};
+	if (inflateInit2(&ps->zs, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	ps->z_live = true;
+	ps->zs.next_in = in;
+	ps->zs.avail_in = ps->in_len;
+	ps->in_len = 0;
+	return 0;
+}
+
+/* Read fd through the cookie: a pipe (plain or gzip) or a gzip file. */
+static int open_cookie(struct pcap_src *ps, int fd, const char *name, struct errbuf *eb)
+{
+	cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+	int err;
+
+	ps->fd = fd;
+	ps->cookie = true;
+	err = cookie_sniff(ps);
+	if (err) {
+		cookie_close(ps);
+		return errbuf_set(eb, err, "%s: %s", name, strerror(-err));
+	}
 	ps->fp = fopencookie(ps, "r", io);
 	if (!ps->fp) {
-		gzclose(ps->gz); /* and fd */
-		ps->gz = NULL;
+		cookie_close(ps);
 		return errbuf_set(eb, -ENOMEM, "%s: fopencookie failed", name);
 	}
-	setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
+	setvbuf(ps->fp, (char *)ps->io, _IOFBF, PCAP_IO_BYTES);
 	return 0;
 }
 
@@ -237,7 +372,7 @@ static int open_stream(struct pcap_src *ps, int fd, const char *name, struct err
 	}
 	if (!S_ISREG(sb.st_mode) || fd_is_gzip(fd)) {
 		ps->file_size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
-		return open_gz(ps, fd, name, eb);
+		return open_cookie(ps, fd, name, eb);
 	}
 	ps->file_size = (uint64_t)sb.st_size;
 	ps->fp = fdopen(fd, "rb");
@@ -247,7 +382,7 @@ static int open_stream(struct pcap_src *ps, int fd, const char *name, struct err
 		close(fd);
 		return errbuf_set(eb, err, "%s: %s", name, strerror(-err));
 	}
-	setvbuf(ps->fp, NULL, _IOFBF, 1u << 20);
+	setvbuf(ps->fp, (char *)ps->io, _IOFBF, PCAP_IO_BYTES);
 	return 0;
 }
 
@@ -286,8 +421,8 @@ static void progress_update(struct pcap_src *ps)
 
 	if (!ps->file_size)
 		pos = (long)ps->gz_out; /* a pipe: what came through so far */
-	else if (ps->gz)
-		pos = gzoffset(ps->gz);
+	else if (ps->cookie)
+		pos = (long)(ps->raw_read - ps->zs.avail_in); /* gzip: compressed bytes used */
 	else
 		pos = ftell(ps->fp);
 	if (pos >= 0)
@@ -334,6 +469,17 @@ static void fill_pkt(struct pcap_src *ps, struct pkt *p, const uint8_t *data)
 	atomic_fetch_add_explicit(&ps->bytes, p->wire_len, memory_order_relaxed);
 }
 
+/*
+ * libpcap's record buffer is its own malloc'd memory, which no madvise can
+ * reach: once the bytes are copied out they are cleared there, so no AUTH
+ * line lingers in it. The buffer is libpcap's to write; the const is only
+ * its promise not to.
+ */
+static void record_wipe(struct pcap_src *ps)
+{
+	memset((void *)(uintptr_t)ps->data, 0, ps->hdr->caplen);
+}
+
 /* ---- streaming ---- */
 
 static uint16_t stream_rx(struct pcap_src *ps, struct pkt *pkts, uint16_t n)
@@ -366,6 +512,7 @@ static uint16_t stream_rx(struct pcap_src *ps, struct pkt *pkts, uint16_t n)
 			b->used = 0;
 		}
 		memcpy(b->mem + b->used, ps->data, caplen);
+		record_wipe(ps);
 		fill_pkt(ps, &pkts[got], b->mem + b->used);
 		pkts[got].opaque = ps->cur;
 		/* keep the next frame 64-byte aligned, as NIC buffers are */
@@ -395,8 +542,9 @@ static int stream_init(struct pcap_src *ps, struct errbuf *eb)
 	if (bytes < 262144 + 64)
 		bytes = 262144 + 64;
 	ps->block_bytes = bytes;
+	/* Out of core dumps: the blocks hold every packet read, AUTH lines with them. */
 	for (unsigned int i = 0; i < PCAP_N_BLOCKS; i++) {
-		ps->blocks[i].mem = aligned_alloc(64, bytes);
+		ps->blocks[i].mem = nodump_alloc(bytes);
 		if (!ps->blocks[i].mem)
 			return errbuf_set(eb, -ENOMEM, "pcap: no memory for read blocks");
 	}
@@ -404,6 +552,24 @@ static int stream_init(struct pcap_src *ps, struct errbuf *eb)
 }
 
 /* ---- preload ---- */
+
+/* The preload buffer grows by mremap: it stays out of core dumps. */
+static int grow_mem(struct pcap_src *ps, size_t need)
+{
+	size_t ncap = ps->mem_cap ? ps->mem_cap : PCAP_IO_BYTES;
+	void *np;
+
+	if (need <= ps->mem_cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	np = nodump_grow(ps->mem, ps->mem_cap, ncap);
+	if (!np)
+		return -ENOMEM;
+	ps->mem = np;
+	ps->mem_cap = ncap;
+	return 0;
+}
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -440,18 +606,19 @@ static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
 
 static int preload_all(struct pcap_src *ps, struct errbuf *eb)
 {
-	size_t mem_cap = 0, pkt_cap = 0, qcap[SOURCE_MAX_QUEUES] = {0};
+	size_t pkt_cap = 0, qcap[SOURCE_MAX_QUEUES] = {0};
 	size_t *offs = NULL, offs_cap = 0;
 	int rc;
 
 	while ((rc = next_record(ps)) == 1) {
 		size_t cl = ps->hdr->caplen, at = ps->mem_len;
 
-		if (grow((void **)&ps->mem, &mem_cap, at + cl + 64, 1) ||
+		if (grow_mem(ps, at + cl + 64) ||
 		    grow((void **)&ps->pkts_all, &pkt_cap, ps->n_pkts + 1, sizeof(struct pkt)) ||
 		    grow((void **)&offs, &offs_cap, ps->n_pkts + 1, sizeof(size_t)))
 			goto err_nomem;
 		memcpy(ps->mem + at, ps->data, cl);
+		record_wipe(ps);
 		fill_pkt(ps, &ps->pkts_all[ps->n_pkts], NULL);
 		offs[ps->n_pkts++] = at;
 		ps->mem_len = at + ((cl + 63) & ~(size_t)63);
@@ -518,6 +685,12 @@ static int pcap_src_open(const struct source_cfg *cfg, struct source **out, stru
 	snprintf(ps->desc, sizeof(ps->desc), "%s",
 		 strcmp(cfg->path, "-") == 0 ? "stdin" : cfg->path);
 	ps->base.desc = ps->desc;
+	ps->fd = -1;
+	ps->io = nodump_alloc(PCAP_IO_SPACE);
+	if (!ps->io) {
+		free(ps);
+		return errbuf_set(eb, -ENOMEM, "pcap: no memory for read buffers");
+	}
 
 	err = open_file(ps, cfg->path, eb);
 	if (err)
@@ -544,6 +717,7 @@ err_close:
 	pcap_src_close(&ps->base);
 	return err;
 err_free:
+	nodump_free(ps->io, PCAP_IO_SPACE);
 	free(ps);
 	return err;
 }
@@ -600,13 +774,14 @@ static void pcap_src_close(struct source *s)
 	if (!ps)
 		return;
 	if (ps->pc)
-		pcap_close(ps->pc); /* closes fp, and through the cookie the gz stream */
+		pcap_close(ps->pc); /* closes fp, and through the cookie fd */
 	for (unsigned int i = 0; i < PCAP_N_BLOCKS; i++)
-		free(ps->blocks[i].mem);
+		nodump_free(ps->blocks[i].mem, ps->block_bytes);
 	for (unsigned int q = 0; q < SOURCE_MAX_QUEUES; q++)
 		free(ps->qlist[q]);
 	free(ps->pkts_all);
-	free(ps->mem);
+	nodump_free(ps->mem, ps->mem_cap);
+	nodump_free(ps->io, PCAP_IO_SPACE);
 	free(ps);
 }
 

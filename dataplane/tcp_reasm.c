@@ -15,6 +15,9 @@
  * (the segment is then delivered from the packet after skipping what is
  * missing before it), when the peer acknowledges bytes never seen, and after
  * flush. Sequence numbers compare by signed 32-bit difference (wraparound).
+ *
+ * The pool is MADV_DONTDUMP memory (pool_init_nodump): copied segments may
+ * carry SMTP AUTH credentials, and a core dump must not.
  */
 #include "dataplane/tcp_reasm.h"
 
@@ -104,7 +107,9 @@ int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	err = pool_init(&r->pool, (uint32_t)n, sizeof(struct tcp_reasm_seg) + cfg->seg_bytes);
+	/* Copied stream bytes (AUTH lines among them) stay out of core dumps. */
+	err = pool_init_nodump(&r->pool, (uint32_t)n,
+			       sizeof(struct tcp_reasm_seg) + cfg->seg_bytes);
 	if (err) {
 		free(r);
 		return err;

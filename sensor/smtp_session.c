@@ -997,6 +997,9 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 		s->tls = NULL;
 	}
 	if (s->aux) {
+		/* A client line left half (an AUTH line whose end never came) goes with it. */
+		if (smtp_line_pending(&s->lb[FLOW_DIR_TO_SERVER]))
+			smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER]);
 		smtp_line_reset(&s->lb[0]);
 		smtp_line_reset(&s->lb[1]);
 		s->flags &= ~S_TEXT;
@@ -2115,9 +2118,10 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	if (!err)
 		err = pool_init(&ctx->msg_pool, smtp_share(n, 4, 16),
 				sizeof(struct smtp_msgbox) + smtp_msg_size());
+	/* Line assembly can hold a partial AUTH line: out of core dumps. */
 	if (!err)
-		err = pool_init(&ctx->aux_pool, smtp_share(n, 4, 16),
-				sizeof(struct smtp_aux) + 2 * (size_t)cfg->max_line);
+		err = pool_init_nodump(&ctx->aux_pool, smtp_share(n, 4, 16),
+				       sizeof(struct smtp_aux) + 2 * (size_t)cfg->max_line);
 	if (!err)
 		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
 	if (!err && cfg->privacy) {

@@ -9,7 +9,9 @@
  * tls_hello), and emits events and transaction records (event.h).
  *
  * Owns: a per-worker context with a fixed pool of sessions and of
- * transaction records, made at create. Worker thread only.
+ * transaction records, made at create. Worker thread only. Line assembly
+ * buffers (where a partial AUTH line can wait) are kept out of core dumps
+ * and wiped once an AUTH line is consumed or a half line is dropped.
  */
 #ifndef RELAYWATCH_SENSOR_SMTP_SESSION_H
 #define RELAYWATCH_SENSOR_SMTP_SESSION_H
