@@ -10,12 +10,12 @@
 # usage: messages_io.sh RELAYWATCH RELAYWATCH-COLLECTOR
 #
 # Not triggered by a test, and why (each fragment as messages_coverage.py looks for it):
-#  - A few bytes, a ring, an fd or a thread that cannot be had: no test here can make one
-#    malloc, eventfd, getrandom or pthread_create call fail (an RLIMIT_AS could, but the
-#    sanitizer build cannot run under one):
+#  - A few bytes, a ring, an fd or a thread that cannot be had: eventfd, getrandom and
+#    pthread_create do not fail on demand, and an address-space limit (as for the preload
+#    row below) that fails exactly one small start-up allocation and not an earlier one
+#    depends on the build's libraries:
 #      "afxdp: no memory"                 "pcap: no memory for read blocks"
 #      "pcap: no memory for read buffers" ": fopencookie failed"
-#      ": not enough memory to preload the capture"
 #      "steer: no memory for rings"       "steer: cannot start thread:"
 #      "spool: out of memory"             "collector: out of memory"
 #      "collector: eventfd:"              "collector: getrandom:"
@@ -148,6 +148,18 @@ fi
 # ---- capture files (65 data error) ----
 gzip -cn "$P" | head -c 200 >"$T/cut.pcap.gz"
 expect 65 "$T/cut.pcap.gz: compressed stream: unexpected end of file" -r "$T/cut.pcap.gz"
+# 4M empty records in a sparse file: their index alone outgrows a 128 MiB address space
+# (which the sanitizers' shadow memory could not live in)
+head -c 24 "$P" >"$T/sparse.pcap"
+truncate -s 64M "$T/sparse.pcap"
+if [[ $libs == *libasan* ]]; then
+	skip "preload out of memory: a sanitizer build cannot run under ulimit -v"
+else
+	run 65 'relaywatch: error: ' "$T/sparse.pcap: not enough memory to preload the capture" \
+		bash -c 'ulimit -v 131072 && exec "$@"' - "$rw" -q --report none -r "$T/sparse.pcap" \
+		--preload
+fi
+rm -f "$T/sparse.pcap"
 
 # ---- spool and collector client (78 configuration) ----
 C=(-r "$P" --collector 127.0.0.1:9 --collector-plaintext)
