@@ -558,6 +558,8 @@ static int setup_outputs(struct sensor *s, struct errbuf *eb)
 			.arg = &s->wk[i],
 		};
 
+		/* Cannot fail: workers <= SOURCE_MAX_QUEUES (config_validate, the sources). */
+		_Static_assert(DETECTOR_MAX_INPUTS >= SOURCE_MAX_QUEUES, "an input per worker");
 		err = detector_add_input(s->det, &in);
 		if (err)
 			return errbuf_set(eb, err, "detector: too many inputs");
@@ -606,10 +608,12 @@ static int finish_export(struct sensor *s)
 	sigaddset(&set, SIGTERM);
 	while ((err = export_pb_wait(s->pb, 250, &eb)) == -EAGAIN) {
 		if (sigtimedwait(&set, NULL, &zero) > 0) {
+			const char *rest = s->cfg.collector.spool_dir[0]
+						   ? "the rest stay in the spool directory"
+						   : "the rest are lost (no spool)";
+
 			log_err("collector: interrupted before every frame was acknowledged; %s",
-				s->cfg.collector.spool_dir[0]
-					? "the rest stay in the spool directory"
-					: "the rest are lost (no spool)");
+				rest);
 			err = -EINTR;
 			break;
 		}
@@ -932,7 +936,7 @@ static int finish(struct sensor *s)
 	const char *read_err =
 		s->raw_src->ops->last_error ? s->raw_src->ops->last_error(s->raw_src) : NULL;
 	struct summary sum;
-	int rc = EX_OK;
+	int rc = EX_OK, err;
 
 	collect_summary(s, &sum);
 	/* The detector thread has stopped: the engine is ours to read. */
@@ -945,12 +949,16 @@ static int finish(struct sensor *s)
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s/stats.json", s->opts.log_dir);
-		if (summary_write_json(path, &sum) != 0) {
-			log_err("%s: cannot write", path);
+		err = summary_write_json(path, &sum);
+		if (err) {
+			log_err("%s: cannot write: %s", path, strerror(-err));
 			rc = EX_IOERR;
 		}
 		if (s->json && export_json_stats(s->json)->write_errors) {
-			log_err("%s: write errors in the JSON logs", s->opts.log_dir);
+			log_err("%s: %llu failed writes to smtp.json or alerts.json: lines are "
+				"missing (is the disk full?)",
+				s->opts.log_dir,
+				(unsigned long long)export_json_stats(s->json)->write_errors);
 			rc = EX_IOERR;
 		}
 	}

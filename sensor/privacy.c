@@ -62,9 +62,14 @@ static int privacy_key_read(const char *path, uint8_t key[PRIVACY_KEY_MAX], size
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			err = errbuf_set(eb, n < 0 ? -errno : -EIO, "key file '%s': short read",
-					 path);
+		if (n < 0)
+			err = errbuf_set(eb, -errno, "key file '%s': %s", path, strerror(errno));
+		else if (n == 0)
+			err = errbuf_set(
+				eb, -EIO,
+				"key file '%s': read %zu of its %lld bytes: the file changed "
+				"while being read, or is not an ordinary file",
+				path, got, (long long)st.st_size);
 		else
 			got += (size_t)n;
 	}

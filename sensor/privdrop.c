@@ -28,6 +28,24 @@
 
 #include "common/log.h"
 
+/* What capng_change_id(3) was doing when it returned err: its return values. */
+static const char *change_id_step(int err)
+{
+	static const char *const steps[] = {
+		"libcap-ng not initialised",
+		"keeping capabilities across the switch",
+		"applying the intermediate capabilities",
+		"changing the gid",
+		"dropping the supplementary groups",
+		"changing the uid",
+		"dropping PR_SET_KEEPCAPS",
+	};
+
+	return err < 0 && -err <= (int)(sizeof(steps) / sizeof(steps[0]))
+		       ? steps[-err - 1]
+		       : "a later libcap-ng step";
+}
+
 static int lookup_user(const char *user, uid_t *uid, gid_t *gid, struct errbuf *eb)
 {
 	struct passwd pw, *res = NULL;
@@ -70,9 +88,10 @@ int privdrop_apply(const char *user, const int *keep, unsigned int n_keep, struc
 	err = capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	if (err)
 		return errbuf_set(eb, -EPERM,
-				  "--user %s: cannot switch to uid %u gid %u (libcap-ng "
-				  "error %d)",
-				  user, (unsigned int)uid, (unsigned int)gid, err);
+				  "--user %s: cannot switch to uid %u gid %u: %s: %s (does the "
+				  "sensor lack CAP_SETUID, CAP_SETGID or CAP_SETPCAP?)",
+				  user, (unsigned int)uid, (unsigned int)gid, change_id_step(err),
+				  strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return errbuf_set(eb, -errno, "--user %s: no_new_privs: %s", user, strerror(errno));
 	/* Belt and braces: root must be gone for good. */

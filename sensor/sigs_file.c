@@ -407,7 +407,9 @@ static int sf_parse_rule(struct sigs_file *sf, struct sf_line *l, struct errbuf 
 		err = sf_parse_msg(sf, l, &r, eb);
 	if (!err)
 		err = sf_add_rule(sf, l, &r, eb);
-	return err == -ENOMEM ? errbuf_set(eb, err, "%s:%u: out of memory", l->file, l->no) : err;
+	if (err == -ENOMEM)
+		return errbuf_set(eb, err, "%s:%u: out of memory", l->file, l->no);
+	return err;
 }
 
 /* "#+ text" or "#- text" after a rule of the same file. */
@@ -487,18 +489,19 @@ int sigs_file_parse(struct sigs_file *sf, const char *name, const char *text, si
 	return 0;
 }
 
-static int sf_read_fd(int fd, char *buf, size_t len)
+/* *got < len with 0 returned: the file ended before its size (it shrank, or is a
+ * kernel file whose size is a guess). */
+static int sf_read_fd(int fd, char *buf, size_t len, size_t *got)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
+	*got = 0;
+	while (*got < len) {
+		ssize_t r = read(fd, buf + *got, len - *got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		got += (size_t)r;
+			return r < 0 ? -errno : 0;
+		*got += (size_t)r;
 	}
 	return 0;
 }
@@ -506,6 +509,7 @@ static int sf_read_fd(int fd, char *buf, size_t len)
 int sigs_file_read(struct sigs_file *sf, const char *path, struct errbuf *eb)
 {
 	struct stat st;
+	size_t got;
 	char *buf;
 	int fd, err;
 
@@ -526,10 +530,15 @@ int sigs_file_read(struct sigs_file *sf, const char *path, struct errbuf *eb)
 		close(fd);
 		return errbuf_set(eb, -ENOMEM, "%s: out of memory", path);
 	}
-	err = sf_read_fd(fd, buf, (size_t)st.st_size);
+	err = sf_read_fd(fd, buf, (size_t)st.st_size, &got);
 	close(fd);
 	if (err)
 		err = errbuf_set(eb, err, "%s: read failed: %s", path, strerror(-err));
+	else if (got < (size_t)st.st_size)
+		err = errbuf_set(eb, -EIO,
+				 "%s: read %zu of its %lld bytes: the file changed while being "
+				 "read, or is not an ordinary file",
+				 path, got, (long long)st.st_size);
 	else
 		err = sigs_file_parse(sf, path, buf, (size_t)st.st_size, eb);
 	free(buf);
@@ -596,7 +605,11 @@ int sigs_file_read_path(struct sigs_file *sf, const char *path, struct errbuf *e
 	err = sf_list_dir(path, &names, &n, eb);
 	for (unsigned int i = 0; !err && i < n; i++) {
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", path, names[i]) >= sizeof(full))
-			err = errbuf_set(eb, -ENAMETOOLONG, "%s/%s: path too long", path, names[i]);
+			/* The reason first: a path this long overflows the message. */
+			err = errbuf_set(eb, -ENAMETOOLONG,
+					 "path too long (%zu bytes, at most %zu): %s/%s",
+					 strlen(path) + 1 + strlen(names[i]), sizeof(full) - 1,
+					 path, names[i]);
 		else
 			err = sigs_file_read(sf, full, eb);
 	}

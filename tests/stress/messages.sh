@@ -6,6 +6,39 @@
 # 78 configuration). One row per message; a message that changes wording or
 # exit code fails here, on purpose.
 #
+# Messages of sensor/ checked elsewhere: tests/unit/test_config.c (config_validate
+# on a struct no file can produce), test_sigs.c (rules directories), test_privdrop.c
+# (keep lists main never passes).
+#
+# Not triggered by a test, and why:
+# - malloc/calloc of a few bytes to a few MiB failing (no test can make that
+#   happen without starving the machine): "no memory for the configuration",
+#   "worker %u: no memory for the event ring", "no memory for alert formatting",
+#   "no memory for the XDP counter ring", "privacy: out of memory",
+#   "signatures: out of memory", "signatures: cannot allocate scratch",
+#   "seccomp: cannot make a filter", config.c's and sigs_file.c's "%s: out of
+#   memory" and "%s:%u: out of memory"; and "worker %u: SMTP context: %s",
+#   "detection engine: %s", whose only error left after config_validate is ENOMEM.
+# - "detector: too many inputs": one input per worker, at most 64 of both (a
+#   _Static_assert in main.c); "metrics: worker %u: %s": main adds at most 64
+#   workers, before the server starts, so neither ENOSPC nor EBUSY.
+# - "unknown option (see --help)": the fallback of cli.c's switch; getopt returns
+#   only options that have a case, the others stop earlier ("-Z: unknown option").
+# - "%s capture was not built into this binary": only a build configured with
+#   -Ddpdk=disabled or -Dafxdp=disabled; the suites run the full build.
+# - "--user %s: no_new_privs: %s": prctl(PR_SET_NO_NEW_PRIVS, 1) fails only for bad
+#   arguments. "seccomp: cannot build the filter: %s",
+#   "seccomp: cannot install the filter: %s": the rules are fixed at build time
+#   (unknown names are skipped), libseccomp sets no_new_privs itself, and no
+#   thread has another filter.
+# - "%s rules: Hyperscan: %s": a compile error that names no expression; Hyperscan
+#   names one for every pattern error (tested), the rest are its internal errors.
+# - every x86-64 CPU these tests run on has SSSE3: "signatures: Hyperscan %s
+#   needs a CPU with SSSE3 and this one lacks it; content signatures are off".
+# - sigs_file.c's "%s: read failed: %s" (read() failing on an open regular file:
+#   a disk error; the short read is tested) and "%s: cannot open: %s" for a
+#   directory (opendir() right after stat() said it is one; as root only a race).
+#
 # usage: messages.sh RELAYWATCH
 set -uo pipefail
 
@@ -16,6 +49,7 @@ trap 'rm -rf "$T"' EXIT
 P="$here/../captures/pipelining.pcap" # a good capture
 failed=0
 rows=0
+wrap=() # a command expect() runs relaywatch under (setpriv, prlimit)
 
 # expect EXIT 'MESSAGE' ARGS...: relaywatch ARGS exits EXIT and says
 # "relaywatch: error: MESSAGE" on stderr; "..." in MESSAGE stands for any text
@@ -24,7 +58,7 @@ expect() {
 	local code=$1 msg=$2 rc text pat=''
 	shift 2
 	rows=$((rows + 1))
-	timeout 60 "$rw" -q --report none "$@" >"$T/stdout" 2>"$T/stderr"
+	timeout 60 "${wrap[@]}" "$rw" -q --report none "$@" >"$T/stdout" 2>"$T/stderr"
 	rc=$?
 	text=$(cat "$T/stderr")
 	while [[ $msg == *...* ]]; do
@@ -263,7 +297,7 @@ expect 78 'privacy.pseudonymize needs privacy.key_file (at least 32 random bytes
 head -c 8 /dev/urandom >"$T/short.key"
 chmod 600 "$T/short.key"
 printf 'privacy:\n  pseudonymize_ips: true\n  key_file: %s/short.key\n' "$T" | cfg shortkey
-expect 78 "privacy.key_file: key file '$T/short.key' has 8 bytes; a key needs at least 32" \
+expect 78 "privacy.key_file: key file '$T/short.key' has 8 bytes; a key needs at least 32 (head -c 32 /dev/urandom > FILE)" \
 	-c "$T/shortkey.yaml" -r "$P"
 printf 'privacy:\n  pseudonymize: true\n  key_file: %s\n' "$T" | cfg dirkey
 expect 78 "privacy.key_file: key file '$T' is not a regular file" -c "$T/dirkey.yaml" -r "$P"
@@ -276,9 +310,82 @@ printf 'this is not a rule\n' >"$T/bad.rules"
 printf 'signatures:\n  files: [%s/bad.rules]\n' "$T" | cfg badrules
 expect 78 "signatures: $T/bad.rules:1: bad id (1..4294967295) 'this'" \
 	-c "$T/badrules.yaml" -r "$P"
+seq 1 65537 | awk '{ printf "%d command spam low - /x%d/ \"m\"\n", $1, $1 }' >"$T/many.rules"
+printf 'signatures:\n  files: [%s/many.rules]\n' "$T" | cfg manyrules
+expect 78 "signatures: $T/many.rules:65537: too many rules (max 65536)" -c "$T/manyrules.yaml" -r "$P"
+truncate -s 9M "$T/huge.rules"
+printf 'signatures:\n  files: [%s/huge.rules]\n' "$T" | cfg hugerules
+expect 78 "signatures: $T/huge.rules: file too large (max 8388608 bytes)" -c "$T/hugerules.yaml" -r "$P"
+# A sysfs file claims 4096 bytes and holds a few: what a file cut while it is read looks like.
+sysfs=/sys/devices/system/cpu/online
+if [ -r "$sysfs" ]; then
+	ln -s "$sysfs" "$T/sysfs.rules"
+	printf 'signatures:\n  files: [%s/sysfs.rules]\n' "$T" | cfg sysrules
+	expect 78 "signatures: $T/sysfs.rules: read ... of its 4096 bytes: the file changed while being read, or is not an ordinary file" \
+		-c "$T/sysrules.yaml" -r "$P"
+	ln -s "$sysfs" "$T/sysfs.key"
+	printf 'privacy:\n  pseudonymize: true\n  key_file: %s/sysfs.key\n' "$T" | cfg syskey
+	expect 78 "privacy.key_file: key file '$T/sysfs.key': read ... of its 4096 bytes: the file changed while being read, or is not an ordinary file" \
+		-c "$T/syskey.yaml" -r "$P"
+fi
 
-# ---- output (73 cannot create) ----
+# ---- live options checked before the interface is touched (69 unavailable) ----
+expect 69 '--afxdp: the XDP pre-filter takes at most 16 SMTP and TLS ports' \
+	--afxdp lo --smtp-ports "$(seq -s, 1 16)"
+
+# ---- --user, threads (73 cannot create: set-up failed after the input opened) ----
+# These rows run the whole set-up: without signatures it is faster (no Hyperscan compile).
+printf 'signatures:\n  enabled: false\n' | cfg nosigs
+N=(-c "$T/nosigs.yaml")
+expect 73 '--user relaywatch-no-such-user: no such user' "${N[@]}" -r "$P" --user relaywatch-no-such-user
+expect 73 '--user root: is root; name an unprivileged user' "${N[@]}" -r "$P" --user root
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v prlimit >/dev/null &&
+	id nobody >/dev/null 2>&1; then
+	nobody="$(id -u nobody) gid $(id -g nobody)"
+	chmod 755 "$T" # the configuration, for the rows that are not root
+	wrap=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups)
+	expect 73 '--user nobody: not running as root' "${N[@]}" -r "$P" --user nobody
+	# Root without CAP_SETUID/CAP_SETGID (a container's root, say).
+	wrap=(setpriv --bounding-set=-setuid,-setgid)
+	expect 73 "--user nobody: cannot switch to uid $nobody: applying the intermediate capabilities: Operation not permitted (does the sensor lack CAP_SETUID, CAP_SETGID or CAP_SETPCAP?)" \
+		"${N[@]}" -r "$P" --user nobody
+	# Threads of a user with no process left: main, detector, worker 0. Root has no
+	# such limit, so an unused uid; without leak checks, whose tracer is a thread too.
+	wrap=(env ASAN_OPTIONS=detect_leaks=0 prlimit --nproc=1:1 setpriv --reuid=64999
+		--regid=64999 --clear-groups)
+	expect 73 'cannot start the detector thread: Resource temporarily unavailable' "${N[@]}" -r "$P"
+	wrap[3]=--nproc=2:2
+	expect 73 'cannot start worker 0: Resource temporarily unavailable' "${N[@]}" -r "$P"
+	wrap=()
+fi
+
+# ---- output (73 cannot create, 74 I/O error) ----
 expect 73 "$T/text.pcap/logs: Not a directory" -r "$P" -l "$T/text.pcap/logs"
+mkdir -p "$T/statsdir/stats.json"
+expect 74 "$T/statsdir/stats.json: cannot write: Is a directory" "${N[@]}" -r "$P" -l "$T/statsdir"
+mkdir "$T/full"
+ln -s /dev/full "$T/full/smtp.json"
+expect 74 "$T/full: 1 failed writes to smtp.json or alerts.json: lines are missing (is the disk full?)" \
+	"${N[@]}" -r "$P" -l "$T/full"
+
+# ---- collector (69 unavailable) ----
+# Nothing listens on port 1: the frames wait for an acknowledgement that never
+# comes. SIGINT while they wait (the capture takes well under a second; a signal
+# during the capture would only stop it early and the row would fail).
+rows=$((rows + 1))
+printf 'collector:\n  address: 127.0.0.1:1\n  plaintext: true\n  archive: true\n  drain_timeout: 1d\nsignatures:\n  enabled: false\n' |
+	cfg nocollector
+timeout --preserve-status -s INT 5 "$rw" -q --report none -c "$T/nocollector.yaml" -r "$here/../captures/open-relay.pcap" \
+	--home-net 0.0.0.0/0 >"$T/stdout" 2>"$T/stderr"
+rc=$?
+msg='collector: interrupted before every frame was acknowledged; the rest are lost (no spool)'
+if [ "$rc" -ne 69 ] || ! glob_has "$(cat "$T/stderr")" "relaywatch: error: $msg"; then
+	echo "FAIL [$rc, want 69] SIGINT while frames wait for the collector"
+	sed 's/^/     got:  /' "$T/stderr" | head -n 5
+	failed=$((failed + 1))
+else
+	echo "ok   [69] $msg"
+fi
 
 echo "messages: $rows rows, $failed failed"
 [ "$failed" -eq 0 ]

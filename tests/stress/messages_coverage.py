@@ -32,7 +32,11 @@ def main(argv):
                     glob.glob("exporters/*.c") + glob.glob("collector/*.c")):
         s = open(f).read()
         for m in re.finditer(r"(log_err|errbuf_set)\s*\((.*?)\);", s, re.S):
-            fmt = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+            # The format: the first run of adjacent literals (later ones are arguments,
+            # as in `cond ? "a" : "b"`), with \" and \\ as the tests write them.
+            lits = re.search(r'"(?:[^"\\]|\\.)*"(?:\s*"(?:[^"\\]|\\.)*")*', m.group(2))
+            fmt = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', lits.group(0) if lits else ""))
+            fmt = fmt.replace('\\"', '"').replace("\\\\", "\\")
             frags = [x.strip() for x in re.split(r"%[-+ #0-9.*]*[a-zA-Z]+|\\n", fmt)
                      if len(x.strip()) >= 6]
             if frags:

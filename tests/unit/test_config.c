@@ -834,6 +834,24 @@ static void test_config_validate_cross_checks(void **state)
 	assert_string_equal(eb.msg, "port 587 is in both smtp_ports and tls_ports: a port is plain "
 				    "SMTP (maybe STARTTLS) or implicit TLS");
 	cfg.n_tls_ports--;
+	/* What the parser refuses already, refused for a caller that fills the struct. */
+	cfg.n_smtp_ports = CONFIG_MAX_PORTS + 1;
+	assert_int_equal(validate(&cfg, &eb), -EINVAL);
+	assert_string_equal(eb.msg, "smtp_ports, tls_ports: more than 32 ports");
+	cfg.n_smtp_ports = 1;
+	cfg.smtp_ports[0] = 0;
+	assert_int_equal(validate(&cfg, &eb), -EINVAL);
+	assert_string_equal(eb.msg, "smtp_ports: port 0 is not a port");
+	cfg.smtp_ports[0] = 25;
+	cfg.tls_ports[cfg.n_tls_ports++] = 0;
+	assert_int_equal(validate(&cfg, &eb), -EINVAL);
+	assert_string_equal(eb.msg, "tls_ports: port 0 is not a port");
+	cfg.n_tls_ports--;
+	cfg.live.queues = 0;
+	assert_int_equal(validate(&cfg, &eb), -EINVAL);
+	assert_string_equal(eb.msg, "live.queues: 0 is outside 1..64");
+	cfg.live.queues = 1;
+	assert_int_equal(validate(&cfg, &eb), 0);
 
 	/* privacy: a readable key of 32 bytes or more */
 	cfg.pseudonymize = true;

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -773,6 +777,108 @@ static void test_sigs_load_directory_in_name_order(void **state)
 	rmdir(dir);
 }
 
+/* sigs_file_read_path on a directory (the default rules dir): what in it cannot be read. */
+static int read_dir(const char *dir, struct errbuf *eb)
+{
+	struct sigs_file sf;
+	int err;
+
+	sigs_file_init(&sf);
+	eb->msg[0] = '\0';
+	err = sigs_file_read_path(&sf, dir, eb);
+	sigs_file_fini(&sf);
+	return err;
+}
+
+static void expect_msg(const struct errbuf *eb, const char *dir, const char *rest)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), "%s%s", dir, rest);
+	assert_string_equal(eb->msg, want);
+}
+
+static void test_sigs_file_directory_errors(void **state)
+{
+	char dir[] = "/tmp/relaywatch-sigsdir-XXXXXX", path[600];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct errbuf eb;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(read_dir(dir, &eb), -ENOENT);
+	expect_msg(&eb, dir, ": no *.rules files");
+
+	snprintf(path, sizeof(path), "%s/a.rules", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(read_dir(dir, &eb), -EINVAL);
+	expect_msg(&eb, dir, "/a.rules: not a regular file");
+	assert_int_equal(rmdir(path), 0);
+
+	/* A socket: stat sees a file, open() says ENXIO. */
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(read_dir(dir, &eb), -ENXIO);
+	expect_msg(&eb, dir, "/a.rules: cannot open: No such device or address");
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+
+	for (int i = 0; i < 257; i++) {
+		snprintf(path, sizeof(path), "%03d.rules", i);
+		write_file(dir, path, "");
+	}
+	assert_int_equal(read_dir(dir, &eb), -E2BIG);
+	expect_msg(&eb, dir, ": more than 256 .rules files");
+	for (int i = 0; i < 257; i++) {
+		snprintf(path, sizeof(path), "%s/%03d.rules", dir, i);
+		assert_int_equal(unlink(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* A rules directory whose path is legal but whose files' paths are not. */
+static void test_sigs_file_directory_path_too_long(void **state)
+{
+	char top[] = "/tmp/relaywatch-sigslong-XXXXXX", deep[4096], name[251], want[64];
+	struct errbuf eb;
+	size_t len;
+	int depth = 0, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	memset(name, 'n', sizeof(name) - 7);
+	memcpy(name + sizeof(name) - 7, ".rules", 7);
+	len = (size_t)snprintf(deep, sizeof(deep), "%s", top);
+	/* About 3850 bytes of directories, then a 250-byte name: over 4095 together. */
+	while (len + 201 < 4000) {
+		deep[len++] = '/';
+		memset(deep + len, 'd', 200);
+		len += 200;
+		deep[len] = '\0';
+		assert_int_equal(mkdir(deep, 0700), 0);
+		depth++;
+	}
+	fd = open(deep, O_DIRECTORY | O_RDONLY);
+	assert_true(fd >= 0);
+	close(openat(fd, name, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(read_dir(deep, &eb), -ENAMETOOLONG);
+	snprintf(want, sizeof(want),
+		 "path too long (%zu bytes, at most 4095): ", len + 1 + strlen(name));
+	assert_int_equal(strncmp(eb.msg, want, strlen(want)), 0);
+	assert_int_equal(unlinkat(fd, name, 0), 0);
+	close(fd);
+	while (depth--) {
+		assert_int_equal(rmdir(deep), 0);
+		len -= 201;
+		deep[len] = '\0';
+	}
+	assert_int_equal(rmdir(top), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +900,8 @@ int main(void)
 		cmocka_unit_test(test_sigs_second_reload_cuts_bodies_of_the_oldest_set),
 		cmocka_unit_test(test_sigs_two_threads_reload_while_scanning),
 		cmocka_unit_test(test_sigs_load_directory_in_name_order),
+		cmocka_unit_test(test_sigs_file_directory_errors),
+		cmocka_unit_test(test_sigs_file_directory_path_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
