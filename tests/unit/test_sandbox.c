@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,12 +20,13 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sensor/sandbox.h"
 
-/* sensor/sandbox.c lets LeakSanitizer's clone() and ptrace() through. */
+/* sensor/sandbox.c lets LeakSanitizer's tracer (clone, ptrace, getdents) through. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZER 1
 #elif defined(__has_feature)
@@ -140,6 +142,26 @@ static int child_setuid(void)
 	return CHILD_SURVIVED;
 }
 
+/* What LeakSanitizer's tracer reads /proc/PID/task with: only a sanitizer build allows it. */
+static int child_getdents(void)
+{
+#ifdef SYS_getdents
+	char buf[4096];
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY);
+	long n;
+
+	if (fd < 0)
+		return CHILD_ALLOWED_FAILED;
+	n = syscall(SYS_getdents, fd, buf, sizeof(buf));
+	close(fd);
+	if (SANITIZER)
+		return n > 0 ? CHILD_OK : CHILD_ALLOWED_FAILED;
+	return n < 0 && errno == EPERM ? CHILD_OK : CHILD_NOT_DENIED;
+#else
+	return CHILD_OK;
+#endif
+}
+
 static int child_seccomp_mode(void)
 {
 	/* 2 = SECCOMP_MODE_FILTER, as /proc/PID/status says "Seccomp: 2" */
@@ -182,12 +204,20 @@ static void test_sandbox_exec_kills(void **state)
 	assert_killed_by_sigsys(run_child(child_exec));
 }
 
+/* In sanitizer builds too: only LeakSanitizer's untraced tracer may clone a process. */
 static void test_sandbox_fork_kills(void **state)
 {
 	(void)state;
-	if (SANITIZER)
-		skip();
 	assert_killed_by_sigsys(run_child(child_fork));
+}
+
+static void test_sandbox_getdents_only_for_the_sanitizer(void **state)
+{
+	int st = run_child(child_getdents);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), CHILD_OK);
 }
 
 static void test_sandbox_identity_change_kills(void **state)
@@ -203,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_sandbox_new_packet_socket_is_refused),
 		cmocka_unit_test(test_sandbox_exec_kills),
 		cmocka_unit_test(test_sandbox_fork_kills),
+		cmocka_unit_test(test_sandbox_getdents_only_for_the_sanitizer),
 		cmocka_unit_test(test_sandbox_identity_change_kills),
 	};
 
