@@ -47,7 +47,7 @@ struct tcp_reasm_seg {
 	uint32_t seq;
 	uint32_t len;
 	uint32_t next; /* pool index + 1, 0: end */
-	uint32_t pad;
+	uint32_t ack;  /* the peer's stream must reach this before these bytes go out */
 	uint8_t data[];
 };
 
@@ -66,6 +66,7 @@ struct tcp_reasm {
 	uint32_t seg_bytes;
 	uint32_t flow_bytes;
 	uint32_t dir_segs_max; /* buffers per direction: tiny segments must not drain the pool */
+	uint32_t seg_ack;      /* what the segment being added acknowledges (see buffers' ack) */
 	struct tcp_reasm_view view;
 	struct tcp_reasm_stats st;
 };
@@ -208,8 +209,15 @@ static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 	struct tcp_reasm_seg *l = *left ? tcp_reasm_seg(r, *left) : NULL;
 
 	plan->bytes += n;
-	/* Pack into the tail of the buffer just before: runs of small segments share buffers. */
-	if (l && tcp_reasm_seg_end(l) == pos && l->len < r->seg_bytes) {
+	/*
+	 * Pack into the tail of the buffer just before: runs of small segments
+	 * share buffers. Not when these bytes acknowledge more of the peer: they
+	 * may have to wait longer than the buffer's (EHLO and MAIL both held
+	 * before the greeting: EHLO waits for the greeting, MAIL for the EHLO
+	 * reply, which itself waits for EHLO).
+	 */
+	if (l && tcp_reasm_seg_end(l) == pos && l->len < r->seg_bytes &&
+	    !seq_lt(l->ack, r->seg_ack)) {
 		uint32_t k = r->seg_bytes - l->len < n ? r->seg_bytes - l->len : n;
 
 		if (commit) {
@@ -230,6 +238,7 @@ static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 			s = pool_get(&r->pool); /* the plan checked there are enough */
 			s->seq = pos;
 			s->len = k;
+			s->ack = r->seg_ack;
 			memcpy(s->data, src, k);
 			link = *left ? &tcp_reasm_seg(r, *left)->next : &d->ooo_head;
 			s->next = *link;
@@ -294,11 +303,12 @@ static inline bool tcp_reasm_peer_live(const struct tcp_reasm_dir *d, const stru
 	       !((d->flags | o->flags) & TCP_REASM_F_FLUSH);
 }
 
-/* d's bytes answer peer bytes that are not out yet: d waits. */
-static bool tcp_reasm_held(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o)
+/* d's bytes that acknowledge peer bytes up to need, which are not out yet: d waits. */
+static bool tcp_reasm_held(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o,
+			   uint32_t need)
 {
 	return (d->flags & TCP_REASM_F_HOLD) && tcp_reasm_peer_live(d, o) &&
-	       seq_lt(tcp_reasm_delivered_end(o), d->hold_ack);
+	       seq_lt(tcp_reasm_delivered_end(o), need);
 }
 
 /* A data segment of d acknowledging ack: hold d back if the peer is behind. */
@@ -491,7 +501,7 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
 		r->st.holds_given_up++;
 	}
-	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir])) {
+	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir], r->seg_ack)) {
 		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
 
 		if (st != TCP_REASM_CAPPED) {
@@ -558,13 +568,32 @@ static inline bool tcp_reasm_dir_idle(const struct tcp_reasm_dir *d, const struc
 	       !(d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH));
 }
 
+/*
+ * What the peer must have delivered before d's next bytes may go: what the
+ * buffer holding them acknowledged, or the packet's own ACK. Held bytes wait
+ * segment by segment, not for the newest ACK of all: bytes of both sides
+ * crossing each other would otherwise wait for each other until the hold
+ * budget gives up and deliver out of order.
+ */
+static uint32_t tcp_reasm_need(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
+			       const struct tcp_reasm_view *v)
+{
+	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+
+	if (h && seq_leq(h->seq, d->next_seq))
+		return h->ack;
+	if (v && seq_leq(v->seq, d->next_seq) && seq_lt(d->next_seq, v->seq + v->len))
+		return r->seg_ack;
+	return d->hold_ack;
+}
+
 static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
 				unsigned int dir)
 {
 	const struct tcp_reasm_dir *d = &tp->dir[dir];
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
 
-	if (tcp_reasm_dir_idle(d, v) || tcp_reasm_held(d, &tp->dir[!dir]))
+	if (tcp_reasm_dir_idle(d, v) || tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_need(r, d, v)))
 		return false;
 	if (d->pending_gap || tcp_reasm_fin_reached(d))
 		return true;
@@ -584,9 +613,10 @@ static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, u
 
 	*out = (struct tcp_reasm_chunk){.dir = (uint8_t)dir};
 	if (d->flags & TCP_REASM_F_HOLD) {
-		if (tcp_reasm_held(d, &tp->dir[!dir]))
+		if (tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_need(r, d, v)))
 			return false;
-		d->flags &= (uint8_t)~TCP_REASM_F_HOLD; /* the peer caught up */
+		if (!tcp_reasm_held(d, &tp->dir[!dir], d->hold_ack))
+			d->flags &= (uint8_t)~TCP_REASM_F_HOLD; /* the peer caught up */
 	}
 	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, v, out)) {
 		to = tcp_reasm_skip_target(r, d, v);
@@ -729,6 +759,8 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 	}
 	if (fl & PKT_TCP_SYN)
 		tcp_reasm_syn(r, d, seq++);
+	/* Without an ACK the bytes wait for nothing the peer has not delivered. */
+	r->seg_ack = (fl & PKT_TCP_ACK) ? m->ack : tcp_reasm_delivered_end(&tp->dir[!di]);
 	if (fl & PKT_TCP_ACK)
 		tcp_reasm_ack(r, &tp->dir[!di], m->ack);
 	if ((fl & PKT_TCP_ACK) && m->payload_len)

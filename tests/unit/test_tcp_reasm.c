@@ -32,6 +32,7 @@ struct rig {
 	struct tcp_reasm *r;
 	struct tcp_reasm_pair tp;
 	struct transcript out[2];
+	struct transcript both; /* both directions in the order they came out */
 	struct tcp_reasm_chunk last;
 	unsigned int chunks;
 };
@@ -90,6 +91,10 @@ static unsigned int drain_pair(struct rig *g, struct tcp_reasm_pair *tp)
 		if (c.len)
 			memcpy(t->buf + t->len, c.ptr, c.len);
 		t->len += c.len;
+		assert_true(g->both.len + c.len <= sizeof(g->both.buf));
+		if (c.len)
+			memcpy(g->both.buf + g->both.len, c.ptr, c.len);
+		g->both.len += c.len;
 		t->fins += c.fin;
 		g->last = c;
 	}
@@ -471,6 +476,38 @@ static void test_reasm_reply_waits_for_the_command_it_answers(void **state)
 	rig_free(g);
 }
 
+/*
+ * Seen on two AF_XDP queues: the client's EHLO and MAIL came before the
+ * greeting, then the greeting and the EHLO reply. EHLO waits for the
+ * greeting only, MAIL for the EHLO reply, which waits for EHLO: each held
+ * segment waits for what it acknowledged itself, not for the newest ACK of
+ * its direction (both sides then waited on each other until the budget gave
+ * up, and the session's replies were matched to the wrong commands).
+ */
+static void test_reasm_crossed_segments_wait_each_for_its_own_ack(void **state)
+{
+	static const char banner[] = "220 mx ESMTP\r\n", ehlo[] = "EHLO c\r\n",
+			  mail[] = "MAIL FROM:<a@b>\r\n", helo_ok[] = "250 mx\r\n",
+			  want[] = "220 mx ESMTP\r\nEHLO c\r\n250 mx\r\nMAIL FROM:<a@b>\r\n";
+	const uint32_t c1 = 1001, s1 = 5001;
+	const uint32_t c2 = c1 + sizeof(ehlo) - 1, s2 = s1 + sizeof(banner) - 1;
+	const uint32_t s3 = s2 + sizeof(helo_ok) - 1;
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, C2S, seg(c1, s2, ACK, ehlo)), TCP_REASM_BUFFERED);
+	assert_int_equal(feed(g, C2S, seg(c2, s3, ACK, mail)), TCP_REASM_BUFFERED);
+	assert_int_equal(g->chunks, 0);
+	feed(g, S2C, seg(s1, c1, ACK, banner));
+	feed(g, S2C, seg(s2, c2, ACK, helo_ok));
+	assert_int_equal(g->both.len, strlen(want));
+	assert_memory_equal(g->both.buf, want, g->both.len);
+	assert_int_equal(st(g)->holds_given_up, 0);
+	assert_int_equal(st(g)->gaps, 0);
+	rig_free(g);
+}
+
 /* The command was lost by the capture: the replies wait only so long. */
 static void test_reasm_hold_is_given_up_when_peer_bytes_never_come(void **state)
 {
@@ -792,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_ack_reveals_capture_loss),
 		cmocka_unit_test(test_reasm_ack_before_its_data_is_no_gap),
 		cmocka_unit_test(test_reasm_reply_waits_for_the_command_it_answers),
+		cmocka_unit_test(test_reasm_crossed_segments_wait_each_for_its_own_ack),
 		cmocka_unit_test(test_reasm_hold_is_given_up_when_peer_bytes_never_come),
 		cmocka_unit_test(test_reasm_flush_releases_held_bytes),
 		cmocka_unit_test(test_reasm_ack_needs_started_direction),
