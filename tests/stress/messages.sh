@@ -359,6 +359,55 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && command -v prlimit >
 	wrap=()
 fi
 
+# ---- live runs: DPDK without hugepages, an AF_XDP port on a veth in a namespace ----
+eal=(--no-huge -m 512 --no-pci --no-shconf --no-telemetry --log-level '*:error' -l 0)
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null &&
+	! "$rw" -q --dpdk -c "$T/none.yaml" 2>&1 | grep -q 'not built into this binary'; then
+	ns=rw-messages-$$
+	ip netns add "$ns"
+	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$T"' EXIT
+	ip -n "$ns" link add va type veth peer name vb
+	ip -n "$ns" link set va up
+	ip -n "$ns" link set vb up
+	# DPDK 22.11's net_af_xdp leaves its umem record (libxdp's xsk_umem__create) at
+	# close: not ours, and not what this row is about.
+	wrap=(ip netns exec "$ns" env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1)
+	expect 73 "--user nobody: dpdk:net_af_xdp0 detaches its XDP program at exit, which needs root: run it without --user, or use net_af_packet or --afxdp (whose detach helper keeps the privileges)" \
+		"${N[@]}" --user nobody --dpdk -- "${eal[@]}" --vdev net_af_xdp0,iface=va
+	wrap=()
+	ip netns del "$ns"
+
+	# SIGHUP while capturing (net_null never runs dry) with a rules file broken
+	# since the start: the old set stays, the run goes on and ends cleanly on SIGTERM.
+	rows=$((rows + 1))
+	printf '1 command spam low - /XYZZY/ "m"\n' >"$T/hup.rules"
+	printf 'signatures:\n  files: [%s/hup.rules]\n' "$T" | cfg hup
+	timeout 60 "$rw" --report none -c "$T/hup.yaml" --dpdk -- "${eal[@]}" --vdev net_null0 \
+		>"$T/stdout" 2>"$T/stderr" &
+	pid=$!
+	for _ in $(seq 600); do
+		grep -q 'capturing:' "$T/stderr" && break
+		sleep 0.1
+	done
+	echo 'broken' >"$T/hup.rules"
+	kill -HUP "$pid"
+	for _ in $(seq 600); do
+		grep -q 'SIGHUP' "$T/stderr" && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	msg="SIGHUP: signatures not reloaded, keeping the current set: $T/hup.rules:1: bad id (1..4294967295) 'broken'"
+	if [ "$rc" -ne 0 ] || ! glob_has "$(cat "$T/stderr")" "relaywatch: error: $msg"; then
+		echo "FAIL [$rc, want 0] SIGHUP with a broken rules file"
+		grep -v '^EAL\|^TELEMETRY' "$T/stderr" | sed 's/^/     got:  /' | head -n 5
+		failed=$((failed + 1))
+	else
+		echo "ok   [0] $msg"
+	fi
+fi
+
 # ---- output (73 cannot create, 74 I/O error) ----
 expect 73 "$T/text.pcap/logs: Not a directory" -r "$P" -l "$T/text.pcap/logs"
 mkdir -p "$T/statsdir/stats.json"
