@@ -6,7 +6,8 @@ usage: gen_auth_pcap.py OUT.pcap PASSWORD_PREFIX EHLO_NAME USER FILLER_SESSIONS
 
 Sessions (client 192.0.2.10, server 198.51.100.20:587), each with its own
 client port and a password PREFIX + a unique tail:
-  plain        AUTH PLAIN with an initial response, one segment
+  plain        AUTH PLAIN with an initial response, one segment, a long
+               authzid before the password: the longest frame of the capture
   plain-split  the same line cut in two segments mid-password: the second
                half waits in the parser's line buffer
   login        AUTH LOGIN, user and password on their own lines
@@ -113,9 +114,9 @@ def main(argv):
     path, prefix, ehlo, user, filler = argv[1], argv[2], argv[3], argv[4], int(argv[5])
     ok = b"235 2.7.0 Authentication successful\r\n"
 
-    def plain(pw, cut=None):
+    def plain(pw, cut=None, authz=""):
         def run(f):
-            line = ("AUTH PLAIN %s\r\n" % b64("\0%s\0%s" % (user, pw))).encode()
+            line = ("AUTH PLAIN %s\r\n" % b64("%s\0%s\0%s" % (authz, user, pw))).encode()
             for part in ([line] if cut is None else [line[:cut], line[cut:]]):
                 f.send(0, part)
             f.send(1, ok)
@@ -147,7 +148,9 @@ def main(argv):
         return run
 
     out, t, port = [], 1700000000.0, 40000
-    cases = [plain(prefix + "plain"), plain(prefix + "plain-split", 50),
+    # A long authzid puts the first password past the end of every later frame:
+    # copies of the frame that nobody overwrites (libpcap's record buffer) keep it.
+    cases = [plain(prefix + "plain", authz="authz-" + "z" * 90), plain(prefix + "plain-split", 50),
              login(prefix + "login"), login(prefix + "login-split", "split"),
              login(prefix + "login-ooo", "ooo")]
     for auth in cases:
