@@ -33,7 +33,7 @@ test_pkgs=(
 	python3 iproute2 iputils-ping procps psmisc kmod ethtool openssl ca-certificates
 	tcpdump tshark tcpreplay postfix swaks sasl2-bin libsasl2-modules
 	prometheus prometheus-alertmanager postgresql chromium xdp-tools
-	python3-yaml systemd
+	python3-yaml systemd gdb
 )
 
 need=()
