@@ -757,6 +757,15 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 		d->flags |= TCP_REASM_F_RST;
 		return TCP_REASM_NO_DATA;
 	}
+	/*
+	 * A SYN-ACK ahead of the SYN it answers (the two directions came through
+	 * different queues): its ACK is where the peer's stream starts, so bytes
+	 * acknowledging peer bytes not seen yet wait for them. The real SYN, if
+	 * its ISN differs, still restarts the peer.
+	 */
+	if ((fl & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK) &&
+	    !(tp->dir[!di].flags & TCP_REASM_F_STARTED))
+		tcp_reasm_syn(r, &tp->dir[!di], m->ack - 1);
 	if (fl & PKT_TCP_SYN)
 		tcp_reasm_syn(r, d, seq++);
 	/* Without an ACK the bytes wait for nothing the peer has not delivered. */

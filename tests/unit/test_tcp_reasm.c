@@ -508,6 +508,33 @@ static void test_reasm_crossed_segments_wait_each_for_its_own_ack(void **state)
 	rig_free(g);
 }
 
+/*
+ * Also seen on two queues: the server's SYN-ACK, greeting and EHLO reply came
+ * before the client's SYN and EHLO. The SYN-ACK's ACK is where the client's
+ * stream starts, so the reply waits for the EHLO it acknowledges.
+ */
+static void test_reasm_syn_ack_before_the_syn_starts_the_peer(void **state)
+{
+	static const char banner[] = "220 mx\r\n", ehlo[] = "EHLO c\r\n", helo_ok[] = "250 mx\r\n",
+			  want[] = "220 mx\r\nEHLO c\r\n250 mx\r\n";
+	const uint32_t c1 = 1001, s1 = 5001, s2 = s1 + sizeof(banner) - 1;
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	assert_int_equal(feed(g, S2C, seg(s1 - 1, c1, SYN | ACK, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(feed(g, S2C, seg(s1, c1, ACK, banner)), TCP_REASM_OK);
+	assert_int_equal(feed(g, S2C, seg(s2, c1 + sizeof(ehlo) - 1, ACK, helo_ok)),
+			 TCP_REASM_BUFFERED);
+	feed(g, C2S, seg(c1 - 1, 0, SYN, NULL));
+	feed(g, C2S, seg(c1, s1, ACK, NULL));
+	assert_int_equal(feed(g, C2S, seg(c1, s2, ACK, ehlo)), TCP_REASM_OK);
+	assert_int_equal(g->both.len, strlen(want));
+	assert_memory_equal(g->both.buf, want, g->both.len);
+	assert_int_equal(st(g)->gaps, 0);
+	assert_int_equal(st(g)->midstream, 0);
+	rig_free(g);
+}
+
 /* The command was lost by the capture: the replies wait only so long. */
 static void test_reasm_hold_is_given_up_when_peer_bytes_never_come(void **state)
 {
@@ -830,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_ack_before_its_data_is_no_gap),
 		cmocka_unit_test(test_reasm_reply_waits_for_the_command_it_answers),
 		cmocka_unit_test(test_reasm_crossed_segments_wait_each_for_its_own_ack),
+		cmocka_unit_test(test_reasm_syn_ack_before_the_syn_starts_the_peer),
 		cmocka_unit_test(test_reasm_hold_is_given_up_when_peer_bytes_never_come),
 		cmocka_unit_test(test_reasm_flush_releases_held_bytes),
 		cmocka_unit_test(test_reasm_ack_needs_started_direction),
