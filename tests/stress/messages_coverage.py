@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Developer aid (not a test): which user-visible error messages no test names.
+"""Which user-visible error messages no test names (the lint-messages test).
 
-usage: tests/stress/messages_coverage.py [TOP]
+usage: tests/stress/messages_coverage.py [--check] [TOP]
 
 Takes every log_err()/errbuf_set() format in sensor/, dataplane/, exporters/
 and collector/, keeps its longest literal fragment (6+ characters between
 conversions) and looks for it in tests/ (*.c, *.sh, *.py, *.yaml). Prints
 the messages whose fragment appears nowhere: candidates for a row in
 tests/stress/messages.sh or a unit test. A heuristic: a message checked by a
-different fragment is reported too.
+different fragment is reported too. A message no test can trigger is named,
+with the reason, in the "Not triggered by a test, and why:" comment of
+messages.sh or messages_io.sh. --check: exit 1 when any message is left.
 """
 import glob
 import os
@@ -18,6 +20,8 @@ import sys
 
 
 def main(argv):
+    check = "--check" in argv
+    argv = [a for a in argv if a != "--check"]
     top = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
     os.chdir(top)
     tests = []
@@ -34,8 +38,11 @@ def main(argv):
         for m in re.finditer(r"(log_err|errbuf_set)\s*\((.*?)\);", s, re.S):
             # The format: the first run of adjacent literals (later ones are arguments,
             # as in `cond ? "a" : "b"`), with \" and \\ as the tests write them.
-            lits = re.search(r'"(?:[^"\\]|\\.)*"(?:\s*"(?:[^"\\]|\\.)*")*', m.group(2))
-            fmt = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', lits.group(0) if lits else ""))
+            # An inttypes.h macro between literals (`"%" PRIu64 " bytes"`) is a conversion.
+            lits = re.search(r'"(?:[^"\\]|\\.)*"(?:\s*(?:PRI[diouxX]\w*\s*)?"(?:[^"\\]|\\.)*")*',
+                             m.group(2))
+            run = re.sub(r'"\s*PRI[diouxX]\w*\s*"', 'd', lits.group(0)) if lits else ""
+            fmt = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', run))
             fmt = fmt.replace('\\"', '"').replace("\\\\", "\\")
             frags = [x.strip() for x in re.split(r"%[-+ #0-9.*]*[a-zA-Z]+|\\n", fmt)
                      if len(x.strip()) >= 6]
@@ -46,7 +53,7 @@ def main(argv):
         print("%s:%d: %s" % (f, line, fmt[:100]))
     print("%d messages, %d named by a test, %d not" % (len(msgs), len(msgs) - len(untested),
                                                       len(untested)))
-    return 0
+    return 1 if check and untested else 0
 
 
 if __name__ == "__main__":

@@ -143,6 +143,8 @@ else
 	ip -n "$NS" link set lo up
 	run 69 'relaywatch: error: ' 'afxdp: lo queue 0: zero-copy bind refused: ... (the driver may not support it; try --bind copy)' \
 		ip netns exec "$NS" "$rw" -q --report none --afxdp lo --bind zero-copy --xdp-mode generic
+	run 69 'relaywatch: error: ' 'afxdp: lo has 1 RX queues, 2 asked' \
+		ip netns exec "$NS" "$rw" -q --report none --afxdp lo --queues 2 --xdp-mode generic
 fi
 
 # ---- capture files (65 data error) ----
