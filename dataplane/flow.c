@@ -475,15 +475,22 @@ static enum flow_end flow_closed_reason(const struct flow *f)
 									       : FLOW_END_FIN;
 }
 
+/* The owner's last look at a flow that leaves (or is reused). */
+static void flow_owner_release(struct flow_table *ft, struct flow *f, enum flow_end why,
+			       uint64_t now_ns)
+{
+	if (ft->release)
+		ft->release(ft->release_arg, f, why, now_ns);
+	if (f->seen_dirs != 3)
+		ft->st.one_sided++;
+}
+
 /* The owner sees the flow first, then the slot goes back to the free chain. */
 static void flow_release(struct flow_table *ft, uint32_t idx, enum flow_end why, uint64_t now_ns)
 {
 	struct flow *f = flow_at(ft, idx);
 
-	if (ft->release)
-		ft->release(ft->release_arg, f, why, now_ns);
-	if (f->seen_dirs != 3)
-		ft->st.one_sided++;
+	flow_owner_release(ft, f, why, now_ns);
 	flow_index_remove(ft, idx);
 	flow_lru_unlink(ft, idx);
 	f->closed = 0;
@@ -575,10 +582,7 @@ static void flow_reuse(struct flow_table *ft, uint32_t idx, const struct pkt_met
 	struct flow *f = flow_at(ft, idx);
 	struct flow_key k = f->key;
 
-	if (ft->release)
-		ft->release(ft->release_arg, f, FLOW_END_REUSED, m->ts_ns);
-	if (f->seen_dirs != 3)
-		ft->st.one_sided++;
+	flow_owner_release(ft, f, FLOW_END_REUSED, m->ts_ns);
 	ft->st.reused++;
 	flow_lru_unlink(ft, idx);
 	flow_init(ft, f, &k, f->hash, m, src_lo);
@@ -663,11 +667,33 @@ void flow_mark_closed(struct flow_table *ft, struct flow *f)
 	flow_lru_push(ft, FLOW_LIST_CLOSED, idx);
 }
 
+/*
+ * Every flow leaves, so the owner sees each one (in list order, as expiry
+ * would) and the lists and free chain are reset whole instead of unlinked
+ * flow by flow (two neighbour writes each). The index entries still go one
+ * by one: clearing the whole index would sweep a big, mostly empty table.
+ */
 void flow_flush_all(struct flow_table *ft, uint64_t now_ns)
 {
-	for (unsigned int l = 0; l < FLOW_LIST_N; l++)
-		while (ft->lru[l].head)
-			flow_release(ft, ft->lru[l].head, FLOW_END_SHUTDOWN, now_ns);
+	for (unsigned int l = 0; l < FLOW_LIST_N; l++) {
+		uint32_t idx = ft->lru[l].head;
+
+		for (uint32_t n = 0; idx && n < ft->capacity; n++) {
+			struct flow *f = flow_at(ft, idx);
+
+			flow_owner_release(ft, f, FLOW_END_SHUTDOWN, now_ns);
+			flow_index_remove(ft, idx);
+			idx = f->lru_next;
+			f->closed = 0;
+			f->lru_prev = 0;
+			f->lru_next = 0;
+		}
+		ft->lru[l].head = 0;
+		ft->lru[l].tail = 0;
+	}
+	ft->free_head = 0;
+	ft->n_fresh = 0;
+	ft->st.active = 0;
 }
 
 /* ---- accessors ---- */
