@@ -66,8 +66,8 @@ struct flow_table {
 	size_t flows_bytes, buckets_bytes; /* as allocated */
 	uint32_t capacity;
 	uint32_t n_buckets;
-	uint32_t n_fresh;   /* slots [n_fresh, capacity) were never used */
-	uint32_t free_head; /* released slots, chained through lru_next */
+	uint32_t n_fresh;	       /* slots [n_fresh, capacity) were never used */
+	uint32_t free_head;	       /* released slots, chained through lru_next */
 	uint64_t hkey[FLOW_HASH_KEYS]; /* secret: see flow_hash() */
 	uint64_t timeout_ns[FLOW_LIST_N];
 	unsigned int grain_shift; /* log2 of the LRU time grain */

@@ -823,13 +823,11 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 	}
 	/* A connection's first SYN (what a SYN flood is made of): the direction
 	 * starts, nothing can be ready, so the slow path's checks are skipped. */
-	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_FIN | PKT_TCP_RST)) == PKT_TCP_SYN &&
+	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_FIN | PKT_TCP_RST)) ==
+		    PKT_TCP_SYN &&
 	    !m->payload_len && !tp->bypass && !(d->flags | o->flags) &&
 	    !(d->ooo_head | o->ooo_head)) {
-		d->next_seq = m->seq + 1;
-		d->fin_seq = 0;
-		d->pending_gap = 0;
-		d->flags = TCP_REASM_F_STARTED | TCP_REASM_F_SYN;
+		tcp_reasm_syn(r, d, m->seq);
 		return TCP_REASM_NO_DATA;
 	}
 	return tcp_reasm_add_slow(r, tp, di, m);
