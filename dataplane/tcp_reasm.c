@@ -458,6 +458,20 @@ static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_rea
 	return TCP_REASM_CAPPED;
 }
 
+/*
+ * What the peer must have delivered before the in-order bytes being added may
+ * go: their own ACK, or that of a buffer they sit behind (it comes out first).
+ * Bytes behind a held buffer are kept too, never left in the packet's view.
+ */
+static uint32_t tcp_reasm_add_need(const struct tcp_reasm *r, const struct tcp_reasm_dir *d)
+{
+	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+
+	if (h && seq_leq(h->seq, d->next_seq) && seq_lt(r->seg_ack, h->ack))
+		return h->ack;
+	return r->seg_ack;
+}
+
 static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
 					    unsigned int dir, uint32_t seq, const uint8_t *p,
 					    uint32_t len)
@@ -501,7 +515,7 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
 		r->st.holds_given_up++;
 	}
-	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir], r->seg_ack)) {
+	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_add_need(r, d))) {
 		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
 
 		if (st != TCP_REASM_CAPPED) {

@@ -841,6 +841,26 @@ static void test_reasm_refused_segment_after_peer_bytes(void **state)
 	rig_free(g);
 }
 
+/* In-order bytes behind a held buffer wait with it, whatever their own ACK says. */
+static void test_reasm_bytes_behind_held_buffer_wait(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, C2S, seg(1001, 5001, ACK, "EHLO a\r\n")), TCP_REASM_OK);
+	/* acknowledges client bytes not seen yet: held */
+	assert_int_equal(feed(g, S2C, seg(5001, 1100, ACK, "2")), TCP_REASM_BUFFERED);
+	/* the same start again with more, acknowledging only what came out */
+	assert_int_equal(feed(g, S2C, seg(5001, 1005, ACK, "250 ok\r\n")), TCP_REASM_BUFFERED);
+	expect_out(g, S2C, "");
+	tcp_reasm_flush(g->r, &g->tp);
+	drain_pair(g, &g->tp);
+	expect_out(g, S2C, "250 ok\r\n");
+	assert_int_equal(st(g)->gaps, 0);
+	rig_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -873,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_undrained_view_dropped),
 		cmocka_unit_test(test_reasm_refused_held_segment_goes_out_now),
 		cmocka_unit_test(test_reasm_refused_segment_after_peer_bytes),
+		cmocka_unit_test(test_reasm_bytes_behind_held_buffer_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
