@@ -148,6 +148,32 @@ cl_certs()
 	CL_TLS_ROGUE=("$d/rogue.crt" "$d/rogue.key" "$d/ca.crt")
 }
 
+# cl_unprivileged: from here on the collector runs as nobody, with no capability at all
+# (it never needs root): a copy of the binary and the work directory (certificates,
+# database) are made its own, so no parent directory has to let nobody in.
+CL_RUN_AS=()
+cl_unprivileged()
+{
+	[[ $(id -u) -eq 0 ]] || return 0 # not root: it is unprivileged already
+	command -v setpriv >/dev/null || cl_skip "missing tool: setpriv"
+	mkdir -p "$CL_TMP/bin"
+	cp "$CL_BIN" "$CL_TMP/bin/" || cl_die "cannot copy $CL_BIN"
+	CL_BIN=$CL_TMP/bin/$(basename "$CL_BIN")
+	chown -R nobody:nogroup "$CL_TMP" || cl_die "cannot give $CL_TMP to nobody"
+	CL_RUN_AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all
+		--bounding-set=-all --no-new-privs)
+}
+
+# cl_assert_unprivileged PID: the process runs as nobody with no effective capability.
+cl_assert_unprivileged()
+{
+	local st=/proc/$1/status
+	[[ $(awk '/^Uid:/ {print $2 $3 $4 $5}' "$st") == 65534655346553465534 ]] ||
+		cl_die "collector $1 does not run as nobody: $(grep '^Uid:' "$st")"
+	[[ $(awk '/^CapEff:/ {print $2}' "$st") == 0000000000000000 ]] ||
+		cl_die "collector $1 holds capabilities: $(grep '^Cap' "$st")"
+}
+
 cl_listening()
 {
 	grep -q 'listening for sensors on port' "$CL_LOG"
@@ -158,7 +184,7 @@ cl_listening()
 cl_start()
 {
 	CL_LOG=$CL_TMP/collector.$((${#CL_PIDS[@]} + 1)).log
-	cl_bg "$CL_LOG" "$CL_BIN" serve --listen 127.0.0.1:0 --http 127.0.0.1:0 "$@"
+	cl_bg "$CL_LOG" "${CL_RUN_AS[@]}" "$CL_BIN" serve --listen 127.0.0.1:0 --http 127.0.0.1:0 "$@"
 	CL_PID=$CL_BG_PID
 	cl_wait 100 cl_listening || cl_die "the collector did not start"
 	CL_PORT=$(sed -n 's/.*listening for sensors on port \([0-9]*\).*/\1/p' "$CL_LOG")

@@ -5,16 +5,19 @@
 # unpack, frames before the hello, an unknown CA's certificate, a sensor_id
 # its certificate does not name, a frame trickled in and never finished, and a
 # silent connection are each closed and counted by reason; the good sensor
-# loses nothing. A CN-only certificate is accepted for its CN.
+# loses nothing. A CN-only certificate is accepted for its CN. The collector
+# runs as nobody with no capability (it never needs root).
 #
 # usage: collector_tls.sh RELAYWATCH_COLLECTOR
 set -uo pipefail
 . "$(dirname "$0")/collector_lib.sh"
 cl_init "${1:-}" openssl
 cl_certs
+cl_unprivileged # the collector never needs root: all of this runs as nobody
 
 cl_start --db "sqlite:$CL_TMP/c.db" "${CL_TLS_SERVER[@]}" --hello-timeout 2 \
 	--frame-timeout 2 --max-frame 65536
+[[ ${#CL_RUN_AS[@]} -eq 0 ]] || cl_assert_unprivileged "$CL_PID"
 addr=127.0.0.1:$CL_PORT
 
 # The good sensor: 40 alerts over about 8 s, in the background throughout.
