@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -332,7 +333,9 @@ static int set_urls(struct alertmanager *am, const struct alertmanager_cfg *cfg)
 
 	while (n && cfg->url[n - 1] == '/')
 		n--;
-	if (!n || n > 900)
+	/* curl speaks many protocols; Alertmanager only HTTP(S). */
+	if (!n || n > 900 ||
+	    (strncasecmp(cfg->url, "http://", 7) != 0 && strncasecmp(cfg->url, "https://", 8) != 0))
 		return -EINVAL;
 	if (n >= 14 && strncmp(cfg->url + n - 14, "/api/v2/alerts", 14) == 0)
 		snprintf(am->url, sizeof(am->url), "%.*s", (int)n, cfg->url);
@@ -362,7 +365,8 @@ int alertmanager_create(const struct alertmanager_cfg *cfg, struct alertmanager 
 	if (!cfg->url || set_urls(am, cfg)) {
 		free(am);
 		return errbuf_set(eb, -EINVAL,
-				  "--alertmanager: '%s' is not a URL such as http://127.0.0.1:9093",
+				  "--alertmanager: '%s' is not an http:// or https:// URL such as "
+				  "http://127.0.0.1:9093",
 				  cfg->url ? cfg->url : "");
 	}
 	am->queue = calloc(AM_QUEUE, sizeof(*am->queue));
@@ -372,6 +376,7 @@ int alertmanager_create(const struct alertmanager_cfg *cfg, struct alertmanager 
 	if (!am->queue || !am->alerts || !am->curl)
 		goto err_free;
 	curl_easy_setopt(am->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(am->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(am->curl, CURLOPT_TIMEOUT_MS, (long)am->cfg.timeout_ms);
 	curl_easy_setopt(am->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)am->cfg.timeout_ms / 2);
 	curl_easy_setopt(am->curl, CURLOPT_PROTOCOLS_STR, "http,https");

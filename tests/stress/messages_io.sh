@@ -217,8 +217,10 @@ else
 	expect_c 69 '--listen: cannot listen on 192.0.2.1:2525: Cannot assign requested address' \
 		"${S[@]}" --listen 192.0.2.1:2525 --db "sqlite:$T/a.db"
 	L=("${S[@]}" --listen 127.0.0.1:0)
-	expect_c 69 "--alertmanager: '/' is not a URL such as http://127.0.0.1:9093" "${L[@]}" \
-		--db "sqlite:$T/a.db" --alertmanager /
+	expect_c 69 "--alertmanager: '/' is not an http:// or https:// URL such as http://127.0.0.1:9093" \
+		"${L[@]}" --db "sqlite:$T/a.db" --alertmanager /
+	expect_c 69 "--alertmanager: 'ftp://192.0.2.1/' is not an http:// or https:// URL such as http://127.0.0.1:9093" \
+		"${L[@]}" --db "sqlite:$T/a.db" --alertmanager ftp://192.0.2.1/
 	expect_c 69 '--kafka: no brokers' "${L[@]}" --db "sqlite:$T/a.db" --kafka ''
 	expect_c 69 'store: no database given (--db)' "${L[@]}" --db ''
 	expect_c 69 'store: sqlite: without a path' "${L[@]}" --db sqlite:
