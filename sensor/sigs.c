@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <hs.h>
+#include <xxhash.h>
 
 #include "common/clock.h"
 #include "sensor/sigs_file.h"
@@ -46,6 +47,7 @@ struct sigs_db {
 	hs_database_t *db; /* NULL: no rules in this scope */
 	struct sigs_rt *rules;
 	uint32_t n;
+	bool any_field; /* header scope: some rule sees every field */
 };
 
 /* One compiled, immutable rule set; shared by the handle and the workers. */
@@ -81,6 +83,27 @@ struct sigs_stream {
 	uint8_t state;	 /* enum sigs_slot_state */
 };
 
+/*
+ * Command and reply lines that matched nothing. They repeat across sessions
+ * ("250 2.1.0 Ok", "DATA", a server's greeting) and a block scan costs about
+ * a thousand instructions however short the line (callgrind, default rules),
+ * a lookup here a few dozen. A scan's result depends only on the set and the
+ * bytes, so a line found here is answered without Hyperscan; the cache is
+ * emptied when the worker adopts a new set. Direct-mapped: a flood of
+ * distinct lines only costs misses.
+ */
+#define SIGS_QUIET_SLOTS 256 /* power of two; 16 KiB per worker */
+#define SIGS_QUIET_MAX	 54  /* longer lines are always scanned */
+
+struct sigs_quiet {
+	uint64_t tag;
+	uint8_t len; /* 0: empty */
+	uint8_t scope;
+	uint8_t bytes[SIGS_QUIET_MAX];
+};
+
+_Static_assert(sizeof(struct sigs_quiet) == 64, "one cache line per entry");
+
 struct sigs_worker {
 	struct sigs *s;
 	struct sigs_set *cur;
@@ -90,6 +113,7 @@ struct sigs_worker {
 	uint32_t *free_idx;
 	uint32_t n_slots, n_free, n_stale, open_old;
 	struct sigs_worker_stats st;
+	struct sigs_quiet quiet[SIGS_QUIET_SLOTS];
 };
 
 /* One scan's view for the match callback. */
@@ -240,6 +264,8 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		goto out;
 	}
 	set->db[scope] = (struct sigs_db){.db = db, .rules = rt, .n = n};
+	for (uint32_t i = 0; i < n; i++)
+		set->db[scope].any_field |= rt[i].header_len == 0;
 	rt = NULL;
 out:
 	free(expr);
@@ -574,6 +600,8 @@ static int sigs_switch(struct sigs_worker *w)
 			w->open_old--;
 	w->old = w->cur;
 	w->cur = nset;
+	/* What matched nothing before may match now. */
+	memset(w->quiet, 0, sizeof(w->quiet));
 	w->st.generation = nset->generation;
 	w->st.switches++;
 	return 0;
@@ -642,11 +670,47 @@ void sigs_worker_stats(const struct sigs_worker *w, struct sigs_worker_stats *ou
 
 /* ---- scanning ---- */
 
+/* The slot a command or reply line caches in; NULL when it is not cached. */
+static struct sigs_quiet *sigs_quiet_slot(struct sigs_worker *w, unsigned int scope,
+					  const struct sigs_scan *sc, uint64_t *tag)
+{
+	if ((scope != EV_SCOPE_COMMAND && scope != EV_SCOPE_REPLY) || sc->len > SIGS_QUIET_MAX)
+		return NULL;
+	*tag = XXH3_64bits_withSeed(sc->data, sc->len, scope);
+	return &w->quiet[*tag & (SIGS_QUIET_SLOTS - 1)];
+}
+
+static bool sigs_quiet_has(const struct sigs_quiet *q, uint64_t tag, unsigned int scope,
+			   const struct sigs_scan *sc)
+{
+	return q->len == sc->len && q->tag == tag && q->scope == scope &&
+	       memcmp(q->bytes, sc->data, sc->len) == 0;
+}
+
+/* Header rules that name their field: a field no rule names has nothing to scan. */
+static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *sc)
+{
+	if (db->any_field)
+		return true;
+	for (uint32_t i = 0; i < db->n; i++)
+		if (sigs_name_eq(db->rules[i].header, db->rules[i].header_len, sc->hname,
+				 sc->hname_len))
+			return true;
+	return false;
+}
+
 static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct sigs_scan *sc)
 {
 	const struct sigs_db *db = w->cur ? &w->cur->db[scope] : NULL;
+	struct sigs_quiet *q;
+	uint64_t tag = 0;
 
 	if (!db || !db->db || sc->len == 0)
+		return 0;
+	if (scope == EV_SCOPE_HEADER && !sigs_field_wanted(db, sc))
+		return 0;
+	q = sigs_quiet_slot(w, scope, sc, &tag);
+	if (q && sigs_quiet_has(q, tag, scope, sc))
 		return 0;
 	sc->db = db;
 	sc->scope = (uint8_t)scope;
@@ -655,8 +719,12 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 		sc->len = UINT_MAX;
 	w->st.scans++;
 	if (hs_scan(db->db, (const char *)sc->data, (unsigned int)sc->len, 0, w->scratch,
-		    sigs_on_match, sc) != HS_SUCCESS)
+		    sigs_on_match, sc) != HS_SUCCESS) {
 		w->st.scan_errors++;
+	} else if (q && sc->n == 0) {
+		*q = (struct sigs_quiet){.tag = tag, .len = (uint8_t)sc->len, .scope = (uint8_t)scope};
+		memcpy(q->bytes, sc->data, sc->len);
+	}
 	w->st.matches += sc->n;
 	return sc->n;
 }

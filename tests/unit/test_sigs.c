@@ -515,6 +515,94 @@ static void test_sigs_info_and_rule_msg(void **state)
 	sigs_destroy(s);
 }
 
+/* ---- lines answered without a scan ---- */
+
+static uint64_t scans(struct sigs_worker *w)
+{
+	struct sigs_worker_stats st;
+
+	sigs_worker_stats(w, &st);
+	return st.scans;
+}
+
+/* A short line that matched nothing is known the next time; matches never are. */
+static void test_sigs_quiet_line_answered_again_without_a_scan(void **state)
+{
+	static const char longer[] = "250-a line longer than the cache keeps, which matches nothing";
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
+	assert_int_equal(scans(w), 1);
+	/* The same bytes in another scope are another question. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "XEXPS", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
+	assert_int_equal(r.m[0].id, 10);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
+	/* One byte more is another line. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok.", &r), 0);
+	assert_int_equal(scans(w), 5);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
+		assert_int_equal(r.m[0].id, 21);
+		assert_int_equal(line(w, EV_SCOPE_REPLY, longer, &r), 0);
+	}
+	assert_int_equal(scans(w), 9);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* A new set may match what the old one did not: the worker forgets at the switch. */
+static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
+{
+	static const char set_ok[] = "62 reply other low - /2\\.1\\.0 Ok/ \"ok\"\n";
+	struct sigs *s = load(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct errbuf eb;
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
+	assert_int_equal(sigs_load_text(s, "ok.rules", set_ok, strlen(set_ok), &eb), 0);
+	assert_true(sigs_worker_housekeep(w));
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 1);
+	assert_int_equal(r.m[0].id, 62);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* When every header rule names its field, other fields are not scanned at all. */
+static void test_sigs_header_field_no_rule_names_is_skipped(void **state)
+{
+	static const char named[] = "30 header:X-Mailer mailer medium - /^The Bat!/ \"bat\"\n"
+				    "32 header:subject spam low i /cheap/ \"cheap\"\n";
+	struct sigs *s = load(named);
+	struct sigs_worker *w = worker(s, 2);
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(header(w, "Received", "cheap from The Bat!", &r), 0);
+	assert_int_equal(header(w, "Subjec", "cheap", &r), 0);
+	assert_int_equal(scans(w), 0);
+	assert_int_equal(header(w, "SUBJECT", "Cheap", &r), 1);
+	assert_int_equal(r.m[0].id, 32);
+	assert_int_equal(header(w, "x-mailer", "The Bat! (v3.99.3)", &r), 1);
+	assert_int_equal(r.m[0].id, 30);
+	assert_int_equal(scans(w), 2);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+	/* A rule for any field: every field is scanned. */
+	s = load(test_rules);
+	w = worker(s, 2);
+	assert_int_equal(header(w, "Received", "from viagra.example", &r), 1);
+	assert_int_equal(r.m[0].id, 31);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /* ---- reload ---- */
 
 static const char set_b[] = "60 reply blocklist critical - /listed at BL-B/ \"B\"\n"
@@ -895,6 +983,9 @@ int main(void)
 		cmocka_unit_test(test_sigs_stream_pool_is_bounded),
 		cmocka_unit_test(test_sigs_empty_handle_matches_nothing),
 		cmocka_unit_test(test_sigs_info_and_rule_msg),
+		cmocka_unit_test(test_sigs_quiet_line_answered_again_without_a_scan),
+		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
+		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
 		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
 		cmocka_unit_test(test_sigs_reload_open_body_finishes_on_old_set),
 		cmocka_unit_test(test_sigs_second_reload_cuts_bodies_of_the_oldest_set),
