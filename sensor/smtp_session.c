@@ -170,6 +170,7 @@ struct smtp_sess {
 	uint8_t last_len;
 	uint8_t carry_off[C_COUNT], carry_len[C_COUNT];
 	uint8_t carry_used;
+	char uid[FLOW_UID_LEN + 1]; /* flow_uid(f), made for the first event: "" before */
 	char last[SMTP_LAST_MAX];
 	char carry[SMTP_CARRY_ARENA];
 	uint16_t q[]; /* commands awaiting replies, q_cap entries */
@@ -300,13 +301,17 @@ static uint16_t smtp_ev_text(const struct smtp_ctx *ctx, char *dst, size_t cap, 
 
 /* ------------------------------------------------------------------ events */
 
-static void smtp_ev_hdr(const struct smtp_sess *s, struct event_hdr *h, uint64_t ts)
+static void smtp_ev_hdr(struct smtp_sess *s, struct event_hdr *h, uint64_t ts)
 {
 	const struct flow *f = s->f;
 
 	memset(h, 0, sizeof(*h));
 	h->ts_ns = ts;
-	flow_uid(f, h->uid);
+	/* A session emits about seven events; the hash and base-62 digits of
+	 * its uid cost ten times the copy. */
+	if (!s->uid[0])
+		flow_uid(f, s->uid);
+	memcpy(h->uid, s->uid, sizeof(h->uid));
 	h->family = f->key.family;
 	h->client = *flow_client_addr(f);
 	h->server = *flow_server_addr(f);
@@ -315,7 +320,7 @@ static void smtp_ev_hdr(const struct smtp_sess *s, struct event_hdr *h, uint64_t
 	h->vlan = f->key.vlan;
 }
 
-static void *smtp_ev_begin(struct smtp_ctx *ctx, const struct smtp_sess *s, enum event_type t,
+static void *smtp_ev_begin(struct smtp_ctx *ctx, struct smtp_sess *s, enum event_type t,
 			   uint32_t len, uint64_t ts)
 {
 	struct event_hdr h;

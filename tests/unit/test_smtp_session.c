@@ -1069,6 +1069,38 @@ static void test_session_pipeline_overflow(void **state)
 	assert_int_equal(tx->rcpt[5].code, 0); /* its reply could not be placed */
 }
 
+static const struct step uid_conv[] = {
+	GREETING,
+	C("EHLO c\r\n"),
+	S("250 mx\r\n"),
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 ok\r\n"),
+	C("RCPT TO:<b@example.net>\r\n"),
+	S("550 5.1.1 no such user\r\n"),
+	C("QUIT\r\n"),
+	S("221 bye\r\n"),
+};
+
+/* The uid is made once per session: every event and the record carry the
+ * flow's, also when the slot serves another flow next. */
+static void test_session_events_carry_their_flow_uid(void **state)
+{
+	char want[2][FLOW_UID_LEN + 1];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		H.flow.key.lo_port = (uint16_t)(40001 + k);
+		H.flow.first_ns = TS0 + (uint64_t)k;
+		flow_uid(&H.flow, want[k]);
+		play(&H, STEPS(uid_conv), NO_SPLIT, false, &H.ref);
+		assert_true(H.ref.n >= 5);
+		for (unsigned int i = 0; i < H.ref.n; i++)
+			assert_string_equal(((const struct event_hdr *)H.ref.r[i].b)->uid, want[k]);
+		assert_string_equal(tx_of(&H.ref, 0)->uid, want[k]);
+	}
+	assert_string_not_equal(want[0], want[1]);
+}
+
 /* A pool of one session: the second connection is counted, not parsed. */
 static void test_session_pool_exhausted(void **state)
 {
@@ -1377,6 +1409,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_not_smtp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_overlong_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pipeline_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
 						teardown),
