@@ -168,20 +168,67 @@ static size_t match_v6(const uint8_t *p, size_t n, uint8_t out[16], size_t *no_v
 	return 0;
 }
 
-/* Next address at or after *pos: the first offset where one matches, longest match there. */
+/* What may start an address: a digit (IPv4 or IPv6), a hex letter or ':' (IPv6). */
+#define IP_V4 1u
+#define IP_V6 2u
+
+static const uint8_t ip_start[256] = {
+	['0' ... '9'] = IP_V4 | IP_V6,
+	['a' ... 'f'] = IP_V6,
+	['A' ... 'F'] = IP_V6,
+	[':'] = IP_V6,
+};
+
+/*
+ * An IPv6 address has colons inside its run of hex/colon/dot characters, so
+ * one can start only in the run that reaches the first ':' at or after i.
+ * Returns where that run begins (n when no ':' follows); *colon is the ':'.
+ */
+static size_t v6_reach(const uint8_t *v, size_t n, size_t i, size_t *colon)
+{
+	const uint8_t *c = memchr(v + i, ':', n - i);
+	size_t s;
+
+	*colon = c ? (size_t)(c - v) : n;
+	if (!c)
+		return n;
+	for (s = *colon; s > i && is_v6_char(v[s - 1]); s--)
+		;
+	return s;
+}
+
+/* After no IPv4 at i: the next digit that may start one (none inside a run no '.' ends). */
+static size_t v4_skip(const uint8_t *v, size_t n, size_t i)
+{
+	size_t r = digit_run(v + i, n - i);
+
+	return i + r < n && v[i + r] == '.' ? i + 1 : i + r;
+}
+
+/*
+ * Next address at or after *pos: the first offset where one matches, longest
+ * match there. Most of a Received value is names, ids and dates: a table
+ * passes over what starts nothing, and IPv6 is tried only where a ':' can be
+ * reached (host names full of hex letters were tried letter by letter).
+ */
 static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 {
-	size_t v6_from = 0; /* no IPv6 address starts before this */
+	size_t v4_from = 0, v6_from = 0; /* no address of the kind starts before these */
+	size_t colon = 0, v6_ok = *pos < n ? v6_reach(v, n, *pos, &colon) : n;
 
 	for (size_t i = *pos; i < n; i++) {
-		uint8_t a4[4];
+		uint8_t a4[4], cls = ip_start[v[i]];
 		size_t l4 = 0, l6 = 0, no_v6 = 0;
 
-		if (!is_v6_char(v[i]) || v[i] == '.')
+		if (!cls)
 			continue;
-		if (v[i] >= '0' && v[i] <= '9')
+		if (i > colon)
+			v6_ok = v6_reach(v, n, i, &colon);
+		if ((cls & IP_V4) && i >= v4_from) {
 			l4 = match_v4(v + i, n - i, a4);
-		if (i >= v6_from) {
+			v4_from = l4 ? 0 : v4_skip(v, n, i);
+		}
+		if (i >= v6_ok && i >= v6_from) {
 			l6 = match_v6(v + i, n - i, hit->addr, &no_v6);
 			v6_from = i + no_v6;
 		}

@@ -144,6 +144,29 @@ static void test_smtp_hdr_received_styles(void **state)
 			    "2001:db8:a::b0");
 }
 
+/* The skips: IPv6 only where a ':' is in reach, IPv4 not inside digit runs no '.' ends. */
+static void test_smtp_hdr_received_skips_keep_every_address(void **state)
+{
+	char ip[SMTP_HDR_IP_STRLEN];
+
+	(void)state;
+	/* A date's colons come after the address: the hex words before them are passed. */
+	assert_string_equal(received_ip("from client.example ([198.18.54.139]) by mx.example.net "
+					"with ESMTP id 1DE14C3E; Tue, 14 Nov 2023 22:13:20 +0000"),
+			    "198.18.54.139");
+	/* The first ':' is a time's, the address after it has its own. */
+	assert_string_equal(received_ip("at 08:01:09 from bead (bead [fe80::1]) id 2023"), "fe80::1");
+	/* A run reaching the colon from a hex word: the address starts inside it. */
+	assert_string_equal(received_ip("x [cafe::beef] y"), "cafe::beef");
+	assert_string_equal(received_ip("x (::1) y"), "::1");
+	assert_string_equal(received_ip("by x id 20231114; (20231114)"), "");
+	/* Long digit runs: a '.' ends the last three digits, which start the address. */
+	assert_true(smtp_hdr_first_ip(U8("id 20231114 1234.5.6.7"), 22, ip));
+	assert_string_equal(ip, "234.5.6.7");
+	assert_true(smtp_hdr_first_ip(U8("99910.0.0.1"), 11, ip));
+	assert_string_equal(ip, "10.0.0.1");
+}
+
 static void test_smtp_hdr_first_ip(void **state)
 {
 	char ip[SMTP_HDR_IP_STRLEN];
@@ -287,6 +310,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_hdr_split_addrs),
 		cmocka_unit_test(test_smtp_hdr_received_styles),
+		cmocka_unit_test(test_smtp_hdr_received_skips_keep_every_address),
 		cmocka_unit_test(test_smtp_hdr_first_ip),
 		cmocka_unit_test(test_smtp_hdr_display_name),
 		cmocka_unit_test(test_smtp_hdr_fields),
