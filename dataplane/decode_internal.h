@@ -43,6 +43,9 @@
 #define DECODE_ETH_ERSPAN_2 0x88be /* ERSPAN type I and II */
 #define DECODE_ETH_ERSPAN_3 0x22eb
 
+/* Bit n set: (flags & 7) == n is a combination no stack sends (SYN+FIN, SYN+RST, all three). */
+#define DECODE_TCP_BAD_LOW3 ((1u << 3) | (1u << 6) | (1u << 7))
+
 #define DECODE_IPPROTO_IPIP 4
 #define DECODE_IPPROTO_TCP  6
 #define DECODE_IPPROTO_UDP  17
@@ -79,6 +82,24 @@ static inline uint32_t decode_be32(const uint8_t *p)
 
 	memcpy(&v, p, sizeof(v));
 	return __builtin_bswap32(v);
+}
+
+/* The L4 half of the meta, from a TCP header already checked (both decoders). */
+static inline void decode_tcp_fill(struct pkt_meta *m, const uint8_t *t, uint32_t hlen,
+				   uint32_t avail)
+{
+	uint32_t ports = decode_be32(t);
+
+	m->sport = (uint16_t)(ports >> 16);
+	m->dport = (uint16_t)ports;
+	m->l4_proto = DECODE_IPPROTO_TCP;
+	m->tcp_flags = t[13];
+	m->seq = decode_be32(t + 4);
+	m->ack = decode_be32(t + 8);
+	m->win = decode_be16(t + 14);
+	m->tcp_hdr_len = (uint8_t)hlen;
+	m->payload = t + hlen;
+	m->payload_len = avail - hlen;
 }
 
 /* One more tunnel level, unless the frame already went as deep as allowed. */

@@ -9,9 +9,6 @@
 
 #include "dataplane/decode_internal.h"
 
-/* Bit n set: (flags & 7) == n is a combination no stack sends (SYN+FIN, SYN+RST, all three). */
-#define DECODE_TCP_BAD_LOW3 ((1u << 3) | (1u << 6) | (1u << 7))
-
 /* Out of line and last, so the usual unverified path stays a leaf without spills. */
 static __attribute__((noinline)) unsigned int decode_tcp_verify(const struct decode_ctx *c,
 								const uint8_t *t, uint32_t seg)
@@ -51,16 +48,7 @@ unsigned int decode_tcp(struct decode_ctx *c, uint32_t off)
 	ports = decode_be32(t);
 	if (unlikely(!(ports >> 16) | !(ports & 0xffff)))
 		return DECODE_R_BAD_PORT;
-	m->sport = (uint16_t)(ports >> 16);
-	m->dport = (uint16_t)ports;
-	m->l4_proto = DECODE_IPPROTO_TCP;
-	m->tcp_flags = flags;
-	m->seq = decode_be32(t + 4);
-	m->ack = decode_be32(t + 8);
-	m->win = decode_be16(t + 14);
-	m->tcp_hdr_len = (uint8_t)hlen;
-	m->payload = t + hlen;
-	m->payload_len = avail - hlen;
+	decode_tcp_fill(m, t, hlen, avail);
 	c->st->payload_snapped += avail < seg;
 	/* A snapped segment cannot be summed; better unverified than dropped. */
 	if (unlikely(c->cfg->verify_checksums) && avail == seg)

@@ -693,6 +693,102 @@ static void test_decode_non_tcp_is_skipped(void **state)
 	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
 }
 
+/* ---- the fast path against the general decoder ---- */
+
+/*
+ * The same frame as Linux cooked v1 (16-byte header, ethertype last) goes
+ * only through the general decoder, while Ethernet tries decode_fast first:
+ * prepending 2 bytes turns one into the other, so every verdict, counter and
+ * meta field must agree (bytes and the payload offset differ by those 2).
+ */
+static void assert_fast_matches_general(const uint8_t *eth, size_t len, size_t wire)
+{
+	static uint8_t sll[FRAME_MAX + 2];
+	struct decode_stats fs, gs;
+	struct pkt_meta fm, gm;
+	unsigned int fr, gr;
+
+	memset(sll, 0, 2);
+	memcpy(sll + 2, eth, len);
+	memset(&fm, 0x5a, sizeof(fm));
+	memset(&gm, 0xa5, sizeof(gm));
+	fr = decode_wire(eth, len, wire, PKT_LINK_ETHERNET, &fm, &fs);
+	gr = decode_wire(sll, len + 2, wire + 2, PKT_LINK_LINUX_SLL, &gm, &gs);
+	assert_reason(fr, gr);
+	gs.bytes -= 2;
+	assert_memory_equal(&fs, &gs, sizeof(fs));
+	if (fr != R_OK)
+		return;
+	assert_int_equal(fm.payload - eth, gm.payload - sll - 2);
+	/* Field by field: the padding before payload holds what each memset left. */
+	assert_memory_equal(&fm, &gm, offsetof(struct pkt_meta, payload_len) + 4);
+	assert_int_equal(fm.ts_ns, gm.ts_ns);
+}
+
+/* Every cut but 0, and every byte from the ethertype to the TCP header's end set to
+ * a few values that sit on the fast path's edges. */
+static void fast_vs_general_mutations(struct fx *f, size_t l3)
+{
+	static const uint8_t vals[] = {0x00, 0x01, 0x02, 0x06, 0x08, 0x11, 0x14, 0x28, 0x3f,
+				       0x40, 0x44, 0x45, 0x46, 0x50, 0x81, 0xa0, 0xf0, 0xff};
+	uint8_t save;
+
+	for (size_t cut = 1; cut <= f->len; cut++) { /* 0 is empty on one link only */
+		assert_fast_matches_general(f->buf, cut, f->len);
+		assert_fast_matches_general(f->buf, cut, cut);
+	}
+	for (size_t i = 12; i < l3 + 40 && i < f->len; i++) {
+		save = f->buf[i];
+		for (size_t v = 0; v < sizeof(vals); v++) {
+			f->buf[i] = vals[v];
+			assert_fast_matches_general(f->buf, f->len, f->len);
+			assert_fast_matches_general(f->buf, f->len, f->len + 7);
+		}
+		f->buf[i] = save;
+	}
+}
+
+static void test_decode_fast_path_agrees_with_general_decoder(void **state)
+{
+	static const uint8_t opt[] = {1, 1, 1, 1};
+	struct pkt_build_ipv4 ipo = ip4;
+	struct pkt_build_tcp t = tcp_psh;
+	struct fx *f = *state;
+	struct pkt_build *pb;
+
+	fx_eth_ip4(f, &ip4, &tcp_psh, smtp_line);
+	fast_vs_general_mutations(f, 14);
+
+	pb = fx_start(f, true);
+	pkt_build_vlan(pb, 0, 4001);
+	push_ip4_tcp(pb);
+	fx_finish(f);
+	fast_vs_general_mutations(f, 18);
+
+	/* Off the fast path: QinQ, IPv4 options, TCP options, IPv6, padding. */
+	pb = fx_start(f, true);
+	pkt_build_vlan(pb, 0x88a8, 7);
+	pkt_build_vlan(pb, 0, 8);
+	push_ip4_tcp(pb);
+	fx_finish(f);
+	fast_vs_general_mutations(f, 22);
+	ipo.opt = opt;
+	ipo.opt_len = sizeof(opt);
+	fx_eth_ip4(f, &ipo, &tcp_psh, smtp_line);
+	fast_vs_general_mutations(f, 14);
+	t.opt = opt;
+	t.opt_len = sizeof(opt);
+	fx_eth_ip4(f, &ip4, &t, "");
+	fast_vs_general_mutations(f, 14);
+	pb = fx_start(f, true);
+	push_ip6_tcp(pb);
+	fx_finish(f);
+	assert_fast_matches_general(f->buf, f->len, f->len);
+	fx_eth_ip4(f, &ip4, &tcp_psh, "");
+	f->len = pkt_build_pad_to(&f->pb, 60, 0xee);
+	fast_vs_general_mutations(f, 14);
+}
+
 /* ---- checksums ---- */
 
 static void test_decode_checksums_checked_only_when_asked(void **state)
@@ -1182,6 +1278,7 @@ int main(void)
 		T(test_decode_snapped_frame_delivers_captured_payload),
 		T(test_decode_tcp_header_flags_and_ports),
 		T(test_decode_non_tcp_is_skipped),
+		T(test_decode_fast_path_agrees_with_general_decoder),
 		T(test_decode_checksums_checked_only_when_asked),
 		T(test_decode_gre_plain_keyed_and_bridged),
 		T(test_decode_erspan_type_one_has_no_header),
