@@ -835,6 +835,13 @@ static bool lead_push(struct mime *m, uint8_t c)
 /* Beginning of a body line inside a multipart: held until it cannot be a boundary. */
 static const uint8_t *lead_step(struct mime *m, const uint8_t *p, const uint8_t *end)
 {
+	/* Only a line that starts with '-' can be a boundary: the others are content
+	 * outright, their first byte a piece of its own as the lead would make it. */
+	if (!m->cr_pending && !m->lead_len && *p != '-' && *p != '\r' && *p != '\n') {
+		emit(m, p, 1);
+		m->line_start = false;
+		return p + 1;
+	}
 	while (p < end) {
 		uint8_t c = *p;
 
@@ -857,6 +864,22 @@ static const uint8_t *lead_step(struct mime *m, const uint8_t *p, const uint8_t 
 	return p;
 }
 
+/*
+ * The first line start after p that begins with '-', or end. memchr for the
+ * rarer byte: base64 has no '-', and text has fewer dashes than line ends.
+ */
+static const uint8_t *next_dash_line(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p + 1;
+
+	while (q < end && (q = memchr(q, '-', (size_t)(end - q)))) {
+		if (q[-1] == '\n')
+			return q;
+		q++;
+	}
+	return end;
+}
+
 /* Nobody reads the bytes of this part (preamble, epilogue, a binary part). */
 static bool discards(const struct mime *m)
 {
@@ -871,16 +894,13 @@ static bool discards(const struct mime *m)
  */
 static const uint8_t *skip_lines(struct mime *m, const uint8_t *p, const uint8_t *end)
 {
-	const uint8_t *lf;
+	const uint8_t *next = next_dash_line(p, end);
 
 	m->cr_pending = false;
 	m->eol_len = 0;
-	while ((lf = memchr(p, '\n', (size_t)(end - p))) && lf + 1 < end && lf[1] != '-')
-		p = lf + 1;
-	if (!lf)
-		return end;
-	m->line_start = true;
-	return lf + 1;
+	if (next < end || end[-1] == '\n')
+		m->line_start = true;
+	return next;
 }
 
 /* Rest of a body line inside a multipart; its end is held back. */

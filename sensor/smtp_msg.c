@@ -131,17 +131,27 @@ void smtp_msg_begin(struct smtp_msg *m, const struct smtp_msg_cfg *cfg, struct s
 		  cfg->max_header_bytes, cfg->decode_body);
 }
 
+static void msg_fed(struct smtp_msg *m)
+{
+	if (m->sink->fed)
+		m->sink->fed(m->sink_arg);
+}
+
 void smtp_msg_feed(struct smtp_msg *m, const uint8_t *p, size_t n)
 {
-	if (!m->ended)
-		mime_feed(&m->mime, p, n);
+	if (m->ended)
+		return;
+	mime_feed(&m->mime, p, n);
+	msg_fed(m);
 }
 
 void smtp_msg_gap(struct smtp_msg *m, size_t n)
 {
 	m->tx->flags |= SMTP_TX_F_GAP;
-	if (!m->ended)
-		mime_gap(&m->mime, n);
+	if (m->ended)
+		return;
+	mime_gap(&m->mime, n);
+	msg_fed(m);
 }
 
 void smtp_msg_end(struct smtp_msg *m)
@@ -150,6 +160,7 @@ void smtp_msg_end(struct smtp_msg *m)
 		return;
 	mime_end(&m->mime);
 	m->ended = true;
+	msg_fed(m);
 }
 
 bool smtp_msg_in_headers(const struct smtp_msg *m)

@@ -122,6 +122,36 @@ static void url_keep_tail(struct url *u, const uint8_t *p, size_t n)
 	u->win_len = (uint8_t)(keep + n);
 }
 
+#define URL_ONES  0x0101010101010101ull
+#define URL_HIGHS 0x8080808080808080ull
+
+/* Does any of the 8 bytes of w equal c? (exact: a zero byte of w ^ c borrows first) */
+static bool url_word_has(uint64_t w, uint8_t c)
+{
+	uint64_t v = w ^ (URL_ONES * c);
+
+	return ((v - URL_ONES) & ~v & URL_HIGHS) != 0;
+}
+
+/*
+ * The next '/' or '.' from p[i], or n: only those can end a URL start, and
+ * they are a few bytes in a hundred of text. Eight bytes at a time.
+ */
+static size_t url_next_mark(const uint8_t *p, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, sizeof(w));
+		if (url_word_has(w, '/') || url_word_has(w, '.'))
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] == '/' || p[i] == '.')
+			return i;
+	return n;
+}
+
 void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
 {
 	size_t i = 0, start = 0;
@@ -135,10 +165,10 @@ void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
 				url_emit(u, cb, arg);
 			continue;
 		}
-		for (; i < n; i++) {
-			size_t pre;
+		for (; (i = url_next_mark(p, i, n)) < n; i++) {
+			size_t pre = url_start(u, p, i);
 
-			if ((p[i] != '/' && p[i] != '.') || !(pre = url_start(u, p, i)))
+			if (!pre)
 				continue;
 			/* The prefix may reach into the previous chunk: rebuild it. */
 			for (size_t k = pre; k-- > 0;) {

@@ -328,6 +328,38 @@ static void test_mime_text_only_skips_binary_parts(void **state)
 		   "Hello,|", 1);
 }
 
+/*
+ * Lines that cannot be boundaries skip the lead; lines starting with '-',
+ * empty lines and lone CRs take it, and a line end before a boundary still
+ * vanishes, whatever the cut.
+ */
+static void test_mime_line_starts(void **state)
+{
+	static const char msg[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+				  "--b\r\n\r\n"
+				  "one\r\ntwo\r\n\r\nthree\rfour\r\n"
+				  "-dash\r\n"
+				  "--bee\r\n"
+				  "\r\n"
+				  "\rfive\nsix\r\n"
+				  "--b\r\n\r\n"
+				  "seven\r\n"
+				  "--b--\r\n";
+
+	(void)state;
+	check_walk(msg,
+		   "one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|", 2);
+	/* A byte at a time: the same text. */
+	memset(&seen, 0, sizeof(seen));
+	mime_init(&m, walk_with, &seen, 0, true);
+	for (size_t i = 0; i < sizeof(msg) - 1; i++)
+		mime_feed(&m, U8(msg) + i, 1);
+	mime_end(&m);
+	seen.body[seen.len] = '\0';
+	assert_string_equal(seen.body,
+			    "one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|");
+}
+
 /* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */
 static void test_mime_long_boundary(void **state)
 {
@@ -355,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_mime_odd_structures),
 		cmocka_unit_test(test_mime_filenames),
 		cmocka_unit_test(test_mime_long_boundary),
+		cmocka_unit_test(test_mime_line_starts),
 		cmocka_unit_test(test_mime_text_only_skips_binary_parts),
 	};
 

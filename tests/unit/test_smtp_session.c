@@ -422,6 +422,48 @@ static void test_session_plain(void **state)
 	assert_int_equal(tx->orig_p, 40001);
 }
 
+/*
+ * Dots everywhere but only some at a line start: mid-line dots are content,
+ * a line-start dot goes, ".\r" then text is no terminator. The second
+ * message ends its lines with bare LF.
+ */
+static const struct step dots[] = {
+	GREETING,
+	EHLO_OK,
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<b@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: dots\r\n\r\na.b. c..\r\n..x\r\n.\rnot end\r\n..\r\nmid .\r\n. \r\n\r\n"
+	  "tail.\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued\r\n"),
+	C("MAIL FROM:<a@example.org>\r\n"),
+	S("250 2.1.0 Ok\r\n"),
+	C("RCPT TO:<b@example.net>\r\n"),
+	S("250 2.1.5 Ok\r\n"),
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: lf\n\nline.\n..dot\n.\n"),
+	S("250 2.0.0 Ok: queued\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+/* Only line-start dots are unstuffed or end the message, wherever the segments cut. */
+static void test_session_dot_unstuffing(void **state)
+{
+	(void)state;
+	play_all_splits(&H, STEPS(dots));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	assert_int_equal(tx_of(&H.ref, 0)->msg_size, 63);
+	assert_field(tx_of(&H.ref, 0), SMTP_F_SUBJECT, "dots");
+	assert_int_equal(tx_of(&H.ref, 1)->msg_size, 24);
+	assert_field(tx_of(&H.ref, 1), SMTP_F_SUBJECT, "lf");
+	assert_true(tx_of(&H.ref, 1)->flags & SMTP_TX_F_COMPLETE);
+}
+
 static const struct step rset_two[] = {
 	GREETING,
 	EHLO_OK,
@@ -1101,6 +1143,48 @@ static void test_session_events_carry_their_flow_uid(void **state)
 	assert_string_not_equal(want[0], want[1]);
 }
 
+static void sessions_32(struct smtp_cfg *cfg)
+{
+	cfg->max_sessions = 32; /* AUTH values for 16 sessions */
+}
+
+/* AUTH user and mechanism wait in a pool of their own: when it is dry the
+ * exchange is still followed and reported, without them, and counted. */
+static void test_session_auth_values_pool_dry(void **state)
+{
+	static const char auth[] = "AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"; /* \0u@example.org\0pw */
+	unsigned int n_auth = 0, named = 0;
+	void *sess[17];
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, sessions_32);
+	for (unsigned int i = 0; i < 17; i++) {
+		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(sess[i]);
+		deliver(&H, sess[i], FLOW_DIR_TO_SERVER, (const uint8_t *)auth, strlen(auth), TS0 + 1);
+	}
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	assert_int_equal(stats().buf_no_slot, 2); /* its mechanism, then its user */
+	for (unsigned int i = 0; i < 17; i++)
+		smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+	drain(&H, &H.ref);
+	for (unsigned int i = 0; i < H.ref.n; i++) {
+		const struct event_auth *e = (const void *)H.ref.r[i].b;
+
+		if (e->h.type != EV_AUTH)
+			continue;
+		n_auth++;
+		if (e->mech_len == 5 && !memcmp(e->mech, "PLAIN", 5) && e->user_len == 13 &&
+		    !memcmp(e->user, "u@example.org", 13))
+			named++;
+		else
+			assert_int_equal(e->mech_len + e->user_len, 0);
+	}
+	assert_int_equal(n_auth, 17);
+	assert_int_equal(named, 16);
+}
+
 /* A pool of one session: the second connection is counted, not parsed. */
 static void test_session_pool_exhausted(void **state)
 {
@@ -1391,6 +1475,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_session_plain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_dot_unstuffing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_rset_two_transactions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_pipelining_mixed_rcpts, setup,
@@ -1411,6 +1496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_pipeline_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
 						teardown),

@@ -113,12 +113,30 @@ static void test_url_cut_at_1k(void **state)
 	assert_int_equal(u.found, 2);
 }
 
+/*
+ * URL starts at every offset within an 8-byte word, among 8-bit bytes and
+ * dots that start nothing: the word-at-a-time scan misses none of them.
+ */
+static void test_url_every_alignment(void **state)
+{
+	static const char *const want[] = {"http://a.example/p", "www.b.example", NULL};
+	char text[128];
+
+	(void)state;
+	for (int k = 0; k < 17; k++) {
+		snprintf(text, sizeof(text), "%.*s http://a.example/p \xc3\xa9\xe2\x80\x94.../x www.b.example",
+			 k, "\xff\xfe..........abcdefgh");
+		check(text, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_text_and_html),
 		cmocka_unit_test(test_url_at_end),
 		cmocka_unit_test(test_url_cut_at_1k),
+		cmocka_unit_test(test_url_every_alignment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
