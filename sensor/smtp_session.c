@@ -24,16 +24,18 @@
  * soon as it is not: line assembly and multi-line reply text (aux, only
  * while a line spans segments or an error reply spans lines), the
  * transaction record (MAIL .. its EV_TX), the message parser (DATA/BDAT
- * content), the ClientHello buffer (STARTTLS .. bypass). A pool running dry
- * costs detail, never correctness of the state machine, and is counted.
- * Pool sizes, of max_sessions: records 1/2, message parsers and line
- * buffers 1/4, ClientHello buffers 1/16 (default config: 552 bytes per idle
+ * content), the ClientHello buffer (STARTTLS .. bypass), the AUTH user and
+ * mechanism (AUTH .. end of session). A pool running dry costs detail, never
+ * correctness of the state machine, and is counted. Pool sizes, of
+ * max_sessions: records and AUTH values 1/2, message parsers and line
+ * buffers 1/4, ClientHello buffers 1/16 (default config: 496 bytes per idle
  * session, about 117 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
 #define SMTP_PIPELINE_CAP   255	 /* queue index is a byte */
-#define SMTP_CARRY_ARENA    192	 /* HELO, AUTH user and mechanism, banner */
+#define SMTP_CARRY_SESS	    116	 /* HELO and banner, in the session */
+#define SMTP_CARRY_AUTH	    76	 /* AUTH user and mechanism, in struct smtp_authx */
 #define SMTP_LAST_MAX	    56	 /* last reply text kept for a session record */
 #define SMTP_TX_LAST_MAX    EVENT_TEXT_MAX
 
@@ -138,6 +140,11 @@ struct smtp_msgbox {
 
 #define SMTP_MSG(box) ((struct smtp_msg *)(void *)(box)->m)
 
+/* What AUTH carries into every later record, from the auth pool at AUTH. */
+struct smtp_authx {
+	char carry[SMTP_CARRY_AUTH];
+};
+
 struct smtp_tlsbuf {
 	struct tls_hello hello;
 	bool parsed;
@@ -152,6 +159,7 @@ struct smtp_sess {
 	struct smtp_txs *tx_wait; /* message ended, its final reply not seen yet */
 	struct smtp_msgbox *msg;  /* content parser of tx */
 	struct smtp_tlsbuf *tls;
+	struct smtp_authx *authx; /* C_USER and C_MECH; NULL until AUTH */
 	uint64_t bdat_left;
 	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
 	uint32_t flags;		    /* S_* */
@@ -170,19 +178,21 @@ struct smtp_sess {
 	uint8_t q_head, q_len, q_cap;
 	struct smtp_auth auth;
 	uint8_t last_len;
-	uint8_t carry_off[C_COUNT], carry_len[C_COUNT];
-	uint8_t carry_used;
+	uint8_t carry_len[C_COUNT];
 	char uid[FLOW_UID_LEN + 1]; /* flow_uid(f), made for the first event: "" before */
 	char last[SMTP_LAST_MAX];
-	char carry[SMTP_CARRY_ARENA];
+	char carry[SMTP_CARRY_SESS];
 	uint16_t q[]; /* commands awaiting replies, q_cap entries */
 };
+
+/* With the default queue: 496 bytes (smtp_session_size()). */
+_Static_assert(sizeof(struct smtp_sess) == 368, "struct smtp_sess grew: say why");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
 	struct event_sink *sink;
 	struct smtp_msg_cfg msg_cfg;
-	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool;
+	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool;
 	struct sigs_worker *sigw; /* NULL: no signatures */
 	struct smtp_tx *ptx;	  /* cfg.privacy: the pseudonymised copy of a leaving record */
 	struct smtp_stats st;
@@ -198,7 +208,6 @@ _Static_assert(sizeof(struct smtp_stats) % sizeof(uint64_t) == 0,
 	       "smtp_stats must be made of uint64_t");
 _Static_assert(EV_CMD_OTHER < 32, "event_cmd must fit the queue entry");
 _Static_assert(SMTP_TX_MAX_RCPT < SMTP_Q_NO_RCPT, "recipient index must fit the queue entry");
-_Static_assert(SMTP_CARRY_ARENA < 256, "carry offsets are bytes");
 
 static void smtp_client_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p,
 			      const uint8_t *end, uint64_t ts);
@@ -231,46 +240,64 @@ static bool smtp_port_in(const uint8_t *map, uint16_t port, bool tls)
 
 /* ------------------------------------------------------------------ carry */
 
-/* Bytes each carried value may keep: together the arena, so none squeezes another. */
-static const uint8_t smtp_carry_cap[C_COUNT] = {
-	[C_HELO] = 68,
-	[C_USER] = 56,
-	[C_MECH] = 20,
-	[C_BANNER] = 48,
+/*
+ * Where each carried value lives and the bytes it may keep, so none squeezes
+ * another. HELO and banner are in nearly every session; AUTH values only in
+ * sessions that authenticate, so they wait in the auth pool, not here.
+ */
+static const struct {
+	uint8_t off, cap;
+	bool auth; /* in struct smtp_authx */
+} smtp_carry_at[C_COUNT] = {
+	[C_HELO] = {0, 68, false},
+	[C_BANNER] = {68, 48, false},
+	[C_USER] = {0, 56, true},
+	[C_MECH] = {56, 20, true},
 };
 
-_Static_assert(68 + 56 + 20 + 48 == SMTP_CARRY_ARENA, "carry caps fill the arena");
+_Static_assert(68 + 48 == SMTP_CARRY_SESS && 56 + 20 == SMTP_CARRY_AUTH, "carry caps fill");
 
-/* Session values every transaction record repeats, packed in a small arena. */
-static void smtp_carry_set(struct smtp_sess *s, enum smtp_carry c, const void *p, size_t n)
+/* The value's bytes ("" when it has none). */
+static const char *smtp_carry_get(const struct smtp_sess *s, enum smtp_carry c)
 {
-	uint8_t off = s->carry_off[c], len = s->carry_len[c];
+	if (!s->carry_len[c])
+		return "";
+	return (smtp_carry_at[c].auth ? s->authx->carry : s->carry) + smtp_carry_at[c].off;
+}
 
-	if (len) {
-		memmove(s->carry + off, s->carry + off + len, (size_t)(s->carry_used - off - len));
-		for (int i = 0; i < C_COUNT; i++)
-			if (s->carry_len[i] && s->carry_off[i] > off)
-				s->carry_off[i] = (uint8_t)(s->carry_off[i] - len);
-		s->carry_used = (uint8_t)(s->carry_used - len);
-		s->carry_len[c] = 0;
+/* Session values every transaction record repeats. */
+static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_carry c,
+			   const void *p, size_t n)
+{
+	char *base = s->carry;
+
+	s->carry_len[c] = 0;
+	if (!n)
+		return;
+	if (smtp_carry_at[c].auth) {
+		if (!s->authx)
+			s->authx = pool_get(&ctx->auth_pool);
+		if (!s->authx) {
+			ctx->st.buf_no_slot++;
+			return;
+		}
+		base = s->authx->carry;
 	}
-	if (n > smtp_carry_cap[c]) {
+	if (n > smtp_carry_at[c].cap) {
 		/* The banner is a hint; a cut HELO or user name is worth a flag. */
 		if (c != C_BANNER)
 			s->flags |= S_CARRY_CUT;
-		n = smtp_carry_cap[c];
+		n = smtp_carry_at[c].cap;
 	}
-	memcpy(s->carry + s->carry_used, p, n);
-	s->carry_off[c] = s->carry_used;
+	memcpy(base + smtp_carry_at[c].off, p, n);
 	s->carry_len[c] = (uint8_t)n;
-	s->carry_used = (uint8_t)(s->carry_used + n);
 }
 
 static void smtp_carry_to_tx(const struct smtp_sess *s, struct smtp_tx *tx, enum smtp_carry c,
 			     enum smtp_field f)
 {
 	if (s->carry_len[c])
-		smtp_tx_set(tx, f, s->carry + s->carry_off[c], s->carry_len[c]);
+		smtp_tx_set(tx, f, smtp_carry_get(s, c), s->carry_len[c]);
 }
 
 /* ------------------------------------------------------------------ privacy */
@@ -384,9 +411,9 @@ static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 		return;
 	e->result = s->auth_result;
 	e->code = s->auth_code;
-	e->mech_len = event_copy_text(e->mech, sizeof(e->mech), s->carry + s->carry_off[C_MECH],
+	e->mech_len = event_copy_text(e->mech, sizeof(e->mech), smtp_carry_get(s, C_MECH),
 				      s->carry_len[C_MECH]);
-	e->user_len = event_copy_text(e->user, sizeof(e->user), s->carry + s->carry_off[C_USER],
+	e->user_len = event_copy_text(e->user, sizeof(e->user), smtp_carry_get(s, C_USER),
 				      s->carry_len[C_USER]);
 	event_commit(ctx->sink);
 }
@@ -1051,6 +1078,11 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 		pool_put(&ctx->tls_pool, s->tls);
 		s->tls = NULL;
 	}
+	if (s->authx) {
+		pool_put(&ctx->auth_pool, s->authx);
+		s->authx = NULL;
+		s->carry_len[C_USER] = s->carry_len[C_MECH] = 0;
+	}
 	if (s->aux) {
 		/* A client line left half (an AUTH line whose end never came) goes with it. */
 		if (smtp_line_pending(&s->lb[FLOW_DIR_TO_SERVER]))
@@ -1204,7 +1236,7 @@ static void smtp_auth_learnt(struct smtp_ctx *ctx, struct smtp_sess *s,
 
 	if (out->user_len) {
 		n = smtp_pseudo(ctx, out->user, out->user_len, true, &user, buf);
-		smtp_carry_set(s, C_USER, user, n);
+		smtp_carry_set(ctx, s, C_USER, user, n);
 	}
 	if (out->bad_base64)
 		ctx->st.auth_bad_base64++;
@@ -1221,9 +1253,9 @@ static void smtp_cmd_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	s->n_auth++;
 	ctx->st.auth_attempts++;
 	s->flags |= S_AUTH_OPEN;
-	smtp_carry_set(s, C_MECH, out.mech, out.mech_len);
+	smtp_carry_set(ctx, s, C_MECH, out.mech, out.mech_len);
 	/* A new exchange: the user name of the last one does not carry over. */
-	smtp_carry_set(s, C_USER, "", 0);
+	smtp_carry_set(ctx, s, C_USER, "", 0);
 	smtp_auth_learnt(ctx, s, &out);
 	explicit_bzero(&out, sizeof(out));
 	/* An initial response may have been assembled in the line buffer. */
@@ -1385,7 +1417,7 @@ static void smtp_command(struct smtp_ctx *ctx, struct smtp_sess *s, const struct
 	case SMTP_VERB_EHLO:
 		/* "EHLO" alone (rejected) keeps the name given before. */
 		if (c->arg_len)
-			smtp_carry_set(s, C_HELO, c->arg, c->arg_len);
+			smtp_carry_set(ctx, s, C_HELO, c->arg, c->arg_len);
 		s->flags = c->verb == SMTP_VERB_EHLO ? s->flags | S_ESMTP : s->flags & ~S_ESMTP;
 		smtp_q_push(ctx, s, c->verb == SMTP_VERB_EHLO ? EV_CMD_EHLO : EV_CMD_HELO, false,
 			    SMTP_Q_NO_RCPT);
@@ -1641,7 +1673,7 @@ static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 		s->rcmd = smtp_banner_like(s, r->code) ? EV_CMD_BANNER : EV_CMD_NONE;
 	}
 	if (s->rcmd == EV_CMD_BANNER && !s->carry_len[C_BANNER])
-		smtp_carry_set(s, C_BANNER, r->text, r->text_len);
+		smtp_carry_set(ctx, s, C_BANNER, r->text, r->text_len);
 	if (r->more && (r->code >= 400 || s->rcmd == EV_CMD_BANNER) && smtp_aux_get(ctx, s)) {
 		s->flags |= S_TEXT;
 		s->aux->text_len = 0;
@@ -2179,6 +2211,8 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 				       sizeof(struct smtp_aux) + 2 * (size_t)cfg->max_line);
 	if (!err)
 		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
+	if (!err)
+		err = pool_init(&ctx->auth_pool, smtp_share(n, 2, 16), sizeof(struct smtp_authx));
 	if (!err && cfg->privacy) {
 		ctx->ptx = malloc(sizeof(*ctx->ptx));
 		err = ctx->ptx ? 0 : -ENOMEM;
@@ -2207,6 +2241,7 @@ void smtp_ctx_destroy(struct smtp_ctx *ctx)
 	sigs_worker_destroy(ctx->sigw);
 	pool_fini(&ctx->aux_pool);
 	pool_fini(&ctx->tls_pool);
+	pool_fini(&ctx->auth_pool);
 	free(ctx->ptx);
 	free(ctx);
 }
@@ -2220,7 +2255,8 @@ size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx)
 {
 	return sizeof(*ctx) + pool_bytes(&ctx->sess_pool) + pool_bytes(&ctx->tx_pool) +
 	       pool_bytes(&ctx->msg_pool) + pool_bytes(&ctx->aux_pool) +
-	       pool_bytes(&ctx->tls_pool) + (ctx->ptx ? sizeof(*ctx->ptx) : 0);
+	       pool_bytes(&ctx->tls_pool) + pool_bytes(&ctx->auth_pool) +
+	       (ctx->ptx ? sizeof(*ctx->ptx) : 0);
 }
 
 size_t smtp_session_size(void)

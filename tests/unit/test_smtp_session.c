@@ -1143,6 +1143,48 @@ static void test_session_events_carry_their_flow_uid(void **state)
 	assert_string_not_equal(want[0], want[1]);
 }
 
+static void sessions_32(struct smtp_cfg *cfg)
+{
+	cfg->max_sessions = 32; /* AUTH values for 16 sessions */
+}
+
+/* AUTH user and mechanism wait in a pool of their own: when it is dry the
+ * exchange is still followed and reported, without them, and counted. */
+static void test_session_auth_values_pool_dry(void **state)
+{
+	static const char auth[] = "AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"; /* \0u@example.org\0pw */
+	unsigned int n_auth = 0, named = 0;
+	void *sess[17];
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, sessions_32);
+	for (unsigned int i = 0; i < 17; i++) {
+		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(sess[i]);
+		deliver(&H, sess[i], FLOW_DIR_TO_SERVER, (const uint8_t *)auth, strlen(auth), TS0 + 1);
+	}
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	assert_int_equal(stats().buf_no_slot, 2); /* its mechanism, then its user */
+	for (unsigned int i = 0; i < 17; i++)
+		smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+	drain(&H, &H.ref);
+	for (unsigned int i = 0; i < H.ref.n; i++) {
+		const struct event_auth *e = (const void *)H.ref.r[i].b;
+
+		if (e->h.type != EV_AUTH)
+			continue;
+		n_auth++;
+		if (e->mech_len == 5 && !memcmp(e->mech, "PLAIN", 5) && e->user_len == 13 &&
+		    !memcmp(e->user, "u@example.org", 13))
+			named++;
+		else
+			assert_int_equal(e->mech_len + e->user_len, 0);
+	}
+	assert_int_equal(n_auth, 17);
+	assert_int_equal(named, 16);
+}
+
 /* A pool of one session: the second connection is counted, not parsed. */
 static void test_session_pool_exhausted(void **state)
 {
@@ -1454,6 +1496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_pipeline_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
 						teardown),
