@@ -347,8 +347,8 @@ static void test_mime_line_starts(void **state)
 				  "--b--\r\n";
 
 	(void)state;
-	check_walk(msg,
-		   "one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|", 2);
+	check_walk(msg, "one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|",
+		   2);
 	/* A byte at a time: the same text. */
 	memset(&seen, 0, sizeof(seen));
 	mime_init(&m, walk_with, &seen, 0, true);
@@ -356,8 +356,9 @@ static void test_mime_line_starts(void **state)
 		mime_feed(&m, U8(msg) + i, 1);
 	mime_end(&m);
 	seen.body[seen.len] = '\0';
-	assert_string_equal(seen.body,
-			    "one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|");
+	assert_string_equal(
+		seen.body,
+		"one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|");
 }
 
 /* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */

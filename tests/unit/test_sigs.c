@@ -528,7 +528,8 @@ static uint64_t scans(struct sigs_worker *w)
 /* A short line that matched nothing is known the next time; matches never are. */
 static void test_sigs_quiet_line_answered_again_without_a_scan(void **state)
 {
-	static const char longer[] = "250-a line longer than the cache keeps, which matches nothing";
+	static const char longer[] =
+		"250-a line longer than the cache keeps, which matches nothing";
 	struct sigs *s = load(test_rules);
 	struct sigs_worker *w = worker(s, 2);
 	struct rec r;

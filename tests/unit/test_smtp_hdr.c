@@ -155,7 +155,8 @@ static void test_smtp_hdr_received_skips_keep_every_address(void **state)
 					"with ESMTP id 1DE14C3E; Tue, 14 Nov 2023 22:13:20 +0000"),
 			    "198.18.54.139");
 	/* The first ':' is a time's, the address after it has its own. */
-	assert_string_equal(received_ip("at 08:01:09 from bead (bead [fe80::1]) id 2023"), "fe80::1");
+	assert_string_equal(received_ip("at 08:01:09 from bead (bead [fe80::1]) id 2023"),
+			    "fe80::1");
 	/* A run reaching the colon from a hex word: the address starts inside it. */
 	assert_string_equal(received_ip("x [cafe::beef] y"), "cafe::beef");
 	assert_string_equal(received_ip("x (::1) y"), "::1");

@@ -1152,7 +1152,8 @@ static void sessions_32(struct smtp_cfg *cfg)
  * exchange is still followed and reported, without them, and counted. */
 static void test_session_auth_values_pool_dry(void **state)
 {
-	static const char auth[] = "AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"; /* \0u@example.org\0pw */
+	static const char auth[] =
+		"AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"; /* \0u@example.org\0pw */
 	unsigned int n_auth = 0, named = 0;
 	void *sess[17];
 
@@ -1162,7 +1163,8 @@ static void test_session_auth_values_pool_dry(void **state)
 	for (unsigned int i = 0; i < 17; i++) {
 		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
 		assert_non_null(sess[i]);
-		deliver(&H, sess[i], FLOW_DIR_TO_SERVER, (const uint8_t *)auth, strlen(auth), TS0 + 1);
+		deliver(&H, sess[i], FLOW_DIR_TO_SERVER, (const uint8_t *)auth, strlen(auth),
+			TS0 + 1);
 	}
 	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
 	assert_int_equal(stats().buf_no_slot, 2); /* its mechanism, then its user */

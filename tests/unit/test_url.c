@@ -124,8 +124,9 @@ static void test_url_every_alignment(void **state)
 
 	(void)state;
 	for (int k = 0; k < 17; k++) {
-		snprintf(text, sizeof(text), "%.*s http://a.example/p \xc3\xa9\xe2\x80\x94.../x www.b.example",
-			 k, "\xff\xfe..........abcdefgh");
+		snprintf(text, sizeof(text),
+			 "%.*s http://a.example/p \xc3\xa9\xe2\x80\x94.../x www.b.example", k,
+			 "\xff\xfe..........abcdefgh");
 		check(text, want);
 	}
 }
