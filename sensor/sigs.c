@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "common/clock.h"
+#include "common/nodump.h"
 #include "sensor/sigs_file.h"
 
 /*
@@ -113,7 +114,9 @@ struct sigs_worker {
 	uint32_t *free_idx;
 	uint32_t n_slots, n_free, n_stale, open_old;
 	struct sigs_worker_stats st;
-	struct sigs_quiet quiet[SIGS_QUIET_SLOTS];
+	/* Lines a client sent: kept out of core dumps like every stream buffer
+	 * (a base64 AUTH line read as a command after a gap is scanned). */
+	struct sigs_quiet *quiet;
 };
 
 /* One scan's view for the match callback. */
@@ -601,7 +604,7 @@ static int sigs_switch(struct sigs_worker *w)
 	w->old = w->cur;
 	w->cur = nset;
 	/* What matched nothing before may match now. */
-	memset(w->quiet, 0, sizeof(w->quiet));
+	memset(w->quiet, 0, SIGS_QUIET_SLOTS * sizeof(*w->quiet));
 	w->st.generation = nset->generation;
 	w->st.switches++;
 	return 0;
@@ -630,11 +633,12 @@ int sigs_worker_create(struct sigs *s, const struct sigs_worker_cfg *cfg, struct
 	w->s = s;
 	w->slots = calloc(n, sizeof(*w->slots));
 	w->free_idx = calloc(n, sizeof(*w->free_idx));
+	w->quiet = nodump_alloc(SIGS_QUIET_SLOTS * sizeof(*w->quiet));
 	w->n_slots = n;
 	w->n_stale = n;
 	w->cur = sigs_acquire(s);
 	w->st.generation = w->cur ? w->cur->generation : 0;
-	if (!w->slots || !w->free_idx || sigs_scratch_add(&w->scratch, w->cur) ||
+	if (!w->slots || !w->free_idx || !w->quiet || sigs_scratch_add(&w->scratch, w->cur) ||
 	    sigs_pool_fill(w)) {
 		sigs_worker_destroy(w);
 		return -ENOMEM;
@@ -654,6 +658,7 @@ void sigs_worker_destroy(struct sigs_worker *w)
 	sigs_put(w->cur);
 	free(w->slots);
 	free(w->free_idx);
+	nodump_free(w->quiet, SIGS_QUIET_SLOTS * sizeof(*w->quiet));
 	free(w);
 }
 
@@ -722,7 +727,8 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 		    sigs_on_match, sc) != HS_SUCCESS) {
 		w->st.scan_errors++;
 	} else if (q && sc->n == 0) {
-		*q = (struct sigs_quiet){.tag = tag, .len = (uint8_t)sc->len, .scope = (uint8_t)scope};
+		*q = (struct sigs_quiet){
+			.tag = tag, .len = (uint8_t)sc->len, .scope = (uint8_t)scope};
 		memcpy(q->bytes, sc->data, sc->len);
 	}
 	w->st.matches += sc->n;
