@@ -72,7 +72,7 @@ struct flow_table {
 	uint64_t timeout_ns[FLOW_LIST_N];
 	unsigned int grain_shift; /* log2 of the LRU time grain */
 	struct flow_lru lru[FLOW_LIST_N];
-	bool vlan_in_key;
+	uint64_t vlan_mask; /* keeps the VLAN id in the key's last word, or drops it */
 	const uint8_t *server_ports;
 	flow_release_fn *release;
 	void *release_arg;
@@ -170,7 +170,7 @@ int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out)
 	ft->timeout_ns[FLOW_LIST_ESTABLISHED] =
 		(uint64_t)(cfg->idle_timeout_ms ?: def.idle_timeout_ms) * NS_PER_MSEC;
 	ft->grain_shift = flow_grain_shift(ft->timeout_ns);
-	ft->vlan_in_key = cfg->vlan_in_key;
+	ft->vlan_mask = cfg->vlan_in_key ? UINT64_MAX : 0;
 	ft->server_ports = cfg->server_ports;
 	ft->release = cfg->release;
 	ft->release_arg = cfg->release_arg;
@@ -200,64 +200,89 @@ static inline uint64_t flow_mix(uint64_t a, uint64_t b)
 }
 
 /*
+ * A key held as its five 64-bit words (the memory image of struct flow_key),
+ * so building, hashing and comparing it stays in registers: no stack copy.
+ */
+struct flow_kw {
+	uint64_t lo0, lo1, hi0, hi1, tail;
+};
+
+/*
  * The key is five fixed words, so a keyed multiply-fold (wyhash's step, what
  * XXH3 does per 16 bytes) on each address and once more with the ports gives
  * a well-spread index hash in three multiplies; XXH3's general path cost
  * about 50 instructions per packet for the same 40 bytes.
  */
-static inline uint64_t flow_hash(const struct flow_table *ft, const struct flow_key *k)
+static inline uint64_t flow_hash(const struct flow_table *ft, const struct flow_kw *k)
 {
 	const uint64_t *key = ft->hkey;
-	uint64_t x[5];
 
-	memcpy(x, k, sizeof(x));
-	return flow_mix(flow_mix(x[0] ^ key[0], x[1] ^ key[1]) ^ x[4] ^ key[4],
-			flow_mix(x[2] ^ key[2], x[3] ^ key[3]) ^ key[5]);
+	return flow_mix(flow_mix(k->lo0 ^ key[0], k->lo1 ^ key[1]) ^ k->tail ^ key[4],
+			flow_mix(k->hi0 ^ key[2], k->hi1 ^ key[3]) ^ key[5]);
 }
 
-static inline int flow_addr_cmp(const union pkt_addr *a, const union pkt_addr *b)
+/* lo_port, hi_port, vlan, family, pad as the last word of struct flow_key. */
+static inline uint64_t flow_key_tail(uint16_t lo_port, uint16_t hi_port, uint16_t vlan,
+				     uint8_t family)
 {
-	uint64_t a0 = be64toh(a->q[0]), b0 = be64toh(b->q[0]);
-	uint64_t a1 = be64toh(a->q[1]), b1 = be64toh(b->q[1]);
-
-	if (a0 != b0)
-		return a0 < b0 ? -1 : 1;
-	if (a1 != b1)
-		return a1 < b1 ? -1 : 1;
-	return 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return lo_port | (uint64_t)hi_port << 16 | (uint64_t)vlan << 32 | (uint64_t)family << 48;
+#else
+	return (uint64_t)lo_port << 48 | (uint64_t)hi_port << 32 | (uint64_t)vlan << 16 |
+	       (uint64_t)family << 8;
+#endif
 }
 
-/* Fills the canonical key of m; returns whether the sender is key.lo. */
+/*
+ * Fills the canonical key of m; returns whether the sender is key.lo. The
+ * addresses compare as 128-bit big-endian numbers (memcmp order) and the
+ * halves are picked with selects, so there is no data-dependent branch.
+ */
 static inline bool flow_key_make(const struct flow_table *ft, const struct pkt_meta *m,
-				 struct flow_key *k)
+				 struct flow_kw *k)
 {
-	int c = flow_addr_cmp(&m->src, &m->dst);
-	bool src_lo = c < 0 || (c == 0 && m->sport <= m->dport);
+	unsigned __int128 s = (unsigned __int128)be64toh(m->src.q[0]) << 64 | be64toh(m->src.q[1]);
+	unsigned __int128 d = (unsigned __int128)be64toh(m->dst.q[0]) << 64 | be64toh(m->dst.q[1]);
+	bool src_lo = (s < d) | ((s == d) & (m->sport <= m->dport));
+	const union pkt_addr *lo = src_lo ? &m->src : &m->dst;
+	const union pkt_addr *hi = src_lo ? &m->dst : &m->src;
+	uint16_t lo_port = src_lo ? m->sport : m->dport;
+	uint16_t hi_port = src_lo ? m->dport : m->sport;
 
-	if (src_lo) {
-		k->lo = m->src;
-		k->hi = m->dst;
-		k->lo_port = m->sport;
-		k->hi_port = m->dport;
-	} else {
-		k->lo = m->dst;
-		k->hi = m->src;
-		k->lo_port = m->dport;
-		k->hi_port = m->sport;
-	}
-	k->vlan = ft->vlan_in_key ? m->vlan : 0;
-	k->family = m->family;
-	k->pad = 0;
+	k->lo0 = lo->q[0];
+	k->lo1 = lo->q[1];
+	k->hi0 = hi->q[0];
+	k->hi1 = hi->q[1];
+	k->tail = flow_key_tail(lo_port, hi_port, m->vlan & (uint16_t)ft->vlan_mask, m->family);
 	return src_lo;
 }
 
-static inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
+/* Word i of a stored key; single words, not an array, so nothing lands on the stack. */
+static inline uint64_t flow_key_word(const struct flow_key *a, unsigned int i)
 {
-	uint64_t x[5], y[5];
+	uint64_t x;
 
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+	memcpy(&x, (const char *)a + i * sizeof(x), sizeof(x));
+	return x;
+}
+
+static inline bool flow_key_eq(const struct flow_key *a, const struct flow_kw *k)
+{
+	return ((flow_key_word(a, 0) ^ k->lo0) | (flow_key_word(a, 1) ^ k->lo1) |
+		(flow_key_word(a, 2) ^ k->hi0) | (flow_key_word(a, 3) ^ k->hi1) |
+		(flow_key_word(a, 4) ^ k->tail)) == 0;
+}
+
+static inline void flow_key_store(struct flow_key *a, const struct flow_kw *k)
+{
+	char *p = (char *)a;
+
+	_Static_assert(sizeof(*k) == sizeof(*a), "the key is five words");
+	memcpy(p, &k->lo0, 8);
+	memcpy(p + 8, &k->lo1, 8);
+	memcpy(p + 16, &k->hi0, 8);
+	memcpy(p + 24, &k->hi1, 8);
+	memcpy(p + 32, &k->tail, 8);
 }
 
 /* Low 32 bits pick the bucket (stored in f->hash), the top 16 are the signature. */
@@ -299,7 +324,7 @@ static inline uint32_t flow_bucket_match(const struct flow_bucket *bk, uint16_t 
 }
 
 /* Flow index + 1 of k, 0 when absent. */
-static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_key *k, uint64_t h)
+static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_kw *k, uint64_t h)
 {
 	uint32_t b = flow_home(ft, (uint32_t)h);
 	uint16_t sig = flow_sig(h);
@@ -328,9 +353,11 @@ static void flow_index_insert(struct flow_table *ft, uint32_t idx, uint64_t h)
 	for (uint32_t n = 0; n < ft->n_buckets; n++) {
 		struct flow_bucket *bk = &ft->buckets[b];
 
-		for (unsigned int s = 0; s < FLOW_BUCKET_SLOTS; s++) {
-			if (bk->sig[s])
-				continue;
+		uint32_t empty = flow_bucket_match(bk, 0); /* sig 0: empty slot */
+
+		if (empty) {
+			unsigned int s = (unsigned int)__builtin_ctz(empty) >> 1;
+
 			bk->sig[s] = flow_sig(h);
 			bk->idx[s] = idx;
 			return;
@@ -454,11 +481,17 @@ static bool flow_client_is_src(const struct flow_table *ft, const struct pkt_met
 	return m->sport >= m->dport;
 }
 
-static void flow_init(struct flow_table *ft, struct flow *f, const struct flow_key *k, uint32_t h32,
-		      const struct pkt_meta *m, bool src_lo)
+/*
+ * Everything but the key (the caller's: a reused flow keeps its own) starts
+ * at zero. Only the fields between the key and the reassembly state are
+ * cleared here, since tcp_reasm_pair_init() clears its own: clearing all 168
+ * bytes first cost 30 instructions per new flow.
+ */
+static void flow_init(struct flow_table *ft, struct flow *f, uint32_t h32, const struct pkt_meta *m,
+		      bool src_lo)
 {
-	memset(f, 0, sizeof(*f));
-	f->key = *k;
+	memset(&f->first_ns, 0, offsetof(struct flow, tcp) - offsetof(struct flow, first_ns));
+	f->l7 = NULL;
 	f->hash = h32;
 	f->first_ns = m->ts_ns;
 	f->last_ns = m->ts_ns;
@@ -563,13 +596,14 @@ static uint32_t flow_slot_get(struct flow_table *ft, uint64_t now_ns)
 	return 0; /* unreachable: a full table has flows on its lists */
 }
 
-static struct flow *flow_add(struct flow_table *ft, const struct flow_key *k, uint64_t h,
+static struct flow *flow_add(struct flow_table *ft, const struct flow_kw *k, uint64_t h,
 			     const struct pkt_meta *m, bool src_lo)
 {
 	uint32_t idx = flow_slot_get(ft, m->ts_ns);
 	struct flow *f = flow_at(ft, idx);
 
-	flow_init(ft, f, k, (uint32_t)h, m, src_lo);
+	flow_key_store(&f->key, k);
+	flow_init(ft, f, (uint32_t)h, m, src_lo);
 	flow_index_insert(ft, idx, h);
 	flow_lru_push(ft, FLOW_LIST_EMBRYONIC, idx);
 	ft->st.active++;
@@ -580,12 +614,11 @@ static struct flow *flow_add(struct flow_table *ft, const struct flow_key *k, ui
 static void flow_reuse(struct flow_table *ft, uint32_t idx, const struct pkt_meta *m, bool src_lo)
 {
 	struct flow *f = flow_at(ft, idx);
-	struct flow_key k = f->key;
 
 	flow_owner_release(ft, f, FLOW_END_REUSED, m->ts_ns);
 	ft->st.reused++;
 	flow_lru_unlink(ft, idx);
-	flow_init(ft, f, &k, f->hash, m, src_lo);
+	flow_init(ft, f, f->hash, m, src_lo);
 	flow_lru_push(ft, FLOW_LIST_EMBRYONIC, idx);
 }
 
@@ -604,7 +637,7 @@ static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum f
 static struct flow *flow_get(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir,
 			     bool may_add)
 {
-	struct flow_key k;
+	struct flow_kw k;
 	bool src_lo = flow_key_make(ft, m, &k);
 	uint64_t h = flow_hash(ft, &k);
 	uint32_t idx = flow_find(ft, &k, h);
@@ -644,7 +677,7 @@ struct flow *flow_lookup_or_start(struct flow_table *ft, const struct pkt_meta *
 
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
 {
-	struct flow_key k;
+	struct flow_kw k;
 	bool src_lo = flow_key_make(ft, m, &k);
 	uint32_t idx = flow_find(ft, &k, flow_hash(ft, &k));
 	struct flow *f;

@@ -203,6 +203,40 @@ static void test_flow_same_address_both_ends(void **state)
 	flow_table_destroy(ft);
 }
 
+/* The key orders addresses by their first differing byte, whichever half of it that is in. */
+static void test_flow_key_order_by_address_halves(void **state)
+{
+	union pkt_addr lo = {.b = {0x20, 0x01, 0x0d, 0xb8, [15] = 0xff}};
+	union pkt_addr hi = {.b = {0x20, 0x01, 0x0d, 0xb9, [15] = 0x01}};
+	struct released rl = {0};
+	struct flow_table *ft = table(8, &rl);
+	struct pkt_meta a = pkt(hi, 40000, lo, 25, PKT_TCP_SYN, 0, T0);
+	struct pkt_meta b = pkt(lo, 25, hi, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0);
+	struct pkt_meta c = pkt(CLI, 40000, SRV, 25, PKT_TCP_SYN, 0, T0);
+	enum flow_dir da, db, dc;
+	struct flow *f, *g;
+
+	(void)state;
+	a.family = b.family = 6;
+	f = flow_lookup_or_add(ft, &a, &da);
+	assert_ptr_equal(flow_lookup_or_add(ft, &b, &db), f);
+	assert_memory_equal(f->key.lo.b, lo.b, 16);
+	assert_memory_equal(f->key.hi.b, hi.b, 16);
+	assert_int_equal(f->key.lo_port, 25);
+	assert_int_equal(f->key.hi_port, 40000);
+	assert_int_equal(f->key.family, 6);
+	assert_int_equal(da, FLOW_DIR_TO_SERVER);
+	assert_int_equal(db, FLOW_DIR_TO_CLIENT);
+	/* IPv4 addresses differ only in the second half */
+	g = flow_lookup_or_add(ft, &c, &dc);
+	assert_ptr_not_equal(g, f);
+	assert_memory_equal(g->key.lo.b, CLI.b, 16);
+	assert_int_equal(g->key.lo_port, 40000);
+	assert_int_equal(g->key.family, 4);
+	assert_int_equal(flow_table_stats(ft)->active, 2);
+	flow_table_destroy(ft);
+}
+
 static void test_flow_vlan_in_key(void **state)
 {
 	struct flow_table_cfg cfg;
@@ -617,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_flow_only_syn_or_payload_starts_a_flow),
 		cmocka_unit_test(test_flow_both_directions_one_flow),
 		cmocka_unit_test(test_flow_same_address_both_ends),
+		cmocka_unit_test(test_flow_key_order_by_address_halves),
 		cmocka_unit_test(test_flow_vlan_in_key),
 		cmocka_unit_test(test_flow_orientation_rules),
 		cmocka_unit_test(test_flow_eviction_order),
