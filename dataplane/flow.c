@@ -329,7 +329,8 @@ static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_
 	uint32_t b = flow_home(ft, (uint32_t)h);
 	uint16_t sig = flow_sig(h);
 
-	for (uint32_t n = 0; n < ft->n_buckets; n++) {
+	/* The bound is checked after the home bucket: a miss there costs no loop state. */
+	for (uint32_t n = 1;; n++) {
 		const struct flow_bucket *bk = &ft->buckets[b];
 
 		for (uint32_t m = flow_bucket_match(bk, sig); m; m &= m - 1) {
@@ -338,11 +339,10 @@ static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_
 			if (flow_key_eq(&ft->flows[idx - 1].key, k))
 				return idx;
 		}
-		if (!bk->overflow)
+		if (!bk->overflow || n >= ft->n_buckets)
 			return 0;
 		b = flow_bucket_next(ft, b);
 	}
-	return 0;
 }
 
 static void flow_index_insert(struct flow_table *ft, uint32_t idx, uint64_t h)
