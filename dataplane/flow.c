@@ -17,6 +17,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,6 +41,16 @@
 
 _Static_assert(sizeof(struct flow) <= 168, "struct flow grew: per-flow memory is budgeted");
 _Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed and compared as 5 words");
+_Static_assert(offsetof(struct flow_key, lo_port) == 32 &&
+		       offsetof(struct flow_key, hi_port) == 34 &&
+		       offsetof(struct flow_key, vlan) == 36 &&
+		       offsetof(struct flow_key, family) == 38,
+	       "flow_key_tail() builds the last word in this layout");
+_Static_assert(offsetof(struct flow, first_ns) == sizeof(struct flow_key) &&
+		       offsetof(struct flow, l7) ==
+			       offsetof(struct flow, tcp) + sizeof(struct tcp_reasm_pair) &&
+		       sizeof(struct flow) == offsetof(struct flow, l7) + sizeof(void *),
+	       "flow_init() clears first_ns..tcp and sets tcp and l7 itself: nothing else");
 
 enum flow_list {
 	FLOW_LIST_CLOSED = 0,
