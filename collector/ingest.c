@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -177,12 +178,13 @@ static enum ingest_status check_body(Relaywatch__Frame *f)
 			return INGEST_ERR_SENSOR_ID;
 		return INGEST_OK;
 	case RELAYWATCH__FRAME__BODY_ALERT:
+		/* A NaN score would bind as NULL and poison every combined score. */
 		if (!ingest_host_normalise(f->alert->host) || !kind_ok(f->alert->kind) ||
-		    !severity_ok(f->alert->severity))
+		    !severity_ok(f->alert->severity) || !isfinite(f->alert->score))
 			return INGEST_REJECT_FIELD;
 		break;
 	case RELAYWATCH__FRAME__BODY_SUMMARY:
-		if (!ingest_host_normalise(f->summary->host))
+		if (!ingest_host_normalise(f->summary->host) || !isfinite(f->summary->score))
 			return INGEST_REJECT_FIELD;
 		break;
 	case RELAYWATCH__FRAME__BODY_TX:

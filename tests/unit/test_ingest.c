@@ -5,6 +5,7 @@
  * (sensor_id, run_id, seq), evidence kept, recipients searchable by domain.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +169,42 @@ static void test_ingest_bad_fields_are_rejected(void **state)
 		m.a.severity = (char *)bad[i].severity;
 		assert_int_equal(decode_alert(&m, &f), INGEST_REJECT_FIELD);
 		assert_non_null(f); /* still handed back, to be acked in order */
+		ingest_free(f);
+	}
+}
+
+/*
+ * A score that is not a number would be stored as NULL (the column refuses
+ * it) and would poison every combined score: the frame is refused. Found by
+ * the collector_frame fuzz target (a HostSummary with score NaN).
+ */
+static void test_ingest_non_finite_scores_are_rejected(void **state)
+{
+	const double bad[] = {NAN, INFINITY, -INFINITY};
+	Relaywatch__HostSummary hs;
+	struct alert_msg m;
+	Relaywatch__Frame sf, *f;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		alert_msg(&m, 1, "192.0.2.1");
+		m.a.score = bad[i];
+		assert_int_equal(decode_alert(&m, &f), INGEST_REJECT_FIELD);
+		ingest_free(f);
+
+		relaywatch__frame__init(&sf);
+		relaywatch__host_summary__init(&hs);
+		sf.sensor_id = "tap-a";
+		sf.seq = 2;
+		sf.body_case = RELAYWATCH__FRAME__BODY_SUMMARY;
+		sf.summary = &hs;
+		hs.host = "2001:db8::1";
+		hs.score = 3.5;
+		assert_int_equal(ingest_decode(wire, pack(&sf), &f), INGEST_OK);
+		ingest_free(f);
+		hs.score = bad[i];
+		assert_int_equal(ingest_decode(wire, pack(&sf), &f), INGEST_REJECT_FIELD);
+		assert_non_null(f); /* still acked in order */
 		ingest_free(f);
 	}
 }
@@ -346,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_ingest_hosts_are_canonical),
 		cmocka_unit_test(test_ingest_bad_fields_are_rejected),
 		cmocka_unit_test(test_ingest_strings_are_made_clean),
+		cmocka_unit_test(test_ingest_non_finite_scores_are_rejected),
 		cmocka_unit_test_setup_teardown(test_ingest_store_is_idempotent, store_setup,
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_transaction_recipients_by_domain,
