@@ -211,14 +211,6 @@ static inline uint64_t flow_mix(uint64_t a, uint64_t b)
 }
 
 /*
- * A key held as its five 64-bit words (the memory image of struct flow_key),
- * so building, hashing and comparing it stays in registers: no stack copy.
- */
-struct flow_kw {
-	uint64_t lo0, lo1, hi0, hi1, tail;
-};
-
-/*
  * The key is five fixed words, so a keyed multiply-fold (wyhash's step, what
  * XXH3 does per 16 bytes) on each address and once more with the ports gives
  * a well-spread index hash in three multiplies; XXH3's general path cost
@@ -334,8 +326,9 @@ static inline uint32_t flow_bucket_match(const struct flow_bucket *bk, uint16_t 
 #endif
 }
 
-/* Flow index + 1 of k, 0 when absent. */
-static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_kw *k, uint64_t h)
+/* Flow index + 1 of k, 0 when absent; m is the home bucket's flow_bucket_match(). */
+static inline uint32_t flow_find_from(const struct flow_table *ft, const struct flow_kw *k,
+				      uint64_t h, uint32_t m)
 {
 	uint32_t b = flow_home(ft, (uint32_t)h);
 	uint16_t sig = flow_sig(h);
@@ -344,7 +337,7 @@ static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_
 	for (uint32_t n = 1;; n++) {
 		const struct flow_bucket *bk = &ft->buckets[b];
 
-		for (uint32_t m = flow_bucket_match(bk, sig); m; m &= m - 1) {
+		for (; m; m &= m - 1) {
 			uint32_t idx = bk->idx[__builtin_ctz(m) >> 1];
 
 			if (flow_key_eq(&ft->flows[idx - 1].key, k))
@@ -353,7 +346,14 @@ static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_
 		if (!bk->overflow || n >= ft->n_buckets)
 			return 0;
 		b = flow_bucket_next(ft, b);
+		m = flow_bucket_match(&ft->buckets[b], sig);
 	}
+}
+
+static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_kw *k, uint64_t h)
+{
+	return flow_find_from(
+		ft, k, h, flow_bucket_match(&ft->buckets[flow_home(ft, (uint32_t)h)], flow_sig(h)));
 }
 
 static void flow_index_insert(struct flow_table *ft, uint32_t idx, uint64_t h)
@@ -498,8 +498,8 @@ static bool flow_client_is_src(const struct flow_table *ft, const struct pkt_met
  * cleared here, since tcp_reasm_pair_init() clears its own: clearing all 168
  * bytes first cost 30 instructions per new flow.
  */
-static void flow_init(struct flow_table *ft, struct flow *f, uint32_t h32, const struct pkt_meta *m,
-		      bool src_lo)
+static inline void flow_init(struct flow_table *ft, struct flow *f, uint32_t h32,
+			     const struct pkt_meta *m, bool src_lo)
 {
 	memset(&f->first_ns, 0, offsetof(struct flow, tcp) - offsetof(struct flow, first_ns));
 	f->l7 = NULL;
@@ -607,8 +607,8 @@ static uint32_t flow_slot_get(struct flow_table *ft, uint64_t now_ns)
 	return 0; /* unreachable: a full table has flows on its lists */
 }
 
-static struct flow *flow_add(struct flow_table *ft, const struct flow_kw *k, uint64_t h,
-			     const struct pkt_meta *m, bool src_lo)
+static inline struct flow *flow_add(struct flow_table *ft, const struct flow_kw *k, uint64_t h,
+				    const struct pkt_meta *m, bool src_lo)
 {
 	uint32_t idx = flow_slot_get(ft, m->ts_ns);
 	struct flow *f = flow_at(ft, idx);
@@ -645,29 +645,25 @@ static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum f
 		f->syn_seen = 1;
 }
 
-static struct flow *flow_get(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir,
-			     bool may_add)
+/* The part of a lookup that runs once the index has answered: idx is the flow
+ * of p's key, or 0 to add one. */
+static inline struct flow *flow_settle(struct flow_table *ft, const struct pkt_meta *m,
+				       const struct flow_prep *p, uint32_t idx, enum flow_dir *dir)
 {
-	struct flow_kw k;
-	bool src_lo = flow_key_make(ft, m, &k);
-	uint64_t h = flow_hash(ft, &k);
-	uint32_t idx = flow_find(ft, &k, h);
 	enum flow_list was;
 	uint64_t was_ns;
 	struct flow *f;
 
 	if (!idx) {
-		if (!may_add)
-			return NULL;
-		f = flow_add(ft, &k, h, m, src_lo);
+		f = flow_add(ft, &p->k, p->hash, m, p->src_lo);
 		idx = (uint32_t)(f - ft->flows) + 1;
 	} else {
 		f = flow_at(ft, idx);
 		if (f->closed &&
 		    (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) == PKT_TCP_SYN)
-			flow_reuse(ft, idx, m, src_lo);
+			flow_reuse(ft, idx, m, p->src_lo);
 	}
-	*dir = src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	*dir = p->src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
 	was = flow_list_of(f);
 	was_ns = f->last_ns;
 	flow_account(f, m, *dir);
@@ -675,15 +671,93 @@ static struct flow *flow_get(struct flow_table *ft, const struct pkt_meta *m, en
 	return f;
 }
 
+/*
+ * The two ways on from the home bucket are out of line, so the lookup itself
+ * saves no registers and spills nothing for them (the probe loop holds the
+ * whole key): a new flow, and the probe of a bucket that holds the signature
+ * (match) or spilled entries past it.
+ */
+static __attribute__((noinline)) struct flow *flow_get_new(struct flow_table *ft,
+							   const struct pkt_meta *m,
+							   const struct flow_prep *p,
+							   enum flow_dir *dir)
+{
+	return flow_settle(ft, m, p, 0, dir);
+}
+
+static __attribute__((noinline)) struct flow *
+flow_get_probe(struct flow_table *ft, const struct pkt_meta *m, const struct flow_prep *p,
+	       uint32_t match, enum flow_dir *dir, bool may_add)
+{
+	uint32_t idx = flow_find_from(ft, &p->k, p->hash, match);
+
+	if (!idx && !may_add)
+		return NULL;
+	return flow_settle(ft, m, p, idx, dir);
+}
+
+/*
+ * A key whose signature is not in its home bucket, with nothing spilled past
+ * it, is absent: that answer (every stray ACK of a flood, every new flow)
+ * takes one SIMD compare here.
+ */
+static inline struct flow *flow_get(struct flow_table *ft, const struct pkt_meta *m,
+				    const struct flow_prep *p, enum flow_dir *dir, bool may_add)
+{
+	const struct flow_bucket *bk = &ft->buckets[flow_home(ft, (uint32_t)p->hash)];
+	uint32_t match = flow_bucket_match(bk, flow_sig(p->hash));
+
+	if (match || bk->overflow)
+		return flow_get_probe(ft, m, p, match, dir, may_add);
+	if (!may_add)
+		return NULL;
+	return flow_get_new(ft, m, p, dir);
+}
+
+static inline void flow_prep_make(const struct flow_table *ft, const struct pkt_meta *m,
+				  struct flow_prep *p)
+{
+	p->src_lo = flow_key_make(ft, m, &p->k);
+	p->hash = flow_hash(ft, &p->k);
+}
+
+static inline bool flow_may_start(const struct pkt_meta *m)
+{
+	return m->payload_len || (m->tcp_flags & PKT_TCP_SYN);
+}
+
 struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
 {
-	return flow_get(ft, m, dir, true);
+	struct flow_prep p;
+
+	flow_prep_make(ft, m, &p);
+	return flow_get(ft, m, &p, dir, true);
 }
 
 struct flow *flow_lookup_or_start(struct flow_table *ft, const struct pkt_meta *m,
 				  enum flow_dir *dir)
 {
-	return flow_get(ft, m, dir, m->payload_len || (m->tcp_flags & PKT_TCP_SYN));
+	struct flow_prep p;
+
+	flow_prep_make(ft, m, &p);
+	return flow_get(ft, m, &p, dir, flow_may_start(m));
+}
+
+/*
+ * Only the home bucket is fetched ahead: its address is a function of the
+ * hash alone, whereas which flow entry it leads to is only known once the
+ * bucket has arrived, and earlier packets of the burst may still change it.
+ */
+void flow_prepare(const struct flow_table *ft, const struct pkt_meta *m, struct flow_prep *p)
+{
+	flow_prep_make(ft, m, p);
+	__builtin_prefetch(&ft->buckets[flow_home(ft, (uint32_t)p->hash)]);
+}
+
+struct flow *flow_lookup_or_start_prepared(struct flow_table *ft, const struct pkt_meta *m,
+					   const struct flow_prep *p, enum flow_dir *dir)
+{
+	return flow_get(ft, m, p, dir, flow_may_start(m));
 }
 
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)

@@ -93,6 +93,22 @@ struct flow_stats {
 
 struct flow_table;
 
+/*
+ * A key held as its five 64-bit words (the memory image of struct flow_key),
+ * so building, hashing and comparing it stays in registers: no stack copy.
+ */
+struct flow_kw {
+	uint64_t lo0, lo1, hi0, hi1, tail;
+};
+
+/* What flow_prepare() works out of a packet: it depends on the packet and the
+ * table's fixed hash keys only, so it stays right while the table changes. */
+struct flow_prep {
+	struct flow_kw k; /* canonical key */
+	uint64_t hash;
+	bool src_lo; /* the sender is key.lo */
+};
+
 void flow_table_cfg_default(struct flow_table_cfg *cfg);
 int flow_table_create(const struct flow_table_cfg *cfg, struct flow_table **out);
 void flow_table_destroy(struct flow_table *ft);
@@ -111,6 +127,16 @@ struct flow *flow_lookup_or_add(struct flow_table *ft, const struct pkt_meta *m,
  */
 struct flow *flow_lookup_or_start(struct flow_table *ft, const struct pkt_meta *m,
 				  enum flow_dir *dir);
+/*
+ * flow_lookup_or_start() in two steps, for a burst: flow_prepare() builds the
+ * key and hash of every packet and prefetches their index buckets, so the
+ * cache misses of the burst overlap; flow_lookup_or_start_prepared() then does
+ * the lookup with p, which must come from m and this table. The table may
+ * change in between (inserts, evictions): p does not depend on its contents.
+ */
+void flow_prepare(const struct flow_table *ft, const struct pkt_meta *m, struct flow_prep *p);
+struct flow *flow_lookup_or_start_prepared(struct flow_table *ft, const struct pkt_meta *m,
+					   const struct flow_prep *p, enum flow_dir *dir);
 /* Lookup only; NULL when absent. */
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir);
 

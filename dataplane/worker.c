@@ -12,12 +12,20 @@
 #define WORKER_HOUSEKEEP_EVERY 16 /* bursts between expiry and counter publishing */
 #define WORKER_EXPIRE_BUDGET   64 /* flows expired per housekeeping round */
 
+/* A decoded packet waiting between the burst's stages (worker_process_burst). */
+struct worker_slot {
+	struct pkt_meta m;
+	struct flow_prep fp; /* set only when tracked */
+	bool tracked;	     /* on a port someone asked for */
+};
+
 struct worker {
 	struct worker_cfg cfg;
 	struct flow_table *flows;
 	struct tcp_reasm *reasm;
 	uint64_t now_ns; /* packet time of the latest packet */
 	struct worker_stats st;
+	struct worker_slot slot[WORKER_BURST]; /* made with the worker: none on the packet path */
 	_Atomic uint64_t watermark;
 	_Atomic bool done;
 	_Alignas(64) _Atomic uint64_t pub[sizeof(struct worker_stats) / sizeof(uint64_t)];
@@ -111,21 +119,41 @@ static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
 	}
 }
 
-static void worker_handle_pkt(struct worker *w, const struct pkt *p)
+/*
+ * Stage 1: decode the burst and prefetch every tracked packet's flow bucket,
+ * so that on a big table the bucket misses of the burst overlap instead of
+ * each stalling stage 2 in turn. Returns the number of slots filled.
+ */
+static uint16_t worker_prepare(struct worker *w, const struct pkt *pkts, uint16_t n)
 {
-	struct pkt_meta m;
+	struct worker_slot *s = w->slot;
+
+	w->st.pkts += n;
+	for (uint16_t i = 0; i < n; i++) {
+		/* The next frame's headers are what decode reads first. */
+		if (i + 1 < n)
+			__builtin_prefetch(pkts[i + 1].data);
+		w->st.bytes += pkts[i].wire_len;
+		if (decode_pkt(&w->cfg.decode, &pkts[i], &s->m, &w->st.decode) != DECODE_OK)
+			continue; /* counted by reason in decode */
+		s->tracked = w->cfg.any_port || worker_port_is_server(w, s->m.dport) ||
+			     worker_port_is_server(w, s->m.sport);
+		if (s->tracked)
+			flow_prepare(w->flows, &s->m, &s->fp);
+		s++;
+	}
+	return (uint16_t)(s - w->slot);
+}
+
+/* Stage 2, in packet order: flow, reassembly and L7 for one decoded packet. */
+static void worker_handle_pkt(struct worker *w, const struct worker_slot *s)
+{
 	enum flow_dir dir;
 	struct flow *f;
 
-	w->st.pkts++;
-	w->st.bytes += p->wire_len;
-	if (decode_pkt(&w->cfg.decode, p, &m, &w->st.decode) != DECODE_OK)
-		return; /* counted by reason in decode */
-
-	if (p->ts_ns > w->now_ns)
-		w->now_ns = p->ts_ns;
-	if (!w->cfg.any_port && !worker_port_is_server(w, m.dport) &&
-	    !worker_port_is_server(w, m.sport)) {
+	if (s->m.ts_ns > w->now_ns)
+		w->now_ns = s->m.ts_ns;
+	if (!s->tracked) {
 		w->st.other_port++;
 		return;
 	}
@@ -135,7 +163,7 @@ static void worker_handle_pkt(struct worker *w, const struct pkt *p)
 	 * connection we do not track (long-lived flows of other protocols, the
 	 * tail of an evicted one, backscatter) would only churn the table.
 	 */
-	f = flow_lookup_or_start(w->flows, &m, &dir);
+	f = flow_lookup_or_start_prepared(w->flows, &s->m, &s->fp, &dir);
 	if (!f) {
 		w->st.no_flow_pkts++;
 		return;
@@ -144,7 +172,7 @@ static void worker_handle_pkt(struct worker *w, const struct pkt *p)
 		w->st.after_close_pkts++;
 		return;
 	}
-	worker_feed_tcp(w, f, dir, &m);
+	worker_feed_tcp(w, f, dir, &s->m);
 }
 
 static void worker_publish(struct worker *w)
@@ -167,11 +195,17 @@ static void worker_housekeep(struct worker *w)
 
 void worker_process_burst(struct worker *w, struct pkt *pkts, uint16_t n)
 {
-	for (uint16_t i = 0; i < n; i++) {
-		/* The next frame's headers are what decode reads first. */
-		if (i + 1 < n)
-			__builtin_prefetch(pkts[i + 1].data);
-		worker_handle_pkt(w, &pkts[i]);
+	/* A caller's burst longer than the slots goes through in slot-sized parts. */
+	for (uint32_t i = 0; i < n; i += WORKER_BURST) {
+		uint16_t part = (uint16_t)(n - i < WORKER_BURST ? n - i : WORKER_BURST);
+		uint16_t k = worker_prepare(w, pkts + i, part);
+
+		for (uint16_t j = 0; j < k; j++) {
+			/* Decode only read headers: the next payload is what L7 reads next. */
+			if (j + 1 < k)
+				__builtin_prefetch(w->slot[j + 1].m.payload);
+			worker_handle_pkt(w, &w->slot[j]);
+		}
 	}
 	w->st.bursts++;
 	if (w->st.bursts % WORKER_HOUSEKEEP_EVERY == 0)

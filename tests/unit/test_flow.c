@@ -607,6 +607,61 @@ static void test_flow_uid_stable_and_distinct(void **state)
 }
 
 /* A million flows through 1024 slots: memory fixed, every counter exact. */
+/*
+ * A burst prepared all at once, then looked up in order, while earlier packets
+ * of the burst create the flow a later one belongs to and evict flows that
+ * later ones were prepared for: at each step the prepared path answers what
+ * flow_lookup_or_start() answers on a twin table, and the plain lookup finds
+ * every flow it made (a wrong precomputed hash would index it elsewhere).
+ */
+static void test_flow_prepared_burst_matches_plain(void **state)
+{
+	struct pkt_meta b[] = {
+		pkt(CLI, 40001, SRV, 25, PKT_TCP_SYN, 0, T0),
+		pkt(SRV, 25, CLI, 40001, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0 + 1), /* made by [0] */
+		pkt(CLI, 40002, SRV, 25, PKT_TCP_SYN, 0, T0 + 2),
+		pkt(CLI, 40003, SRV, 25, PKT_TCP_SYN, 0, T0 + 3), /* evicts 40001 */
+		pkt(CLI, 40001, SRV, 25, PKT_TCP_ACK, 0, T0 + 4), /* evicted: no flow */
+		pkt(SRV, 25, CLI, 40003, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0 + 5),
+		pkt(CLI, 40001, SRV, 25, PKT_TCP_ACK | PKT_TCP_PSH, 6, T0 + 6), /* mid-stream */
+		pkt(SRV, 25, CLI, 40002, PKT_TCP_ACK | PKT_TCP_PSH, 8, T0 + 7), /* evicted by [6] */
+		pkt(CLI, 40003, SRV, 25, PKT_TCP_ACK | PKT_TCP_PSH, 6, T0 + 8), /* evicted by [7] */
+	};
+	enum { N = sizeof(b) / sizeof(b[0]) };
+	struct released rp = {0}, rq = {0};
+	struct flow_table *prep = table(2, &rp), *plain = table(2, &rq);
+	struct flow_prep fp[N];
+	unsigned int found = 0;
+
+	(void)state;
+	for (unsigned int i = 0; i < N; i++)
+		flow_prepare(prep, &b[i], &fp[i]);
+	for (unsigned int i = 0; i < N; i++) {
+		enum flow_dir dp, dq, dl;
+		struct flow *fa = flow_lookup_or_start_prepared(prep, &b[i], &fp[i], &dp);
+		struct flow *fb = flow_lookup_or_start(plain, &b[i], &dq);
+
+		assert_int_equal(fa == NULL, fb == NULL);
+		if (!fa)
+			continue;
+		assert_int_equal(dp, dq);
+		assert_memory_equal(&fa->key, &fb->key, sizeof(fa->key));
+		assert_int_equal(fa->pkts[dp], fb->pkts[dq]);
+		assert_ptr_equal(flow_lookup(prep, &b[i], &dl), fa);
+		assert_int_equal(dl, dp);
+		found++;
+	}
+	assert_int_equal(found, N - 1);
+	assert_memory_equal(flow_table_stats(prep), flow_table_stats(plain),
+			    sizeof(struct flow_stats));
+	assert_int_equal(flow_table_stats(prep)->created, 6);
+	assert_int_equal(flow_table_stats(prep)->evicted, 4);
+	assert_int_equal(rp.n, rq.n);
+	assert_memory_equal(rp.client_port, rq.client_port, sizeof(rp.client_port));
+	flow_table_destroy(prep);
+	flow_table_destroy(plain);
+}
+
 static void test_flow_million_inserts_constant_memory(void **state)
 {
 	struct released rl = {0};
@@ -662,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_flow_reuse_after_close),
 		cmocka_unit_test(test_flow_flush_all),
 		cmocka_unit_test(test_flow_uid_stable_and_distinct),
+		cmocka_unit_test(test_flow_prepared_burst_matches_plain),
 		cmocka_unit_test(test_flow_million_inserts_constant_memory),
 	};
 

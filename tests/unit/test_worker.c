@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "dataplane/worker.h"
+#include "pkt_build.h"
 
 #define LAB(name)     TEST_CAPTURES_DIR "/" name
 #define REC_MAX_SESS  8
@@ -230,12 +231,112 @@ static void test_worker_two_sessions(void **state)
 	free(r);
 }
 
+/* Frames of one burst, built with the packet builder. */
+struct burst {
+	uint8_t buf[WORKER_BURST + 16][128];
+	struct pkt p[WORKER_BURST + 16];
+	uint16_t n;
+};
+
+static void burst_add(struct burst *b, const char *src, uint16_t sport, const char *dst,
+		      uint16_t dport, uint8_t flags, uint32_t seq, const char *payload)
+{
+	struct pkt_build_ipv4 ip = {.src = src, .dst = dst};
+	struct pkt_build_tcp tcp = {
+		.sport = sport, .dport = dport, .seq = seq, .ack = 1, .flags = flags, .win = 65535};
+	struct pkt_build pb;
+	uint16_t i = b->n++;
+
+	pkt_build_init(&pb, b->buf[i], sizeof(b->buf[i]));
+	pkt_build_eth(&pb, 0);
+	pkt_build_ipv4(&pb, &ip);
+	pkt_build_tcp(&pb, &tcp);
+	if (payload)
+		pkt_build_payload(&pb, payload, strlen(payload));
+	b->p[i] = (struct pkt){.data = b->buf[i],
+			       .len = (uint32_t)pkt_build_finish(&pb),
+			       .link = PKT_LINK_ETHERNET,
+			       .ts_ns = 1700000000000000000ull + i * 1000ull};
+	b->p[i].wire_len = b->p[i].len;
+	assert_true(b->p[i].len > 0);
+}
+
+#define CLI "192.0.2.10"
+#define SRV "198.51.100.25"
+#define SA  (PKT_BUILD_TCP_SYN | PKT_BUILD_TCP_ACK)
+#define PA  (PKT_BUILD_TCP_PSH | PKT_BUILD_TCP_ACK)
+
+/*
+ * The burst stages: every packet is decoded and its flow prepared before the
+ * first lookup, so within one burst (here longer than WORKER_BURST, so it
+ * goes in two parts, and the connections straddle them) packets must find
+ * flows that earlier packets of the same burst created, and miss flows that
+ * earlier packets evicted, exactly as one packet at a time would. The table
+ * holds two flows.
+ */
+static void test_worker_burst_creates_and_evicts_mid_burst(void **state)
+{
+	static _Atomic bool stop;
+	static struct burst b;
+	struct worker_cfg wc = {.cpu = -1, .l7 = &rec_ops, .stop = &stop};
+	struct rec *r = calloc(1, sizeof(*r));
+	struct worker_stats ws;
+	struct worker *w;
+
+	(void)state;
+	assert_non_null(r);
+	smtp_ports[25 / 8] |= 1u << (25 % 8);
+	decode_cfg_default(&wc.decode);
+	flow_table_cfg_default(&wc.flow);
+	wc.flow.capacity = 2;
+	wc.flow.server_ports = smtp_ports;
+	tcp_reasm_cfg_default(&wc.reasm);
+	wc.l7_ctx = r;
+	wc.server_ports = smtp_ports;
+	assert_int_equal(worker_create(&wc, &w), 0);
+	b.n = 0;
+	while (b.n < WORKER_BURST - 4) /* not a tracked port */
+		burst_add(&b, CLI, 50000, SRV, 80, PKT_BUILD_TCP_SYN, 1, NULL);
+	burst_add(&b, CLI, 40001, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL); /* creates A */
+	burst_add(&b, SRV, 25, CLI, 40001, SA, 500, NULL);		  /* A, made by the last */
+	b.p[b.n] = b.p[b.n - 1];
+	b.p[b.n++].len = 20; /* a cut frame between them: a decode drop */
+	burst_add(&b, SRV, 25, CLI, 40001, PA, 501, "220 a\r\n");	  /* A's session */
+	burst_add(&b, CLI, 40002, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL); /* B: table full */
+	burst_add(&b, CLI, 40003, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL); /* C evicts B */
+	burst_add(&b, CLI, 40002, SRV, 25, PKT_BUILD_TCP_ACK, 101, NULL); /* B gone: no flow */
+	burst_add(&b, SRV, 25, CLI, 40003, SA, 700, NULL);
+	burst_add(&b, SRV, 25, CLI, 40003, PA, 701, "220 c\r\n");	  /* C's session */
+	burst_add(&b, CLI, 40004, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL); /* D evicts A */
+	burst_add(&b, SRV, 25, CLI, 40001, PKT_BUILD_TCP_ACK, 508, NULL); /* A gone: no flow */
+	assert_true(b.n > WORKER_BURST);
+	worker_process_burst(w, b.p, b.n);
+	worker_finish(w);
+	worker_stats_read(w, &ws);
+	assert_int_equal(ws.pkts, b.n);
+	assert_int_equal(ws.decode.ok, b.n - 1);
+	assert_int_equal(ws.other_port, WORKER_BURST - 4);
+	assert_int_equal(ws.no_flow_pkts, 2);
+	assert_int_equal(ws.flow.created, 4);
+	assert_int_equal(ws.flow.evicted, 2);
+	assert_int_equal(r->sessions, 2);
+	assert_string_equal(r->s[0].buf[FLOW_DIR_TO_CLIENT], "220 a\r\n");
+	assert_int_equal(r->s[0].why, FLOW_END_EVICTED);
+	assert_string_equal(r->s[1].buf[FLOW_DIR_TO_CLIENT], "220 c\r\n");
+	assert_int_equal(r->s[1].why, FLOW_END_SHUTDOWN);
+	assert_int_equal(r->s[0].closes + r->s[1].closes, 2);
+	assert_int_equal(worker_watermark(w), b.p[b.n - 1].ts_ns);
+	worker_destroy(w);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worker_delivers_both_directions_in_order),
 		cmocka_unit_test(test_worker_preload_same_bytes),
 		cmocka_unit_test(test_worker_two_sessions),
+		cmocka_unit_test(test_worker_burst_creates_and_evicts_mid_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
