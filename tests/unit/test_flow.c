@@ -606,7 +606,6 @@ static void test_flow_uid_stable_and_distinct(void **state)
 	flow_table_destroy(b);
 }
 
-/* A million flows through 1024 slots: memory fixed, every counter exact. */
 /*
  * A burst prepared all at once, then looked up in order, while earlier packets
  * of the burst create the flow a later one belongs to and evict flows that
@@ -662,6 +661,7 @@ static void test_flow_prepared_burst_matches_plain(void **state)
 	flow_table_destroy(plain);
 }
 
+/* A million flows through 1024 slots: memory fixed, every counter exact. */
 static void test_flow_million_inserts_constant_memory(void **state)
 {
 	struct released rl = {0};
