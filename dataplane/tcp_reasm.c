@@ -472,6 +472,26 @@ static uint32_t tcp_reasm_add_need(const struct tcp_reasm *r, const struct tcp_r
 	return r->seg_ack;
 }
 
+/*
+ * An in-order packet reaching past a buffer that may wait for the peer (its
+ * ACK is ahead of the packet's): the packet's bytes behind that buffer would
+ * leave with the view while it waits. So the packet is buffered whole (the
+ * first copy still wins) and goes out from the buffers; with no room for it,
+ * d stops waiting, as a held packet without room does. (flow_reasm fuzzing:
+ * a retransmission carrying other bytes later filled the lost tail.)
+ */
+static void tcp_reasm_keep_past_held(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq,
+				     const uint8_t *p, uint32_t len)
+{
+	struct tcp_reasm_view v = r->view;
+
+	if (tcp_reasm_store(r, d, seq, p, len) != TCP_REASM_CAPPED)
+		return;
+	r->view = v;
+	d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
+	r->st.holds_given_up++;
+}
+
 static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
 					    unsigned int dir, uint32_t seq, const uint8_t *p,
 					    uint32_t len)
@@ -537,8 +557,11 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		}
 		return st;
 	}
-	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len))
+	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len)) {
 		r->st.overlaps++; /* buffered bytes inside it will win */
+		if (d->flags & TCP_REASM_F_HOLD)
+			tcp_reasm_keep_past_held(r, d, seq, p, len);
+	}
 	return TCP_REASM_OK;
 }
 

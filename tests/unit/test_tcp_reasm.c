@@ -861,6 +861,36 @@ static void test_reasm_bytes_behind_held_buffer_wait(void **state)
 	rig_free(g);
 }
 
+/*
+ * An in-order segment reaching past a held buffer: its bytes behind the
+ * buffer wait with it, they do not leave with the packet (flow_reasm fuzzing
+ * found them lost, and a later retransmission with other bytes delivered).
+ */
+static void test_reasm_in_order_bytes_past_held_buffer_kept(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+	char client[92];
+
+	(void)state;
+	memset(client, 'x', 91);
+	client[91] = '\0';
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, C2S, seg(1001, 5001, ACK, "EHLO a\r\n")), TCP_REASM_OK);
+	/* out of order, acknowledging client bytes not seen yet: held */
+	assert_int_equal(feed(g, S2C, seg(5005, 1100, ACK, "ok\r\n")), TCP_REASM_BUFFERED);
+	/* in order, over the held buffer and past it */
+	assert_int_equal(feed(g, S2C, seg(5001, 1009, ACK, "250 ok\r\n250 more\r\n")),
+			 TCP_REASM_OK);
+	expect_out(g, S2C, "250 ");
+	/* the client bytes the buffer acknowledged: everything follows */
+	assert_int_equal(feed(g, C2S, seg(1009, 5001, ACK, client)), TCP_REASM_OK);
+	expect_out(g, S2C, "250 ok\r\n250 more\r\n");
+	assert_int_equal(g->last.dir, S2C);
+	assert_int_equal(st(g)->gaps, 0);
+	assert_int_equal(st(g)->holds_given_up, 0);
+	rig_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_refused_held_segment_goes_out_now),
 		cmocka_unit_test(test_reasm_refused_segment_after_peer_bytes),
 		cmocka_unit_test(test_reasm_bytes_behind_held_buffer_wait),
+		cmocka_unit_test(test_reasm_in_order_bytes_past_held_buffer_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
