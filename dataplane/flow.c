@@ -645,6 +645,12 @@ static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum f
 		f->syn_seen = 1;
 }
 
+/* Which way a packet whose sender is (or is not) key.lo goes in f. */
+static inline enum flow_dir flow_dir_of(const struct flow *f, bool src_lo)
+{
+	return src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+}
+
 /* The part of a lookup that runs once the index has answered: idx is the flow
  * of p's key, or 0 to add one. */
 static inline struct flow *flow_settle(struct flow_table *ft, const struct pkt_meta *m,
@@ -663,7 +669,7 @@ static inline struct flow *flow_settle(struct flow_table *ft, const struct pkt_m
 		    (m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) == PKT_TCP_SYN)
 			flow_reuse(ft, idx, m, p->src_lo);
 	}
-	*dir = p->src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	*dir = flow_dir_of(f, p->src_lo);
 	was = flow_list_of(f);
 	was_ns = f->last_ns;
 	flow_account(f, m, *dir);
@@ -762,15 +768,16 @@ struct flow *flow_lookup_or_start_prepared(struct flow_table *ft, const struct p
 
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum flow_dir *dir)
 {
-	struct flow_kw k;
-	bool src_lo = flow_key_make(ft, m, &k);
-	uint32_t idx = flow_find(ft, &k, flow_hash(ft, &k));
+	struct flow_prep p;
+	uint32_t idx;
 	struct flow *f;
 
+	flow_prep_make(ft, m, &p);
+	idx = flow_find(ft, &p.k, p.hash);
 	if (!idx)
 		return NULL;
 	f = flow_at(ft, idx);
-	*dir = src_lo == (bool)f->client_is_lo ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	*dir = flow_dir_of(f, p.src_lo);
 	return f;
 }
 

@@ -117,6 +117,19 @@ static const struct l7_ops rec_ops = {
 static uint8_t smtp_ports[65536 / 8];
 
 /* Runs worker_run() over one capture; the caller frees *rp. */
+/* Default decode, flow and reassembly settings, port 25 tracked, L7 into r. */
+static void worker_cfg_rec(struct worker_cfg *wc, struct rec *r, uint32_t capacity)
+{
+	smtp_ports[25 / 8] |= 1u << (25 % 8);
+	decode_cfg_default(&wc->decode);
+	flow_table_cfg_default(&wc->flow);
+	wc->flow.capacity = capacity;
+	wc->flow.server_ports = smtp_ports;
+	tcp_reasm_cfg_default(&wc->reasm);
+	wc->l7_ctx = r;
+	wc->server_ports = smtp_ports;
+}
+
 static void run_capture(const char *path, bool preload, struct rec **rp, struct worker_stats *ws)
 {
 	struct source_cfg sc = {
@@ -128,16 +141,9 @@ static void run_capture(const char *path, bool preload, struct rec **rp, struct 
 	struct rec *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
-	smtp_ports[25 / 8] |= 1u << (25 % 8);
 	smtp_ports[587 / 8] |= 1u << (587 % 8);
 	assert_int_equal(source_open(&sc, &wc.src, &eb), 0);
-	decode_cfg_default(&wc.decode);
-	flow_table_cfg_default(&wc.flow);
-	wc.flow.capacity = 1024;
-	wc.flow.server_ports = smtp_ports;
-	tcp_reasm_cfg_default(&wc.reasm);
-	wc.l7_ctx = r;
-	wc.server_ports = smtp_ports;
+	worker_cfg_rec(&wc, r, 1024);
 	assert_int_equal(worker_create(&wc, &w), 0);
 	assert_int_equal(worker_run(w), 0);
 	assert_true(worker_is_done(w));
@@ -285,14 +291,7 @@ static void test_worker_burst_creates_and_evicts_mid_burst(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	smtp_ports[25 / 8] |= 1u << (25 % 8);
-	decode_cfg_default(&wc.decode);
-	flow_table_cfg_default(&wc.flow);
-	wc.flow.capacity = 2;
-	wc.flow.server_ports = smtp_ports;
-	tcp_reasm_cfg_default(&wc.reasm);
-	wc.l7_ctx = r;
-	wc.server_ports = smtp_ports;
+	worker_cfg_rec(&wc, r, 2);
 	assert_int_equal(worker_create(&wc, &w), 0);
 	b.n = 0;
 	while (b.n < WORKER_BURST - 4) /* not a tracked port */
