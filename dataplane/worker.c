@@ -6,11 +6,15 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 
-#define WORKER_HOUSEKEEP_EVERY 16 /* bursts between expiry and counter publishing */
-#define WORKER_EXPIRE_BUDGET   64 /* flows expired per housekeeping round */
+#define WORKER_HOUSEKEEP_EVERY 16    /* bursts between expiry and counter publishing */
+#define WORKER_EXPIRE_BUDGET   64    /* flows expired per housekeeping round */
+#define WORKER_IDLE_SPINS      64    /* empty polls spent spinning, then yielding */
+#define WORKER_IDLE_YIELDS     256   /* empty polls before sleeping (idle_sleep) */
+#define WORKER_IDLE_SLEEP_NS   50000 /* a steering ring holds 4096 frames: 50 us is far within */
 
 /* A decoded packet waiting between the burst's stages (worker_process_burst). */
 struct worker_slot {
@@ -227,6 +231,23 @@ static void worker_pin(struct worker *w)
 			 strerror(err));
 }
 
+/*
+ * Nothing came for idle polls in a row. sched_yield() alone is not enough
+ * on a small host: two yielding workers stay runnable forever, and postfix
+ * next to them stalled for 30 s at a time in the AF_XDP tests.
+ */
+static void worker_idle(const struct worker *w, uint32_t idle)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = WORKER_IDLE_SLEEP_NS};
+
+	if (idle <= WORKER_IDLE_SPINS)
+		return;
+	if (!w->cfg.idle_sleep || idle <= WORKER_IDLE_YIELDS)
+		sched_yield();
+	else
+		nanosleep(&ts, NULL);
+}
+
 int worker_run(struct worker *w)
 {
 	struct source *src = w->cfg.src;
@@ -257,11 +278,10 @@ int worker_run(struct worker *w)
 		}
 		if (src->ops->at_eof(src, w->cfg.queue))
 			break; /* offline capture finished */
-		/* Live and quiet: keep expiring and publishing, then back off a little. */
+		/* Live and quiet: keep expiring and publishing, then back off. */
 		if (++idle % 1024 == 0)
 			worker_housekeep(w);
-		if (idle > 64)
-			sched_yield();
+		worker_idle(w, idle);
 	}
 	worker_finish(w);
 	if (w->cfg.l7->thread_fini)

@@ -36,7 +36,12 @@ struct worker_cfg {
 	void *l7_ctx;
 	const uint8_t *server_ports; /* 65536-bit map of the application's ports */
 	bool any_port;		     /* also track flows on other ports (content detection) */
-	_Atomic bool *stop;	     /* set by the control thread */
+	/* A live source whose rx_burst never blocks (software steering rings):
+	 * sleep after a quiet spell instead of spinning, so a sensor idle on a
+	 * shared host leaves the CPUs to the mail servers next to it. Off for
+	 * busy polling and DPDK lcores, which own their cores. */
+	bool idle_sleep;
+	_Atomic bool *stop; /* set by the control thread */
 };
 
 /* All uint64_t: published with stats.h. */

@@ -451,6 +451,8 @@ static int setup_worker(struct sensor *s, uint16_t i, struct errbuf *eb)
 	wc.l7_ctx = sw->smtp;
 	wc.server_ports = s->server_ports;
 	wc.any_port = sc.detect_any_port;
+	/* DPDK lcores and --busy-poll spin on purpose; a file waits for nobody. */
+	wc.idle_sleep = s->src->live && !s->opts.busy_poll && s->opts.mode != SOURCE_DPDK;
 	wc.stop = &s->stop;
 	err = worker_create(&wc, &sw->w);
 	if (err)
