@@ -36,6 +36,9 @@ _Static_assert(((TCP_REASM_F_FLUSH | TCP_REASM_F_HOLD) &
 		 TCP_REASM_F_EOF_SENT | TCP_REASM_F_HAS_DATA)) == 0,
 	       "private flag collides with a public one");
 
+/* xflags: d stopped waiting for a peer whose SYN-ACK never came (tcp_reasm_peer_late). */
+#define TCP_REASM_X_NO_LATE 0x01
+
 /* Bytes a direction may hold back waiting for the other: taps reorder the two
  * directions by a few packets; a longer wait means the peer's bytes were lost. */
 #define TCP_REASM_HOLD_MAX (16u << 10)
@@ -303,18 +306,45 @@ static inline bool tcp_reasm_peer_live(const struct tcp_reasm_dir *d, const stru
 	       !((d->flags | o->flags) & TCP_REASM_F_FLUSH);
 }
 
+/*
+ * d began with its SYN and acknowledges, but nothing of the peer has come:
+ * its SYN-ACK and greeting are behind, on another queue (two-queue AF_XDP
+ * runs: the client's EHLO and MAIL before the SYN-ACK, the banner lost to
+ * the parser). d waits for the peer to start, until its own FIN (a tap that
+ * shows one direction only must not hold a session to its idle expiry), the
+ * hold budget or the caps.
+ */
+static inline bool tcp_reasm_peer_late(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o)
+{
+	return !(o->flags & TCP_REASM_F_STARTED) &&
+	       (d->flags & (TCP_REASM_F_SYN | TCP_REASM_F_FIN | TCP_REASM_F_RST |
+			    TCP_REASM_F_FLUSH)) == TCP_REASM_F_SYN &&
+	       !(d->xflags & TCP_REASM_X_NO_LATE);
+}
+
 /* d's bytes that acknowledge peer bytes up to need, which are not out yet: d waits. */
 static bool tcp_reasm_held(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o,
 			   uint32_t need)
 {
-	return (d->flags & TCP_REASM_F_HOLD) && tcp_reasm_peer_live(d, o) &&
-	       seq_lt(tcp_reasm_delivered_end(o), need);
+	if (!(d->flags & TCP_REASM_F_HOLD))
+		return false;
+	return tcp_reasm_peer_late(d, o) ||
+	       (tcp_reasm_peer_live(d, o) && seq_lt(tcp_reasm_delivered_end(o), need));
+}
+
+/* d stops waiting for its peer: the peer's bytes were lost, or there is no room. */
+static void tcp_reasm_give_up(struct tcp_reasm *r, struct tcp_reasm_dir *d)
+{
+	d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
+	d->xflags |= TCP_REASM_X_NO_LATE;
+	r->st.holds_given_up++;
 }
 
 /* A data segment of d acknowledging ack: hold d back if the peer is behind. */
 static void tcp_reasm_note_ack(struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o, uint32_t ack)
 {
-	if (!tcp_reasm_peer_live(d, o) || !seq_lt(tcp_reasm_delivered_end(o), ack))
+	if (!tcp_reasm_peer_late(d, o) &&
+	    (!tcp_reasm_peer_live(d, o) || !seq_lt(tcp_reasm_delivered_end(o), ack)))
 		return;
 	if (!(d->flags & TCP_REASM_F_HOLD) || seq_lt(d->hold_ack, ack))
 		d->hold_ack = ack;
@@ -385,6 +415,7 @@ static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t
 	d->fin_seq = 0;
 	d->pending_gap = 0;
 	d->flags = TCP_REASM_F_STARTED | TCP_REASM_F_SYN;
+	d->xflags = 0;
 }
 
 /*
@@ -488,8 +519,7 @@ static void tcp_reasm_keep_past_held(struct tcp_reasm *r, struct tcp_reasm_dir *
 	if (tcp_reasm_store(r, d, seq, p, len) != TCP_REASM_CAPPED)
 		return;
 	r->view = v;
-	d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
-	r->st.holds_given_up++;
+	tcp_reasm_give_up(r, d);
 }
 
 static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
@@ -532,8 +562,7 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 	};
 	if ((d->flags & TCP_REASM_F_HOLD) && d->ooo_bytes + len > TCP_REASM_HOLD_MAX) {
 		/* Waited long enough: the peer's bytes were lost, not delayed. */
-		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
-		r->st.holds_given_up++;
+		tcp_reasm_give_up(r, d);
 	}
 	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_add_need(r, d))) {
 		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
@@ -544,17 +573,13 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		}
 		/* No room to wait: deliver now, out of order with the peer. */
 		r->view.force = false;
-		d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
-		r->st.holds_given_up++;
+		tcp_reasm_give_up(r, d);
 	}
 	if (seq != d->next_seq) {
 		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
 
-		if (st == TCP_REASM_CAPPED && (d->flags & TCP_REASM_F_HOLD)) {
-			/* No room to wait for the peer either: out now, as in order above. */
-			d->flags &= (uint8_t)~TCP_REASM_F_HOLD;
-			r->st.holds_given_up++;
-		}
+		if (st == TCP_REASM_CAPPED && (d->flags & TCP_REASM_F_HOLD))
+			tcp_reasm_give_up(r, d); /* no room to wait either: out now, as above */
 		return st;
 	}
 	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len)) {
@@ -838,15 +863,17 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 	/* An earlier packet's view that was not drained: its frame may be gone. */
 	r->view.tp = NULL;
 	/* The usual segment: next in line, nothing held, its ACK tells nothing new
-	 * (the peer bytes it acknowledges are out already). */
+	 * (the peer bytes it acknowledges are out already, or the peer is not
+	 * awaited). */
 	if (m->payload_len && m->seq == d->next_seq && !tp->bypass &&
 	    !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
 	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_HOLD)) ==
 		    TCP_REASM_F_STARTED &&
 	    !(d->ooo_head | o->ooo_head) &&
 	    (!(m->tcp_flags & PKT_TCP_ACK) ||
-	     (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED ||
-	     !seq_lt(o->next_seq, m->ack))) {
+	     ((o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) == TCP_REASM_F_STARTED
+		      ? !seq_lt(o->next_seq, m->ack)
+		      : !tcp_reasm_peer_late(d, o)))) {
 		r->st.segments++;
 		d->flags |= TCP_REASM_F_HAS_DATA;
 		r->view = (struct tcp_reasm_view){

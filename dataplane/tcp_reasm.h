@@ -71,7 +71,8 @@ struct tcp_reasm_dir {
 	uint32_t pending_gap; /* gap to report with the next chunk */
 	uint32_t hold_ack;    /* held until the peer's delivered stream reaches this */
 	uint8_t flags;	      /* TCP_REASM_F_* */
-	uint8_t pad[3];
+	uint8_t xflags;	      /* private to tcp_reasm.c */
+	uint8_t pad[2];
 };
 
 #define TCP_REASM_F_STARTED  0x01 /* next_seq is valid */

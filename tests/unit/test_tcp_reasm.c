@@ -535,6 +535,74 @@ static void test_reasm_syn_ack_before_the_syn_starts_the_peer(void **state)
 	rig_free(g);
 }
 
+/*
+ * The SYN-ACK behind the client's first commands (two queues, the server's
+ * drained late): the commands wait for the peer to start, then each for the
+ * reply it acknowledges, and the banner comes out first.
+ */
+static void test_reasm_client_bytes_wait_for_a_late_syn_ack(void **state)
+{
+	static const char banner[] = "220 mx\r\n", ehlo[] = "EHLO c\r\n", helo_ok[] = "250 mx\r\n",
+			  mail[] = "MAIL FROM:<a@b>\r\n",
+			  want[] = "220 mx\r\nEHLO c\r\n250 mx\r\nMAIL FROM:<a@b>\r\n";
+	const uint32_t c1 = 1001, c2 = c1 + sizeof(ehlo) - 1, s1 = 5001,
+		       s2 = s1 + sizeof(banner) - 1, s3 = s2 + sizeof(helo_ok) - 1;
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	feed(g, C2S, seg(c1 - 1, 0, SYN, NULL));
+	feed(g, C2S, seg(c1, s1, ACK, NULL));
+	assert_int_equal(feed(g, C2S, seg(c1, s2, ACK, ehlo)), TCP_REASM_BUFFERED);
+	assert_int_equal(feed(g, C2S, seg(c2, s3, ACK, mail)), TCP_REASM_BUFFERED);
+	assert_int_equal(g->chunks, 0);
+	assert_int_equal(feed(g, S2C, seg(s1 - 1, c1, SYN | ACK, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(g->chunks, 0);
+	feed(g, S2C, seg(s1, c1, ACK, banner));
+	feed(g, S2C, seg(s2, c2, ACK, helo_ok));
+	assert_int_equal(g->both.len, strlen(want));
+	assert_memory_equal(g->both.buf, want, g->both.len);
+	assert_int_equal(st(g)->gaps, 0);
+	assert_int_equal(st(g)->holds_given_up, 0);
+	rig_free(g);
+}
+
+/* Only the client's side on the tap: its FIN ends the wait for a SYN-ACK. */
+static void test_reasm_late_syn_ack_wait_ends_at_fin(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	feed(g, C2S, seg(0, 0, SYN, NULL));
+	assert_int_equal(feed(g, C2S, seg(1, 77, ACK, "EHLO a\r\n")), TCP_REASM_BUFFERED);
+	assert_int_equal(feed(g, C2S, seg(9, 90, ACK, "QUIT\r\n")), TCP_REASM_BUFFERED);
+	assert_int_equal(g->chunks, 0);
+	assert_int_equal(feed(g, C2S, seg(15, 99, ACK | FIN, NULL)), TCP_REASM_OK);
+	expect_out(g, C2S, "EHLO a\r\nQUIT\r\n");
+	assert_int_equal(g->out[C2S].fins, 1);
+	assert_true(tcp_reasm_is_closed(&g->tp));
+	rig_free(g);
+}
+
+/* ... and the hold budget does, once: later bytes are not held again. */
+static void test_reasm_late_syn_ack_wait_is_bounded(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+	char blk[2001];
+	uint32_t seq = 1;
+
+	(void)state;
+	memset(blk, 'C', 2000);
+	blk[2000] = '\0';
+	feed(g, C2S, seg(0, 0, SYN, NULL));
+	for (int i = 0; i < 12; i++, seq += 2000)
+		feed(g, C2S, seg(seq, 77, ACK, blk));
+	assert_int_equal(st(g)->holds_given_up, 1);
+	assert_int_equal(g->out[C2S].len, 12 * 2000);
+	assert_int_equal(feed(g, C2S, seg(seq, 78, ACK, "more")), TCP_REASM_OK);
+	assert_int_equal(g->out[C2S].len, 12 * 2000 + 4);
+	rig_free(g);
+}
+
 /* The command was lost by the capture: the replies wait only so long. */
 static void test_reasm_hold_is_given_up_when_peer_bytes_never_come(void **state)
 {
@@ -737,6 +805,7 @@ static void test_reasm_syn_new_isn_resets(void **state)
 	feed(g, C2S, seg(100, 0, SYN, NULL)); /* same ISN: a plain retransmission */
 	assert_int_equal(g->tp.dir[C2S].next_seq, 101);
 	feed(g, C2S, seg(90000, 0, SYN, NULL));
+	feed(g, S2C, seg(0, 90001, SYN | ACK, NULL));
 	assert_int_equal(feed(g, C2S, seg(90001, 1, ACK, "EHLO b\r\n")), TCP_REASM_OK);
 	expect_out(g, C2S, "EHLO b\r\n");
 	/* once data flowed, a stray SYN changes nothing */
@@ -919,6 +988,9 @@ int main(void)
 		cmocka_unit_test(test_reasm_one_sided_stream),
 		cmocka_unit_test(test_reasm_midstream_pickup),
 		cmocka_unit_test(test_reasm_syn_new_isn_resets),
+		cmocka_unit_test(test_reasm_client_bytes_wait_for_a_late_syn_ack),
+		cmocka_unit_test(test_reasm_late_syn_ack_wait_ends_at_fin),
+		cmocka_unit_test(test_reasm_late_syn_ack_wait_is_bounded),
 		cmocka_unit_test(test_reasm_pair_fini_returns_buffers),
 		cmocka_unit_test(test_reasm_undrained_view_dropped),
 		cmocka_unit_test(test_reasm_refused_held_segment_goes_out_now),
