@@ -13,10 +13,13 @@
 # share one (10 of 16 in a logged run): drained by different steering threads, they reach
 # the worker in another order than the wire's: a reply before its command, the client's
 # EHLO and MAIL before the greeting (3 of 16 sessions misparsed there), or the SYN-ACK,
-# greeting and EHLO reply before the client's SYN (1 of 16 in another run). tcp_reasm holds
-# bytes that acknowledge peer bytes not delivered yet, each held segment until the peer
-# reaches its own ACK (EHLO the greeting, MAIL the EHLO reply), and a SYN-ACK seen first
-# starts the peer's stream at its ACK: the wire's order comes back, the transactions equal -r.
+# greeting and EHLO reply before the client's SYN (1 of 16 in another run), or the client's
+# whole session before the SYN-ACK (1 of 16 in ci11, when the idle workers still spun and
+# starved the steering threads). tcp_reasm holds bytes that acknowledge peer bytes not
+# delivered yet, each held segment until the peer reaches its own ACK (EHLO the greeting,
+# MAIL the EHLO reply); bytes ahead of the peer's SYN-ACK wait for it (up to their own
+# FIN); and a SYN-ACK seen first starts the peer's stream at its ACK: the wire's order comes
+# back, the transactions equal -r. tests/corpus/reorder.py replays the lab captures skewed.
 #
 # usage: afxdp_queues.sh RELAYWATCH		(exit 77 when not root or a tool is missing)
 set -euo pipefail
