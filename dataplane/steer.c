@@ -15,6 +15,7 @@
 
 #define STEER_RING  STEER_RING_FRAMES /* frames per (input, output) ring */
 #define STEER_BURST 32
+_Static_assert(STEER_BURST <= 32, "steer_burst() tracks a burst in a 32-bit mask");
 
 struct steer;
 
@@ -84,21 +85,64 @@ static void steer_drain_back(struct steer *st, uint16_t q)
 	}
 }
 
-static void steer_push(struct steer *st, uint16_t q, struct pkt *p)
+/* The frames of one output: n of them at p, in arrival order. */
+static void steer_push(struct steer *st, uint16_t q, uint16_t out, struct pkt *p, uint32_t n)
 {
-	struct ring *r = st->to_out[q * st->n_out + steer_pick(st, p)];
+	struct ring *r = st->to_out[q * st->n_out + out];
 	unsigned int spins = 0;
 
-	p->rxq = q;
-	while (ring_enqueue_burst(r, p, 1) == 0) {
+	while (n) {
+		uint32_t k = ring_enqueue_burst(r, p, n);
+
+		p += k;
+		n -= k;
+		if (!n)
+			break;
 		if (st->inner->live || atomic_load_explicit(&st->stop, memory_order_relaxed)) {
-			atomic_fetch_add_explicit(&st->full, 1, memory_order_relaxed);
-			st->inner->ops->release(st->inner, q, p, 1);
+			atomic_fetch_add_explicit(&st->full, n, memory_order_relaxed);
+			st->inner->ops->release(st->inner, q, p, (uint16_t)n);
 			return;
 		}
 		/* A file can wait for the workers. */
 		steer_drain_back(st, q);
 		steer_backoff(&spins);
+	}
+}
+
+/*
+ * A burst goes out one ring operation per output, not per frame: each
+ * operation moves the ring's index between two cores. Each output's frames
+ * keep their order (all a worker needs: one flow, one output).
+ */
+static void steer_burst(struct steer *st, uint16_t q, struct pkt *pkts, uint16_t n)
+{
+	struct pkt group[STEER_BURST];
+	uint16_t out[STEER_BURST];
+	uint32_t todo = 0; /* bit i: pkts[i] not sent yet */
+
+	for (uint16_t i = 0; i < n; i++)
+		pkts[i].rxq = q;
+	if (st->n_out == 1) { /* nothing to choose: no decode, no copy */
+		steer_push(st, q, 0, pkts, n);
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		out[i] = steer_pick(st, &pkts[i]);
+		todo |= 1u << i;
+	}
+	while (todo) {
+		uint16_t o = out[__builtin_ctz(todo)];
+		uint32_t k = 0;
+
+		for (uint32_t rest = todo; rest; rest &= rest - 1) {
+			unsigned int i = (unsigned int)__builtin_ctz(rest);
+
+			if (out[i] != o)
+				continue;
+			group[k++] = pkts[i];
+			todo &= ~(1u << i);
+		}
+		steer_push(st, q, o, group, k);
 	}
 }
 
@@ -123,8 +167,7 @@ static void *steer_thread(void *arg)
 			continue;
 		}
 		spins = 0;
-		for (uint16_t i = 0; i < n; i++)
-			steer_push(st, si->q, &pkts[i]);
+		steer_burst(st, si->q, pkts, n);
 	}
 out:
 	atomic_store_explicit(&si->eof, true, memory_order_release);
@@ -155,13 +198,15 @@ static void steer_release(struct source *s, uint16_t q, struct pkt *pkts, uint16
 {
 	struct steer *st = (struct steer *)s;
 
-	for (uint16_t i = 0; i < n; i++) {
-		if (st->direct_release) {
-			st->inner->ops->release(st->inner, pkts[i].rxq, &pkts[i], 1);
-			continue;
-		}
-		/* Sized like the forward ring, so there is always room. */
-		ring_enqueue_burst(st->back[q * st->n_in + pkts[i].rxq], &pkts[i], 1);
+	/* Runs of frames from one input queue go back together. */
+	for (uint16_t i = 0, j; i < n; i = j) {
+		for (j = (uint16_t)(i + 1); j < n && pkts[j].rxq == pkts[i].rxq; j++)
+			;
+		if (st->direct_release)
+			st->inner->ops->release(st->inner, pkts[i].rxq, &pkts[i],
+						(uint16_t)(j - i));
+		else /* sized like the forward ring, so there is always room */
+			ring_enqueue_burst(st->back[q * st->n_in + pkts[i].rxq], &pkts[i], j - i);
 	}
 }
 
