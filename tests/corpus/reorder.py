@@ -9,10 +9,12 @@ packet of one side (server, then client) is moved D packets later; each directio
 own order, as one RX queue does. The transactions in smtp.json must equal those of the
 capture as recorded. Every variant, the recorded order too, goes into one file, one after
 the other, each connection on a client port of its own (TCP checksum adjusted): one sensor
-run for all (a start costs 20 s under ASan). Only skews the reassembly promises to undo are tried: a side's wait for
-a peer it has seen nothing of ends at its own FIN (a tap that shows one direction must not
-hold a session to its idle expiry), so a delay that moves a connection's first late packet
-behind the other side's FIN is skipped (and counted).
+run for all (a start costs 20 s under ASan).
+
+Only skews the reassembly promises to undo are tried: a side's wait for a peer it has seen
+nothing of ends at its own FIN (a tap that shows one direction must not hold a session to
+its idle expiry), so a delay that moves a connection's first late packet behind the other
+side's FIN is skipped (and counted).
 
 Exit status 0 when every tried skew matched, 1 otherwise.
 """
@@ -34,12 +36,14 @@ def read_pcap(path):
     data = open(path, "rb").read()
     magic = struct.unpack("<I", data[:4])[0]
     endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
     if struct.unpack(endian + "I", data[20:24])[0] != 1:
         raise SystemExit(f"{path}: not Ethernet")
     recs, off = [], 24
     while off + 16 <= len(data):
         ts, frac, incl, orig = struct.unpack(endian + "IIII", data[off : off + 16])
-        recs.append((ts, frac, orig, data[off + 16 : off + 16 + incl]))
+        # times in microseconds, as written
+        recs.append((ts, frac // 1000 if nano else frac, orig, data[off + 16 : off + 16 + incl]))
         off += 16 + incl
     return data[:24], endian, recs
 
@@ -106,7 +110,7 @@ def main():
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
     binary, captures = sys.argv[1], sys.argv[2:]
-    out, variants, skipped = [], [], 0  # variants: (capture, side, delay); 0 = as recorded
+    out, variants, skipped = [], [], 0  # variants: (capture, late_server, delay, its reference)
     clock = 1_700_000_000 * 1_000_000
     for cap in captures:
         name = os.path.basename(cap)
@@ -115,7 +119,7 @@ def main():
         if len(ports) > PORTS_PER_VARIANT:
             raise SystemExit(f"{name}: more than {PORTS_PER_VARIANT} connections")
         ref = len(variants)
-        runs = [(None, 0, list(range(len(recs))))]
+        runs = [(None, 0, list(range(len(recs))))]  # late_server None: as recorded
         for late_server in (True, False):
             for d in DELAYS:
                 order = skew(recs, d, late_server)
