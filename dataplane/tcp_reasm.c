@@ -322,14 +322,19 @@ static inline bool tcp_reasm_peer_late(const struct tcp_reasm_dir *d, const stru
 	       !(d->xflags & TCP_REASM_X_NO_LATE);
 }
 
+/* Bytes of d acknowledging peer bytes up to need must wait: the peer is late or behind. */
+static bool tcp_reasm_must_wait(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o,
+				uint32_t need)
+{
+	return tcp_reasm_peer_late(d, o) ||
+	       (tcp_reasm_peer_live(d, o) && seq_lt(tcp_reasm_delivered_end(o), need));
+}
+
 /* d's bytes that acknowledge peer bytes up to need, which are not out yet: d waits. */
 static bool tcp_reasm_held(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o,
 			   uint32_t need)
 {
-	if (!(d->flags & TCP_REASM_F_HOLD))
-		return false;
-	return tcp_reasm_peer_late(d, o) ||
-	       (tcp_reasm_peer_live(d, o) && seq_lt(tcp_reasm_delivered_end(o), need));
+	return (d->flags & TCP_REASM_F_HOLD) && tcp_reasm_must_wait(d, o, need);
 }
 
 /* d stops waiting for its peer: the peer's bytes were lost, or there is no room. */
@@ -343,8 +348,7 @@ static void tcp_reasm_give_up(struct tcp_reasm *r, struct tcp_reasm_dir *d)
 /* A data segment of d acknowledging ack: hold d back if the peer is behind. */
 static void tcp_reasm_note_ack(struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o, uint32_t ack)
 {
-	if (!tcp_reasm_peer_late(d, o) &&
-	    (!tcp_reasm_peer_live(d, o) || !seq_lt(tcp_reasm_delivered_end(o), ack)))
+	if (!tcp_reasm_must_wait(d, o, ack))
 		return;
 	if (!(d->flags & TCP_REASM_F_HOLD) || seq_lt(d->hold_ack, ack))
 		d->hold_ack = ack;
