@@ -38,7 +38,9 @@
 #include "sensor/config.h"
 #include "sensor/sigs.h"
 
-#define BENCH_MAX_RUNS 64
+#define BENCH_MAX_RUNS	64
+#define BENCH_MIN_FLOWS 1024 /* the bounds config.c puts on flows_per_worker */
+#define BENCH_MAX_FLOWS (1u << 24)
 
 struct bench_opts {
 	const char *path;
@@ -48,6 +50,7 @@ struct bench_opts {
 	unsigned int runs;
 	unsigned int stages; /* bit per enum bench_stage */
 	bool no_bodies;	     /* skip the hs_scan / memcpy comparison */
+	uint32_t flows;	     /* flow table capacity per worker, 0: the configuration's */
 };
 
 /* The capture, preloaded and split per worker queue. */
@@ -630,18 +633,25 @@ static void bench_usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
 		"usage: %s [-w WORKERS] [-r RUNS] [-s STAGES] [--rules PATH] [--label NAME]\n"
-		"          [--no-bodies] CAPTURE.pcap\n"
-		"STAGES: all (default) or a list of decode,flow,reasm,smtp,sigs,detector\n",
+		"          [--no-bodies] [--flows N] CAPTURE.pcap\n"
+		"STAGES: all (default) or a list of decode,flow,reasm,smtp,sigs,detector\n"
+		"--flows: flow table capacity per worker (limits.flows_per_worker), so a\n"
+		"  small capture can run the table full\n",
 		argv0);
 }
 
 static int bench_args(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option opts[] = {
-		{"workers", required_argument, NULL, 'w'}, {"runs", required_argument, NULL, 'r'},
-		{"stages", required_argument, NULL, 's'},  {"rules", required_argument, NULL, 'R'},
-		{"label", required_argument, NULL, 'l'},   {"no-bodies", no_argument, NULL, 'B'},
-		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+		{"workers", required_argument, NULL, 'w'},
+		{"runs", required_argument, NULL, 'r'},
+		{"stages", required_argument, NULL, 's'},
+		{"rules", required_argument, NULL, 'R'},
+		{"label", required_argument, NULL, 'l'},
+		{"no-bodies", no_argument, NULL, 'B'},
+		{"flows", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	char *end;
@@ -650,9 +660,10 @@ static int bench_args(int argc, char **argv, struct bench_opts *o)
 	*o = (struct bench_opts){
 		.rules = "rules", .workers = 1, .runs = 5, .stages = (1u << BENCH_STAGE_COUNT) - 1};
 	while ((c = getopt_long(argc, argv, "w:r:s:h", opts, NULL)) != -1) {
-		v = (c == 'w' || c == 'r') ? strtoul(optarg, &end, 10) : 0;
+		v = (c == 'w' || c == 'r' || c == 'f') ? strtoul(optarg, &end, 10) : 0;
 		if ((c == 'w' && (*end || v == 0 || v > BENCH_MAX_WORKERS)) ||
 		    (c == 'r' && (*end || v == 0 || v > BENCH_MAX_RUNS)) ||
+		    (c == 'f' && (*end || v < BENCH_MIN_FLOWS || v > BENCH_MAX_FLOWS)) ||
 		    (c == 's' && bench_parse_stages(optarg, &o->stages)) || c == 'h' || c == '?')
 			return -EINVAL;
 		if (c == 'w')
@@ -665,6 +676,8 @@ static int bench_args(int argc, char **argv, struct bench_opts *o)
 			o->label = optarg;
 		else if (c == 'B')
 			o->no_bodies = true;
+		else if (c == 'f')
+			o->flows = (uint32_t)v;
 	}
 	if (optind != argc - 1)
 		return -EINVAL;
@@ -681,6 +694,8 @@ static int bench_setup(const struct bench_opts *o, struct bench_wire_cfg *wc, st
 	err = config_init(cfg);
 	if (err)
 		return err;
+	if (o->flows)
+		cfg->limits.flows_per_worker = o->flows;
 	err = sigs_create(&wc->sigs);
 	/* compiling is slow under valgrind: only when a stage uses the rules */
 	if (!err && (o->stages >> BENCH_SIGS))
