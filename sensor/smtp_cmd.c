@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "sensor/smtp_cmd.h"
 
+#include <endian.h>
 #include <string.h>
 
 #define SMTP_BDAT_DIGITS_MAX 19 /* 10^19 - 1 still fits in 64 bits */
@@ -13,45 +14,29 @@ struct smtp_verb_def {
 	bool arg_optional;
 };
 
-static const struct smtp_verb_def smtp_verbs[] = {
-	{"HELO", 4, SMTP_VERB_HELO, true, false},
-	{"EHLO", 4, SMTP_VERB_EHLO, true, false},
-	{"AUTH", 4, SMTP_VERB_AUTH, true, false},
-	{"MAIL", 4, SMTP_VERB_MAIL, true, false},
-	{"RCPT", 4, SMTP_VERB_RCPT, true, false},
-	{"DATA", 4, SMTP_VERB_DATA, false, false},
-	{"BDAT", 4, SMTP_VERB_BDAT, true, false},
-	{"RSET", 4, SMTP_VERB_RSET, false, false},
-	{"NOOP", 4, SMTP_VERB_NOOP, false, true},
-	{"VRFY", 4, SMTP_VERB_VRFY, true, false},
-	{"EXPN", 4, SMTP_VERB_EXPN, true, false},
-	{"STARTTLS", 8, SMTP_VERB_STARTTLS, false, false},
-	{"QUIT", 4, SMTP_VERB_QUIT, false, false},
-	{"HELP", 4, SMTP_VERB_HELP, false, true},
-};
-
-static const char *const smtp_verb_names[SMTP_VERB_COUNT] = {
-	[SMTP_VERB_NONE] = "",
-	[SMTP_VERB_HELO] = "HELO",
-	[SMTP_VERB_EHLO] = "EHLO",
-	[SMTP_VERB_AUTH] = "AUTH",
-	[SMTP_VERB_MAIL] = "MAIL",
-	[SMTP_VERB_RCPT] = "RCPT",
-	[SMTP_VERB_DATA] = "DATA",
-	[SMTP_VERB_BDAT] = "BDAT",
-	[SMTP_VERB_RSET] = "RSET",
-	[SMTP_VERB_NOOP] = "NOOP",
-	[SMTP_VERB_VRFY] = "VRFY",
-	[SMTP_VERB_EXPN] = "EXPN",
-	[SMTP_VERB_STARTTLS] = "STARTTLS",
-	[SMTP_VERB_QUIT] = "QUIT",
-	[SMTP_VERB_HELP] = "HELP",
-	[SMTP_VERB_UNKNOWN] = "UNKNOWN",
+/* Indexed by enum smtp_verb; len 0: not a command word of its own. */
+static const struct smtp_verb_def smtp_verbs[SMTP_VERB_COUNT] = {
+	[SMTP_VERB_NONE] = {"", 0, SMTP_VERB_NONE, false, false},
+	[SMTP_VERB_HELO] = {"HELO", 4, SMTP_VERB_HELO, true, false},
+	[SMTP_VERB_EHLO] = {"EHLO", 4, SMTP_VERB_EHLO, true, false},
+	[SMTP_VERB_AUTH] = {"AUTH", 4, SMTP_VERB_AUTH, true, false},
+	[SMTP_VERB_MAIL] = {"MAIL", 4, SMTP_VERB_MAIL, true, false},
+	[SMTP_VERB_RCPT] = {"RCPT", 4, SMTP_VERB_RCPT, true, false},
+	[SMTP_VERB_DATA] = {"DATA", 4, SMTP_VERB_DATA, false, false},
+	[SMTP_VERB_BDAT] = {"BDAT", 4, SMTP_VERB_BDAT, true, false},
+	[SMTP_VERB_RSET] = {"RSET", 4, SMTP_VERB_RSET, false, false},
+	[SMTP_VERB_NOOP] = {"NOOP", 4, SMTP_VERB_NOOP, false, true},
+	[SMTP_VERB_VRFY] = {"VRFY", 4, SMTP_VERB_VRFY, true, false},
+	[SMTP_VERB_EXPN] = {"EXPN", 4, SMTP_VERB_EXPN, true, false},
+	[SMTP_VERB_STARTTLS] = {"STARTTLS", 8, SMTP_VERB_STARTTLS, false, false},
+	[SMTP_VERB_QUIT] = {"QUIT", 4, SMTP_VERB_QUIT, false, false},
+	[SMTP_VERB_HELP] = {"HELP", 4, SMTP_VERB_HELP, false, true},
+	[SMTP_VERB_UNKNOWN] = {"UNKNOWN", 0, SMTP_VERB_UNKNOWN, false, false},
 };
 
 const char *smtp_verb_name(enum smtp_verb v)
 {
-	return (unsigned int)v < SMTP_VERB_COUNT ? smtp_verb_names[v] : "UNKNOWN";
+	return (unsigned int)v < SMTP_VERB_COUNT ? smtp_verbs[v].name : "UNKNOWN";
 }
 
 static bool smtp_is_blank(uint8_t c)
@@ -96,6 +81,14 @@ static uint32_t smtp_path_end(const uint8_t *p, uint32_t i, uint32_t n, bool bra
 {
 	bool quoted = false;
 
+	/* Almost every <path> has no quote before its '>': two memchr find it. */
+	if (bracketed && i < n) {
+		const uint8_t *gt = memchr(p + i, '>', n - i);
+		uint32_t stop = gt ? (uint32_t)(gt - p) : n;
+
+		if (!memchr(p + i, '"', stop - i))
+			return stop;
+	}
 	for (; i < n; i++) {
 		if (quoted && p[i] == '\\' && i + 1 < n) {
 			i++;
@@ -183,6 +176,57 @@ static void smtp_cmd_bdat(struct smtp_cmd *c)
 	c->bdat_ok = true;
 }
 
+/* A verb's letters as one little-endian word, for the switch below. */
+#define SMTP_VERB4(a, b, c, d)                                                                     \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+/*
+ * The verb of a word of vlen bytes, any case. Every verb is letters only, and
+ * clearing bit 5 maps a byte onto an upper-case letter L only when it is L or
+ * its lower case: so one masked load compares four letters, exactly as
+ * smtp_prefix_ci() would (a test checks every verb in every case against it).
+ */
+static enum smtp_verb smtp_verb_find(const uint8_t *p, uint32_t vlen)
+{
+	uint32_t w;
+
+	if (vlen == 8)
+		return smtp_prefix_ci(p, 8, "STARTTLS", 8) ? SMTP_VERB_STARTTLS : SMTP_VERB_NONE;
+	if (vlen != 4)
+		return SMTP_VERB_NONE;
+	memcpy(&w, p, 4);
+	switch (le32toh(w) & 0xdfdfdfdfu) {
+	case SMTP_VERB4('H', 'E', 'L', 'O'):
+		return SMTP_VERB_HELO;
+	case SMTP_VERB4('E', 'H', 'L', 'O'):
+		return SMTP_VERB_EHLO;
+	case SMTP_VERB4('A', 'U', 'T', 'H'):
+		return SMTP_VERB_AUTH;
+	case SMTP_VERB4('M', 'A', 'I', 'L'):
+		return SMTP_VERB_MAIL;
+	case SMTP_VERB4('R', 'C', 'P', 'T'):
+		return SMTP_VERB_RCPT;
+	case SMTP_VERB4('D', 'A', 'T', 'A'):
+		return SMTP_VERB_DATA;
+	case SMTP_VERB4('B', 'D', 'A', 'T'):
+		return SMTP_VERB_BDAT;
+	case SMTP_VERB4('R', 'S', 'E', 'T'):
+		return SMTP_VERB_RSET;
+	case SMTP_VERB4('N', 'O', 'O', 'P'):
+		return SMTP_VERB_NOOP;
+	case SMTP_VERB4('V', 'R', 'F', 'Y'):
+		return SMTP_VERB_VRFY;
+	case SMTP_VERB4('E', 'X', 'P', 'N'):
+		return SMTP_VERB_EXPN;
+	case SMTP_VERB4('Q', 'U', 'I', 'T'):
+		return SMTP_VERB_QUIT;
+	case SMTP_VERB4('H', 'E', 'L', 'P'):
+		return SMTP_VERB_HELP;
+	default:
+		return SMTP_VERB_NONE;
+	}
+}
+
 static bool smtp_token_ok(const uint8_t *p, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
@@ -217,7 +261,7 @@ static bool smtp_cmd_strict_arg(const struct smtp_cmd *c, const struct smtp_verb
 
 enum smtp_verb smtp_cmd_parse(const uint8_t *line, uint32_t n, struct smtp_cmd *out)
 {
-	const struct smtp_verb_def *d = NULL;
+	const struct smtp_verb_def *d;
 	uint32_t vlen = 0, i;
 
 	memset(out, 0, sizeof(*out));
@@ -228,14 +272,8 @@ enum smtp_verb smtp_cmd_parse(const uint8_t *line, uint32_t n, struct smtp_cmd *
 		out->verb = n ? SMTP_VERB_UNKNOWN : SMTP_VERB_NONE;
 		return out->verb;
 	}
-	for (size_t k = 0; k < sizeof(smtp_verbs) / sizeof(smtp_verbs[0]); k++) {
-		if (smtp_verbs[k].len == vlen &&
-		    smtp_prefix_ci(line, vlen, smtp_verbs[k].name, vlen)) {
-			d = &smtp_verbs[k];
-			break;
-		}
-	}
-	if (!d) {
+	d = &smtp_verbs[smtp_verb_find(line, vlen)];
+	if (!d->len) {
 		out->verb = SMTP_VERB_UNKNOWN;
 		return out->verb;
 	}

@@ -81,6 +81,58 @@ static void test_smtp_cmd_every_verb(void **state)
 	assert_string_equal(smtp_verb_name(SMTP_VERB_STARTTLS), "STARTTLS");
 }
 
+/* The verb a word names, by the letter-by-letter rule: the reference for the parser's lookup. */
+static enum smtp_verb verb_by_letters(const uint8_t *w, size_t n)
+{
+	for (int v = SMTP_VERB_HELO; v < SMTP_VERB_UNKNOWN; v++) {
+		const char *name = smtp_verb_name((enum smtp_verb)v);
+		size_t i = 0;
+
+		if (strlen(name) != n)
+			continue;
+		while (i < n && (w[i] == (uint8_t)name[i] || w[i] == (uint8_t)(name[i] + 32)))
+			i++;
+		if (i == n)
+			return (enum smtp_verb)v;
+	}
+	return SMTP_VERB_UNKNOWN;
+}
+
+/*
+ * Every verb in every mix of cases, and every verb with each of its bytes
+ * replaced by each of the 256 values: the lookup (a masked word compare)
+ * must name exactly the verb the letter-by-letter rule names, so a byte that
+ * only looks like a letter once bit 5 is cleared (0xc8, '@', '\x08') is not one.
+ */
+static void test_smtp_cmd_verb_lookup_exact(void **state)
+{
+	struct smtp_cmd c;
+	uint8_t w[8];
+
+	(void)state;
+	for (int v = SMTP_VERB_HELO; v < SMTP_VERB_UNKNOWN; v++) {
+		const char *name = smtp_verb_name((enum smtp_verb)v);
+		size_t n = strlen(name);
+
+		for (unsigned int mix = 0; mix < (1u << n); mix++) {
+			for (size_t i = 0; i < n; i++)
+				w[i] = (uint8_t)(mix >> i & 1 ? name[i] + 32 : name[i]);
+			assert_int_equal(smtp_cmd_parse(w, (uint32_t)n, &c), v);
+		}
+		for (size_t i = 0; i < n; i++) {
+			for (unsigned int b = 0; b < 256; b++) {
+				memcpy(w, name, n);
+				w[i] = (uint8_t)b;
+				/* a blank or CR ends the word early: the rule sees fewer bytes */
+				if (b == ' ' || b == '\t' || b == '\r')
+					continue;
+				assert_int_equal(smtp_cmd_parse(w, (uint32_t)n, &c),
+						 verb_by_letters(w, n));
+			}
+		}
+	}
+}
+
 static void test_smtp_cmd_mail_forms(void **state)
 {
 	struct smtp_cmd c;
@@ -116,6 +168,16 @@ static void test_smtp_cmd_mail_forms(void **state)
 
 	parse("MAIL FROM:<\"a\\\"b c\"@example.org>", &c);
 	assert_addr(&c, "\"a\\\"b c\"@example.org");
+
+	/* a quote after the path's '>' is a parameter's, not the path's */
+	parse("MAIL FROM:<a@example.org> X-NOTE=\"b>c\"", &c);
+	assert_addr(&c, "a@example.org");
+	assert_params(&c, "X-NOTE=\"b>c\"");
+
+	/* an unclosed quote hides every '>' after it */
+	parse("MAIL FROM:<\"a>b@example.org>", &c);
+	assert_addr(&c, "\"a>b@example.org>");
+	assert_false(c.strict);
 
 	parse("MAIL FROM:<user@[IPv6:2001:db8::1]>", &c);
 	assert_addr(&c, "user@[IPv6:2001:db8::1]");
@@ -260,6 +322,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_cmd_every_verb),
+		cmocka_unit_test(test_smtp_cmd_verb_lookup_exact),
 		cmocka_unit_test(test_smtp_cmd_mail_forms),
 		cmocka_unit_test(test_smtp_cmd_rcpt_forms),
 		cmocka_unit_test(test_smtp_cmd_bdat),
