@@ -85,25 +85,41 @@ struct sigs_stream {
 };
 
 /*
- * Command and reply lines that matched nothing. They repeat across sessions
- * ("250 2.1.0 Ok", "DATA", a server's greeting) and a block scan costs about
- * a thousand instructions however short the line (callgrind, default rules),
- * a lookup here a few dozen. A scan's result depends only on the set and the
- * bytes, so a line found here is answered without Hyperscan; the cache is
- * emptied when the worker adopts a new set. Direct-mapped: a flood of
- * distinct lines only costs misses.
+ * Verdicts of recent block scans: command and reply lines, URLs and header
+ * fields up to SIGS_VERDICT_MAX bytes, with the matches each gave. They repeat
+ * across sessions ("250 2.1.0 Ok", a server's greeting, the same rejection to
+ * every spammer, a campaign's URLs, its Subject and X-Mailer), and a block
+ * scan costs a thousand instructions for a short line and 6 000-18 000 for a
+ * rejection that matches or a URL (callgrind, default rules), a lookup here
+ * about a hundred. A scan's result depends only on the set, the scope, the
+ * field name and the bytes, so a hit replays the recorded matches (rule and
+ * end offset, in their order) through the same report as a scan; the context
+ * handed with each is cut from the caller's bytes, equal to the recorded
+ * ones. The cache is emptied when the worker adopts a new set. Direct-mapped:
+ * a flood of distinct lines only costs misses.
  */
-#define SIGS_QUIET_SLOTS 256 /* power of two; 16 KiB per worker */
-#define SIGS_QUIET_MAX	 54  /* longer lines are always scanned */
+#define SIGS_VERDICT_SLOTS 1024 /* power of two; 128 KiB per worker */
+#define SIGS_VERDICT_HITS  4	/* a scan with more matches is not kept */
+#define SIGS_VERDICT_MAX   100	/* key bytes (header: name then value) */
 
-struct sigs_quiet {
-	uint64_t tag;
-	uint8_t len; /* 0: empty */
-	uint8_t scope;
-	uint8_t bytes[SIGS_QUIET_MAX];
+struct sigs_verdict_hit {
+	uint16_t idx; /* rule within the scope */
+	uint16_t end; /* offset past the match in the line or value */
 };
 
-_Static_assert(sizeof(struct sigs_quiet) == 64, "one cache line per entry");
+struct sigs_verdict {
+	uint64_t tag;
+	uint8_t len; /* key bytes; 0: empty */
+	uint8_t scope;
+	uint8_t name_len; /* header field name: the first name_len key bytes */
+	uint8_t n;	  /* matches */
+	struct sigs_verdict_hit hit[SIGS_VERDICT_HITS];
+	uint8_t key[SIGS_VERDICT_MAX];
+};
+
+_Static_assert(sizeof(struct sigs_verdict) == 128, "two cache lines per entry");
+_Static_assert(SIGS_VERDICT_MAX <= UINT8_MAX && SIGS_VERDICT_MAX <= UINT16_MAX,
+	       "lengths and ends fit their fields");
 
 struct sigs_worker {
 	struct sigs *s;
@@ -116,7 +132,7 @@ struct sigs_worker {
 	struct sigs_worker_stats st;
 	/* Lines a client sent: kept out of core dumps like every stream buffer
 	 * (a base64 AUTH line read as a command after a gap is scanned). */
-	struct sigs_quiet *quiet;
+	struct sigs_verdict *verdict;
 };
 
 /* One scan's view for the match callback. */
@@ -131,6 +147,9 @@ struct sigs_scan {
 	const char *hname; /* header scans: field name */
 	size_t hname_len;
 	unsigned int n;
+	/* Block scans: the matches reported, for the verdict cache. */
+	struct sigs_verdict_hit hit[SIGS_VERDICT_HITS];
+	bool hit_lost; /* more than fit, or an end past UINT16_MAX */
 };
 
 /* ---- the match callback ---- */
@@ -150,27 +169,18 @@ static bool sigs_name_eq(const char *lower, size_t n, const char *name, size_t n
 	return true;
 }
 
-static int sigs_on_match(unsigned int idx, unsigned long long from, unsigned long long to,
-			 unsigned int flags, void *ctx)
+/* Hand one match of rule idx, ending at to, to the caller: from a scan or the cache. */
+static void sigs_report(struct sigs_scan *sc, unsigned int idx, uint64_t to)
 {
-	struct sigs_scan *sc = ctx;
-	const struct sigs_rt *r;
-	struct sigs_match m;
-
-	(void)from;
-	(void)flags;
-	if (idx >= sc->db->n)
-		return 0;
-	r = &sc->db->rules[idx];
-	if (r->header_len && !sigs_name_eq(r->header, r->header_len, sc->hname, sc->hname_len))
-		return 0;
-	m = (struct sigs_match){
+	const struct sigs_rt *r = &sc->db->rules[idx];
+	struct sigs_match m = {
 		.id = r->id,
 		.scope = sc->scope,
 		.sig_class = r->sig_class,
 		.severity = r->severity,
 		.end = to,
 	};
+
 	if (sc->data && to > sc->base && to - sc->base <= sc->len) {
 		size_t e = (size_t)(to - sc->base);
 		size_t b = e > SIGS_CTX_MAX ? e - SIGS_CTX_MAX : 0;
@@ -180,6 +190,26 @@ static int sigs_on_match(unsigned int idx, unsigned long long from, unsigned lon
 	}
 	sc->cb(sc->arg, &m);
 	sc->n++;
+}
+
+static int sigs_on_match(unsigned int idx, unsigned long long from, unsigned long long to,
+			 unsigned int flags, void *ctx)
+{
+	struct sigs_scan *sc = ctx;
+	const struct sigs_rt *r;
+
+	(void)from;
+	(void)flags;
+	if (idx >= sc->db->n)
+		return 0;
+	r = &sc->db->rules[idx];
+	if (r->header_len && !sigs_name_eq(r->header, r->header_len, sc->hname, sc->hname_len))
+		return 0;
+	if (sc->n < SIGS_VERDICT_HITS && idx <= UINT16_MAX && to <= UINT16_MAX)
+		sc->hit[sc->n] = (struct sigs_verdict_hit){(uint16_t)idx, (uint16_t)to};
+	else
+		sc->hit_lost = true;
+	sigs_report(sc, idx, to);
 	return 0;
 }
 
@@ -603,8 +633,8 @@ static int sigs_switch(struct sigs_worker *w)
 			w->open_old--;
 	w->old = w->cur;
 	w->cur = nset;
-	/* What matched nothing before may match now. */
-	memset(w->quiet, 0, SIGS_QUIET_SLOTS * sizeof(*w->quiet));
+	/* The verdicts and rule indexes of the old set mean nothing for the new one. */
+	memset(w->verdict, 0, SIGS_VERDICT_SLOTS * sizeof(*w->verdict));
 	w->st.generation = nset->generation;
 	w->st.switches++;
 	return 0;
@@ -633,12 +663,12 @@ int sigs_worker_create(struct sigs *s, const struct sigs_worker_cfg *cfg, struct
 	w->s = s;
 	w->slots = calloc(n, sizeof(*w->slots));
 	w->free_idx = calloc(n, sizeof(*w->free_idx));
-	w->quiet = nodump_alloc(SIGS_QUIET_SLOTS * sizeof(*w->quiet));
+	w->verdict = nodump_alloc(SIGS_VERDICT_SLOTS * sizeof(*w->verdict));
 	w->n_slots = n;
 	w->n_stale = n;
 	w->cur = sigs_acquire(s);
 	w->st.generation = w->cur ? w->cur->generation : 0;
-	if (!w->slots || !w->free_idx || !w->quiet || sigs_scratch_add(&w->scratch, w->cur) ||
+	if (!w->slots || !w->free_idx || !w->verdict || sigs_scratch_add(&w->scratch, w->cur) ||
 	    sigs_pool_fill(w)) {
 		sigs_worker_destroy(w);
 		return -ENOMEM;
@@ -658,7 +688,7 @@ void sigs_worker_destroy(struct sigs_worker *w)
 	sigs_put(w->cur);
 	free(w->slots);
 	free(w->free_idx);
-	nodump_free(w->quiet, SIGS_QUIET_SLOTS * sizeof(*w->quiet));
+	nodump_free(w->verdict, SIGS_VERDICT_SLOTS * sizeof(*w->verdict));
 	free(w);
 }
 
@@ -675,21 +705,42 @@ void sigs_worker_stats(const struct sigs_worker *w, struct sigs_worker_stats *ou
 
 /* ---- scanning ---- */
 
-/* The slot a command or reply line caches in; NULL when it is not cached. */
-static struct sigs_quiet *sigs_quiet_slot(struct sigs_worker *w, unsigned int scope,
-					  const struct sigs_scan *sc, uint64_t *tag)
+/*
+ * The key of a scan: the line, or the header field's name and value one after
+ * the other in buf. False when it is too long to be cached.
+ */
+static bool sigs_verdict_key(const struct sigs_scan *sc, uint8_t *buf, const uint8_t **key,
+			     size_t *len)
 {
-	if ((scope != EV_SCOPE_COMMAND && scope != EV_SCOPE_REPLY) || sc->len > SIGS_QUIET_MAX)
-		return NULL;
-	*tag = XXH3_64bits_withSeed(sc->data, sc->len, scope);
-	return &w->quiet[*tag & (SIGS_QUIET_SLOTS - 1)];
+	*len = sc->hname_len + sc->len;
+	if (*len > SIGS_VERDICT_MAX)
+		return false;
+	*key = sc->data;
+	if (sc->hname_len) {
+		memcpy(buf, sc->hname, sc->hname_len);
+		memcpy(buf + sc->hname_len, sc->data, sc->len);
+		*key = buf;
+	}
+	return true;
 }
 
-static bool sigs_quiet_has(const struct sigs_quiet *q, uint64_t tag, unsigned int scope,
-			   const struct sigs_scan *sc)
+static bool sigs_verdict_has(const struct sigs_verdict *v, uint64_t tag, unsigned int scope,
+			     const struct sigs_scan *sc, const uint8_t *key, size_t len)
 {
-	return q->len == sc->len && q->tag == tag && q->scope == scope &&
-	       memcmp(q->bytes, sc->data, sc->len) == 0;
+	return v->len == len && v->tag == tag && v->scope == scope &&
+	       v->name_len == sc->hname_len && memcmp(v->key, key, len) == 0;
+}
+
+static void sigs_verdict_keep(struct sigs_verdict *v, uint64_t tag, unsigned int scope,
+			      const struct sigs_scan *sc, const uint8_t *key, size_t len)
+{
+	v->tag = tag;
+	v->len = (uint8_t)len;
+	v->scope = (uint8_t)scope;
+	v->name_len = (uint8_t)sc->hname_len;
+	v->n = (uint8_t)sc->n;
+	memcpy(v->hit, sc->hit, sc->n * sizeof(*sc->hit));
+	memcpy(v->key, key, len);
 }
 
 /* Header rules that name their field: a field no rule names has nothing to scan. */
@@ -707,30 +758,37 @@ static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *
 static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct sigs_scan *sc)
 {
 	const struct sigs_db *db = w->cur ? &w->cur->db[scope] : NULL;
-	struct sigs_quiet *q;
+	struct sigs_verdict *v = NULL;
+	uint8_t buf[SIGS_VERDICT_MAX];
+	const uint8_t *key;
 	uint64_t tag = 0;
+	size_t len;
 
 	if (!db || !db->db || sc->len == 0)
 		return 0;
 	if (scope == EV_SCOPE_HEADER && !sigs_field_wanted(db, sc))
 		return 0;
-	q = sigs_quiet_slot(w, scope, sc, &tag);
-	if (q && sigs_quiet_has(q, tag, scope, sc))
-		return 0;
 	sc->db = db;
 	sc->scope = (uint8_t)scope;
+	if (sigs_verdict_key(sc, buf, &key, &len)) {
+		tag = XXH3_64bits_withSeed(key, len, scope);
+		v = &w->verdict[tag & (SIGS_VERDICT_SLOTS - 1)];
+		if (sigs_verdict_has(v, tag, scope, sc, key, len)) {
+			for (unsigned int i = 0; i < v->n; i++)
+				sigs_report(sc, v->hit[i].idx, v->hit[i].end);
+			w->st.matches += sc->n;
+			return sc->n;
+		}
+	}
 	/* Lines are cut at a few KiB by the parser; the clamp only keeps the cast honest. */
 	if (sc->len > UINT_MAX)
 		sc->len = UINT_MAX;
 	w->st.scans++;
 	if (hs_scan(db->db, (const char *)sc->data, (unsigned int)sc->len, 0, w->scratch,
-		    sigs_on_match, sc) != HS_SUCCESS) {
+		    sigs_on_match, sc) != HS_SUCCESS)
 		w->st.scan_errors++;
-	} else if (q && sc->n == 0) {
-		*q = (struct sigs_quiet){
-			.tag = tag, .len = (uint8_t)sc->len, .scope = (uint8_t)scope};
-		memcpy(q->bytes, sc->data, sc->len);
-	}
+	else if (v && !sc->hit_lost)
+		sigs_verdict_keep(v, tag, scope, sc, key, len);
 	w->st.matches += sc->n;
 	return sc->n;
 }

@@ -525,11 +525,12 @@ static uint64_t scans(struct sigs_worker *w)
 	return st.scans;
 }
 
-/* A short line that matched nothing is known the next time; matches never are. */
+/* A short line that matched nothing is known the next time. */
 static void test_sigs_quiet_line_answered_again_without_a_scan(void **state)
 {
 	static const char longer[] =
-		"250-a line longer than the cache keeps, which matches nothing";
+		"250-a line longer than the cache keeps, which matches nothing, "
+		"not even when it runs on past one hundred bytes";
 	struct sigs *s = load(test_rules);
 	struct sigs_worker *w = worker(s, 2);
 	struct rec r;
@@ -543,15 +544,81 @@ static void test_sigs_quiet_line_answered_again_without_a_scan(void **state)
 	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
 	assert_int_equal(r.m[0].id, 10);
 	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
+	assert_int_equal(r.m[0].id, 10);
 	/* One byte more is another line. */
 	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok.", &r), 0);
-	assert_int_equal(scans(w), 5);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
-		assert_int_equal(r.m[0].id, 21);
+	assert_int_equal(scans(w), 4);
+	for (int i = 0; i < 2; i++)
 		assert_int_equal(line(w, EV_SCOPE_REPLY, longer, &r), 0);
+	assert_int_equal(scans(w), 6);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* Two results, match by match: rule, scope, class, severity, end and context. */
+static void assert_same_matches(const struct rec *a, const struct rec *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (unsigned int i = 0; i < a->n; i++) {
+		assert_int_equal(a->m[i].id, b->m[i].id);
+		assert_int_equal(a->m[i].scope, b->m[i].scope);
+		assert_int_equal(a->m[i].sig_class, b->m[i].sig_class);
+		assert_int_equal(a->m[i].severity, b->m[i].severity);
+		assert_int_equal(a->m[i].end, b->m[i].end);
+		assert_int_equal(a->m[i].ctx_len, b->m[i].ctx_len);
+		assert_string_equal(a->ctx[i], b->ctx[i]);
 	}
-	assert_int_equal(scans(w), 9);
+}
+
+/*
+ * A line, URL or header field that matched is answered again from the cache
+ * with the very matches a scan gives (the same rules in the same order, the
+ * same ends and context), and only for the same scope and field name.
+ */
+static void test_sigs_verdict_replays_the_matches_of_a_scan(void **state)
+{
+	static const char rules[] =
+		"20 reply blocklist high i /blocked using zen\\.spamhaus\\.org/ \"zen\"\n"
+		"21 reply other low - /^554 / \"554\"\n"
+		"22 reply other low - /Client host/ \"client\"\n"
+		"50 url phish high i /^https?:\\/\\/\\d{1,3}(\\.\\d{1,3}){3}[\\/:]/ \"ip\"\n"
+		"51 url phish high i /^https?:\\/\\/[^\\/?#@]*@/ \"userinfo\"\n"
+		"30 header:x-mailer mailer low - /^PHPMailer 5/ \"phpmailer\"\n"
+		"31 header spam low i /\\bwon\\b/ \"won\"\n";
+	static const char reply[] = "554 5.7.1 Service unavailable; Client host [198.18.0.9] "
+				    "blocked using zen.spamhaus.org";
+	static const char url[] = "http://192.0.2.7:80@x.example/signin";
+	struct sigs *s = load(rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct rec first, again;
+
+	(void)state;
+	assert_int_equal(line(w, EV_SCOPE_REPLY, reply, &first), 3);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, reply, &again), 3);
+	assert_same_matches(&first, &again);
+	assert_int_equal(first.m[0].id, 21);
+	assert_int_equal(first.m[2].id, 20);
+	assert_int_equal(first.m[2].end, strlen(reply));
+	assert_int_equal(scans(w), 1);
+
+	assert_int_equal(line(w, EV_SCOPE_URL, url, &first), 2);
+	assert_int_equal(line(w, EV_SCOPE_URL, url, &again), 2);
+	assert_same_matches(&first, &again);
+	assert_int_equal(scans(w), 2);
+	/* The same bytes as a reply are another question. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, url, &again), 0);
+	assert_int_equal(scans(w), 3);
+
+	assert_int_equal(header(w, "X-Mailer", "PHPMailer 5.1 won", &first), 2);
+	assert_int_equal(header(w, "X-Mailer", "PHPMailer 5.1 won", &again), 2);
+	assert_same_matches(&first, &again);
+	assert_int_equal(scans(w), 4);
+	/* Another field with the same value: the named rule does not apply. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(header(w, "Subject", "PHPMailer 5.1 won", &again), 1);
+		assert_int_equal(again.m[0].id, 31);
+	}
+	assert_int_equal(scans(w), 5);
 	sigs_worker_destroy(w);
 	sigs_destroy(s);
 }
@@ -567,10 +634,14 @@ static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
 
 	(void)state;
 	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
+	assert_int_equal(r.m[0].id, 21);
 	assert_int_equal(sigs_load_text(s, "ok.rules", set_ok, strlen(set_ok), &eb), 0);
 	assert_true(sigs_worker_housekeep(w));
 	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 1);
 	assert_int_equal(r.m[0].id, 62);
+	/* ... and what matched before may not. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 0);
 	sigs_worker_destroy(w);
 	sigs_destroy(s);
 }
@@ -985,6 +1056,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_empty_handle_matches_nothing),
 		cmocka_unit_test(test_sigs_info_and_rule_msg),
 		cmocka_unit_test(test_sigs_quiet_line_answered_again_without_a_scan),
+		cmocka_unit_test(test_sigs_verdict_replays_the_matches_of_a_scan),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
 		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
