@@ -49,6 +49,7 @@ struct sigs_db {
 	struct sigs_rt *rules;
 	uint32_t n;
 	bool any_field; /* header scope: some rule sees every field */
+	bool vectored;	/* compiled in HS_MODE_VECTORED: scanned as one buffer */
 };
 
 /* One compiled, immutable rule set; shared by the handle and the workers. */
@@ -274,10 +275,28 @@ static void sigs_collect(const struct sigs_file *sf, unsigned int scope, const c
 	}
 }
 
+/*
+ * Bodies are streams. URLs are scanned as one buffer too, but through a
+ * vectored database: with the URL rules (all anchored at "^https?://", so
+ * every rule starts work on every URL) Hyperscan runs it in 15 100
+ * instructions a URL instead of 17 800 in block mode (callgrind, the 653
+ * smtp-heavy URLs). A vector of one buffer is that buffer as a block, and
+ * the matches (rules, ends, order) were the same on 203 424 URLs: every prefix
+ * of the rule examples, the bench URLs and 200 000 mutations of the examples.
+ * Lines and header fields stay in block mode, which is cheaper for them
+ * (vectored costs 2-7 times more: no small-block engine there).
+ */
+static unsigned int sigs_scope_mode(unsigned int scope)
+{
+	if (scope == EV_SCOPE_BODY)
+		return HS_MODE_STREAM;
+	return scope == EV_SCOPE_URL ? HS_MODE_VECTORED : HS_MODE_BLOCK;
+}
+
 static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t n,
 			      struct errbuf *eb)
 {
-	unsigned int mode = scope == EV_SCOPE_BODY ? HS_MODE_STREAM : HS_MODE_BLOCK;
+	unsigned int mode = sigs_scope_mode(scope);
 	const char **expr = calloc(n, sizeof(*expr));
 	unsigned int *flags = calloc(n, sizeof(*flags));
 	unsigned int *ids = calloc(n, sizeof(*ids));
@@ -296,7 +315,8 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		err = sigs_compile_error(&set->src, src, n, scope, ce, eb);
 		goto out;
 	}
-	set->db[scope] = (struct sigs_db){.db = db, .rules = rt, .n = n};
+	set->db[scope] = (struct sigs_db){
+		.db = db, .rules = rt, .n = n, .vectored = mode == HS_MODE_VECTORED};
 	for (uint32_t i = 0; i < n; i++)
 		set->db[scope].any_field |= rt[i].header_len == 0;
 	rt = NULL;
@@ -755,6 +775,17 @@ static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *
 	return false;
 }
 
+static hs_error_t sigs_hs_block(const struct sigs_db *db, struct sigs_scan *sc,
+				hs_scratch_t *scratch)
+{
+	const char *data = (const char *)sc->data;
+	unsigned int len = (unsigned int)sc->len;
+
+	if (db->vectored)
+		return hs_scan_vector(db->db, &data, &len, 1, 0, scratch, sigs_on_match, sc);
+	return hs_scan(db->db, data, len, 0, scratch, sigs_on_match, sc);
+}
+
 static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct sigs_scan *sc)
 {
 	const struct sigs_db *db = w->cur ? &w->cur->db[scope] : NULL;
@@ -784,8 +815,7 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 	if (sc->len > UINT_MAX)
 		sc->len = UINT_MAX;
 	w->st.scans++;
-	if (hs_scan(db->db, (const char *)sc->data, (unsigned int)sc->len, 0, w->scratch,
-		    sigs_on_match, sc) != HS_SUCCESS)
+	if (sigs_hs_block(db, sc, w->scratch) != HS_SUCCESS)
 		w->st.scan_errors++;
 	else if (v && !sc->hit_lost)
 		sigs_verdict_keep(v, tag, scope, sc, key, len);

@@ -623,6 +623,55 @@ static void test_sigs_verdict_replays_the_matches_of_a_scan(void **state)
 	sigs_destroy(s);
 }
 
+/*
+ * URLs are scanned through a vectored database, lines in block mode: the same
+ * patterns as url and as reply rules give the same matches, in the same
+ * order with the same ends, on every prefix of URLs that match several.
+ */
+static void test_sigs_url_scan_equals_a_block_scan(void **state)
+{
+	static const char pats[][96] = {
+		"/^(https?|ftp):\\/\\/(\\d{1,3}\\.){3}\\d{1,3}(:\\d+)?([\\/?#]|$)/",
+		"/^https?:\\/\\/[^\\/?#@]*@/",
+		"/^https?:\\/\\/([^\\/?#@:]*\\.)?xn--/",
+		"/(paypal|apple)\\.(com|net)[.-][a-z0-9-]+\\.[a-z]{2,}([:\\/?#]|$)/",
+		"/a/",
+	};
+	static const char *const urls[] = {
+		"http://192.0.2.7:8080/x", "HTTP://paypal.com@203.0.113.77/signin",
+		"http://a.xn--pypal-4ve.paypal.com-x.example/", "ftp://10.1.2.3"};
+	char rules[1024];
+	size_t at = 0;
+	struct sigs *s;
+	struct sigs_worker *w;
+	struct rec u, b;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		at += (size_t)snprintf(
+			rules + at, sizeof(rules) - at,
+			"%u url other low i %s \"u\"\n%u reply other low i %s \"r\"\n", 100 + i,
+			pats[i], 200 + i, pats[i]);
+	s = load(rules);
+	w = worker(s, 2);
+	for (unsigned int i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		for (size_t n = 1; n <= strlen(urls[i]); n++) {
+			memset(&u, 0, sizeof(u));
+			memset(&b, 0, sizeof(b));
+			sigs_scan_line(w, EV_SCOPE_URL, U8(urls[i]), n, rec_cb, &u);
+			sigs_scan_line(w, EV_SCOPE_REPLY, U8(urls[i]), n, rec_cb, &b);
+			assert_int_equal(u.n, b.n);
+			for (unsigned int k = 0; k < u.n; k++) {
+				assert_int_equal(u.m[k].id + 100, b.m[k].id);
+				assert_int_equal(u.m[k].end, b.m[k].end);
+			}
+		}
+	}
+	assert_int_equal(line(w, EV_SCOPE_URL, urls[2], &u), 3);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /* A new set may match what the old one did not: the worker forgets at the switch. */
 static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
 {
@@ -1057,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_info_and_rule_msg),
 		cmocka_unit_test(test_sigs_quiet_line_answered_again_without_a_scan),
 		cmocka_unit_test(test_sigs_verdict_replays_the_matches_of_a_scan),
+		cmocka_unit_test(test_sigs_url_scan_equals_a_block_scan),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
 		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
