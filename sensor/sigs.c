@@ -48,8 +48,9 @@ struct sigs_db {
 	hs_database_t *db; /* NULL: no rules in this scope */
 	struct sigs_rt *rules;
 	uint32_t n;
-	bool any_field; /* header scope: some rule sees every field */
-	bool vectored;	/* compiled in HS_MODE_VECTORED: scanned as one buffer */
+	bool any_field;	    /* header scope: some rule sees every field */
+	bool vectored;	    /* compiled in HS_MODE_VECTORED: scanned as one buffer */
+	uint32_t min_width; /* no rule matches fewer bytes: a shorter input is not scanned */
 };
 
 /* One compiled, immutable rule set; shared by the handle and the workers. */
@@ -293,6 +294,29 @@ static unsigned int sigs_scope_mode(unsigned int scope)
 	return scope == EV_SCOPE_URL ? HS_MODE_VECTORED : HS_MODE_BLOCK;
 }
 
+/*
+ * The fewest bytes any rule of a scope can match (Hyperscan's own analysis):
+ * a line shorter than that cannot match and is not scanned. 0 when unknown.
+ */
+static uint32_t sigs_min_width(const char *const *expr, const unsigned int *flags, uint32_t n)
+{
+	uint32_t min = UINT32_MAX;
+
+	for (uint32_t i = 0; i < n && min; i++) {
+		hs_expr_info_t *info = NULL;
+		hs_compile_error_t *ce = NULL;
+
+		if (hs_expression_info(expr[i], flags[i], &info, &ce) != HS_SUCCESS) {
+			hs_free_compile_error(ce);
+			return 0;
+		}
+		if (info->min_width < min)
+			min = info->min_width;
+		free(info);
+	}
+	return min == UINT32_MAX ? 0 : min;
+}
+
 static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t n,
 			      struct errbuf *eb)
 {
@@ -317,6 +341,7 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 	}
 	set->db[scope] = (struct sigs_db){
 		.db = db, .rules = rt, .n = n, .vectored = mode == HS_MODE_VECTORED};
+	set->db[scope].min_width = sigs_min_width(expr, flags, n);
 	for (uint32_t i = 0; i < n; i++)
 		set->db[scope].any_field |= rt[i].header_len == 0;
 	rt = NULL;
@@ -795,7 +820,7 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 	uint64_t tag = 0;
 	size_t len;
 
-	if (!db || !db->db || sc->len == 0)
+	if (!db || !db->db || sc->len == 0 || sc->len < db->min_width)
 		return 0;
 	if (scope == EV_SCOPE_HEADER && !sigs_field_wanted(db, sc))
 		return 0;

@@ -536,17 +536,17 @@ static void test_sigs_quiet_line_answered_again_without_a_scan(void **state)
 	struct rec r;
 
 	(void)state;
-	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
-	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.0.0 Ok: queued as 4F2A", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.0.0 Ok: queued as 4F2A", &r), 0);
 	assert_int_equal(scans(w), 1);
 	/* The same bytes in another scope are another question. */
-	assert_int_equal(line(w, EV_SCOPE_REPLY, "XEXPS", &r), 0);
-	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "XEXPS and a few more words", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS and a few more words", &r), 1);
 	assert_int_equal(r.m[0].id, 10);
-	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS and a few more words", &r), 1);
 	assert_int_equal(r.m[0].id, 10);
 	/* One byte more is another line. */
-	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok.", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.0.0 Ok: queued as 4F2A.", &r), 0);
 	assert_int_equal(scans(w), 4);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(line(w, EV_SCOPE_REPLY, longer, &r), 0);
@@ -672,6 +672,28 @@ static void test_sigs_url_scan_equals_a_block_scan(void **state)
 	sigs_destroy(s);
 }
 
+/* A line shorter than any rule of its scope can match is not scanned. */
+static void test_sigs_line_shorter_than_every_rule_is_not_scanned(void **state)
+{
+	static const char rules[] =
+		"70 command other low - /^(XEXPS|XSECRET)\\b/ \"x\"\n"
+		"71 command other low i /^EHLO +\\d{1,3}(\\.\\d{1,3}){3}$/ \"ip\"\n";
+	static const char *const shorter[] = {"QUIT", "XEXP", "EHLO"};
+	struct sigs *s = load(rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct rec r;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(shorter) / sizeof(shorter[0]); i++)
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, shorter[i], &r), 0);
+	assert_int_equal(scans(w), 0);
+	/* Five bytes can match: scanned. */
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "XEXPS", &r), 1);
+	assert_int_equal(scans(w) + r.m[0].id, 1 + 70);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /* A new set may match what the old one did not: the worker forgets at the switch. */
 static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
 {
@@ -682,12 +704,12 @@ static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
 	struct rec r;
 
 	(void)state;
-	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok, sender known", &r), 0);
 	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 1);
 	assert_int_equal(r.m[0].id, 21);
 	assert_int_equal(sigs_load_text(s, "ok.rules", set_ok, strlen(set_ok), &eb), 0);
 	assert_true(sigs_worker_housekeep(w));
-	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok", &r), 1);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 2.1.0 Ok, sender known", &r), 1);
 	assert_int_equal(r.m[0].id, 62);
 	/* ... and what matched before may not. */
 	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 Relay access denied", &r), 0);
@@ -1107,6 +1129,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_quiet_line_answered_again_without_a_scan),
 		cmocka_unit_test(test_sigs_verdict_replays_the_matches_of_a_scan),
 		cmocka_unit_test(test_sigs_url_scan_equals_a_block_scan),
+		cmocka_unit_test(test_sigs_line_shorter_than_every_rule_is_not_scanned),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
 		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
