@@ -39,7 +39,7 @@
 #define FLOW_HASH_KEYS	    6
 #define FLOW_UID_SEED	    0x72656c6179776174ull /* fixed: uids must not depend on the run */
 
-_Static_assert(sizeof(struct flow) <= 168, "struct flow grew: per-flow memory is budgeted");
+_Static_assert(sizeof(struct flow) <= 160, "struct flow grew: per-flow memory is budgeted");
 _Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed and compared as 5 words");
 _Static_assert(offsetof(struct flow_key, lo_port) == 32 &&
 		       offsetof(struct flow_key, hi_port) == 34 &&
@@ -495,8 +495,8 @@ static bool flow_client_is_src(const struct flow_table *ft, const struct pkt_met
 /*
  * Everything but the key (the caller's: a reused flow keeps its own) starts
  * at zero. Only the fields between the key and the reassembly state are
- * cleared here, since tcp_reasm_pair_init() clears its own: clearing all 168
- * bytes first cost 30 instructions per new flow.
+ * cleared here, since tcp_reasm_pair_init() clears its own: clearing the whole
+ * entry first cost 30 instructions per new flow.
  */
 static inline void flow_init(struct flow_table *ft, struct flow *f, uint32_t h32,
 			     const struct pkt_meta *m, bool src_lo)
@@ -637,8 +637,6 @@ static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum f
 {
 	if (m->ts_ns > f->last_ns)
 		f->last_ns = m->ts_ns;
-	if (f->pkts[dir] != UINT32_MAX)
-		f->pkts[dir]++;
 	f->bytes[dir] += m->payload_len;
 	f->seen_dirs |= (uint8_t)(1u << dir);
 	if (m->tcp_flags & PKT_TCP_SYN)

@@ -54,7 +54,6 @@ struct flow {
 	uint32_t hash;
 	uint32_t lru_prev; /* index + 1, 0: none */
 	uint32_t lru_next;
-	uint32_t pkts[2];     /* per direction (enum flow_dir) */
 	uint8_t client_is_lo; /* the client is key.lo */
 	uint8_t l7_state;     /* enum flow_l7_state */
 	uint8_t closed;	      /* FIN/RST seen both ways; waiting for the closed timeout */
