@@ -19,21 +19,23 @@
 #include "sensor/tls_hello.h"
 
 /*
- * Memory. An idle session is the small struct smtp_sess plus its reply
- * queue. Everything big is taken from a pool when needed and given back as
- * soon as it is not: line assembly and multi-line reply text (aux, only
- * while a line spans segments or an error reply spans lines), the
- * transaction record (MAIL .. its EV_TX), the message parser (DATA/BDAT
- * content), the ClientHello buffer (STARTTLS .. bypass), the AUTH user and
- * mechanism (AUTH .. end of session). A pool running dry costs detail, never
- * correctness of the state machine, and is counted. Pool sizes, of
- * max_sessions: records and AUTH values 1/2, message parsers and line
- * buffers 1/4, ClientHello buffers 1/16 (default config: 496 bytes per idle
- * session, about 117 MiB per worker in all).
+ * Memory. An idle session is the small struct smtp_sess, with room for a
+ * few awaited replies. Everything big is taken from a pool when needed and
+ * given back as soon as it is not: line assembly and multi-line reply text
+ * (aux, only while a line spans segments or an error reply spans lines), a
+ * deep reply queue (while more commands await replies than the session
+ * holds), the transaction record (MAIL .. its EV_TX), the message parser
+ * (DATA/BDAT content), the ClientHello buffer (STARTTLS .. bypass), the AUTH
+ * user and mechanism (AUTH .. end of session). A pool running dry costs
+ * detail, never correctness of the state machine, and is counted. Pool
+ * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
+ * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
+ * config: 376 bytes per idle session, about 115 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
 #define SMTP_PIPELINE_CAP   255	 /* queue index is a byte */
+#define SMTP_Q_INLINE	    6	 /* replies awaited in the session itself */
 #define SMTP_CARRY_SESS	    116	 /* HELO and banner, in the session */
 #define SMTP_CARRY_AUTH	    76	 /* AUTH user and mechanism, in struct smtp_authx */
 #define SMTP_LAST_MAX	    56	 /* last reply text kept for a session record */
@@ -175,24 +177,32 @@ struct smtp_sess {
 	uint16_t auth_code;
 	uint8_t gen;  /* generation of the last transaction started */
 	uint8_t rcmd; /* enum event_cmd the reply in progress answers */
-	uint8_t q_head, q_len, q_cap;
+	uint8_t q_head, q_len;
+	uint8_t q_cap; /* SMTP_Q_INLINE (or less), or max_pipeline while q.big is held */
 	struct smtp_auth auth;
 	uint8_t last_len;
 	uint8_t carry_len[C_COUNT];
 	char uid[FLOW_UID_LEN + 1]; /* flow_uid(f), made for the first event: "" before */
 	char last[SMTP_LAST_MAX];
 	char carry[SMTP_CARRY_SESS];
-	uint16_t q[]; /* commands awaiting replies, q_cap entries */
+	/* Commands awaiting replies. Most sessions have a few in flight, a
+	 * pipelining client one per recipient: a session that needs more than
+	 * the inline entries takes a queue of max_pipeline entries from the queue
+	 * pool and gives it back when no reply is awaited any more. */
+	union {
+		uint16_t in[SMTP_Q_INLINE];
+		uint32_t big; /* index in the queue pool, while q_cap > SMTP_Q_INLINE */
+	} q;
 };
 
-/* With the default queue: 496 bytes (smtp_session_size()). */
-_Static_assert(sizeof(struct smtp_sess) == 368, "struct smtp_sess grew: say why");
+/* All of an idle session (smtp_session_size()). */
+_Static_assert(sizeof(struct smtp_sess) == 376, "struct smtp_sess grew: say why");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
 	struct event_sink *sink;
 	struct smtp_msg_cfg msg_cfg;
-	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool;
+	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool, q_pool;
 	struct sigs_worker *sigw; /* NULL: no signatures */
 	struct smtp_tx *ptx;	  /* cfg.privacy: the pseudonymised copy of a leaving record */
 	struct smtp_stats st;
@@ -669,6 +679,54 @@ static bool smtp_next_line(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_
 
 /* ------------------------------------------------------------------ queue */
 
+static uint8_t smtp_q_inline_cap(const struct smtp_ctx *ctx)
+{
+	return (uint8_t)(ctx->cfg.max_pipeline < SMTP_Q_INLINE ? ctx->cfg.max_pipeline
+							       : SMTP_Q_INLINE);
+}
+
+static uint16_t *smtp_q_ents(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	return s->q_cap > SMTP_Q_INLINE ? pool_at(&ctx->q_pool, s->q.big) : s->q.in;
+}
+
+/* The command the next reply answers; the queue must not be empty. */
+static uint16_t smtp_q_head(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	return smtp_q_ents(ctx, s)[s->q_head];
+}
+
+/* The inline entries are full: move them to a pooled queue of max_pipeline. */
+static bool smtp_q_grow(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	uint16_t *big;
+
+	if (s->q_cap >= ctx->cfg.max_pipeline)
+		return false;
+	big = pool_get(&ctx->q_pool);
+	if (!big) {
+		ctx->st.buf_no_slot++;
+		return false;
+	}
+	for (unsigned int i = 0; i < s->q_len; i++)
+		big[i] = s->q.in[(s->q_head + i) % s->q_cap];
+	s->q.big = pool_index(&ctx->q_pool, big);
+	s->q_head = 0;
+	s->q_cap = (uint8_t)ctx->cfg.max_pipeline;
+	return true;
+}
+
+/* Nothing awaited: back to the inline entries. */
+static void smtp_q_empty(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (s->q_cap > SMTP_Q_INLINE) {
+		pool_put(&ctx->q_pool, pool_at(&ctx->q_pool, s->q.big));
+		s->q_cap = smtp_q_inline_cap(ctx);
+	}
+	s->q_len = 0;
+	s->q_head = 0;
+}
+
 static void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, bool flag,
 			unsigned int rcpt)
 {
@@ -677,26 +735,28 @@ static void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, 
 	/* A command while an earlier one still waits: pipelining (RFC 2920). A
 	 * capture without the server's side tells nothing, so it is not marked. */
 	if (s->q_len && (s->flags & S_BYTES_S) &&
-	    (s->q_len > 1 || SMTP_Q_CMD(s->q[s->q_head]) != EV_CMD_BANNER)) {
+	    (s->q_len > 1 || SMTP_Q_CMD(smtp_q_head(ctx, s)) != EV_CMD_BANNER)) {
 		s->flags |= S_PIPELINED;
 		if (s->tx)
 			s->tx->tx.flags |= SMTP_TX_F_PIPELINED;
 	}
-	if (s->q_len >= s->q_cap) {
+	if (s->q_len >= s->q_cap && !smtp_q_grow(ctx, s)) {
 		ctx->st.pipeline_overflow++;
 		return;
 	}
-	s->q[(s->q_head + s->q_len) % s->q_cap] = SMTP_Q_MAKE(cmd, flag, gen, rcpt);
+	smtp_q_ents(ctx, s)[(s->q_head + s->q_len) % s->q_cap] = SMTP_Q_MAKE(cmd, flag, gen, rcpt);
 	s->q_len++;
 }
 
-static bool smtp_q_pop(struct smtp_sess *s, uint16_t *e)
+static bool smtp_q_pop(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t *e)
 {
 	if (!s->q_len)
 		return false;
-	*e = s->q[s->q_head];
-	s->q_head = (uint8_t)((s->q_head + 1) % s->q_cap);
-	s->q_len--;
+	*e = smtp_q_head(ctx, s);
+	if (--s->q_len)
+		s->q_head = (uint8_t)((s->q_head + 1) % s->q_cap);
+	else
+		smtp_q_empty(ctx, s);
 	return true;
 }
 
@@ -1064,6 +1124,7 @@ static size_t smtp_bdat_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const u
 
 static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
+	smtp_q_empty(ctx, s);
 	smtp_msg_stop(ctx, s);
 	/* Records of a session never confirmed as SMTP are dropped unsaid. */
 	if (s->tx) {
@@ -1660,15 +1721,15 @@ static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	s->flags &= ~(S_RMATCHED | S_TEXT);
 	/* A greeting is 220 (or 421/554 refusing service): anything else means
 	 * the capture lost it and the reply answers the first command. */
-	if (s->q_len && SMTP_Q_CMD(s->q[s->q_head]) == EV_CMD_BANNER &&
+	if (s->q_len && SMTP_Q_CMD(smtp_q_head(ctx, s)) == EV_CMD_BANNER &&
 	    !smtp_greeting_code(r->code)) {
 		uint16_t e;
 
-		smtp_q_pop(s, &e);
+		smtp_q_pop(ctx, s, &e);
 	}
 	if (s->q_len) {
 		s->flags |= S_RMATCHED;
-		s->rcmd = (uint8_t)SMTP_Q_CMD(s->q[s->q_head]);
+		s->rcmd = (uint8_t)SMTP_Q_CMD(smtp_q_head(ctx, s));
 	} else {
 		s->rcmd = smtp_banner_like(s, r->code) ? EV_CMD_BANNER : EV_CMD_NONE;
 	}
@@ -1840,7 +1901,7 @@ static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	ctx->st.replies_3xx += r->code / 100 == 3;
 	ctx->st.replies_4xx += r->code / 100 == 4;
 	ctx->st.replies_5xx += r->code / 100 == 5;
-	if ((s->flags & S_RMATCHED) && smtp_q_pop(s, &e)) {
+	if ((s->flags & S_RMATCHED) && smtp_q_pop(ctx, s, &e)) {
 		s->flags &= ~S_UNSURE;
 		t = smtp_q_tx(s, e);
 	} else if (s->rcmd == EV_CMD_NONE) {
@@ -1978,7 +2039,7 @@ static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 	}
 	memset(s, 0, offsetof(struct smtp_sess, q));
 	s->f = f;
-	s->q_cap = (uint8_t)ctx->cfg.max_pipeline;
+	s->q_cap = smtp_q_inline_cap(ctx);
 	smtp_line_init(&s->lb[0], ctx->cfg.max_line);
 	smtp_line_init(&s->lb[1], ctx->cfg.max_line);
 	if (!f->syn_seen)
@@ -2036,11 +2097,11 @@ static enum l7_verdict smtp_data(void *arg, void *sess, enum flow_dir dir, const
 	return smtp_verdict(ctx, s);
 }
 
-static void smtp_gap_lines(struct smtp_sess *s, enum flow_dir dir)
+static void smtp_gap_lines(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir)
 {
 	/* Zeek's rule: after a hole nobody knows which reply answers what. */
 	smtp_line_gap(&s->lb[dir]);
-	s->q_len = 0;
+	smtp_q_empty(ctx, s);
 	s->rcode = 0;
 	s->flags &= ~(S_TEXT | S_AUTH_CHAL);
 	s->flags |= S_UNSURE;
@@ -2066,14 +2127,14 @@ static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t 
 			break;
 		smtp_bdat_chunk_end(ctx, s, ts);
 		if (len > take)
-			smtp_gap_lines(s, FLOW_DIR_TO_SERVER);
+			smtp_gap_lines(ctx, s, FLOW_DIR_TO_SERVER);
 		break;
 	case M_TLS_WAIT:
 	case M_TLS:
 		smtp_tls_done(ctx, s);
 		break;
 	default:
-		smtp_gap_lines(s, FLOW_DIR_TO_SERVER);
+		smtp_gap_lines(ctx, s, FLOW_DIR_TO_SERVER);
 		break;
 	}
 }
@@ -2099,7 +2160,7 @@ static enum l7_verdict smtp_gap(void *arg, void *sess, enum flow_dir dir, uint32
 	if (dir == FLOW_DIR_TO_SERVER)
 		smtp_gap_client(ctx, s, len, ts);
 	else
-		smtp_gap_lines(s, FLOW_DIR_TO_CLIENT);
+		smtp_gap_lines(ctx, s, FLOW_DIR_TO_CLIENT);
 	smtp_aux_put(ctx, s);
 	return smtp_verdict(ctx, s);
 }
@@ -2198,8 +2259,7 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 		.keep_subject = cfg->keep_subject,
 	};
 	n = cfg->max_sessions;
-	err = pool_init(&ctx->sess_pool, n,
-			sizeof(struct smtp_sess) + ctx->cfg.max_pipeline * sizeof(uint16_t));
+	err = pool_init(&ctx->sess_pool, n, sizeof(struct smtp_sess));
 	if (!err)
 		err = pool_init(&ctx->tx_pool, smtp_share(n, 2, 16), sizeof(struct smtp_txs));
 	if (!err)
@@ -2213,6 +2273,10 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
 	if (!err)
 		err = pool_init(&ctx->auth_pool, smtp_share(n, 2, 16), sizeof(struct smtp_authx));
+	/* Deep queues are held only while a pipelined burst waits for its replies. */
+	if (!err && ctx->cfg.max_pipeline > SMTP_Q_INLINE)
+		err = pool_init(&ctx->q_pool, smtp_share(n, 8, 8),
+				ctx->cfg.max_pipeline * sizeof(uint16_t));
 	if (!err && cfg->privacy) {
 		ctx->ptx = malloc(sizeof(*ctx->ptx));
 		err = ctx->ptx ? 0 : -ENOMEM;
@@ -2242,6 +2306,7 @@ void smtp_ctx_destroy(struct smtp_ctx *ctx)
 	pool_fini(&ctx->aux_pool);
 	pool_fini(&ctx->tls_pool);
 	pool_fini(&ctx->auth_pool);
+	pool_fini(&ctx->q_pool);
 	free(ctx->ptx);
 	free(ctx);
 }
@@ -2255,12 +2320,13 @@ size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx)
 {
 	return sizeof(*ctx) + pool_bytes(&ctx->sess_pool) + pool_bytes(&ctx->tx_pool) +
 	       pool_bytes(&ctx->msg_pool) + pool_bytes(&ctx->aux_pool) +
-	       pool_bytes(&ctx->tls_pool) + pool_bytes(&ctx->auth_pool) +
+	       pool_bytes(&ctx->tls_pool) + pool_bytes(&ctx->auth_pool) + pool_bytes(&ctx->q_pool) +
 	       (ctx->ptx ? sizeof(*ctx->ptx) : 0);
 }
 
 size_t smtp_session_size(void)
 {
-	/* With the default queue of 64 replies. */
-	return sizeof(struct smtp_sess) + 64 * sizeof(uint16_t);
+	/* Its reply queue included; a deep queue is taken only while a
+	 * pipelined burst is in flight. */
+	return sizeof(struct smtp_sess);
 }

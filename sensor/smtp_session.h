@@ -72,7 +72,7 @@ struct smtp_stats {
 	uint64_t header_truncated; /* messages whose headers passed max_header_bytes */
 	uint64_t events_dropped;   /* event ring full */
 	uint64_t tx_no_slot;	   /* transaction pool empty: transaction not recorded */
-	uint64_t buf_no_slot;	   /* line, message or ClientHello buffer pool empty */
+	uint64_t buf_no_slot;	   /* line, reply queue, message, ClientHello or AUTH pool empty */
 	uint64_t lines_skipped;	   /* client lines not taken as commands (mid-stream, gap) */
 };
 

@@ -1111,6 +1111,147 @@ static void test_session_pipeline_overflow(void **state)
 	assert_int_equal(tx->rcpt[5].code, 0); /* its reply could not be placed */
 }
 
+/* A recipient's reply: every seventh is refused. */
+static uint16_t deep_code(unsigned int i)
+{
+	return i % 7 == 3 ? 550 : 250;
+}
+
+/* MAIL, n pipelined RCPTs and DATA from the client; their replies from the server. */
+static void deep_burst(char *cmds, size_t cmds_cap, char *replies, size_t replies_cap,
+		       unsigned int n, unsigned int tag)
+{
+	size_t c = 0, r = 0;
+
+	c += (size_t)snprintf(cmds + c, cmds_cap - c, "MAIL FROM:<s%u@example.org>\r\n", tag);
+	r += (size_t)snprintf(replies + r, replies_cap - r, "250 2.1.0 Ok\r\n");
+	for (unsigned int i = 0; i < n; i++) {
+		c += (size_t)snprintf(cmds + c, cmds_cap - c, "RCPT TO:<r%u@example.net>\r\n", i);
+		r += (size_t)snprintf(replies + r, replies_cap - r, "%u %s\r\n", deep_code(i),
+				      deep_code(i) == 250 ? "2.1.5 Ok" : "5.1.1 no such user");
+	}
+	c += (size_t)snprintf(cmds + c, cmds_cap - c, "DATA\r\n");
+	r += (size_t)snprintf(replies + r, replies_cap - r, "354 go ahead\r\n");
+	assert_true(c < cmds_cap && r < replies_cap);
+}
+
+/* 50 recipients in flight, then 10: more than the session holds inline, so the
+ * queue comes from the pool, goes back between the bursts and the replies
+ * still find their commands, whatever the segments. */
+static void test_session_deep_pipeline(void **state)
+{
+	static char cmds[2][2048], replies[2][2048];
+	static const unsigned int n[2] = {50, 10};
+	struct step steps[] = {
+		GREETING,
+		EHLO_OK,
+		{FLOW_DIR_TO_SERVER, NULL, 0},
+		{FLOW_DIR_TO_CLIENT, NULL, 0},
+		C("Subject: d\r\n\r\nx\r\n.\r\n"),
+		S("250 2.0.0 Ok: queued\r\n"),
+		{FLOW_DIR_TO_SERVER, NULL, 0},
+		{FLOW_DIR_TO_CLIENT, NULL, 0},
+		C("Subject: e\r\n\r\ny\r\n.\r\nQUIT\r\n"),
+		S("250 2.0.0 Ok: queued\r\n221 2.0.0 Bye\r\n"),
+	};
+	struct smtp_stats st;
+
+	(void)state;
+	for (unsigned int k = 0; k < 2; k++) {
+		deep_burst(cmds[k], sizeof(cmds[k]), replies[k], sizeof(replies[k]), n[k], k);
+		steps[3 + 4 * k].p = (const uint8_t *)cmds[k];
+		steps[3 + 4 * k].len = strlen(cmds[k]);
+		steps[4 + 4 * k].p = (const uint8_t *)replies[k];
+		steps[4 + 4 * k].len = strlen(replies[k]);
+	}
+	play_all_splits(&H, STEPS(steps));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	for (unsigned int k = 0; k < 2; k++) {
+		const struct smtp_tx *tx = tx_of(&H.ref, k);
+
+		assert_int_equal(tx->n_rcpt, n[k]);
+		assert_int_equal(tx->mail_code, 250);
+		assert_int_equal(tx->data_code, 250);
+		assert_true(tx->flags & SMTP_TX_F_PIPELINED);
+		for (unsigned int i = 0; i < n[k]; i++) {
+			char addr[32];
+
+			snprintf(addr, sizeof(addr), "r%u@example.net", i);
+			assert_rcpt(tx, i, addr, deep_code(i));
+		}
+	}
+	st = stats();
+	assert_int_equal(st.pipeline_overflow, 0);
+	assert_int_equal(st.replies_unmatched, 0);
+	assert_int_equal(st.buf_no_slot, 0);
+}
+
+static void sessions_16(struct smtp_cfg *cfg)
+{
+	cfg->max_sessions = 16; /* deep reply queues for 8 sessions */
+}
+
+static void feed(void *sess, uint8_t dir, const char *text)
+{
+	assert_int_equal(deliver(&H, sess, dir, (const uint8_t *)text, strlen(text), TS0 + 1),
+			 L7_CONTINUE);
+}
+
+/* More sessions pipelining deeply at once than the queue pool holds: the one
+ * left without a deep queue keeps what fits inline, and that is counted; the
+ * others match every reply, and their queues serve later sessions. */
+static void test_session_deep_queue_pool_dry(void **state)
+{
+	static char cmds[2048], replies[2048];
+	void *sess[10];
+	struct smtp_stats st;
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, sessions_16);
+	deep_burst(cmds, sizeof(cmds), replies, sizeof(replies), 8, 0);
+	for (unsigned int i = 0; i < 9; i++) {
+		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(sess[i]);
+		feed(sess[i], FLOW_DIR_TO_CLIENT, "220 mx ESMTP\r\n");
+		feed(sess[i], FLOW_DIR_TO_SERVER, "EHLO c\r\n");
+		feed(sess[i], FLOW_DIR_TO_CLIENT, "250 mx\r\n");
+		feed(sess[i], FLOW_DIR_TO_SERVER, cmds);
+	}
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	st = stats();
+	/* The ninth: MAIL and five RCPTs inline; three RCPTs and DATA found no room. */
+	assert_int_equal(st.buf_no_slot, 4);
+	assert_int_equal(st.pipeline_overflow, 4);
+	for (unsigned int i = 0; i < 8; i++)
+		feed(sess[i], FLOW_DIR_TO_CLIENT, replies);
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	assert_int_equal(stats().replies_unmatched, 0);
+	feed(sess[8], FLOW_DIR_TO_CLIENT, replies);
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	assert_int_equal(stats().replies_unmatched, 4);
+	for (unsigned int i = 0; i < 9; i++)
+		smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+	drain(&H, &H.ref);
+
+	/* Every deep queue went back: the next sessions have them again. */
+	for (unsigned int i = 0; i < 10; i++) {
+		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(sess[i]);
+		feed(sess[i], FLOW_DIR_TO_SERVER, "EHLO c\r\n");
+		feed(sess[i], FLOW_DIR_TO_SERVER, cmds);
+		feed(sess[i], FLOW_DIR_TO_CLIENT, "220 mx ESMTP\r\n250 mx\r\n");
+		feed(sess[i], FLOW_DIR_TO_CLIENT, replies);
+		smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+		drain(&H, &H.ref);
+	}
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 4);
+	st = stats();
+	assert_int_equal(st.buf_no_slot, 4);
+	assert_int_equal(st.pipeline_overflow, 4);
+	assert_int_equal(st.replies_unmatched, 4);
+}
+
 static const struct step uid_conv[] = {
 	GREETING,
 	C("EHLO c\r\n"),
@@ -1496,6 +1637,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_not_smtp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_overlong_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pipeline_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_deep_pipeline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_deep_queue_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
