@@ -3,9 +3,9 @@
 
 #include <string.h>
 
-void smtp_line_init(struct smtp_line_buf *lb, uint32_t cap)
+void smtp_line_init(struct smtp_line_buf *lb)
 {
-	*lb = (struct smtp_line_buf){.cap = cap};
+	*lb = (struct smtp_line_buf){0};
 }
 
 /* Strips every CR before the LF: some clients end lines with CR CR LF. */
@@ -17,13 +17,14 @@ static uint32_t smtp_line_strip_cr(const uint8_t *p, uint32_t n, bool *bare_lf)
 	return n;
 }
 
-static void smtp_line_keep(struct smtp_line_buf *lb, const uint8_t *p, uint32_t n)
+static void smtp_line_keep(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap, const uint8_t *p,
+			   uint32_t n)
 {
-	uint32_t room = lb->buf ? lb->cap - lb->len : 0;
+	uint32_t room = buf ? cap - lb->len : 0;
 	uint32_t take = n < room ? n : room;
 
 	if (take) {
-		memcpy(lb->buf + lb->len, p, take);
+		memcpy(buf + lb->len, p, take);
 		lb->len += take;
 	}
 	if (memchr(p, 0, n))
@@ -32,7 +33,7 @@ static void smtp_line_keep(struct smtp_line_buf *lb, const uint8_t *p, uint32_t 
 }
 
 /* A line wholly inside this chunk: a view, cut at cap. */
-static void smtp_line_view(struct smtp_line_buf *lb, const uint8_t *p, uint32_t n,
+static void smtp_line_view(struct smtp_line_buf *lb, uint32_t cap, const uint8_t *p, uint32_t n,
 			   struct smtp_line *out)
 {
 	bool bare_lf;
@@ -40,8 +41,8 @@ static void smtp_line_view(struct smtp_line_buf *lb, const uint8_t *p, uint32_t 
 
 	*out = (struct smtp_line){
 		.ptr = p,
-		.len = len < lb->cap ? len : lb->cap,
-		.truncated = len > lb->cap,
+		.len = len < cap ? len : cap,
+		.truncated = len > cap,
 		.bare_lf = bare_lf,
 		.has_nul = memchr(p, 0, len) != NULL,
 		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
@@ -50,17 +51,17 @@ static void smtp_line_view(struct smtp_line_buf *lb, const uint8_t *p, uint32_t 
 }
 
 /* The partial line is complete: hand out the assembled bytes. */
-static void smtp_line_finish(struct smtp_line_buf *lb, struct smtp_line *out)
+static void smtp_line_finish(struct smtp_line_buf *lb, const uint8_t *buf, struct smtp_line *out)
 {
 	bool bare_lf;
 	uint32_t kept = lb->len;
 	/* CRs at the end of what was kept only count when nothing was dropped. */
-	uint32_t len = lb->seen == kept ? smtp_line_strip_cr(lb->buf, kept, &bare_lf) : kept;
+	uint32_t len = lb->seen == kept ? smtp_line_strip_cr(buf, kept, &bare_lf) : kept;
 
 	if (lb->seen != kept)
 		bare_lf = false;
 	*out = (struct smtp_line){
-		.ptr = lb->buf,
+		.ptr = buf,
 		.len = len,
 		.truncated = lb->seen != kept,
 		.bare_lf = bare_lf,
@@ -72,8 +73,8 @@ static void smtp_line_finish(struct smtp_line_buf *lb, struct smtp_line *out)
 	lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL);
 }
 
-enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, const uint8_t **pos,
-				     const uint8_t *end, struct smtp_line *out)
+enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
+				     const uint8_t **pos, const uint8_t *end, struct smtp_line *out)
 {
 	const uint8_t *p = *pos;
 	uint32_t avail = (uint32_t)(end - p);
@@ -81,21 +82,23 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, const uint8_t **p
 	uint32_t n = lf ? (uint32_t)(lf - p) : avail;
 
 	if (lf && lb->seen == 0) {
-		smtp_line_view(lb, p, n, out);
+		smtp_line_view(lb, cap, p, n, out);
 		*pos = lf + 1;
 		return SMTP_LINE_OK;
 	}
 	if (!lf && n == 0)
 		return SMTP_LINE_AGAIN;
-	if (!lb->buf && !(lb->flags & SMTP_LINE_F_NOBUF))
+	if (!(lb->flags & (SMTP_LINE_F_BUF | SMTP_LINE_F_NOBUF)))
 		return SMTP_LINE_NEED_BUF;
+	if (!(lb->flags & SMTP_LINE_F_BUF))
+		buf = NULL;
 
-	smtp_line_keep(lb, p, n);
+	smtp_line_keep(lb, buf, cap, p, n);
 	if (!lf) {
 		*pos = end;
 		return SMTP_LINE_AGAIN;
 	}
-	if (!lb->buf) {
+	if (!buf) {
 		/* Nothing of the line could be kept: report it lost, not empty. */
 		lb->len = 0;
 		*out = (struct smtp_line){.ptr = p, .len = 0, .truncated = true};
@@ -106,29 +109,25 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, const uint8_t **p
 		*pos = lf + 1;
 		return SMTP_LINE_OK;
 	}
-	smtp_line_finish(lb, out);
+	smtp_line_finish(lb, buf, out);
 	*pos = lf + 1;
 	return SMTP_LINE_OK;
 }
 
-void smtp_line_attach(struct smtp_line_buf *lb, uint8_t *buf)
+void smtp_line_attach(struct smtp_line_buf *lb, bool have)
 {
-	lb->buf = buf;
-	if (buf)
-		lb->flags &= (uint8_t)~SMTP_LINE_F_NOBUF;
+	if (have)
+		lb->flags = (uint8_t)((lb->flags & ~SMTP_LINE_F_NOBUF) | SMTP_LINE_F_BUF);
 	else
-		lb->flags |= SMTP_LINE_F_NOBUF;
+		lb->flags = (uint8_t)((lb->flags & ~SMTP_LINE_F_BUF) | SMTP_LINE_F_NOBUF);
 }
 
-uint8_t *smtp_line_detach(struct smtp_line_buf *lb)
+bool smtp_line_detach(struct smtp_line_buf *lb)
 {
-	uint8_t *buf = lb->buf;
-
 	if (lb->seen)
-		return NULL;
-	lb->buf = NULL;
-	lb->flags &= (uint8_t)~SMTP_LINE_F_NOBUF;
-	return buf;
+		return false;
+	lb->flags &= (uint8_t) ~(SMTP_LINE_F_BUF | SMTP_LINE_F_NOBUF);
+	return true;
 }
 
 void smtp_line_gap(struct smtp_line_buf *lb)
@@ -144,8 +143,8 @@ void smtp_line_reset(struct smtp_line_buf *lb)
 	lb->flags &= (uint8_t) ~(SMTP_LINE_F_NUL | SMTP_LINE_F_AFTER_GAP);
 }
 
-void smtp_line_wipe(struct smtp_line_buf *lb)
+void smtp_line_wipe(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap)
 {
-	if (lb->buf)
-		explicit_bzero(lb->buf, lb->cap);
+	if (lb->flags & SMTP_LINE_F_BUF)
+		explicit_bzero(buf, cap);
 }

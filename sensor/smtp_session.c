@@ -30,7 +30,7 @@
  * detail, never correctness of the state machine, and is counted. Pool
  * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
  * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
- * config: 376 bytes per idle session, about 115 MiB per worker in all).
+ * config: 352 bytes per idle session, about 115 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
@@ -196,7 +196,7 @@ struct smtp_sess {
 };
 
 /* All of an idle session (smtp_session_size()). */
-_Static_assert(sizeof(struct smtp_sess) == 376, "struct smtp_sess grew: say why");
+_Static_assert(sizeof(struct smtp_sess) == 352, "struct smtp_sess grew: say why");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
@@ -657,17 +657,30 @@ static void smtp_aux_put(struct smtp_ctx *ctx, struct smtp_sess *s)
 	s->aux = NULL;
 }
 
+/* The line assembly space of one direction, in aux: NULL without aux. */
+static uint8_t *smtp_line_space(const struct smtp_ctx *ctx, const struct smtp_sess *s,
+				enum flow_dir dir)
+{
+	return s->aux ? s->aux->line + (size_t)dir * ctx->cfg.max_line : NULL;
+}
+
+/* A client line may be (part of) an AUTH response: gone once it was read. */
+static void smtp_line_wipe_client(const struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER], smtp_line_space(ctx, s, FLOW_DIR_TO_SERVER),
+		       ctx->cfg.max_line);
+}
+
 static bool smtp_next_line(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir,
 			   const uint8_t **p, const uint8_t *end, struct smtp_line *l)
 {
 	struct smtp_line_buf *lb = &s->lb[dir];
-	enum smtp_line_status st = smtp_line_next(lb, p, end, l);
+	uint32_t cap = ctx->cfg.max_line;
+	enum smtp_line_status st = smtp_line_next(lb, smtp_line_space(ctx, s, dir), cap, p, end, l);
 
 	if (st == SMTP_LINE_NEED_BUF) {
-		struct smtp_aux *aux = smtp_aux_get(ctx, s);
-
-		smtp_line_attach(lb, aux ? aux->line + (size_t)dir * ctx->cfg.max_line : NULL);
-		st = smtp_line_next(lb, p, end, l);
+		smtp_line_attach(lb, smtp_aux_get(ctx, s) != NULL);
+		st = smtp_line_next(lb, smtp_line_space(ctx, s, dir), cap, p, end, l);
 	}
 	if (st != SMTP_LINE_OK)
 		return false;
@@ -1095,8 +1108,8 @@ static void smtp_data_begin(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t 
 	s->dstate = D_BOL;
 	smtp_msg_start(ctx, s, 0, ts);
 	/* Content that came before the 354 and waits in the line buffer is the message's. */
-	if (smtp_line_pending(lb) && lb->buf) {
-		smtp_data_bytes(ctx, s, lb->buf, lb->len, ts);
+	if (smtp_line_pending(lb) && smtp_line_attached(lb)) {
+		smtp_data_bytes(ctx, s, smtp_line_space(ctx, s, FLOW_DIR_TO_SERVER), lb->len, ts);
 		smtp_line_reset(lb);
 	}
 }
@@ -1147,7 +1160,7 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 	if (s->aux) {
 		/* A client line left half (an AUTH line whose end never came) goes with it. */
 		if (smtp_line_pending(&s->lb[FLOW_DIR_TO_SERVER]))
-			smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER]);
+			smtp_line_wipe_client(ctx, s);
 		smtp_line_reset(&s->lb[0]);
 		smtp_line_reset(&s->lb[1]);
 		s->flags &= ~S_TEXT;
@@ -1320,7 +1333,7 @@ static void smtp_cmd_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	smtp_auth_learnt(ctx, s, &out);
 	explicit_bzero(&out, sizeof(out));
 	/* An initial response may have been assembled in the line buffer. */
-	smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER]);
+	smtp_line_wipe_client(ctx, s);
 	smtp_q_push(ctx, s, EV_CMD_AUTH, false, SMTP_Q_NO_RCPT);
 }
 
@@ -1334,7 +1347,7 @@ static void smtp_auth_line(struct smtp_ctx *ctx, struct smtp_sess *s, const stru
 	s->flags &= ~S_AUTH_CHAL;
 	smtp_auth_learnt(ctx, s, &out);
 	explicit_bzero(&out, sizeof(out));
-	smtp_line_wipe(&s->lb[FLOW_DIR_TO_SERVER]);
+	smtp_line_wipe_client(ctx, s);
 	smtp_q_push(ctx, s, EV_CMD_AUTH, true, SMTP_Q_NO_RCPT);
 }
 
@@ -2040,8 +2053,8 @@ static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 	memset(s, 0, offsetof(struct smtp_sess, q));
 	s->f = f;
 	s->q_cap = smtp_q_inline_cap(ctx);
-	smtp_line_init(&s->lb[0], ctx->cfg.max_line);
-	smtp_line_init(&s->lb[1], ctx->cfg.max_line);
+	smtp_line_init(&s->lb[0]);
+	smtp_line_init(&s->lb[1]);
 	if (!f->syn_seen)
 		s->flags |= S_MIDSTREAM | S_UNSURE;
 	if (tls) {

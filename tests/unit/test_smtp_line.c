@@ -18,17 +18,18 @@ struct got {
 	bool truncated[16], bare_lf[16], nul[16], after_gap[16];
 };
 
-/* Feeds chunks, attaching a buffer when the splitter asks, and records the lines. */
-static void feed(struct smtp_line_buf *lb, uint8_t *buf, const uint8_t *p, size_t n, struct got *g)
+/* Feeds chunks, attaching buf (cap bytes) when the splitter asks, and records the lines. */
+static void feed(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap, const uint8_t *p, size_t n,
+		 struct got *g)
 {
 	const uint8_t *pos = p, *end = p + n;
 	struct smtp_line l;
 
 	for (;;) {
-		enum smtp_line_status st = smtp_line_next(lb, &pos, end, &l);
+		enum smtp_line_status st = smtp_line_next(lb, buf, cap, &pos, end, &l);
 
 		if (st == SMTP_LINE_NEED_BUF) {
-			smtp_line_attach(lb, buf);
+			smtp_line_attach(lb, buf != NULL);
 			continue;
 		}
 		if (st == SMTP_LINE_AGAIN)
@@ -87,9 +88,9 @@ static void test_smtp_line_every_split(void **state)
 		struct smtp_line_buf lb;
 		struct got g = {0};
 
-		smtp_line_init(&lb, sizeof(buf));
-		feed(&lb, buf, U8(conv), k, &g);
-		feed(&lb, buf, U8(conv) + k, n - k, &g);
+		smtp_line_init(&lb);
+		feed(&lb, buf, sizeof(buf), U8(conv), k, &g);
+		feed(&lb, buf, sizeof(buf), U8(conv) + k, n - k, &g);
 		check_conv(&g);
 		assert_false(smtp_line_pending(&lb));
 	}
@@ -102,9 +103,9 @@ static void test_smtp_line_one_byte_chunks(void **state)
 	struct got g = {0};
 
 	(void)state;
-	smtp_line_init(&lb, sizeof(buf));
+	smtp_line_init(&lb);
 	for (size_t i = 0; i < sizeof(conv) - 1; i++)
-		feed(&lb, buf, U8(conv) + i, 1, &g);
+		feed(&lb, buf, sizeof(buf), U8(conv) + i, 1, &g);
 	check_conv(&g);
 }
 
@@ -118,13 +119,13 @@ static void test_smtp_line_overlong_assembled(void **state)
 
 	(void)state;
 	memset(junk, 'A', sizeof(junk));
-	smtp_line_init(&lb, sizeof(buf));
-	feed(&lb, buf, junk, 100, &g);
-	feed(&lb, buf, junk + 100, sizeof(junk) - 100, &g);
+	smtp_line_init(&lb);
+	feed(&lb, buf, sizeof(buf), junk, 100, &g);
+	feed(&lb, buf, sizeof(buf), junk + 100, sizeof(junk) - 100, &g);
 	assert_int_equal(g.n, 0);
 	assert_true(smtp_line_pending(&lb));
 	assert_int_equal(lb.len, sizeof(buf));
-	feed(&lb, buf, U8("AAA\r\nQUIT\r\n"), 11, &g);
+	feed(&lb, buf, sizeof(buf), U8("AAA\r\nQUIT\r\n"), 11, &g);
 	assert_int_equal(g.n, 2);
 	assert_true(g.truncated[0]);
 	assert_int_equal(g.len[0], 64);
@@ -144,8 +145,9 @@ static void test_smtp_line_overlong_view(void **state)
 	(void)state;
 	memset(line, 'x', 200);
 	memcpy(line + 200, "\r\n", 2);
-	smtp_line_init(&lb, sizeof(buf));
-	assert_int_equal(smtp_line_next(&lb, &pos, U8(line) + 202, &l), SMTP_LINE_OK);
+	smtp_line_init(&lb);
+	assert_int_equal(smtp_line_next(&lb, buf, sizeof(buf), &pos, U8(line) + 202, &l),
+			 SMTP_LINE_OK);
 	assert_true(l.truncated);
 	assert_int_equal(l.len, 32);
 	assert_ptr_equal(pos, U8(line) + 202);
@@ -160,16 +162,16 @@ static void test_smtp_line_no_buffer(void **state)
 	const uint8_t *pos = a;
 
 	(void)state;
-	smtp_line_init(&lb, 64);
-	assert_int_equal(smtp_line_next(&lb, &pos, a + 11, &l), SMTP_LINE_NEED_BUF);
+	smtp_line_init(&lb);
+	assert_int_equal(smtp_line_next(&lb, NULL, 64, &pos, a + 11, &l), SMTP_LINE_NEED_BUF);
 	assert_ptr_equal(pos, a);
-	smtp_line_attach(&lb, NULL);
-	assert_int_equal(smtp_line_next(&lb, &pos, a + 11, &l), SMTP_LINE_AGAIN);
+	smtp_line_attach(&lb, false);
+	assert_int_equal(smtp_line_next(&lb, NULL, 64, &pos, a + 11, &l), SMTP_LINE_AGAIN);
 	pos = b;
-	assert_int_equal(smtp_line_next(&lb, &pos, b + 10, &l), SMTP_LINE_OK);
+	assert_int_equal(smtp_line_next(&lb, NULL, 64, &pos, b + 10, &l), SMTP_LINE_OK);
 	assert_true(l.truncated);
 	assert_int_equal(l.len, 0);
-	assert_int_equal(smtp_line_next(&lb, &pos, b + 10, &l), SMTP_LINE_OK);
+	assert_int_equal(smtp_line_next(&lb, NULL, 64, &pos, b + 10, &l), SMTP_LINE_OK);
 	assert_int_equal(l.len, 4);
 	assert_memory_equal(l.ptr, "DATA", 4);
 	assert_false(l.truncated);
@@ -183,12 +185,12 @@ static void test_smtp_line_gap(void **state)
 	struct got g = {0};
 
 	(void)state;
-	smtp_line_init(&lb, sizeof(buf));
-	feed(&lb, buf, U8("MAIL FR"), 7, &g);
-	smtp_line_attach(&lb, buf); /* still attached while pending */
+	smtp_line_init(&lb);
+	feed(&lb, buf, sizeof(buf), U8("MAIL FR"), 7, &g);
+	smtp_line_attach(&lb, true); /* still attached while pending */
 	smtp_line_gap(&lb);
 	assert_false(smtp_line_pending(&lb));
-	feed(&lb, buf, U8("ple>\r\nQUIT\r\n"), 12, &g);
+	feed(&lb, buf, sizeof(buf), U8("ple>\r\nQUIT\r\n"), 12, &g);
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.text[0], "ple>");
 	assert_true(g.after_gap[0]);
@@ -204,16 +206,20 @@ static void test_smtp_line_detach_only_when_idle(void **state)
 	const uint8_t *p = U8("HEL");
 
 	(void)state;
-	smtp_line_init(&lb, sizeof(buf));
-	assert_int_equal(smtp_line_next(&lb, &p, p + 3, &l), SMTP_LINE_NEED_BUF);
-	smtp_line_attach(&lb, buf);
-	assert_int_equal(smtp_line_next(&lb, &p, p + 3, &l), SMTP_LINE_AGAIN);
-	assert_null(smtp_line_detach(&lb));
+	smtp_line_init(&lb);
+	assert_int_equal(smtp_line_next(&lb, NULL, sizeof(buf), &p, p + 3, &l), SMTP_LINE_NEED_BUF);
+	smtp_line_attach(&lb, true);
+	assert_int_equal(smtp_line_next(&lb, buf, sizeof(buf), &p, p + 3, &l), SMTP_LINE_AGAIN);
+	assert_false(smtp_line_detach(&lb));
+	assert_true(smtp_line_attached(&lb));
 	p = U8("O\r\n");
-	assert_int_equal(smtp_line_next(&lb, &p, p + 3, &l), SMTP_LINE_OK);
+	assert_int_equal(smtp_line_next(&lb, buf, sizeof(buf), &p, p + 3, &l), SMTP_LINE_OK);
 	assert_memory_equal(l.ptr, "HELO", 4);
-	assert_ptr_equal(smtp_line_detach(&lb), buf);
-	smtp_line_wipe(&lb); /* nothing attached: no-op */
+	assert_ptr_equal(l.ptr, buf);
+	assert_true(smtp_line_detach(&lb));
+	assert_false(smtp_line_attached(&lb));
+	smtp_line_wipe(&lb, buf, sizeof(buf)); /* nothing attached: no-op */
+	assert_memory_equal(buf, "HELO", 4);
 }
 
 int main(void)
