@@ -1252,6 +1252,30 @@ static void test_session_deep_queue_pool_dry(void **state)
 	assert_int_equal(st.replies_unmatched, 4);
 }
 
+/* The session's counts stop at their 16-bit maximum, they do not wrap. */
+static void test_session_counts_saturate(void **state)
+{
+	enum { N = 70000 };
+	static char noops[N * 6];
+	const struct event_session_close *e;
+	void *sess;
+
+	(void)state;
+	for (unsigned int i = 0; i < N; i++)
+		memcpy(noops + 6 * i, "NOOP\r\n", 6);
+	sess = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+	assert_non_null(sess);
+	feed(sess, FLOW_DIR_TO_CLIENT, "220 mx ESMTP\r\n");
+	assert_int_equal(deliver(&H, sess, FLOW_DIR_TO_SERVER, (const uint8_t *)noops,
+				 sizeof(noops), TS0 + 1),
+			 L7_CONTINUE);
+	smtp_l7_ops.close(H.ctx, sess, &H.flow, FLOW_END_FIN, TS0 + 2);
+	drain(&H, &H.ref);
+	e = nth(&H.ref, EV_SESSION_CLOSE, 0);
+	assert_int_equal(e->commands, UINT16_MAX);
+	assert_int_equal(e->unknown_cmds, 0);
+}
+
 static const struct step uid_conv[] = {
 	GREETING,
 	C("EHLO c\r\n"),
@@ -1639,6 +1663,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_pipeline_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_deep_pipeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_deep_queue_pool_dry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_counts_saturate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
