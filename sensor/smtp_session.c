@@ -30,7 +30,7 @@
  * detail, never correctness of the state machine, and is counted. Pool
  * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
  * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
- * config: 336 bytes per idle session, about 114 MiB per worker in all).
+ * config: 328 bytes per idle session, about 114 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
@@ -109,6 +109,9 @@ enum smtp_carry { C_HELO = 0, C_USER, C_MECH, C_BANNER, C_COUNT };
 /* A transaction record in flight, from the tx pool. */
 struct smtp_txs {
 	struct smtp_tx tx;
+	/* The content parser while its message is fed: only the current
+	 * transaction (s->tx) has one, so it waits here, not in every session. */
+	struct smtp_msgbox *msg;
 	uint8_t gen;
 	uint16_t last_len;
 	char last[SMTP_TX_LAST_MAX]; /* "code text" of its last reply */
@@ -159,7 +162,6 @@ struct smtp_sess {
 	struct smtp_aux *aux;
 	struct smtp_txs *tx;	  /* current transaction */
 	struct smtp_txs *tx_wait; /* message ended, its final reply not seen yet */
-	struct smtp_msgbox *msg;  /* content parser of tx */
 	struct smtp_tlsbuf *tls;
 	struct smtp_authx *authx; /* C_USER and C_MECH; NULL until AUTH */
 	uint64_t bdat_left;
@@ -199,7 +201,7 @@ struct smtp_sess {
 };
 
 /* All of an idle session (smtp_session_size()). */
-_Static_assert(sizeof(struct smtp_sess) == 336, "struct smtp_sess grew: say why");
+_Static_assert(sizeof(struct smtp_sess) == 328, "struct smtp_sess grew: say why");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
@@ -806,6 +808,7 @@ static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s,
 		return NULL;
 	}
 	smtp_tx_init(&t->tx, s->f, ts);
+	t->msg = NULL;
 	s->gen = (uint8_t)(s->gen % 7 + 1);
 	t->gen = s->gen;
 	t->last_len = 0;
@@ -818,15 +821,23 @@ static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s,
 	return t;
 }
 
+/* The content parser of the current transaction, if its message is being fed. */
+static struct smtp_msgbox *smtp_msgbox_of(const struct smtp_sess *s)
+{
+	return s->tx ? s->tx->msg : NULL;
+}
+
 static void smtp_msg_stop(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
-	if (!s->msg)
+	struct smtp_msgbox *b = smtp_msgbox_of(s);
+
+	if (!b)
 		return;
-	smtp_msg_end(SMTP_MSG(s->msg));
-	if (s->msg->body)
-		sigs_body_close(ctx->sigw, s->msg->body);
-	pool_put(&ctx->msg_pool, s->msg);
-	s->msg = NULL;
+	smtp_msg_end(SMTP_MSG(b));
+	if (b->body)
+		sigs_body_close(ctx->sigw, b->body);
+	pool_put(&ctx->msg_pool, b);
+	s->tx->msg = NULL;
 }
 
 /* Recipients whose reply never came still reach the detector, with code 0. */
@@ -982,38 +993,42 @@ static void smtp_content(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_
 	if (!n)
 		return;
 	ctx->st.message_bytes += n;
-	if (s->tx)
-		s->tx->tx.msg_size += n;
-	if (s->msg) {
-		s->msg->ts = ts;
-		smtp_msg_feed(SMTP_MSG(s->msg), p, n);
+	if (!s->tx)
+		return;
+	s->tx->tx.msg_size += n;
+	if (s->tx->msg) {
+		s->tx->msg->ts = ts;
+		smtp_msg_feed(SMTP_MSG(s->tx->msg), p, n);
 	}
 }
 
 static void smtp_msg_start(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t kind, uint64_t ts)
 {
+	struct smtp_msgbox *b;
+
 	if (!s->tx && !smtp_tx_begin(ctx, s, ts))
 		return;
 	s->tx->tx.flags |= SMTP_TX_F_DATA | kind;
-	if (s->msg)
+	if (s->tx->msg)
 		return;
-	s->msg = pool_get(&ctx->msg_pool);
-	if (!s->msg) {
+	b = pool_get(&ctx->msg_pool);
+	if (!b) {
 		ctx->st.buf_no_slot++;
 		return;
 	}
-	s->msg->ctx = ctx;
-	s->msg->s = s;
-	s->msg->ts = ts;
-	s->msg->body = NULL;
-	s->msg->body_off = 0;
-	s->msg->cur = NULL;
-	s->msg->cur_len = 0;
-	s->msg->tail_len = 0;
+	s->tx->msg = b;
+	b->ctx = ctx;
+	b->s = s;
+	b->ts = ts;
+	b->body = NULL;
+	b->body_off = 0;
+	b->cur = NULL;
+	b->cur_len = 0;
+	b->tail_len = 0;
 	if (ctx->sigw)
-		s->msg->body = sigs_body_open(ctx->sigw, smtp_sig_body_match, s->msg);
-	smtp_msg_begin(SMTP_MSG(s->msg), &ctx->msg_cfg, &s->tx->tx,
-		       ctx->sigw ? &smtp_sig_sink : NULL, s->msg);
+		b->body = sigs_body_open(ctx->sigw, smtp_sig_body_match, b);
+	smtp_msg_begin(SMTP_MSG(b), &ctx->msg_cfg, &s->tx->tx, ctx->sigw ? &smtp_sig_sink : NULL,
+		       b);
 }
 
 /* The message is whole: its record waits for the server's verdict. */
@@ -2135,14 +2150,14 @@ static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t 
 	switch (s->mode) {
 	case M_DATA:
 		/* Keep looking for the terminator; the reply to it also ends DATA. */
-		if (s->msg)
-			smtp_msg_gap(SMTP_MSG(s->msg), len);
+		if (smtp_msgbox_of(s))
+			smtp_msg_gap(SMTP_MSG(s->tx->msg), len);
 		s->dstate = D_MID;
 		break;
 	case M_BDAT:
 		take = len < s->bdat_left ? len : s->bdat_left;
-		if (s->msg)
-			smtp_msg_gap(SMTP_MSG(s->msg), (size_t)take);
+		if (smtp_msgbox_of(s))
+			smtp_msg_gap(SMTP_MSG(s->tx->msg), (size_t)take);
 		s->bdat_left -= take;
 		if (s->bdat_left)
 			break;
