@@ -30,7 +30,7 @@
  * detail, never correctness of the state machine, and is counted. Pool
  * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
  * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
- * config: 328 bytes per idle session, about 114 MiB per worker in all).
+ * config: 320 bytes per idle session, about 114 MiB per worker in all).
  */
 #define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
@@ -162,9 +162,10 @@ struct smtp_sess {
 	struct smtp_aux *aux;
 	struct smtp_txs *tx;	  /* current transaction */
 	struct smtp_txs *tx_wait; /* message ended, its final reply not seen yet */
-	struct smtp_tlsbuf *tls;
-	struct smtp_authx *authx; /* C_USER and C_MECH; NULL until AUTH */
 	uint64_t bdat_left;
+	/* Rarely used pool objects as pool index + 1 (0: none), half a pointer. */
+	uint32_t tls;		    /* struct smtp_tlsbuf, STARTTLS .. bypass */
+	uint32_t authx;		    /* struct smtp_authx: C_USER and C_MECH; 0 until AUTH */
 	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
 	uint32_t flags;		    /* S_* */
 	/* Counts for the records; they stop at UINT16_MAX (smtp_count()), they
@@ -201,7 +202,7 @@ struct smtp_sess {
 };
 
 /* All of an idle session (smtp_session_size()). */
-_Static_assert(sizeof(struct smtp_sess) == 328, "struct smtp_sess grew: say why");
+_Static_assert(sizeof(struct smtp_sess) == 320, "struct smtp_sess grew: say why");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
@@ -272,12 +273,24 @@ static const struct {
 
 _Static_assert(68 + 48 == SMTP_CARRY_SESS && 56 + 20 == SMTP_CARRY_AUTH, "carry caps fill");
 
+static struct smtp_authx *smtp_authx_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
+{
+	return s->authx ? pool_at(&ctx->auth_pool, s->authx - 1) : NULL;
+}
+
+static struct smtp_tlsbuf *smtp_tls_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
+{
+	return s->tls ? pool_at(&ctx->tls_pool, s->tls - 1) : NULL;
+}
+
 /* The value's bytes ("" when it has none). */
-static const char *smtp_carry_get(const struct smtp_sess *s, enum smtp_carry c)
+static const char *smtp_carry_get(const struct smtp_ctx *ctx, const struct smtp_sess *s,
+				  enum smtp_carry c)
 {
 	if (!s->carry_len[c])
 		return "";
-	return (smtp_carry_at[c].auth ? s->authx->carry : s->carry) + smtp_carry_at[c].off;
+	return (smtp_carry_at[c].auth ? smtp_authx_of(ctx, s)->carry : s->carry) +
+	       smtp_carry_at[c].off;
 }
 
 /* Session values every transaction record repeats. */
@@ -290,13 +303,17 @@ static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_
 	if (!n)
 		return;
 	if (smtp_carry_at[c].auth) {
-		if (!s->authx)
-			s->authx = pool_get(&ctx->auth_pool);
-		if (!s->authx) {
-			ctx->st.buf_no_slot++;
-			return;
+		struct smtp_authx *ax = smtp_authx_of(ctx, s);
+
+		if (!ax) {
+			ax = pool_get(&ctx->auth_pool);
+			if (!ax) {
+				ctx->st.buf_no_slot++;
+				return;
+			}
+			s->authx = pool_index(&ctx->auth_pool, ax) + 1;
 		}
-		base = s->authx->carry;
+		base = ax->carry;
 	}
 	if (n > smtp_carry_at[c].cap) {
 		/* The banner is a hint; a cut HELO or user name is worth a flag. */
@@ -308,11 +325,11 @@ static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_
 	s->carry_len[c] = (uint8_t)n;
 }
 
-static void smtp_carry_to_tx(const struct smtp_sess *s, struct smtp_tx *tx, enum smtp_carry c,
-			     enum smtp_field f)
+static void smtp_carry_to_tx(const struct smtp_ctx *ctx, const struct smtp_sess *s,
+			     struct smtp_tx *tx, enum smtp_carry c, enum smtp_field f)
 {
 	if (s->carry_len[c])
-		smtp_tx_set(tx, f, smtp_carry_get(s, c), s->carry_len[c]);
+		smtp_tx_set(tx, f, smtp_carry_get(ctx, s, c), s->carry_len[c]);
 }
 
 /* ------------------------------------------------------------------ privacy */
@@ -431,9 +448,9 @@ static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 		return;
 	e->result = s->auth_result;
 	e->code = s->auth_code;
-	e->mech_len = event_copy_text(e->mech, sizeof(e->mech), smtp_carry_get(s, C_MECH),
+	e->mech_len = event_copy_text(e->mech, sizeof(e->mech), smtp_carry_get(ctx, s, C_MECH),
 				      s->carry_len[C_MECH]);
-	e->user_len = event_copy_text(e->user, sizeof(e->user), smtp_carry_get(s, C_USER),
+	e->user_len = event_copy_text(e->user, sizeof(e->user), smtp_carry_get(ctx, s, C_USER),
 				      s->carry_len[C_USER]);
 	event_commit(ctx->sink);
 }
@@ -813,10 +830,10 @@ static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s,
 	t->gen = s->gen;
 	t->last_len = 0;
 	smtp_hdr_path_start(&t->tx);
-	smtp_carry_to_tx(s, &t->tx, C_HELO, SMTP_F_HELO);
-	smtp_carry_to_tx(s, &t->tx, C_MECH, SMTP_F_AUTH_MECH);
-	smtp_carry_to_tx(s, &t->tx, C_USER, SMTP_F_AUTH_USER);
-	smtp_carry_to_tx(s, &t->tx, C_BANNER, SMTP_F_SERVER_BANNER);
+	smtp_carry_to_tx(ctx, s, &t->tx, C_HELO, SMTP_F_HELO);
+	smtp_carry_to_tx(ctx, s, &t->tx, C_MECH, SMTP_F_AUTH_MECH);
+	smtp_carry_to_tx(ctx, s, &t->tx, C_USER, SMTP_F_AUTH_USER);
+	smtp_carry_to_tx(ctx, s, &t->tx, C_BANNER, SMTP_F_SERVER_BANNER);
 	s->tx = t;
 	return t;
 }
@@ -850,7 +867,8 @@ static void smtp_tx_rcpt_flush(struct smtp_ctx *ctx, struct smtp_sess *s, struct
 }
 
 /* What the session knows goes into every record it emits. */
-static void smtp_tx_session_facts(struct smtp_sess *s, struct smtp_tx *tx)
+static void smtp_tx_session_facts(const struct smtp_ctx *ctx, struct smtp_sess *s,
+				  struct smtp_tx *tx)
 {
 	static const struct {
 		uint32_t s, tx;
@@ -872,11 +890,11 @@ static void smtp_tx_session_facts(struct smtp_sess *s, struct smtp_tx *tx)
 	tx->auth_attempts = s->n_auth;
 	tx->auth_failures = s->n_auth_fail;
 	if (!smtp_tx_has(tx, SMTP_F_HELO))
-		smtp_carry_to_tx(s, tx, C_HELO, SMTP_F_HELO);
+		smtp_carry_to_tx(ctx, s, tx, C_HELO, SMTP_F_HELO);
 	if (!smtp_tx_has(tx, SMTP_F_AUTH_MECH))
-		smtp_carry_to_tx(s, tx, C_MECH, SMTP_F_AUTH_MECH);
+		smtp_carry_to_tx(ctx, s, tx, C_MECH, SMTP_F_AUTH_MECH);
 	if (!smtp_tx_has(tx, SMTP_F_AUTH_USER))
-		smtp_carry_to_tx(s, tx, C_USER, SMTP_F_AUTH_USER);
+		smtp_carry_to_tx(ctx, s, tx, C_USER, SMTP_F_AUTH_USER);
 }
 
 static void smtp_tx_hello(struct smtp_sess *s, struct smtp_tx *tx, const struct tls_hello *h)
@@ -906,7 +924,7 @@ static void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_
 	if (t == s->tx_wait)
 		s->tx_wait = NULL;
 	smtp_tx_rcpt_flush(ctx, s, t, ts);
-	smtp_tx_session_facts(s, tx);
+	smtp_tx_session_facts(ctx, s, tx);
 	if (t->last_len)
 		smtp_tx_set(tx, SMTP_F_LAST_REPLY, t->last, t->last_len);
 	tx->trans_depth = (tx->flags & SMTP_TX_F_SESSION) ? 0 : smtp_depth(s);
@@ -1172,12 +1190,12 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 		s->tx_wait = NULL;
 	}
 	if (s->tls) {
-		pool_put(&ctx->tls_pool, s->tls);
-		s->tls = NULL;
+		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
+		s->tls = 0;
 	}
 	if (s->authx) {
-		pool_put(&ctx->auth_pool, s->authx);
-		s->authx = NULL;
+		pool_put(&ctx->auth_pool, smtp_authx_of(ctx, s));
+		s->authx = 0;
 		s->carry_len[C_USER] = s->carry_len[C_MECH] = 0;
 	}
 	if (s->aux) {
@@ -1227,12 +1245,12 @@ static void smtp_tls_done(struct smtp_ctx *ctx, struct smtp_sess *s)
 
 	if (!t && (s->flags & S_OPENED))
 		t = s->tx = smtp_session_tx(ctx, s);
-	if (t && s->tls && s->tls->parsed)
-		smtp_tx_hello(s, &t->tx, &s->tls->hello);
+	if (t && s->tls && smtp_tls_of(ctx, s)->parsed)
+		smtp_tx_hello(s, &t->tx, &smtp_tls_of(ctx, s)->hello);
 	smtp_msg_stop(ctx, s);
 	if (s->tls) {
-		pool_put(&ctx->tls_pool, s->tls);
-		s->tls = NULL;
+		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
+		s->tls = 0;
 	}
 	smtp_line_reset(&s->lb[0]);
 	smtp_line_reset(&s->lb[1]);
@@ -1244,17 +1262,18 @@ static void smtp_tls_done(struct smtp_ctx *ctx, struct smtp_sess *s)
 static size_t smtp_tls_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
 			     uint64_t ts)
 {
-	struct smtp_tlsbuf *b = s->tls;
+	struct smtp_tlsbuf *b = smtp_tls_of(ctx, s);
 	size_t take;
 	int rc;
 
 	if (!b) {
-		b = s->tls = pool_get(&ctx->tls_pool);
+		b = pool_get(&ctx->tls_pool);
 		if (!b) {
 			ctx->st.buf_no_slot++;
 			smtp_tls_done(ctx, s);
 			return n;
 		}
+		s->tls = pool_index(&ctx->tls_pool, b) + 1;
 		b->len = 0;
 		b->parsed = false;
 	}
