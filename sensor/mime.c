@@ -832,15 +832,16 @@ static bool lead_push(struct mime *m, uint8_t c)
 	return true;
 }
 
+static const uint8_t *line_step(struct mime *m, const uint8_t *p, const uint8_t *end);
+
 /* Beginning of a body line inside a multipart: held until it cannot be a boundary. */
 static const uint8_t *lead_step(struct mime *m, const uint8_t *p, const uint8_t *end)
 {
 	/* Only a line that starts with '-' can be a boundary: the others are content
-	 * outright, their first byte a piece of its own as the lead would make it. */
+	 * outright, read with the lines after them. */
 	if (!m->cr_pending && !m->lead_len && *p != '-' && *p != '\r' && *p != '\n') {
-		emit(m, p, 1);
 		m->line_start = false;
-		return p + 1;
+		return line_step(m, p, end);
 	}
 	while (p < end) {
 		uint8_t c = *p;
@@ -903,36 +904,49 @@ static const uint8_t *skip_lines(struct mime *m, const uint8_t *p, const uint8_t
 	return next;
 }
 
-/* Rest of a body line inside a multipart; its end is held back. */
+/*
+ * Rest of a body line inside a multipart, and the lines after it up to one
+ * that starts with '-' (only such a line can be a boundary): one piece to
+ * the decoder, URL scanner and signatures instead of two per line (the line
+ * and its end). The last line end is held back: it may belong to a boundary.
+ */
 static const uint8_t *line_step(struct mime *m, const uint8_t *p, const uint8_t *end)
 {
-	const uint8_t *lf, *stop;
+	const uint8_t *next, *stop;
 	uint8_t eol = 1;
 
 	if (discards(m))
 		return skip_lines(m, p, end);
-	lf = memchr(p, '\n', (size_t)(end - p));
-	stop = lf ? lf : end;
 	if (m->cr_pending) {
 		m->cr_pending = false;
-		if (p == lf)
-			eol = 2;
-		else
-			emit(m, (const uint8_t *)"\r", 1);
+		if (*p == '\n') {
+			emit(m, p, 0);
+			m->eol_len = 2;
+			m->line_start = true;
+			return p + 1;
+		}
+		emit(m, (const uint8_t *)"\r", 1);
 	}
+	next = next_dash_line(p, end);
+	stop = next;
+	if (stop[-1] != '\n') {
+		/* The piece ends inside a line: a CR last may start its end. */
+		if (stop[-1] == '\r') {
+			stop--;
+			m->cr_pending = true;
+		}
+		emit(m, p, (size_t)(stop - p));
+		return end;
+	}
+	stop--;
 	if (stop > p && stop[-1] == '\r') {
 		stop--;
-		if (lf)
-			eol = 2;
-		else
-			m->cr_pending = true;
+		eol = 2;
 	}
 	emit(m, p, (size_t)(stop - p));
-	if (!lf)
-		return end;
 	m->eol_len = eol;
 	m->line_start = true;
-	return lf + 1;
+	return next;
 }
 
 static const uint8_t *skip_to_eol(struct mime *m, const uint8_t *p, const uint8_t *end)

@@ -361,6 +361,38 @@ static void test_mime_line_starts(void **state)
 		"one\r\ntwo\r\n\r\nthree\rfour\r\n-dash\r\n--bee\r\n\r\n\rfive\nsix|seven|");
 }
 
+static unsigned int body_calls;
+
+static void count_body(void *arg, const struct mime_part *part, const uint8_t *p, size_t n)
+{
+	body_calls++;
+	seen_body(arg, part, p, n);
+}
+
+/*
+ * Lines of a part that cannot be boundaries reach the body callback
+ * together, not one call per line and one per line end: each call costs
+ * the decoder, URL scanner and signatures their per-call work.
+ */
+static void test_mime_lines_in_one_piece(void **state)
+{
+	static const struct mime_cb count_cb = {.body = count_body, .part_end = seen_end};
+	static const char msg[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+				  "--b\r\n\r\n"
+				  "one\r\ntwo\r\n\r\nthree\r\nfour\r\n"
+				  "-dash\r\nfive\r\nsix\r\n"
+				  "--b--\r\n";
+
+	(void)state;
+	walk_with = &count_cb;
+	check_walk(msg, "one\r\ntwo\r\n\r\nthree\r\nfour\r\n-dash\r\nfive\r\nsix|", 1);
+	body_calls = 0;
+	walk_cut(msg, 0);
+	walk_with = &seen_cb;
+	/* "one..four", the held "\r\n", "-d" (the lead), "ash..six" */
+	assert_int_equal(body_calls, 4);
+}
+
 /* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */
 static void test_mime_long_boundary(void **state)
 {
@@ -389,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_mime_filenames),
 		cmocka_unit_test(test_mime_long_boundary),
 		cmocka_unit_test(test_mime_line_starts),
+		cmocka_unit_test(test_mime_lines_in_one_piece),
 		cmocka_unit_test(test_mime_text_only_skips_binary_parts),
 	};
 
