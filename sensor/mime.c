@@ -834,6 +834,43 @@ static bool lead_push(struct mime *m, uint8_t c)
 
 static const uint8_t *line_step(struct mime *m, const uint8_t *p, const uint8_t *end);
 
+/*
+ * A line starting with '-' that the piece holds far enough to tell: one
+ * boundary check on it, not one per byte pushed through the lead (each of
+ * which compared the whole lead again). The answer is the same: a prefix
+ * that is no boundary stays none, one followed by whitespace stays one.
+ * NULL when the piece ends too soon; the lead takes the line then.
+ */
+static const uint8_t *lead_whole(struct mime *m, const uint8_t *p, const uint8_t *end)
+{
+	size_t avail = (size_t)(end - p), win = avail < sizeof(m->lead) ? avail : sizeof(m->lead);
+	const uint8_t *lf = memchr(p, '\n', win);
+	size_t len = lf ? (size_t)(lf - p) : win;
+	unsigned int lvl = 0;
+	bool closing = false;
+	int r;
+
+	if (!lf && win < sizeof(m->lead))
+		return NULL;
+	if (lf && len && p[len - 1] == '\r')
+		len--;
+	/* Longer than any boundary with its "--" and one byte after: decided. */
+	r = bcheck(m, p, len, lf != NULL, &lvl, &closing);
+	if (r == B_MORE)
+		return NULL;
+	if (r == B_NONE) {
+		m->line_start = false;
+		return line_step(m, p, end);
+	}
+	boundary_hit(m, lvl, closing);
+	if (!lf) {
+		m->skip_line = true; /* the rest of the line, as after a pushed match */
+		return p + win;
+	}
+	m->line_start = true;
+	return lf + 1;
+}
+
 /* Beginning of a body line inside a multipart: held until it cannot be a boundary. */
 static const uint8_t *lead_step(struct mime *m, const uint8_t *p, const uint8_t *end)
 {
@@ -842,6 +879,12 @@ static const uint8_t *lead_step(struct mime *m, const uint8_t *p, const uint8_t 
 	if (!m->cr_pending && !m->lead_len && *p != '-' && *p != '\r' && *p != '\n') {
 		m->line_start = false;
 		return line_step(m, p, end);
+	}
+	if (!m->cr_pending && !m->lead_len && *p == '-') {
+		const uint8_t *q = lead_whole(m, p, end);
+
+		if (q)
+			return q;
 	}
 	while (p < end) {
 		uint8_t c = *p;

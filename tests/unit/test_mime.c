@@ -389,8 +389,29 @@ static void test_mime_lines_in_one_piece(void **state)
 	body_calls = 0;
 	walk_cut(msg, 0);
 	walk_with = &seen_cb;
-	/* "one..four", the held "\r\n", "-d" (the lead), "ash..six" */
-	assert_int_equal(body_calls, 4);
+	/* "one..four", the held "\r\n", "-dash..six": a line starting with '-'
+	 * is checked whole, not pushed through the lead byte by byte */
+	assert_int_equal(body_calls, 3);
+}
+
+/* Boundary and dash lines longer than the lead: decided on the first bytes, whatever the cut. */
+static void test_mime_long_dash_lines(void **state)
+{
+	char msg[2048], want[512], pad[101];
+
+	(void)state;
+	memset(pad, ' ', 100);
+	pad[100] = '\0';
+	snprintf(msg, sizeof(msg),
+		 "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		 "--b%s\r\n\r\n"
+		 "-%s-\r\n"
+		 "--b\t%sx\r\n\r\n"
+		 "--%s\r\n"
+		 "--b--%s",
+		 pad, pad, pad, pad, pad);
+	snprintf(want, sizeof(want), "-%s-|--%s|", pad, pad);
+	check_walk(msg, want, 2);
 }
 
 /* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */
@@ -422,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_mime_long_boundary),
 		cmocka_unit_test(test_mime_line_starts),
 		cmocka_unit_test(test_mime_lines_in_one_piece),
+		cmocka_unit_test(test_mime_long_dash_lines),
 		cmocka_unit_test(test_mime_text_only_skips_binary_parts),
 	};
 
