@@ -217,9 +217,29 @@ static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 	size_t colon = 0, v6_ok = *pos < n ? v6_reach(v, n, *pos, &colon) : n;
 
 	for (size_t i = *pos; i < n; i++) {
-		uint8_t a4[4], cls = ip_start[v[i]];
+		uint8_t a4[4], cls;
 		size_t l4 = 0, l6 = 0, no_v6 = 0;
+		size_t lim = v6_ok > v6_from ? v6_ok : v6_from;
 
+		/*
+		 * Up to lim (and not past the colon v6_ok was found for) no IPv6
+		 * can start: only a digit from v4_from on can start anything, and
+		 * a plain loop finds it without the table and checks per byte.
+		 */
+		lim = lim < colon + 1 ? lim : colon + 1;
+		lim = lim < n ? lim : n;
+		if (i < lim) {
+			size_t j = i > v4_from ? i : v4_from;
+
+			while (j < lim && (uint8_t)(v[j] - '0') > 9)
+				j++;
+			if (j >= lim) {
+				i = lim - 1;
+				continue;
+			}
+			i = j;
+		}
+		cls = ip_start[v[i]];
 		if (!cls)
 			continue;
 		if (i > colon)
