@@ -8,30 +8,28 @@
 
 struct smtp_verb_def {
 	char name[9];
-	uint8_t len;
-	uint8_t verb;
 	bool takes_arg; /* strict form needs an argument (false: none allowed) */
 	bool arg_optional;
 };
 
-/* Indexed by enum smtp_verb; len 0: not a command word of its own. */
+/* Indexed by enum smtp_verb. */
 static const struct smtp_verb_def smtp_verbs[SMTP_VERB_COUNT] = {
-	[SMTP_VERB_NONE] = {"", 0, SMTP_VERB_NONE, false, false},
-	[SMTP_VERB_HELO] = {"HELO", 4, SMTP_VERB_HELO, true, false},
-	[SMTP_VERB_EHLO] = {"EHLO", 4, SMTP_VERB_EHLO, true, false},
-	[SMTP_VERB_AUTH] = {"AUTH", 4, SMTP_VERB_AUTH, true, false},
-	[SMTP_VERB_MAIL] = {"MAIL", 4, SMTP_VERB_MAIL, true, false},
-	[SMTP_VERB_RCPT] = {"RCPT", 4, SMTP_VERB_RCPT, true, false},
-	[SMTP_VERB_DATA] = {"DATA", 4, SMTP_VERB_DATA, false, false},
-	[SMTP_VERB_BDAT] = {"BDAT", 4, SMTP_VERB_BDAT, true, false},
-	[SMTP_VERB_RSET] = {"RSET", 4, SMTP_VERB_RSET, false, false},
-	[SMTP_VERB_NOOP] = {"NOOP", 4, SMTP_VERB_NOOP, false, true},
-	[SMTP_VERB_VRFY] = {"VRFY", 4, SMTP_VERB_VRFY, true, false},
-	[SMTP_VERB_EXPN] = {"EXPN", 4, SMTP_VERB_EXPN, true, false},
-	[SMTP_VERB_STARTTLS] = {"STARTTLS", 8, SMTP_VERB_STARTTLS, false, false},
-	[SMTP_VERB_QUIT] = {"QUIT", 4, SMTP_VERB_QUIT, false, false},
-	[SMTP_VERB_HELP] = {"HELP", 4, SMTP_VERB_HELP, false, true},
-	[SMTP_VERB_UNKNOWN] = {"UNKNOWN", 0, SMTP_VERB_UNKNOWN, false, false},
+	[SMTP_VERB_NONE] = {"", false, false},
+	[SMTP_VERB_HELO] = {"HELO", true, false},
+	[SMTP_VERB_EHLO] = {"EHLO", true, false},
+	[SMTP_VERB_AUTH] = {"AUTH", true, false},
+	[SMTP_VERB_MAIL] = {"MAIL", true, false},
+	[SMTP_VERB_RCPT] = {"RCPT", true, false},
+	[SMTP_VERB_DATA] = {"DATA", false, false},
+	[SMTP_VERB_BDAT] = {"BDAT", true, false},
+	[SMTP_VERB_RSET] = {"RSET", false, false},
+	[SMTP_VERB_NOOP] = {"NOOP", false, true},
+	[SMTP_VERB_VRFY] = {"VRFY", true, false},
+	[SMTP_VERB_EXPN] = {"EXPN", true, false},
+	[SMTP_VERB_STARTTLS] = {"STARTTLS", false, false},
+	[SMTP_VERB_QUIT] = {"QUIT", false, false},
+	[SMTP_VERB_HELP] = {"HELP", false, true},
+	[SMTP_VERB_UNKNOWN] = {"UNKNOWN", false, false},
 };
 
 const char *smtp_verb_name(enum smtp_verb v)
@@ -262,6 +260,7 @@ static bool smtp_cmd_strict_arg(const struct smtp_cmd *c, const struct smtp_verb
 enum smtp_verb smtp_cmd_parse(const uint8_t *line, uint32_t n, struct smtp_cmd *out)
 {
 	const struct smtp_verb_def *d;
+	enum smtp_verb v;
 	uint32_t vlen = 0, i;
 
 	memset(out, 0, sizeof(*out));
@@ -272,31 +271,32 @@ enum smtp_verb smtp_cmd_parse(const uint8_t *line, uint32_t n, struct smtp_cmd *
 		out->verb = n ? SMTP_VERB_UNKNOWN : SMTP_VERB_NONE;
 		return out->verb;
 	}
-	d = &smtp_verbs[smtp_verb_find(line, vlen)];
-	if (!d->len) {
+	v = smtp_verb_find(line, vlen);
+	if (v == SMTP_VERB_NONE) {
 		out->verb = SMTP_VERB_UNKNOWN;
 		return out->verb;
 	}
-	out->verb = d->verb;
+	d = &smtp_verbs[v];
+	out->verb = v;
 	i = smtp_skip_blanks(line, vlen, n);
 	out->arg = line + i;
 	out->arg_len = n - i;
 
-	if (d->verb == SMTP_VERB_MAIL) {
+	if (v == SMTP_VERB_MAIL) {
 		smtp_cmd_path(out, "FROM:", 5);
 		out->strict = out->strict && i == vlen + 1;
 		if (!out->path_ok)
 			smtp_cmd_path(out, "FROM", 4);
 		return out->verb;
 	}
-	if (d->verb == SMTP_VERB_RCPT) {
+	if (v == SMTP_VERB_RCPT) {
 		smtp_cmd_path(out, "TO:", 3);
 		out->strict = out->strict && i == vlen + 1;
 		if (!out->path_ok)
 			smtp_cmd_path(out, "TO", 2);
 		return out->verb;
 	}
-	if (d->verb == SMTP_VERB_BDAT)
+	if (v == SMTP_VERB_BDAT)
 		smtp_cmd_bdat(out);
 	out->strict = smtp_cmd_strict_arg(out, d) && (out->arg_len == 0 || i == vlen + 1);
 	return out->verb;
