@@ -49,7 +49,6 @@ struct sigs_db {
 	struct sigs_rt *rules;
 	uint32_t n;
 	bool any_field;	    /* header scope: some rule sees every field */
-	bool vectored;	    /* compiled in HS_MODE_VECTORED: scanned as one buffer */
 	uint32_t min_width; /* no rule matches fewer bytes: a shorter input is not scanned */
 };
 
@@ -339,8 +338,7 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		err = sigs_compile_error(&set->src, src, n, scope, ce, eb);
 		goto out;
 	}
-	set->db[scope] = (struct sigs_db){
-		.db = db, .rules = rt, .n = n, .vectored = mode == HS_MODE_VECTORED};
+	set->db[scope] = (struct sigs_db){.db = db, .rules = rt, .n = n};
 	set->db[scope].min_width = sigs_min_width(expr, flags, n);
 	for (uint32_t i = 0; i < n; i++)
 		set->db[scope].any_field |= rt[i].header_len == 0;
@@ -800,13 +798,14 @@ static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *
 	return false;
 }
 
+/* One buffer (sc->scope: a line, header field or URL), in the mode its scope was compiled in. */
 static hs_error_t sigs_hs_block(const struct sigs_db *db, struct sigs_scan *sc,
 				hs_scratch_t *scratch)
 {
 	const char *data = (const char *)sc->data;
 	unsigned int len = (unsigned int)sc->len;
 
-	if (db->vectored)
+	if (sigs_scope_mode(sc->scope) == HS_MODE_VECTORED)
 		return hs_scan_vector(db->db, &data, &len, 1, 0, scratch, sigs_on_match, sc);
 	return hs_scan(db->db, data, len, 0, scratch, sigs_on_match, sc);
 }
