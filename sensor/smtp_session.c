@@ -283,6 +283,15 @@ static struct smtp_tlsbuf *smtp_tls_of(const struct smtp_ctx *ctx, const struct 
 	return s->tls ? pool_at(&ctx->tls_pool, s->tls - 1) : NULL;
 }
 
+/* The ClientHello buffer goes back to its pool, if the session holds one. */
+static void smtp_tls_put(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (s->tls) {
+		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
+		s->tls = 0;
+	}
+}
+
 /* The value's bytes ("" when it has none). */
 static const char *smtp_carry_get(const struct smtp_ctx *ctx, const struct smtp_sess *s,
 				  enum smtp_carry c)
@@ -1189,10 +1198,7 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 		pool_put(&ctx->tx_pool, s->tx_wait);
 		s->tx_wait = NULL;
 	}
-	if (s->tls) {
-		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
-		s->tls = 0;
-	}
+	smtp_tls_put(ctx, s);
 	if (s->authx) {
 		pool_put(&ctx->auth_pool, smtp_authx_of(ctx, s));
 		s->authx = 0;
@@ -1241,17 +1247,15 @@ static void smtp_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
  */
 static void smtp_tls_done(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
+	struct smtp_tlsbuf *b = smtp_tls_of(ctx, s);
 	struct smtp_txs *t = s->tx;
 
 	if (!t && (s->flags & S_OPENED))
 		t = s->tx = smtp_session_tx(ctx, s);
-	if (t && s->tls && smtp_tls_of(ctx, s)->parsed)
-		smtp_tx_hello(s, &t->tx, &smtp_tls_of(ctx, s)->hello);
+	if (t && b && b->parsed)
+		smtp_tx_hello(s, &t->tx, &b->hello);
 	smtp_msg_stop(ctx, s);
-	if (s->tls) {
-		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
-		s->tls = 0;
-	}
+	smtp_tls_put(ctx, s);
 	smtp_line_reset(&s->lb[0]);
 	smtp_line_reset(&s->lb[1]);
 	s->flags = (s->flags & ~S_TEXT) | S_BYPASS;
