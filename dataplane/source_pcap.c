@@ -100,6 +100,7 @@ struct pcap_src {
 	uint32_t *qlist[SOURCE_MAX_QUEUES];
 	size_t qlen[SOURCE_MAX_QUEUES];
 	size_t qpos[SOURCE_MAX_QUEUES];
+	uint16_t spread; /* the queue the last frame of no flow went to */
 };
 
 static int dlt_to_link(int dlt)
@@ -598,8 +599,13 @@ static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
 	if (ps->base.n_queues <= 1)
 		return 0;
 	decode_cfg_default(&dc);
-	if (decode_pkt(&dc, p, &m, &st) != DECODE_OK)
-		return 0;
+	if (decode_pkt(&dc, p, &m, &st) != DECODE_OK) {
+		/* Not a TCP segment: the worker only counts it, so queues take turns
+		 * (a NIC's RSS spreads UDP too). All on queue 0, the 20% UDP of the
+		 * small-64 profile split the queues 60/40. */
+		ps->spread = (uint16_t)((ps->spread + 1) % ps->base.n_queues);
+		return ps->spread;
+	}
 	p->hash = (uint32_t)hash_sym_tuple(m.src.b, m.sport, m.dst.b, m.dport, 0);
 	return (uint16_t)(p->hash % ps->base.n_queues);
 }

@@ -25,6 +25,7 @@ struct steer_in {
 	pthread_t thread;
 	bool started;
 	_Atomic bool eof;
+	uint16_t spread; /* next output for a frame that belongs to no flow */
 };
 
 struct steer {
@@ -44,7 +45,7 @@ struct steer {
 
 static const struct source_ops steer_ops;
 
-static uint16_t steer_pick(struct steer *st, const struct pkt *p)
+static uint16_t steer_pick(struct steer *st, struct steer_in *si, const struct pkt *p)
 {
 	struct decode_stats ds = {0};
 	struct pkt_meta m;
@@ -53,8 +54,13 @@ static uint16_t steer_pick(struct steer *st, const struct pkt *p)
 	if (p->hash)
 		return (uint16_t)(p->hash % st->n_out);
 	/* Decode only to find the inner endpoints; the worker decodes again. */
-	if (decode_pkt(&st->dc, p, &m, &ds) != DECODE_OK)
-		return 0;
+	if (decode_pkt(&st->dc, p, &m, &ds) != DECODE_OK) {
+		/* UDP, fragments, garbage: a worker only counts them, so any worker
+		 * will do. Taking turns keeps a tap's UDP share (QUIC, DNS) from
+		 * loading the first worker alone. */
+		si->spread = (uint16_t)((si->spread + 1) % st->n_out);
+		return si->spread;
+	}
 	h = hash_sym_tuple(m.src.b, m.sport, m.dst.b, m.dport, 0);
 	return (uint16_t)((uint32_t)h % st->n_out);
 }
@@ -127,7 +133,7 @@ static void steer_burst(struct steer *st, uint16_t q, struct pkt *pkts, uint16_t
 		return;
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		out[i] = steer_pick(st, &pkts[i]);
+		out[i] = steer_pick(st, &st->in[q], &pkts[i]);
 		todo |= 1u << i;
 	}
 	while (todo) {

@@ -18,6 +18,7 @@
 #include "dataplane/decode.h"
 #include "dataplane/source.h"
 #include "dataplane/source_pcap.h"
+#include "pcap_no_flow.h"
 
 #define SMTP_PCAP TEST_CORPUS_DIR "/zeek/testing/btest/Traces/smtp.pcap"
 #define GZ_PCAP	  TEST_CORPUS_DIR "/zeek/testing/btest/Traces/smtp/smtp-many-addresses.pcap.gz"
@@ -405,11 +406,39 @@ static void test_source_pcap_named_pipe_and_size_hint(void **state)
 	assert_int_equal(source_pcap_size_hint(GZ_PCAP), 318256);
 }
 
+/* Frames of no flow take turns over the queues instead of all going to queue 0. */
+static void test_source_pcap_preload_spreads_frames_of_no_flow(void **state)
+{
+	char path[] = "/tmp/rw-test-udp.XXXXXX";
+	struct errbuf eb = {""};
+	size_t got[2] = {0, 0};
+	struct source *s;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pcap_no_flow_write(path, 301), 0);
+	assert_int_equal(open_pcap(path, true, 2, &s, &eb), 0);
+	for (uint16_t q = 0; q < 2; q++) {
+		struct pkt pkts[32];
+		uint16_t n;
+
+		while ((n = s->ops->rx_burst(s, q, pkts, 32)))
+			got[q] += n;
+	}
+	assert_int_equal(got[0] + got[1], 301);
+	assert_true(got[0] == 150 || got[0] == 151);
+	source_close(s);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_source_pcap_stream_equals_preload),
 		cmocka_unit_test(test_source_pcap_preload_queues_keep_flows_together),
+		cmocka_unit_test(test_source_pcap_preload_spreads_frames_of_no_flow),
 		cmocka_unit_test(test_source_pcap_reads_gzip),
 		cmocka_unit_test(test_source_pcap_truncated_file_reports_error),
 		cmocka_unit_test(test_source_pcap_bad_files_are_refused_with_a_reason),

@@ -3,7 +3,8 @@
  * steer: a capture read through the software distribution to 1..5 outputs.
  * Every frame comes out exactly once; each output gets its frames in file
  * order (the burst goes out one ring operation per output, and must not
- * reorder); both directions of a connection share one output.
+ * reorder); both directions of a connection share one output; frames of no
+ * connection (not TCP, malformed) take turns over the outputs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,11 +13,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "dataplane/decode.h"
 #include "dataplane/source.h"
 #include "dataplane/steer.h"
+#include "pcap_no_flow.h"
 
 #define MAX_FRAMES 4096
 #define MAX_OUT	   5
@@ -83,6 +86,7 @@ static void check_steered(const char *path, uint16_t n_out)
 	static uint64_t file_ids[MAX_FRAMES], conn_out[MAX_FRAMES][2];
 	struct source_cfg sc = {.kind = SOURCE_PCAP, .path = path, .n_queues = 1};
 	uint32_t n_file = read_plain(path, file_ids), got = 0, pos[MAX_OUT] = {0}, n_conn = 0;
+	uint32_t no_flow[MAX_OUT] = {0}, lo = UINT32_MAX, hi = 0;
 	bool taken[MAX_FRAMES] = {0};
 	struct errbuf eb = {""};
 	struct source *raw, *st;
@@ -112,8 +116,10 @@ static void check_steered(const char *path, uint16_t n_out)
 				taken[j] = true;
 				pos[q] = j + 1;
 				got++;
-				if (!c)
+				if (!c) {
+					no_flow[q]++;
 					continue;
+				}
 				while (x < n_conn && conn_out[x][0] != c)
 					x++;
 				if (x == n_conn) {
@@ -130,6 +136,12 @@ static void check_steered(const char *path, uint16_t n_out)
 			break;
 	}
 	assert_int_equal(got, n_file);
+	/* Frames of no flow take turns over the outputs (one input: one turn order). */
+	for (uint16_t q = 0; q < n_out; q++) {
+		lo = no_flow[q] < lo ? no_flow[q] : lo;
+		hi = no_flow[q] > hi ? no_flow[q] : hi;
+	}
+	assert_true(hi - lo <= 1);
 	if (n_out > 1 && n_conn > 4) {
 		uint32_t used = 0;
 
@@ -149,10 +161,26 @@ static void test_steer_every_frame_once_in_order_per_output(void **state)
 			check_steered(captures[c], n_out);
 }
 
+/* A capture of UDP only: every output gets its share, none gets them all. */
+static void test_steer_spreads_frames_of_no_flow(void **state)
+{
+	char path[] = "/tmp/rw-test-udp.XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pcap_no_flow_write(path, 301), 0);
+	for (uint16_t n_out = 1; n_out <= MAX_OUT; n_out++)
+		check_steered(path, n_out);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_steer_every_frame_once_in_order_per_output),
+		cmocka_unit_test(test_steer_spreads_frames_of_no_flow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
