@@ -66,9 +66,10 @@ struct bench_cap {
 
 /* One run of one stage, all workers together. */
 struct bench_run {
-	double lane_secs; /* sum over workers of their loop time */
-	double cpu_secs;  /* sum of the worker threads' CPU time */
-	double wall_secs; /* first start to the last worker or consumer done */
+	double lane_secs;    /* sum over workers of their loop time */
+	double cpu_secs;     /* sum of the worker threads' CPU time */
+	double max_cpu_secs; /* the busiest worker's CPU time: what N workers wait for */
+	double wall_secs;    /* first start to the last worker or consumer done */
 	struct worker_stats ws;
 	struct smtp_stats ss;
 	uint64_t events, events_dropped, alerts;
@@ -273,6 +274,8 @@ static int bench_run_once(const struct bench_wire_cfg *wc, const struct bench_ca
 		t1 = lt[i].t1 > t1 ? lt[i].t1 : t1;
 		r->lane_secs += (double)(lt[i].t1 - lt[i].t0) / 1e9;
 		r->cpu_secs += lt[i].cpu_secs;
+		if (lt[i].cpu_secs > r->max_cpu_secs)
+			r->max_cpu_secs = lt[i].cpu_secs;
 	}
 	if (bw) {
 		bench_wire_join(bw);
@@ -376,7 +379,7 @@ static int bench_stages(const struct bench_opts *o, const struct bench_wire_cfg 
 			const struct bench_cap *cap, struct bench_stage_result *res)
 {
 	double lane[BENCH_STAGE_COUNT][BENCH_MAX_RUNS], cpu[BENCH_STAGE_COUNT][BENCH_MAX_RUNS];
-	double wall[BENCH_STAGE_COUNT][BENCH_MAX_RUNS];
+	double wall[BENCH_STAGE_COUNT][BENCH_MAX_RUNS], busiest[BENCH_STAGE_COUNT][BENCH_MAX_RUNS];
 	int err;
 
 	for (unsigned int r = 0; r < o->runs; r++) {
@@ -396,6 +399,7 @@ static int bench_stages(const struct bench_opts *o, const struct bench_wire_cfg 
 			lane[s][r] = run.lane_secs;
 			cpu[s][r] = run.cpu_secs;
 			wall[s][r] = run.wall_secs;
+			busiest[s][r] = run.max_cpu_secs;
 			res[s].med = run;
 			res[s].done = true;
 		}
@@ -406,6 +410,7 @@ static int bench_stages(const struct bench_opts *o, const struct bench_wire_cfg 
 		res[s].med.lane_secs = bench_median(lane[s], o->runs);
 		res[s].med.cpu_secs = bench_median(cpu[s], o->runs);
 		res[s].med.wall_secs = bench_median(wall[s], o->runs);
+		res[s].med.max_cpu_secs = bench_median(busiest[s], o->runs);
 	}
 	return 0;
 }
@@ -448,6 +453,29 @@ static double bench_gbps(uint64_t bytes, double secs)
 	return secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0;
 }
 
+/*
+ * How N workers share the work, by CPU time: the busiest worker is what the
+ * run waits for. sum/max is the speedup over one worker at the per-packet
+ * cost these workers had; with the one-worker run's CPU time (run_bench.sh)
+ * it gives the scaling without the time a shared machine's other work takes.
+ */
+static void bench_print_balance(const struct bench_opts *o, const struct bench_stage_result *res)
+{
+	const struct bench_run *r = NULL;
+
+	if (o->workers < 2)
+		return;
+	for (int s = 0; s < BENCH_STAGE_COUNT; s++)
+		if (res[s].done)
+			r = &res[s].med;
+	if (!r || r->max_cpu_secs <= 0)
+		return;
+	printf("balance: the busiest of %u workers ran %.1f%% of their CPU time (even: %.1f%%); "
+	       "sum/max %.2f\n",
+	       o->workers, 100 * r->max_cpu_secs / r->cpu_secs, 100.0 / o->workers,
+	       r->cpu_secs / r->max_cpu_secs);
+}
+
 static void bench_print_table(const struct bench_opts *o, const struct bench_cap *cap,
 			      const struct bench_stage_result *res)
 {
@@ -483,6 +511,7 @@ static void bench_print_table(const struct bench_opts *o, const struct bench_cap
 	       "  'aggr' divides by wall time until the last worker and the consumer are done.\n"
 	       "  Medians of %u runs.\n",
 	       o->workers, o->runs);
+	bench_print_balance(o, res);
 }
 
 static void bench_print_checks(const struct bench_cap *cap, const struct bench_stage_result *res,
@@ -568,6 +597,8 @@ static void bench_json_stages(struct jsonw *w, const struct bench_report *rp)
 				4);
 		jsonw_kv_double(w, "sessions_per_s_per_core", r->ss.sessions / r->cpu_secs, 1);
 		jsonw_kv_double(w, "cpu_per_wall", r->cpu_secs / r->lane_secs, 3);
+		jsonw_kv_double(w, "cpu_secs", r->cpu_secs, 6);
+		jsonw_kv_double(w, "max_worker_cpu_secs", r->max_cpu_secs, 6);
 		jsonw_kv_u64(w, "smtp_sessions", r->ss.sessions);
 		jsonw_kv_u64(w, "messages", r->ss.messages);
 		jsonw_kv_u64(w, "events_dropped", r->events_dropped);
@@ -591,13 +622,14 @@ static void bench_print_summary(const struct bench_report *rp)
 		return;
 	secs = r->cpu_secs;
 	printf("summary %-10s w=%u %7.3f Mpps/core %7.3f Gbit/s/core %9.0f sessions/s/core "
-	       "aggr %6.3f Gbit/s  x hs_scan %.3f  x memcpy %.4f  %4.0f B/flow  RSS %5.0f MiB\n",
+	       "aggr %6.3f Gbit/s  x hs_scan %.3f  x memcpy %.4f  %4.0f B/flow  RSS %5.0f MiB  "
+	       "busiest worker %.6f s\n",
 	       rp->o->label ? rp->o->label : rp->cap->profile, rp->o->workers,
 	       rp->cap->pkts / secs / 1e6, bench_gbps(rp->cap->wire_bytes, secs),
 	       r->ss.sessions / secs, bench_gbps(rp->cap->wire_bytes, r->wall_secs),
 	       b->bytes ? b->hs_secs / secs : 0, b->bytes ? b->memcpy_secs / secs : 0,
 	       rp->mem->flow_table_per_flow + (double)rp->mem->smtp_session,
-	       rp->mem->peak_rss_kb / 1024.0);
+	       rp->mem->peak_rss_kb / 1024.0, r->max_cpu_secs);
 }
 
 static void bench_print_json(const struct bench_report *rp)

@@ -3,7 +3,8 @@
 # The `bench` run target: generates the five traffic profiles once (kept in
 # BENCH_DIR, default <build>/bench-captures) and runs bench_pipeline on each
 # with 1 and 2 workers. Figures go to stdout; the JSON lines to
-# BENCH_DIR/results.jsonl. Not a test: nothing is asserted.
+# BENCH_DIR/results.jsonl; the last lines compare N workers with one by the
+# CPU time of the busiest worker. Not a test: nothing is asserted.
 #
 #   run_bench.sh GEN_TRAFFIC BENCH_PIPELINE RULES BUILD_DIR
 # Environment: BENCH_BYTES (default 256M), BENCH_RUNS (5), BENCH_PROFILES,
@@ -41,4 +42,11 @@ for p in $profiles; do
 done
 echo "=== summary (per core: worker thread CPU time; medians of $runs runs) ==="
 cat "$dir/summary.txt"
+# N workers against one, by the CPU time of the busiest worker: what a run
+# waits for on dedicated cores, without the time other work on a shared
+# machine takes from the wall clock.
+awk '$1 == "summary" { w = substr($3, 3); t[$2, w] = $(NF - 1); p[$2] = 1; ws[w] = 1 }
+	END { for (k in p) for (w in ws) if (w > 1 && t[k, 1] > 0 && t[k, w] > 0)
+		printf "scaling %-10s %s workers %.2fx one (busiest worker CPU time %.6f s vs %.6f s)\n",
+			k, w, t[k, 1] / t[k, w], t[k, w], t[k, 1] }' "$dir/summary.txt" | sort
 echo "JSON lines: $dir/results.jsonl"
