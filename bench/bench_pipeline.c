@@ -73,6 +73,7 @@ struct bench_run {
 	struct worker_stats ws;
 	struct smtp_stats ss;
 	uint64_t events, events_dropped, alerts;
+	uint64_t str_sessions, str_peak_bytes; /* smtp_ctx_str_held(), all workers */
 };
 
 struct bench_stage_result {
@@ -223,6 +224,7 @@ static void bench_collect(struct bench_wire *bw, uint16_t n, struct bench_run *r
 	memset(&r->ws, 0, sizeof(r->ws));
 	memset(&r->ss, 0, sizeof(r->ss));
 	r->events = r->events_dropped = 0;
+	r->str_sessions = r->str_peak_bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct worker_stats ws;
 		struct smtp_stats ss;
@@ -230,8 +232,13 @@ static void bench_collect(struct bench_wire *bw, uint16_t n, struct bench_run *r
 		worker_stats_read(bw->lane[i].w, &ws);
 		stats_add(&r->ws, &ws, sizeof(ws));
 		if (bw->lane[i].smtp) {
+			uint64_t sn, sb;
+
 			smtp_ctx_stats_read(bw->lane[i].smtp, &ss);
 			stats_add(&r->ss, &ss, sizeof(ss));
+			smtp_ctx_str_held(bw->lane[i].smtp, &sn, &sb);
+			r->str_sessions += sn;
+			r->str_peak_bytes += sb;
 		}
 		r->events += bw->lane[i].sink.emitted;
 		r->events_dropped += bw->lane[i].sink.dropped;
@@ -421,15 +428,27 @@ struct bench_mem {
 	size_t flow_entry;	    /* sizeof(struct flow) */
 	double flow_table_per_flow; /* table and index over capacity */
 	size_t smtp_session;	    /* one idle session */
+	double smtp_strings;	    /* its strings in the arena: mean peak per SMTP session */
 	long peak_rss_kb;
 	long preload_rss_kb;
 	size_t worker_mem; /* worker + SMTP ctx + ring, one worker */
 };
 
-static void bench_measure_mem(struct bench_mem *m)
+/*
+ * A session's HELO, banner and last reply live in the worker's string arena,
+ * in slots as big as each value needs: what a session costs there is
+ * measured on the capture, as the mean over its SMTP sessions of the most
+ * arena bytes each held at once (the fullest SMTP stage run).
+ */
+static void bench_measure_mem(struct bench_mem *m, const struct bench_stage_result *res)
 {
 	struct flow_table_cfg fc;
 	struct flow_table *ft;
+
+	for (int s = BENCH_SMTP; s < BENCH_STAGE_COUNT; s++)
+		if (res[s].done && res[s].med.str_sessions)
+			m->smtp_strings =
+				(double)res[s].med.str_peak_bytes / res[s].med.str_sessions;
 
 	flow_table_cfg_default(&fc);
 	m->flow_entry = sizeof(struct flow);
@@ -438,6 +457,12 @@ static void bench_measure_mem(struct bench_mem *m)
 		m->flow_table_per_flow = (double)flow_table_mem_bytes(ft) / flow_table_capacity(ft);
 		flow_table_destroy(ft);
 	}
+}
+
+/* Bytes per tracked SMTP flow before DATA: flow entry and index, idle session, its strings. */
+static double bench_per_flow(const struct bench_mem *m)
+{
+	return m->flow_table_per_flow + (double)m->smtp_session + m->smtp_strings;
 }
 
 static long bench_rss_kb(void)
@@ -540,9 +565,10 @@ static void bench_print_checks(const struct bench_cap *cap, const struct bench_s
 		       (unsigned long)r->ws.reasm.total_cap_hits, (unsigned long)r->ws.reasm.gaps);
 	}
 	printf("memory: flow entry %zu B, flow table %.0f B per flow (index included), idle SMTP "
-	       "session %zu B: %.0f B per tracked SMTP flow before DATA\n",
-	       m->flow_entry, m->flow_table_per_flow, m->smtp_session,
-	       m->flow_table_per_flow + (double)m->smtp_session);
+	       "session %zu B, its strings %.1f B (arena, mean peak per session): %.0f B per "
+	       "tracked SMTP flow before DATA\n",
+	       m->flow_entry, m->flow_table_per_flow, m->smtp_session, m->smtp_strings,
+	       bench_per_flow(m));
 	printf("peak RSS %.1f MiB (capture preloaded: %.1f MiB)\n", m->peak_rss_kb / 1024.0,
 	       m->preload_rss_kb / 1024.0);
 }
@@ -628,8 +654,7 @@ static void bench_print_summary(const struct bench_report *rp)
 	       rp->cap->pkts / secs / 1e6, bench_gbps(rp->cap->wire_bytes, secs),
 	       r->ss.sessions / secs, bench_gbps(rp->cap->wire_bytes, r->wall_secs),
 	       b->bytes ? b->hs_secs / secs : 0, b->bytes ? b->memcpy_secs / secs : 0,
-	       rp->mem->flow_table_per_flow + (double)rp->mem->smtp_session,
-	       rp->mem->peak_rss_kb / 1024.0, r->max_cpu_secs);
+	       bench_per_flow(rp->mem), rp->mem->peak_rss_kb / 1024.0, r->max_cpu_secs);
 }
 
 static void bench_print_json(const struct bench_report *rp)
@@ -655,8 +680,8 @@ static void bench_print_json(const struct bench_report *rp)
 	jsonw_kv_double(&w, "ratio_to_hs_scan", b->hs_secs && secs ? b->hs_secs / secs : 0, 4);
 	jsonw_kv_double(&w, "ratio_to_memcpy", b->memcpy_secs && secs ? b->memcpy_secs / secs : 0,
 			5);
-	jsonw_kv_double(&w, "bytes_per_flow_before_data",
-			rp->mem->flow_table_per_flow + (double)rp->mem->smtp_session, 0);
+	jsonw_kv_double(&w, "bytes_per_flow_before_data", bench_per_flow(rp->mem), 0);
+	jsonw_kv_double(&w, "smtp_string_bytes_per_session", rp->mem->smtp_strings, 1);
 	jsonw_kv_u64(&w, "peak_rss_kb", (uint64_t)rp->mem->peak_rss_kb);
 	jsonw_kv_u64(&w, "expected_smtp_sessions", rp->cap->exp_sessions);
 	jsonw_obj_close(&w);
@@ -812,7 +837,7 @@ int main(int argc, char **argv)
 	bench_bodies_fini(&bodies);
 	if (bench_stages(&o, &wc, &cap, res))
 		return 1;
-	bench_measure_mem(&mem);
+	bench_measure_mem(&mem, res);
 	mem.peak_rss_kb = bench_rss_kb();
 	bench_print_table(&o, &cap, res);
 	bench_print_checks(&cap, res, &mem);

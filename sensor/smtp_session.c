@@ -8,6 +8,7 @@
 
 #include "common/pool.h"
 #include "common/stats.h"
+#include "common/strarena.h"
 #include "sensor/privacy.h"
 #include "sensor/smtp_auth.h"
 #include "sensor/smtp_cmd.h"
@@ -30,13 +31,13 @@
  * detail, never correctness of the state machine, and is counted. Pool
  * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
  * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
- * config: 320 bytes per idle session, about 114 MiB per worker in all).
+ * config: 160 bytes per idle session). HELO, banner and last reply are in a
+ * string arena, in slots as big as each value needs (smtp_str_create()).
  */
 #define SMTP_TLS_BUF	    4096 /* ClientHello bytes collected at most */
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
 #define SMTP_PIPELINE_CAP   255	 /* queue index is a byte */
 #define SMTP_Q_INLINE	    6	 /* replies awaited in the session itself */
-#define SMTP_CARRY_SESS	    116	 /* HELO and banner, in the session */
 #define SMTP_CARRY_AUTH	    76	 /* AUTH user and mechanism, in struct smtp_authx */
 #define SMTP_LAST_MAX	    56	 /* last reply text kept for a session record */
 #define SMTP_TX_LAST_MAX    EVENT_TEXT_MAX
@@ -77,6 +78,7 @@
 #define S_NOT_SMTP     (1u << 22) /* probed and refused: the slot goes back to the pool */
 #define S_HELLO_OUT    (1u << 23) /* a record carries the ClientHello facts */
 #define S_BYPASS       (1u << 24) /* TLS: nothing more to parse; records wait for close */
+#define S_STR_COUNTED  (1u << 25) /* its string bytes are in the arena figures */
 #define S_DONE	       (S_FINISHED | S_BYPASS)
 
 enum smtp_mode {
@@ -105,6 +107,9 @@ enum smtp_dstate {
 };
 
 enum smtp_carry { C_HELO = 0, C_USER, C_MECH, C_BANNER, C_COUNT };
+
+/* The session's strings in the worker's string arena (handles in s->str). */
+enum smtp_sess_str { STR_HELO = 0, STR_BANNER, STR_LAST, STR_COUNT };
 
 /* A transaction record in flight, from the tx pool. */
 struct smtp_txs {
@@ -188,9 +193,13 @@ struct smtp_sess {
 	struct smtp_auth auth;
 	uint8_t last_len;
 	uint8_t carry_len[C_COUNT];
+	uint8_t str_peak; /* most arena bytes its strings held at once, in STRARENA_GRAIN */
 	char uid[FLOW_UID_LEN + 1]; /* flow_uid(f), made for the first event: "" before */
-	char last[SMTP_LAST_MAX];
-	char carry[SMTP_CARRY_SESS];
+	/* HELO, banner and the last reply (for a session record) as strarena
+	 * handles: nearly every session has them, but they are mostly far
+	 * shorter than their caps (68, 48, 56), which the session used to hold
+	 * inline (172 bytes); the arena slot costs what the value needs. */
+	uint32_t str[STR_COUNT];
 	/* Commands awaiting replies. Most sessions have a few in flight, a
 	 * pipelining client one per recipient: a session that needs more than
 	 * the inline entries takes a queue of max_pipeline entries from the queue
@@ -202,13 +211,17 @@ struct smtp_sess {
 };
 
 /* All of an idle session (smtp_session_size()). */
-_Static_assert(sizeof(struct smtp_sess) == 320, "struct smtp_sess grew: say why");
+_Static_assert(sizeof(struct smtp_sess) == 160, "struct smtp_sess grew: say why");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
 	struct event_sink *sink;
 	struct smtp_msg_cfg msg_cfg;
 	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool, q_pool;
+	struct strarena *str; /* the sessions' strings (enum smtp_sess_str) */
+	/* Sessions that ended and the sum of their str_peak bytes: the arena's
+	 * share of a session, for bench_pipeline's bytes per flow. */
+	uint64_t str_sessions, str_peak_bytes;
 	struct sigs_worker *sigw; /* NULL: no signatures */
 	struct smtp_tx *ptx;	  /* cfg.privacy: the pseudonymised copy of a leaving record */
 	struct smtp_stats st;
@@ -263,15 +276,18 @@ static bool smtp_port_in(const uint8_t *map, uint16_t port, bool tls)
  */
 static const struct {
 	uint8_t off, cap;
-	bool auth; /* in struct smtp_authx */
+	bool auth; /* in struct smtp_authx, else in the arena at s->str[str] */
+	uint8_t str;
 } smtp_carry_at[C_COUNT] = {
-	[C_HELO] = {0, 68, false},
-	[C_BANNER] = {68, 48, false},
-	[C_USER] = {0, 56, true},
-	[C_MECH] = {56, 20, true},
+	[C_HELO] = {0, 68, false, STR_HELO},
+	[C_BANNER] = {0, 48, false, STR_BANNER},
+	[C_USER] = {0, 56, true, 0},
+	[C_MECH] = {56, 20, true, 0},
 };
 
-_Static_assert(68 + 48 == SMTP_CARRY_SESS && 56 + 20 == SMTP_CARRY_AUTH, "carry caps fill");
+_Static_assert(56 + 20 == SMTP_CARRY_AUTH, "carry caps fill");
+_Static_assert(68 <= STRARENA_MAX && 48 <= STRARENA_MAX && SMTP_LAST_MAX <= STRARENA_MAX,
+	       "arena slots hold the carry caps");
 
 static struct smtp_authx *smtp_authx_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
 {
@@ -298,22 +314,67 @@ static const char *smtp_carry_get(const struct smtp_ctx *ctx, const struct smtp_
 {
 	if (!s->carry_len[c])
 		return "";
-	return (smtp_carry_at[c].auth ? smtp_authx_of(ctx, s)->carry : s->carry) +
-	       smtp_carry_at[c].off;
+	if (!smtp_carry_at[c].auth)
+		return strarena_get(ctx->str, s->str[smtp_carry_at[c].str]);
+	return smtp_authx_of(ctx, s)->carry + smtp_carry_at[c].off;
+}
+
+/* The session's arena bytes now, in STRARENA_GRAIN; its peak follows. */
+static void smtp_str_peak(struct smtp_sess *s)
+{
+	size_t b = 0;
+
+	for (int i = 0; i < STR_COUNT; i++)
+		b += strarena_slot_bytes(s->str[i]);
+	b /= STRARENA_GRAIN;
+	if (b > s->str_peak)
+		s->str_peak = (uint8_t)b;
+}
+
+/* n bytes of p as the session's string i; false when the arena had no slot (counted). */
+static bool smtp_str_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_sess_str i,
+			 const void *p, size_t n)
+{
+	uint32_t h = s->str[i];
+
+	if (strarena_set(ctx->str, &s->str[i], p, n) != n) {
+		ctx->st.buf_no_slot++;
+		return false;
+	}
+	/* Only a new slot can raise the peak (a value kept in place holds the same bytes). */
+	if (s->str[i] != h)
+		smtp_str_peak(s);
+	return true;
+}
+
+/* The strings go back to the arena; an SMTP session's peak joins the figures once. */
+static void smtp_str_release(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	for (int i = 0; i < STR_COUNT; i++)
+		strarena_put(ctx->str, &s->str[i]);
+	s->carry_len[C_HELO] = s->carry_len[C_BANNER] = 0;
+	s->last_len = 0;
+	if ((s->flags & (S_CONFIRMED | S_STR_COUNTED)) == S_CONFIRMED) {
+		s->flags |= S_STR_COUNTED;
+		ctx->str_sessions++;
+		ctx->str_peak_bytes += (uint64_t)s->str_peak * STRARENA_GRAIN;
+	}
 }
 
 /* Session values every transaction record repeats. */
 static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_carry c,
 			   const void *p, size_t n)
 {
-	char *base = s->carry;
+	struct smtp_authx *ax = NULL;
 
 	s->carry_len[c] = 0;
-	if (!n)
+	if (!n) {
+		if (!smtp_carry_at[c].auth)
+			strarena_put(ctx->str, &s->str[smtp_carry_at[c].str]);
 		return;
+	}
 	if (smtp_carry_at[c].auth) {
-		struct smtp_authx *ax = smtp_authx_of(ctx, s);
-
+		ax = smtp_authx_of(ctx, s);
 		if (!ax) {
 			ax = pool_get(&ctx->auth_pool);
 			if (!ax) {
@@ -322,7 +383,6 @@ static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_
 			}
 			s->authx = pool_index(&ctx->auth_pool, ax) + 1;
 		}
-		base = ax->carry;
 	}
 	if (n > smtp_carry_at[c].cap) {
 		/* The banner is a hint; a cut HELO or user name is worth a flag. */
@@ -330,7 +390,14 @@ static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_
 			s->flags |= S_CARRY_CUT;
 		n = smtp_carry_at[c].cap;
 	}
-	memcpy(base + smtp_carry_at[c].off, p, n);
+	if (ax) {
+		memcpy(ax->carry + smtp_carry_at[c].off, p, n);
+	} else if (!smtp_str_set(ctx, s, smtp_carry_at[c].str, p, n)) {
+		/* No slot: the value is lost as a cap of 0 would lose it. */
+		if (c != C_BANNER)
+			s->flags |= S_CARRY_CUT;
+		return;
+	}
 	s->carry_len[c] = (uint8_t)n;
 }
 
@@ -1007,8 +1074,11 @@ static void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struc
 		return;
 	t->tx.last_code = s->last_code;
 	if (s->last_code)
-		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), s->last_code,
-						       (const uint8_t *)s->last, s->last_len);
+		t->last_len = (uint16_t)smtp_fmt_reply(
+			t->last, sizeof(t->last), s->last_code,
+			s->last_len ? (const uint8_t *)strarena_get(ctx->str, s->str[STR_LAST])
+				    : (const uint8_t *)"",
+			s->last_len);
 	smtp_tx_emit(ctx, s, t, false, ts);
 }
 
@@ -1199,6 +1269,7 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 		s->tx_wait = NULL;
 	}
 	smtp_tls_put(ctx, s);
+	smtp_str_release(ctx, s);
 	if (s->authx) {
 		pool_put(&ctx->auth_pool, smtp_authx_of(ctx, s));
 		s->authx = 0;
@@ -1315,7 +1386,8 @@ static void smtp_tls_wait(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t fir
 	}
 }
 
-static void smtp_reply_last(struct smtp_sess *s, struct smtp_txs *t, const struct smtp_reply *r);
+static void smtp_reply_last(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    const struct smtp_reply *r);
 
 static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
 			  uint64_t ts)
@@ -1325,7 +1397,7 @@ static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	 * and so does Suricata; it ends when the session does, its last reply
 	 * the 220 that started TLS. */
 	if (!s->tx && smtp_tx_begin(ctx, s, ts))
-		smtp_reply_last(s, s->tx, r);
+		smtp_reply_last(ctx, s, s->tx, r);
 	smtp_line_reset(&s->lb[FLOW_DIR_TO_SERVER]);
 	s->mode = M_TLS_WAIT;
 }
@@ -1933,13 +2005,14 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
 }
 
 /* Remember the reply as the last one of its transaction and of the session. */
-static void smtp_reply_last(struct smtp_sess *s, struct smtp_txs *t, const struct smtp_reply *r)
+static void smtp_reply_last(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    const struct smtp_reply *r)
 {
-	size_t n = r->text_len < sizeof(s->last) ? r->text_len : sizeof(s->last);
+	size_t n = r->text_len < SMTP_LAST_MAX ? r->text_len : SMTP_LAST_MAX;
 
 	s->last_code = r->code;
-	memcpy(s->last, r->text, n);
-	s->last_len = (uint8_t)n;
+	/* No slot: the session record says the code alone. */
+	s->last_len = smtp_str_set(ctx, s, STR_LAST, r->text, n) ? (uint8_t)n : 0;
 	if (!t)
 		return;
 	t->tx.last_code = r->code;
@@ -1972,7 +2045,7 @@ static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 		n = s->aux->text_len;
 		s->flags &= ~S_TEXT;
 	}
-	smtp_reply_last(s, t ? t : s->tx, r);
+	smtp_reply_last(ctx, s, t ? t : s->tx, r);
 	if (r->code >= 400)
 		smtp_ev_reply(ctx, s, r, s->rcmd, text, n, ts);
 	smtp_reply_dispatch(ctx, s, e, t, r, text, n, ts);
@@ -2295,6 +2368,28 @@ static uint32_t smtp_share(uint32_t n, uint32_t div, uint32_t min)
 	return n / div > min ? n / div : min;
 }
 
+/*
+ * Slots for every session's three strings whatever their lengths, so the
+ * arena never runs dry while the session pool does not: classes up to the
+ * banner cap (48) may take all three values of every session, the 56-byte
+ * class HELO and last reply, the larger ones HELO alone. That is 752 bytes
+ * of address space a session; only the slots ever used become resident.
+ */
+static int smtp_str_create(struct smtp_ctx *ctx, uint32_t n)
+{
+	uint32_t slots[STRARENA_CLASSES];
+
+	for (uint32_t c = 0; c < STRARENA_CLASSES; c++) {
+		size_t size = (c + 1) * STRARENA_GRAIN;
+		uint32_t values = size <= 48 ? 3 : size <= SMTP_LAST_MAX ? 2 : 1;
+
+		if (n > UINT32_MAX / values)
+			return -EINVAL;
+		slots[c] = n * values;
+	}
+	return strarena_create(slots, &ctx->str);
+}
+
 int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct smtp_ctx **out)
 {
 	struct smtp_ctx *ctx;
@@ -2336,6 +2431,8 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	if (!err && ctx->cfg.max_pipeline > SMTP_Q_INLINE)
 		err = pool_init(&ctx->q_pool, smtp_share(n, 8, 8),
 				ctx->cfg.max_pipeline * sizeof(uint16_t));
+	if (!err)
+		err = smtp_str_create(ctx, n);
 	if (!err && cfg->privacy) {
 		ctx->ptx = malloc(sizeof(*ctx->ptx));
 		err = ctx->ptx ? 0 : -ENOMEM;
@@ -2366,6 +2463,7 @@ void smtp_ctx_destroy(struct smtp_ctx *ctx)
 	pool_fini(&ctx->tls_pool);
 	pool_fini(&ctx->auth_pool);
 	pool_fini(&ctx->q_pool);
+	strarena_destroy(ctx->str);
 	free(ctx->ptx);
 	free(ctx);
 }
@@ -2380,7 +2478,13 @@ size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx)
 	return sizeof(*ctx) + pool_bytes(&ctx->sess_pool) + pool_bytes(&ctx->tx_pool) +
 	       pool_bytes(&ctx->msg_pool) + pool_bytes(&ctx->aux_pool) +
 	       pool_bytes(&ctx->tls_pool) + pool_bytes(&ctx->auth_pool) + pool_bytes(&ctx->q_pool) +
-	       (ctx->ptx ? sizeof(*ctx->ptx) : 0);
+	       (ctx->str ? strarena_mem_bytes(ctx->str) : 0) + (ctx->ptx ? sizeof(*ctx->ptx) : 0);
+}
+
+void smtp_ctx_str_held(const struct smtp_ctx *ctx, uint64_t *sessions, uint64_t *peak_bytes)
+{
+	*sessions = ctx->str_sessions;
+	*peak_bytes = ctx->str_peak_bytes;
 }
 
 size_t smtp_session_size(void)

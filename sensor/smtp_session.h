@@ -90,5 +90,11 @@ void smtp_ctx_stats_read(struct smtp_ctx *ctx, struct smtp_stats *out);
 size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx);
 /* Bytes one idle session costs (reported with bytes per flow). */
 size_t smtp_session_size(void);
+/*
+ * The string arena's share of a session (HELO, banner, last reply): SMTP
+ * sessions ended so far and the sum of the most arena bytes each held at
+ * once. The worker's thread, or after it stopped: not published.
+ */
+void smtp_ctx_str_held(const struct smtp_ctx *ctx, uint64_t *sessions, uint64_t *peak_bytes);
 
 #endif /* RELAYWATCH_SENSOR_SMTP_SESSION_H */

@@ -1352,6 +1352,57 @@ static void test_session_auth_values_pool_dry(void **state)
 	assert_int_equal(named, 16);
 }
 
+/*
+ * Every session at once with HELO, banner and last reply past their caps (68,
+ * 48, 56): each record says the capped values exactly, as when the session
+ * held them inline, and the string arena never runs dry while the session
+ * pool does not; the slots serve the next sessions after close. Then every
+ * session at once with all three values short (one slot class for all).
+ */
+static void test_session_strings_at_caps(void **state)
+{
+	static const char x[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz";
+	char banner[128], helo[128], reply[128], want[128];
+	void *sess[8];
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		/* Rounds 0 and 1: past the caps; round 2: 2 to 5 bytes each. */
+		int big = round < 2;
+
+		for (unsigned int i = 0; i < 8; i++) {
+			sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+			assert_non_null(sess[i]);
+			snprintf(banner, sizeof(banner), "220 %u%.*s\r\n", i, big ? 59 : 3, x);
+			snprintf(helo, sizeof(helo), "EHLO %u%.*s\r\n", i, big ? 79 : 4, x + 1);
+			snprintf(reply, sizeof(reply), "250 %u%.*s\r\n", i, big ? 69 : 1, x + 2);
+			feed(sess[i], FLOW_DIR_TO_CLIENT, banner);
+			feed(sess[i], FLOW_DIR_TO_SERVER, helo);
+			feed(sess[i], FLOW_DIR_TO_CLIENT, reply);
+		}
+		for (unsigned int i = 0; i < 8; i++)
+			smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+		drain(&H, &H.ref);
+		assert_int_equal(count(&H.ref, EV_TX), 8);
+		for (unsigned int i = 0; i < 8; i++) {
+			const struct smtp_tx *tx = tx_of(&H.ref, i);
+
+			assert_true(tx->flags & SMTP_TX_F_SESSION);
+			/* The HELO was cut. */
+			assert_int_equal(!!(tx->flags & SMTP_TX_F_TRUNCATED), big);
+			snprintf(want, sizeof(want), "%u%.*s", i, big ? 67 : 4, x + 1);
+			assert_field(tx, SMTP_F_HELO, want);
+			snprintf(want, sizeof(want), "%u%.*s", i, big ? 47 : 3, x);
+			assert_field(tx, SMTP_F_SERVER_BANNER, want);
+			snprintf(want, sizeof(want), "250 %u%.*s", i, big ? 55 : 1, x + 2);
+			assert_field(tx, SMTP_F_LAST_REPLY, want);
+		}
+	}
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 4);
+	assert_int_equal(stats().buf_no_slot, 0);
+}
+
 /* A pool of one session: the second connection is counted, not parsed. */
 static void test_session_pool_exhausted(void **state)
 {
@@ -1667,6 +1718,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_strings_at_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
 						teardown),
