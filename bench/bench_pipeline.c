@@ -437,8 +437,9 @@ struct bench_mem {
 /*
  * A session's HELO, banner and last reply live in the worker's string arena,
  * in slots as big as each value needs: what a session costs there is
- * measured on the capture, as the mean over its SMTP sessions of the most
- * arena bytes each held at once (the fullest SMTP stage run).
+ * measured on the capture, as the mean over its SMTP sessions of the arena
+ * bytes each held when it ended, which is the most it held: a session's
+ * slots only grow (the fullest SMTP stage run).
  */
 static void bench_measure_mem(struct bench_mem *m, const struct bench_stage_result *res)
 {

@@ -193,7 +193,6 @@ struct smtp_sess {
 	struct smtp_auth auth;
 	uint8_t last_len;
 	uint8_t carry_len[C_COUNT];
-	uint8_t str_peak; /* most arena bytes its strings held at once, in STRARENA_GRAIN */
 	char uid[FLOW_UID_LEN + 1]; /* flow_uid(f), made for the first event: "" before */
 	/* HELO, banner and the last reply (for a session record) as strarena
 	 * handles: nearly every session has them, but they are mostly far
@@ -219,7 +218,7 @@ struct smtp_ctx {
 	struct smtp_msg_cfg msg_cfg;
 	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool, q_pool;
 	struct strarena *str; /* the sessions' strings (enum smtp_sess_str) */
-	/* Sessions that ended and the sum of their str_peak bytes: the arena's
+	/* Sessions that ended and the sum of their arena bytes at the end: the arena's
 	 * share of a session, for bench_pipeline's bytes per flow. */
 	uint64_t str_sessions, str_peak_bytes;
 	struct sigs_worker *sigw; /* NULL: no signatures */
@@ -319,46 +318,35 @@ static const char *smtp_carry_get(const struct smtp_ctx *ctx, const struct smtp_
 	return smtp_authx_of(ctx, s)->carry + smtp_carry_at[c].off;
 }
 
-/* The session's arena bytes now, in STRARENA_GRAIN; its peak follows. */
-static void smtp_str_peak(struct smtp_sess *s)
-{
-	size_t b = 0;
-
-	for (int i = 0; i < STR_COUNT; i++)
-		b += strarena_slot_bytes(s->str[i]);
-	b /= STRARENA_GRAIN;
-	if (b > s->str_peak)
-		s->str_peak = (uint8_t)b;
-}
-
-/* n bytes of p as the session's string i; false when the arena had no slot (counted). */
+/*
+ * n bytes of p as the session's string i; false when the arena had no slot
+ * (counted). An empty value keeps the slot (the owner's length says 0): a
+ * session's slots only grow, so what they hold at its end is the most they
+ * ever held, which is what the arena figures count.
+ */
 static bool smtp_str_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_sess_str i,
 			 const void *p, size_t n)
 {
-	uint32_t h = s->str[i];
-
-	if (strarena_set(ctx->str, &s->str[i], p, n) != n) {
+	if (n && strarena_set(ctx->str, &s->str[i], p, n) != n) {
 		ctx->st.buf_no_slot++;
 		return false;
 	}
-	/* Only a new slot can raise the peak (a value kept in place holds the same bytes). */
-	if (s->str[i] != h)
-		smtp_str_peak(s);
 	return true;
 }
 
-/* The strings go back to the arena; an SMTP session's peak joins the figures once. */
+/* The strings go back to the arena; an SMTP session's bytes join the figures once. */
 static void smtp_str_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
+	if ((s->flags & (S_CONFIRMED | S_STR_COUNTED)) == S_CONFIRMED) {
+		s->flags |= S_STR_COUNTED;
+		ctx->str_sessions++;
+		for (int i = 0; i < STR_COUNT; i++)
+			ctx->str_peak_bytes += strarena_slot_bytes(s->str[i]);
+	}
 	for (int i = 0; i < STR_COUNT; i++)
 		strarena_put(ctx->str, &s->str[i]);
 	s->carry_len[C_HELO] = s->carry_len[C_BANNER] = 0;
 	s->last_len = 0;
-	if ((s->flags & (S_CONFIRMED | S_STR_COUNTED)) == S_CONFIRMED) {
-		s->flags |= S_STR_COUNTED;
-		ctx->str_sessions++;
-		ctx->str_peak_bytes += (uint64_t)s->str_peak * STRARENA_GRAIN;
-	}
 }
 
 /* Session values every transaction record repeats. */
@@ -368,11 +356,8 @@ static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_
 	struct smtp_authx *ax = NULL;
 
 	s->carry_len[c] = 0;
-	if (!n) {
-		if (!smtp_carry_at[c].auth)
-			strarena_put(ctx->str, &s->str[smtp_carry_at[c].str]);
+	if (!n)
 		return;
-	}
 	if (smtp_carry_at[c].auth) {
 		ax = smtp_authx_of(ctx, s);
 		if (!ax) {

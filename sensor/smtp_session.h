@@ -92,8 +92,9 @@ size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx);
 size_t smtp_session_size(void);
 /*
  * The string arena's share of a session (HELO, banner, last reply): SMTP
- * sessions ended so far and the sum of the most arena bytes each held at
- * once. The worker's thread, or after it stopped: not published.
+ * sessions ended so far and the sum of the arena bytes each held when it
+ * ended, the most it held (its slots only grow). The worker's thread, or
+ * after it stopped: not published.
  */
 void smtp_ctx_str_held(const struct smtp_ctx *ctx, uint64_t *sessions, uint64_t *peak_bytes);
 
