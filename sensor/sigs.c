@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/nodump.h"
 #include "sensor/sigs_file.h"
+#include "sensor/sigs_lit.h"
 
 /*
  * Body streams. hs_open_stream() mallocs the stream state, which the packet
@@ -34,6 +35,7 @@
  * housekeeping, or the control thread).
  */
 #define SIGS_DEFAULT_STREAMS 1024
+#define SIGS_URL_GATES	     8 /* distinct gate literals of the URL rules; more: no gate */
 
 /* What a Hyperscan match id (the index within its scope) stands for. */
 struct sigs_rt {
@@ -50,6 +52,12 @@ struct sigs_db {
 	uint32_t n;
 	bool any_field;	    /* header scope: some rule sees every field */
 	uint32_t min_width; /* no rule matches fewer bytes: a shorter input is not scanned */
+	/* URL scope, see sigs_url_gates(): without any gate literal in a URL,
+	 * base (the rules with no gate; NULL if none) is scanned instead of db. */
+	bool gated;
+	uint8_t n_gates;
+	hs_database_t *base;
+	struct sigs_lit gate[SIGS_URL_GATES];
 };
 
 /* One compiled, immutable rule set; shared by the handle and the workers. */
@@ -316,6 +324,81 @@ static uint32_t sigs_min_width(const char *const *expr, const unsigned int *flag
 	return min == UINT32_MAX ? 0 : min;
 }
 
+/*
+ * The gate of one URL rule: its longest required literal (sigs_lit.h) of 3
+ * bytes or more, leaving out those within the starts url.c gives every URL
+ * ("https://", "www."), which are in nearly all of them and would open the
+ * gate always. False: the rule has none and is always scanned.
+ */
+static bool sigs_url_gate_pick(const char *expr, unsigned int flags, struct sigs_lit *gate)
+{
+	static const char *const starts[] = {"https://", "http://", "ftp://", "www."};
+	struct sigs_lit lit[8];
+	unsigned int n = sigs_lit_required(expr, flags, lit, 8);
+
+	gate->len = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		bool common = false;
+
+		for (unsigned int k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+			common |=
+				sigs_lit_in(&lit[i], (const uint8_t *)starts[k], strlen(starts[k]));
+		if (!common && lit[i].len >= 3 && lit[i].len > gate->len)
+			*gate = lit[i];
+	}
+	return gate->len > 0;
+}
+
+/*
+ * URL rules all start with "^https?://", so each starts work on every URL;
+ * most of them (the punycode homographs) cannot match without "xn--". Each
+ * rule with a gate literal (sigs_url_gate_pick()) is left out of a second
+ * database, base, scanned when a URL holds none of the gates: a rule left out
+ * cannot match there, so base reports what db would, and db is scanned
+ * whenever a gate is present. Any failure leaves the scope ungated. Returns
+ * the number of rules gated.
+ */
+static uint32_t sigs_url_gates(struct sigs_db *d, const char *const *expr,
+			       const unsigned int *flags, uint32_t n)
+{
+	const char **bexpr = calloc(n, sizeof(*bexpr));
+	unsigned int *bflags = calloc(n, sizeof(*bflags));
+	unsigned int *bids = calloc(n, sizeof(*bids));
+	hs_compile_error_t *ce = NULL;
+	uint32_t nb = 0;
+
+	d->n_gates = 0;
+	for (uint32_t i = 0; bexpr && bflags && bids && i < n; i++) {
+		struct sigs_lit g;
+		unsigned int k = 0;
+
+		if (sigs_url_gate_pick(expr[i], flags[i], &g)) {
+			while (k < d->n_gates &&
+			       (d->gate[k].len != g.len || memcmp(d->gate[k].s, g.s, g.len)))
+				k++;
+			if (k < SIGS_URL_GATES) {
+				d->gate[k] = g;
+				d->n_gates = (uint8_t)(k == d->n_gates ? k + 1 : d->n_gates);
+				continue;
+			}
+		}
+		bexpr[nb] = expr[i];
+		bflags[nb] = flags[i];
+		bids[nb++] = i;
+	}
+	if (!bexpr || !bflags || !bids || nb == n)
+		d->n_gates = 0;
+	else if (nb && hs_compile_multi(bexpr, bflags, bids, nb, sigs_scope_mode(EV_SCOPE_URL),
+					NULL, &d->base, &ce) != HS_SUCCESS)
+		d->n_gates = 0;
+	hs_free_compile_error(ce);
+	d->gated = d->n_gates > 0;
+	free(bexpr);
+	free(bflags);
+	free(bids);
+	return d->gated ? n - nb : 0;
+}
+
 static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t n,
 			      struct errbuf *eb)
 {
@@ -340,6 +423,8 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 	}
 	set->db[scope] = (struct sigs_db){.db = db, .rules = rt, .n = n};
 	set->db[scope].min_width = sigs_min_width(expr, flags, n);
+	if (scope == EV_SCOPE_URL)
+		set->info.url_gated = sigs_url_gates(&set->db[scope], expr, flags, n);
 	for (uint32_t i = 0; i < n; i++)
 		set->db[scope].any_field |= rt[i].header_len == 0;
 	rt = NULL;
@@ -356,6 +441,7 @@ static void sigs_set_free(struct sigs_set *set)
 {
 	for (unsigned int i = 0; i < EV_SCOPE_COUNT; i++) {
 		hs_free_database(set->db[i].db);
+		hs_free_database(set->db[i].base);
 		free(set->db[i].rules);
 	}
 	sigs_file_fini(&set->src);
@@ -382,10 +468,14 @@ static int sigs_measure(struct sigs_set *set, struct errbuf *eb)
 			continue;
 		if (hs_database_size(set->db[i].db, &sz) == HS_SUCCESS)
 			in->db_bytes += sz;
-		if (hs_alloc_scratch(set->db[i].db, &scratch) != HS_SUCCESS) {
+		if (hs_alloc_scratch(set->db[i].db, &scratch) != HS_SUCCESS ||
+		    (set->db[i].base &&
+		     hs_alloc_scratch(set->db[i].base, &scratch) != HS_SUCCESS)) {
 			hs_free_scratch(scratch);
 			return errbuf_set(eb, -ENOMEM, "signatures: cannot allocate scratch");
 		}
+		if (set->db[i].base && hs_database_size(set->db[i].base, &sz) == HS_SUCCESS)
+			in->db_bytes += sz;
 	}
 	if (scratch && hs_scratch_size(scratch, &sz) == HS_SUCCESS)
 		in->scratch_bytes = sz;
@@ -576,9 +666,12 @@ void sigs_worker_cfg_default(struct sigs_worker_cfg *cfg)
 /* Grow the worker's scratch so it also serves every database of set. */
 static int sigs_scratch_add(hs_scratch_t **scratch, const struct sigs_set *set)
 {
-	for (unsigned int i = 0; set && i < EV_SCOPE_COUNT; i++)
+	for (unsigned int i = 0; set && i < EV_SCOPE_COUNT; i++) {
 		if (set->db[i].db && hs_alloc_scratch(set->db[i].db, scratch) != HS_SUCCESS)
 			return -ENOMEM;
+		if (set->db[i].base && hs_alloc_scratch(set->db[i].base, scratch) != HS_SUCCESS)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -798,16 +891,30 @@ static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *
 	return false;
 }
 
+/* The database a URL is scanned with (sigs_url_gates()); NULL: no rule can match. */
+static const hs_database_t *sigs_url_db(const struct sigs_db *db, const struct sigs_scan *sc)
+{
+	for (unsigned int i = 0; db->gated && i < db->n_gates; i++)
+		if (sigs_lit_in(&db->gate[i], sc->data, sc->len))
+			return db->db;
+	return db->gated ? db->base : db->db;
+}
+
 /* One buffer (sc->scope: a line, header field or URL), in the mode its scope was compiled in. */
 static hs_error_t sigs_hs_block(const struct sigs_db *db, struct sigs_scan *sc,
 				hs_scratch_t *scratch)
 {
 	const char *data = (const char *)sc->data;
 	unsigned int len = (unsigned int)sc->len;
+	const hs_database_t *hdb = db->db;
 
+	if (sc->scope == EV_SCOPE_URL)
+		hdb = sigs_url_db(db, sc);
+	if (!hdb)
+		return HS_SUCCESS;
 	if (sigs_scope_mode(sc->scope) == HS_MODE_VECTORED)
-		return hs_scan_vector(db->db, &data, &len, 1, 0, scratch, sigs_on_match, sc);
-	return hs_scan(db->db, data, len, 0, scratch, sigs_on_match, sc);
+		return hs_scan_vector(hdb, &data, &len, 1, 0, scratch, sigs_on_match, sc);
+	return hs_scan(hdb, data, len, 0, scratch, sigs_on_match, sc);
 }
 
 static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct sigs_scan *sc)

@@ -623,6 +623,42 @@ static void test_sigs_verdict_replays_the_matches_of_a_scan(void **state)
 	sigs_destroy(s);
 }
 
+#define URL_PAT_MAX 112
+
+/* Each pattern as URL rule 100 + i and as reply rule 200 + i. */
+static struct sigs *load_url_and_reply(const char (*pats)[URL_PAT_MAX], unsigned int n)
+{
+	char rules[2048];
+	size_t at = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		at += (size_t)snprintf(
+			rules + at, sizeof(rules) - at,
+			"%u url other low i %s \"u\"\n%u reply other low i %s \"r\"\n", 100 + i,
+			pats[i], 200 + i, pats[i]);
+	return load(rules);
+}
+
+/* URL rules a URL (and each prefix) gets, compared with the same patterns as (ungated) reply rules.
+ */
+static void url_equals_reply(struct sigs_worker *w, const char *url)
+{
+	struct rec u, b;
+
+	for (size_t n = 1; n <= strlen(url); n++) {
+		memset(&u, 0, sizeof(u));
+		memset(&b, 0, sizeof(b));
+		sigs_scan_line(w, EV_SCOPE_URL, U8(url), n, rec_cb, &u);
+		sigs_scan_line(w, EV_SCOPE_REPLY, U8(url), n, rec_cb, &b);
+		if (u.n != b.n)
+			fail_msg("%.*s: %u URL matches, %u reply", (int)n, url, u.n, b.n);
+		for (unsigned int k = 0; k < u.n; k++) {
+			assert_int_equal(u.m[k].id + 100, b.m[k].id);
+			assert_int_equal(u.m[k].end, b.m[k].end);
+		}
+	}
+}
+
 /*
  * URLs are scanned through a vectored database, lines in block mode: the same
  * patterns as url and as reply rules give the same matches, in the same
@@ -630,7 +666,7 @@ static void test_sigs_verdict_replays_the_matches_of_a_scan(void **state)
  */
 static void test_sigs_url_scan_equals_a_block_scan(void **state)
 {
-	static const char pats[][96] = {
+	static const char pats[][URL_PAT_MAX] = {
 		"/^(https?|ftp):\\/\\/(\\d{1,3}\\.){3}\\d{1,3}(:\\d+)?([\\/?#]|$)/",
 		"/^https?:\\/\\/[^\\/?#@]*@/",
 		"/^https?:\\/\\/([^\\/?#@:]*\\.)?xn--/",
@@ -640,34 +676,96 @@ static void test_sigs_url_scan_equals_a_block_scan(void **state)
 	static const char *const urls[] = {
 		"http://192.0.2.7:8080/x", "HTTP://paypal.com@203.0.113.77/signin",
 		"http://a.xn--pypal-4ve.paypal.com-x.example/", "ftp://10.1.2.3"};
-	char rules[1024];
-	size_t at = 0;
 	struct sigs *s;
 	struct sigs_worker *w;
-	struct rec u, b;
+	struct rec u;
 
 	(void)state;
-	for (unsigned int i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
-		at += (size_t)snprintf(
-			rules + at, sizeof(rules) - at,
-			"%u url other low i %s \"u\"\n%u reply other low i %s \"r\"\n", 100 + i,
-			pats[i], 200 + i, pats[i]);
-	s = load(rules);
+	s = load_url_and_reply(pats, sizeof(pats) / sizeof(pats[0]));
 	w = worker(s, 2);
-	for (unsigned int i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-		for (size_t n = 1; n <= strlen(urls[i]); n++) {
-			memset(&u, 0, sizeof(u));
-			memset(&b, 0, sizeof(b));
-			sigs_scan_line(w, EV_SCOPE_URL, U8(urls[i]), n, rec_cb, &u);
-			sigs_scan_line(w, EV_SCOPE_REPLY, U8(urls[i]), n, rec_cb, &b);
-			assert_int_equal(u.n, b.n);
-			for (unsigned int k = 0; k < u.n; k++) {
-				assert_int_equal(u.m[k].id + 100, b.m[k].id);
-				assert_int_equal(u.m[k].end, b.m[k].end);
-			}
-		}
-	}
+	for (unsigned int i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		url_equals_reply(w, urls[i]);
 	assert_int_equal(line(w, EV_SCOPE_URL, urls[2], &u), 3);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/*
+ * URL rules that need a literal ("xn--", ".htm") are scanned only on URLs
+ * holding it (sigs_url_gates()): the matches stay those of an ungated scan,
+ * with the literal absent, cut short, in another case, at either edge.
+ */
+static void test_sigs_url_gate_gives_the_matches_of_an_ungated_scan(void **state)
+{
+	static const char pats[][URL_PAT_MAX] = {
+		"/^https?:\\/\\/([^\\/?#@:]*\\.)?xn--/",
+		"/^https?:\\/\\/([^\\/?#@]*\\.)?xn--(paypal|pypal|aypal)-[a-z0-9]+\\./",
+		"/^https?:\\/\\/([^\\/?#@]+\\.r2\\.dev|ipfs\\.io\\/ipfs)\\/[^?#]*\\.html?([?#]|$)/",
+		"/^https?:\\/\\/[^\\/?#@]*@/",
+		"/^(https?|ftp):\\/\\/(\\d{1,3}\\.){3}\\d{1,3}(:\\d+)?([\\/?#]|$)/",
+		"/Xn--Q|zz/",
+	};
+	static const char *const urls[] = {
+		"http://xn--pypal-4ve.example/",
+		"HTTP://A.XN--PYPAL-4VE.EXAMPLE/",
+		"http://a.Xn--aypal-x1.b/login",
+		"http://a.xn-pypal-4ve.example/",
+		"http://a.xn-/",
+		"http://a.xn--",
+		"http://a.b/xn--",
+		"xn--http://a.b/",
+		"http://u@xn--pypal-1.c/",
+		"http://ipfs.io/ipfs/x/index.HTML",
+		"http://a.r2.dev/p.htm?x",
+		"http://a.r2.dev/p.ht",
+		"http://a.r2.dev/p.html#",
+		"http://user@192.0.2.7:8080/x.htm",
+		"ftp://10.1.2.3",
+		"www.xn--q.zz",
+		"http://plain.example/path?q=1",
+	};
+	struct sigs_info in;
+	struct sigs *s;
+	struct sigs_worker *w;
+
+	(void)state;
+	s = load_url_and_reply(pats, sizeof(pats) / sizeof(pats[0]));
+	sigs_info(s, &in);
+	/* xn-- twice, .htm once; the @, IPv4 and alternation rules have no gate. */
+	assert_int_equal(in.url_gated, 3);
+	w = worker(s, 2);
+	for (unsigned int i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		url_equals_reply(w, urls[i]);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/* Every URL rule gated: a URL without a gate is not scanned, one with it is; a reload regates. */
+static void test_sigs_url_gate_all_rules_gated_and_reload(void **state)
+{
+	static const char set_a[] = "1 url phish low i /^https?:\\/\\/([^\\/]*\\.)?xn--/ \"a\"\n";
+	static const char set_b[] = "2 url phish low - /\\.exe$/ \"b\"\n"
+				    "3 url phish low - /^https?:\\/\\/[^\\/]*@/ \"c\"\n";
+	struct errbuf eb = {""};
+	struct sigs *s = load(set_a);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_info in;
+	struct rec r;
+
+	(void)state;
+	sigs_info(s, &in);
+	assert_int_equal(in.url_gated, 1);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://a.example/x.exe", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://a.XN--p.example/", &r), 1);
+	assert_int_equal(r.m[0].id, 1);
+	assert_int_equal(sigs_load_text(s, "b.rules", set_b, strlen(set_b), &eb), 0);
+	sigs_info(s, &in);
+	assert_int_equal(in.url_gated, 1);
+	assert_true(sigs_worker_housekeep(w));
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://a.XN--p.example/", &r), 0);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://u@a.example/x.EXE", &r), 1);
+	assert_int_equal(r.m[0].id, 3);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://u@a.example/x.exe", &r), 2);
 	sigs_worker_destroy(w);
 	sigs_destroy(s);
 }
@@ -1129,6 +1227,8 @@ int main(void)
 		cmocka_unit_test(test_sigs_quiet_line_answered_again_without_a_scan),
 		cmocka_unit_test(test_sigs_verdict_replays_the_matches_of_a_scan),
 		cmocka_unit_test(test_sigs_url_scan_equals_a_block_scan),
+		cmocka_unit_test(test_sigs_url_gate_gives_the_matches_of_an_ungated_scan),
+		cmocka_unit_test(test_sigs_url_gate_all_rules_gated_and_reload),
 		cmocka_unit_test(test_sigs_line_shorter_than_every_rule_is_not_scanned),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sigs_lit: literals every match of a Hyperscan pattern must contain, read
+ * from the pattern text alone. sigs uses them to skip rules on input that
+ * lacks them (the URL gate), so the analysis answers only when it is sure:
+ * it reads the top-level concatenation, takes the runs of plain characters
+ * between anything else (a group, class, escape class, '.', anchor) and drops
+ * a character a quantifier applies to. Any top-level alternation, inline
+ * option or verb ("(?i)", "(?x)", "(*UTF8)", look-arounds), \Q, an escape
+ * it does not know, a byte above 0x7f, or a UTF-8/UCP/combination flag gives
+ * no literal at all, and so does HS_FLAG_PREFILTER (its matches may be
+ * wider than the pattern). It assumes no extended parameters (edit distance),
+ * which sigs never passes. Literals come out in lower case and are meant to
+ * be looked for without case, which also covers caseless rules.
+ */
+#ifndef RELAYWATCH_SENSOR_SIGS_LIT_H
+#define RELAYWATCH_SENSOR_SIGS_LIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGS_LIT_MAX 16 /* bytes kept of one literal (a longer run is cut in pieces) */
+
+struct sigs_lit {
+	uint8_t len;
+	char s[SIGS_LIT_MAX]; /* lower case, not NUL-terminated */
+};
+
+/*
+ * The required literals of pattern (without its slashes) compiled with the
+ * Hyperscan flags hs_flags, at most max of them, in pattern order. Returns
+ * how many were stored: 0 when the pattern has none or the analysis is not
+ * sure. Every match of the pattern contains each of them (ignoring case).
+ */
+unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
+			       unsigned int max);
+
+/* Does p[0..n) contain lit, ignoring ASCII case? */
+bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n);
+
+#endif /* RELAYWATCH_SENSOR_SIGS_LIT_H */

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <hs.h>
+
+#include "sensor/sigs_lit.h"
+
+#define U8(s) ((const uint8_t *)(s))
+
+struct lit_case {
+	const char *pattern;
+	unsigned int flags;
+	const char *want; /* the literals joined by ' ', "" for none */
+};
+
+static void lit_join(const struct sigs_lit *lit, unsigned int n, char *buf, size_t cap)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < n; i++)
+		at += (size_t)snprintf(buf + at, cap - at, "%s%.*s", i ? " " : "", lit[i].len,
+				       lit[i].s);
+}
+
+/* Only the top-level concatenation gives literals; a quantified character is not one. */
+static void test_sigs_lit_top_level_runs(void **state)
+{
+	static const struct lit_case cases[] = {
+		{"^https?:\\/\\/([^\\/?#@:]*\\.)?xn--", 0, "http :// xn--"},
+		{"^https?:\\/\\/[^\\/?#@]*@", HS_FLAG_CASELESS, "http :// @"},
+		{"\\/[^?#]*\\.html?([?#]|$)", 0, "/ .htm"},
+		{"ABC", HS_FLAG_CASELESS, "abc"},
+		{"abc?", 0, "ab"},
+		{"abc*d", 0, "ab d"},
+		{"abc+d", 0, "ab d"},
+		{"foo{2}bar", 0, "fo bar"},
+		{"foo{2,}?bar", 0, "fo bar"},
+		{"foo*?bar", 0, "fo bar"},
+		{"fo(o)?bar", 0, "fo bar"},
+		{"ab(cd|ef)gh", 0, "ab gh"},
+		{"ab(?:c|d)e", 0, "ab e"},
+		{"ab\\dcd\\bef", 0, "ab cd ef"},
+		{"ab.cd^ef$", 0, "ab cd ef"},
+		{"ab[)|(]cd", 0, "ab cd"},
+		{"ab[]x]cd[^]]ef", 0, "ab cd ef"},
+		{"ab[[:alpha:]]cd", 0, "ab cd"},
+		{"a\\|b\\(c\\)", 0, "a|b(c)"},
+		{"caf\xc3\xa9s", 0, "caf s"},
+		{"0123456789abcdefXYZ", 0, "0123456789abcdef xyz"},
+		{"x?", 0, ""},
+		{"[a-z]+", 0, ""},
+	};
+	struct sigs_lit lit[8];
+	char got[256];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int n = sigs_lit_required(cases[i].pattern, cases[i].flags, lit, 8);
+
+		lit_join(lit, n, got, sizeof(got));
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("/%s/: got \"%s\", want \"%s\"", cases[i].pattern, got,
+				 cases[i].want);
+	}
+}
+
+/* Whatever the analysis does not fully understand gives nothing. */
+static void test_sigs_lit_unsure_gives_none(void **state)
+{
+	static const struct lit_case cases[] = {
+		{"abc|def", 0, ""},
+		{"(?i)abc", 0, ""},
+		{"abc(?i)def", 0, ""},
+		{"(?x)a b c", 0, ""},
+		{"abc(?=def)", 0, ""},
+		{"(*UTF8)abc", 0, ""},
+		{"ab\\x41cd", 0, ""},
+		{"ab\\Qcd\\E", 0, ""},
+		{"ab\\ncd", 0, ""},
+		{"ab\\1cd", 0, ""},
+		{"ab\\p{L}cd", 0, ""},
+		{"ab(cd", 0, ""},
+		{"abcd)", 0, ""},
+		{"ab[cd", 0, ""},
+		{"ab{2", 0, ""},
+		{"ab\\", 0, ""},
+		{"abc", HS_FLAG_UTF8, ""},
+		{"abc", HS_FLAG_UCP, ""},
+		{"abc", HS_FLAG_PREFILTER, ""},
+		{"1 & 2", HS_FLAG_COMBINATION, ""},
+	};
+	struct sigs_lit lit[8];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sigs_lit_required(cases[i].pattern, cases[i].flags, lit, 8) != 0)
+			fail_msg("/%s/ gave a literal", cases[i].pattern);
+}
+
+/* At most max literals are stored, the first ones. */
+static void test_sigs_lit_at_most_max(void **state)
+{
+	struct sigs_lit lit[2];
+	char got[64];
+	unsigned int n;
+
+	(void)state;
+	n = sigs_lit_required("ab.cd.ef", 0, lit, 2);
+	lit_join(lit, n, got, sizeof(got));
+	assert_string_equal(got, "ab cd");
+}
+
+/* Looked for without case, anywhere, including the very start and end. */
+static void test_sigs_lit_in_ignores_case(void **state)
+{
+	struct sigs_lit g = {.len = 4, .s = "xn--"};
+
+	(void)state;
+	assert_true(sigs_lit_in(&g, U8("xn--"), 4));
+	assert_true(sigs_lit_in(&g, U8("http://XN--p.com"), 16));
+	assert_true(sigs_lit_in(&g, U8("http://a.Xn--"), 13));
+	assert_false(sigs_lit_in(&g, U8("http://a.xn-"), 12));
+	assert_false(sigs_lit_in(&g, U8("http://a.xn-x-"), 14));
+	assert_false(sigs_lit_in(&g, U8("xn--"), 3));
+	assert_false(sigs_lit_in(&g, U8(""), 0));
+	g.len = 0;
+	assert_true(sigs_lit_in(&g, U8(""), 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sigs_lit_top_level_runs),
+		cmocka_unit_test(test_sigs_lit_unsure_gives_none),
+		cmocka_unit_test(test_sigs_lit_at_most_max),
+		cmocka_unit_test(test_sigs_lit_in_ignores_case),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
