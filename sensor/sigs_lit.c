@@ -101,15 +101,27 @@ static bool sigs_lit_alnum(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Past the quantifier at p[i] and a lazy/possessive mark after it, or 0. */
+/*
+ * Past the quantifier at p[i] and a lazy/possessive mark after it, or 0.
+ * A '{' is a quantifier only as {n}, {n,} or {n,m}; anything else between
+ * braces is literal text, which may hold a '|' ("ab{x|cd}" is "ab{x" or
+ * "cd}"): not understood.
+ */
 static size_t sigs_lit_quant_end(const char *p, size_t i)
 {
 	if (p[i] == '{') {
-		const char *e = strchr(p + i, '}');
+		size_t d = ++i;
 
-		if (!e)
+		while (p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
 			return 0;
-		i = (size_t)(e - p) + 1;
+		if (p[i] == ',')
+			for (i++; p[i] >= '0' && p[i] <= '9'; i++)
+				;
+		if (p[i] != '}')
+			return 0;
+		i++;
 	} else {
 		i++;
 	}

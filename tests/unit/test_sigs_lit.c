@@ -90,6 +90,11 @@ static void test_sigs_lit_unsure_gives_none(void **state)
 		{"abcd)", 0, ""},
 		{"ab[cd", 0, ""},
 		{"ab{2", 0, ""},
+		/* braces that are no quantifier are literal text: "ab{x" or "cd}" */
+		{"ab{x|cd}", 0, ""},
+		{"{a|b}c", 0, ""},
+		{"ab{,2}cd", 0, ""},
+		{"ab{2,x}cd", 0, ""},
 		{"ab\\", 0, ""},
 		{"abc", HS_FLAG_UTF8, ""},
 		{"abc", HS_FLAG_UCP, ""},
