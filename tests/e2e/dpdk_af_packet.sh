@@ -73,7 +73,10 @@ done
 [[ $(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$pid/status") == 1 ]] ||
 	rw_die "sensor: no_new_privs not set"
 
-S=(swaks --helo client.example.net --timeout 10 --from sender@example.net)
+# 30 s per reply: the sensor's polling threads and the test suite share 2 CPUs with postfix,
+# whose first RCPT starts its lookup services; a 10 s wait once timed out in CI (the 250
+# came after it).
+S=(swaks --helo client.example.net --timeout 30 --from sender@example.net)
 rw_exec client "${S[@]}" -s "$(rw_addr4 server)" --to alice@example.org \
 	--header "Subject: dpdk v4" >"$RW_TMP/swaks1.log" 2>&1 || rw_die "swaks v4: $(tail -5 "$RW_TMP/swaks1.log")"
 rw_exec client "${S[@]}" -6 -s "$(rw_addr6 server)" --to alice@example.org \
