@@ -479,21 +479,30 @@ static double bench_gbps(uint64_t bytes, double secs)
 	return secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0;
 }
 
+/* The fullest stage measured (the last one run); NULL when none was. */
+static const struct bench_run *bench_fullest(const struct bench_stage_result *res)
+{
+	const struct bench_run *r = NULL;
+
+	for (int s = 0; s < BENCH_STAGE_COUNT; s++)
+		if (res[s].done)
+			r = &res[s].med;
+	return r;
+}
+
 /*
  * How N workers share the work, by CPU time: the busiest worker is what the
  * run waits for. sum/max is the speedup over one worker at the per-packet
  * cost these workers had; with the one-worker run's CPU time (run_bench.sh)
- * it gives the scaling without the time a shared machine's other work takes.
+ * it gives the scaling without the time other processes of this system take
+ * (a hypervisor's steal time still counts where it is not reported).
  */
 static void bench_print_balance(const struct bench_opts *o, const struct bench_stage_result *res)
 {
-	const struct bench_run *r = NULL;
+	const struct bench_run *r = bench_fullest(res);
 
 	if (o->workers < 2)
 		return;
-	for (int s = 0; s < BENCH_STAGE_COUNT; s++)
-		if (res[s].done)
-			r = &res[s].med;
 	if (!r || r->max_cpu_secs <= 0)
 		return;
 	printf("balance: the busiest of %u workers ran %.1f%% of their CPU time (even: %.1f%%); "
@@ -639,12 +648,9 @@ static void bench_json_stages(struct jsonw *w, const struct bench_report *rp)
 static void bench_print_summary(const struct bench_report *rp)
 {
 	const struct bench_bodies_result *b = rp->bodies;
-	const struct bench_run *r = NULL;
+	const struct bench_run *r = bench_fullest(rp->res);
 	double secs;
 
-	for (int s = 0; s < BENCH_STAGE_COUNT; s++)
-		if (rp->res[s].done)
-			r = &rp->res[s].med;
 	if (!r)
 		return;
 	secs = r->cpu_secs;
