@@ -41,7 +41,9 @@ live="$RW_TMP/live"
 RW_CAPTURE_BUFFER_KIB=65536 rw_capture_start "$AFX_TAP" "$RW_TMP/tap.pcap"
 afx_sensor_start "$live" "${HOME_NET[@]}"
 
-S=(swaks --helo client.example.net --timeout 10 --from sender@example.net)
+# 30 s per reply, as in dpdk_af_packet.sh: the sensor's polling threads and the suite share
+# 2 CPUs with postfix, whose first RCPT starts its lookup services.
+S=(swaks --helo client.example.net --timeout 30 --from sender@example.net)
 rw_exec client "${S[@]}" -s "$(rw_addr4 server)" --to alice@example.org \
 	--header "Subject: afxdp v4" >"$RW_TMP/swaks1.log" 2>&1 || rw_die "swaks v4: $(tail -5 "$RW_TMP/swaks1.log")"
 rw_exec client "${S[@]}" -6 -s "$(rw_addr6 server)" --to alice@example.org \
