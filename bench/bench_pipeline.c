@@ -69,7 +69,11 @@ struct bench_run {
 	double lane_secs;    /* sum over workers of their loop time */
 	double cpu_secs;     /* sum of the worker threads' CPU time */
 	double max_cpu_secs; /* the busiest worker's CPU time: what N workers wait for */
-	double wall_secs;    /* first start to the last worker or consumer done */
+	/* max_cpu_secs of the fastest run. Time a hypervisor takes without reporting it as
+	 * steal still counts as thread CPU time, and it only ever adds: the fastest of
+	 * several runs is the closest to what the work costs on a dedicated core. */
+	double best_max_cpu_secs;
+	double wall_secs; /* first start to the last worker or consumer done */
 	struct worker_stats ws;
 	struct smtp_stats ss;
 	uint64_t events, events_dropped, alerts;
@@ -309,6 +313,16 @@ static int bench_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double bench_min(const double *v, unsigned int n)
+{
+	double m = v[0];
+
+	for (unsigned int i = 1; i < n; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
+}
+
 static double bench_median(double *v, unsigned int n)
 {
 	qsort(v, n, sizeof(*v), bench_cmp_double);
@@ -418,6 +432,7 @@ static int bench_stages(const struct bench_opts *o, const struct bench_wire_cfg 
 		res[s].med.cpu_secs = bench_median(cpu[s], o->runs);
 		res[s].med.wall_secs = bench_median(wall[s], o->runs);
 		res[s].med.max_cpu_secs = bench_median(busiest[s], o->runs);
+		res[s].med.best_max_cpu_secs = bench_min(busiest[s], o->runs);
 	}
 	return 0;
 }
@@ -506,9 +521,9 @@ static void bench_print_balance(const struct bench_opts *o, const struct bench_s
 	if (!r || r->max_cpu_secs <= 0)
 		return;
 	printf("balance: the busiest of %u workers ran %.1f%% of their CPU time (even: %.1f%%); "
-	       "sum/max %.2f\n",
+	       "sum/max %.2f; the busiest worker %.6f s (median), %.6f s (fastest run)\n",
 	       o->workers, 100 * r->max_cpu_secs / r->cpu_secs, 100.0 / o->workers,
-	       r->cpu_secs / r->max_cpu_secs);
+	       r->cpu_secs / r->max_cpu_secs, r->max_cpu_secs, r->best_max_cpu_secs);
 }
 
 static void bench_print_table(const struct bench_opts *o, const struct bench_cap *cap,
@@ -635,6 +650,7 @@ static void bench_json_stages(struct jsonw *w, const struct bench_report *rp)
 		jsonw_kv_double(w, "cpu_per_wall", r->cpu_secs / r->lane_secs, 3);
 		jsonw_kv_double(w, "cpu_secs", r->cpu_secs, 6);
 		jsonw_kv_double(w, "max_worker_cpu_secs", r->max_cpu_secs, 6);
+		jsonw_kv_double(w, "max_worker_cpu_secs_fastest", r->best_max_cpu_secs, 6);
 		jsonw_kv_u64(w, "smtp_sessions", r->ss.sessions);
 		jsonw_kv_u64(w, "messages", r->ss.messages);
 		jsonw_kv_u64(w, "events_dropped", r->events_dropped);
@@ -656,12 +672,13 @@ static void bench_print_summary(const struct bench_report *rp)
 	secs = r->cpu_secs;
 	printf("summary %-10s w=%u %7.3f Mpps/core %7.3f Gbit/s/core %9.0f sessions/s/core "
 	       "aggr %6.3f Gbit/s  x hs_scan %.3f  x memcpy %.4f  %4.0f B/flow  RSS %5.0f MiB  "
-	       "busiest worker %.6f s\n",
+	       "busiest worker %.6f s fastest %.6f s\n",
 	       rp->o->label ? rp->o->label : rp->cap->profile, rp->o->workers,
 	       rp->cap->pkts / secs / 1e6, bench_gbps(rp->cap->wire_bytes, secs),
 	       r->ss.sessions / secs, bench_gbps(rp->cap->wire_bytes, r->wall_secs),
 	       b->bytes ? b->hs_secs / secs : 0, b->bytes ? b->memcpy_secs / secs : 0,
-	       bench_per_flow(rp->mem), rp->mem->peak_rss_kb / 1024.0, r->max_cpu_secs);
+	       bench_per_flow(rp->mem), rp->mem->peak_rss_kb / 1024.0, r->max_cpu_secs,
+	       r->best_max_cpu_secs);
 }
 
 static void bench_print_json(const struct bench_report *rp)
