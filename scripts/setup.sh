@@ -34,6 +34,8 @@ test_pkgs=(
 	tcpdump tshark tcpreplay postfix swaks sasl2-bin libsasl2-modules
 	prometheus prometheus-alertmanager postgresql chromium xdp-tools
 	python3-yaml systemd gdb
+	# swaks only recommends what its TLS and IPv6 need, and recommends are not installed.
+	libnet-ssleay-perl libio-socket-inet6-perl
 )
 
 need=()
