@@ -46,6 +46,11 @@ struct flow_key {
 	uint8_t pad;
 };
 
+/*
+ * 128 bytes, two cache lines, in every entry of the table (flow.c asserts
+ * it): the reassembly state keeps only what in-order segments read (its
+ * out-of-order and hold state is in tcp_reasm's side pool).
+ */
 struct flow {
 	struct flow_key key;
 	uint64_t first_ns;

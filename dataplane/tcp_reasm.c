@@ -16,6 +16,15 @@
  * missing before it), when the peer acknowledges bytes never seen, and after
  * flush. Sequence numbers compare by signed 32-bit difference (wraparound).
  *
+ * What a direction needs only out of order, while holding or while it owes
+ * a gap lives in a side slot (struct tcp_reasm_side), taken from its own
+ * pool when a direction of the pair first needs one and put back once both
+ * directions have drained (tcp_reasm_side_settle at the end of every entry
+ * point that may drain one). Slot 0 is never handed out and stays all
+ * zeroes, so a pair without a slot reads "nothing buffered, no gap" through
+ * the same pointer; nothing ever writes to it. F_HOLD is only ever set on a
+ * pair that has a slot (hold_ack is there).
+ *
  * The pool is MADV_DONTDUMP memory (pool_init_nodump): copied segments may
  * carry SMTP AUTH credentials, and a core dump must not.
  */
@@ -43,6 +52,10 @@ _Static_assert(((TCP_REASM_F_FLUSH | TCP_REASM_F_HOLD) &
  * directions by a few packets; a longer wait means the peer's bytes were lost. */
 #define TCP_REASM_HOLD_MAX (16u << 10)
 
+/* struct tcp_reasm_pair's aux word. */
+#define TCP_REASM_AUX_BYPASS 0x80000000u
+#define TCP_REASM_AUX_SIDE   0x7fffffffu /* side slot, 0: none */
+
 #define TCP_REASM_MIN_SEG_BYTES 64
 #define TCP_REASM_MAX_SEG_BYTES (1u << 20)
 
@@ -53,6 +66,21 @@ struct tcp_reasm_seg {
 	uint32_t ack;  /* the peer's stream must reach this before these bytes go out */
 	uint8_t data[];
 };
+
+/* What a direction keeps only while it buffers, holds or owes a gap. */
+struct tcp_reasm_xdir {
+	uint32_t ooo_head;    /* first buffered segment, pool index + 1 (0: none) */
+	uint32_t ooo_bytes;   /* bytes buffered in this direction */
+	uint32_t pending_gap; /* gap to report with the next chunk */
+	uint32_t hold_ack;    /* while F_HOLD: until the peer's delivered stream reaches it */
+};
+
+struct tcp_reasm_side {
+	struct tcp_reasm_xdir dir[2];
+};
+_Static_assert(sizeof(struct tcp_reasm_side) == 32, "a side slot is half a cache line");
+_Static_assert(sizeof(struct tcp_reasm_pair) == 28,
+	       "the pair is in every flow entry: only what the in-order path reads");
 
 /* The payload of the segment being added, still in the packet. */
 struct tcp_reasm_view {
@@ -66,6 +94,7 @@ struct tcp_reasm_view {
 
 struct tcp_reasm {
 	struct pool pool;
+	struct pool sides; /* struct tcp_reasm_side; slot 0 stays all zeroes */
 	uint32_t seg_bytes;
 	uint32_t flow_bytes;
 	uint32_t dir_segs_max; /* buffers per direction: tiny segments must not drain the pool */
@@ -99,14 +128,14 @@ void tcp_reasm_cfg_default(struct tcp_reasm_cfg *cfg)
 int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out)
 {
 	struct tcp_reasm *r;
-	uint64_t n;
+	uint64_t n, sides;
 	int err;
 
 	if (!cfg || cfg->seg_bytes < TCP_REASM_MIN_SEG_BYTES ||
 	    cfg->seg_bytes > TCP_REASM_MAX_SEG_BYTES || cfg->flow_bytes == 0)
 		return -EINVAL;
 	n = cfg->total_bytes / cfg->seg_bytes;
-	if (n == 0 || n >= UINT32_MAX)
+	if (n == 0 || n >= TCP_REASM_AUX_SIDE)
 		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -116,6 +145,19 @@ int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out)
 			       sizeof(struct tcp_reasm_seg) + cfg->seg_bytes);
 	if (err) {
 		free(r);
+		return err;
+	}
+	/*
+	 * A direction that buffers holds a segment, so by default as many side
+	 * slots as segments; holds and gaps without a buffer are short-lived.
+	 * Slot 0, the first one out, is the all-zero slot of pairs without one.
+	 */
+	sides = cfg->side_slots && cfg->side_slots < n ? cfg->side_slots : n;
+	err = pool_init(&r->sides, (uint32_t)sides + 1, sizeof(struct tcp_reasm_side));
+	if (!err && pool_index(&r->sides, pool_get(&r->sides)) != 0)
+		err = -EINVAL;
+	if (err) {
+		tcp_reasm_destroy(r);
 		return err;
 	}
 	r->seg_bytes = cfg->seg_bytes;
@@ -132,7 +174,59 @@ void tcp_reasm_destroy(struct tcp_reasm *r)
 	if (!r)
 		return;
 	pool_fini(&r->pool);
+	pool_fini(&r->sides);
 	free(r);
+}
+
+/* ---- side slots ---- */
+
+static inline uint32_t tcp_reasm_side_slot(const struct tcp_reasm_pair *tp)
+{
+	return tp->aux & TCP_REASM_AUX_SIDE;
+}
+
+/* A direction's side state: slot 0's zeroes when the pair has no slot (read only, then). */
+static inline struct tcp_reasm_xdir *tcp_reasm_x(const struct tcp_reasm *r,
+						 const struct tcp_reasm_pair *tp, unsigned int dir)
+{
+	struct tcp_reasm_side *s = pool_at(&r->sides, tcp_reasm_side_slot(tp));
+
+	return &s->dir[dir];
+}
+
+/* Gives tp a side slot if it has none; false when the pool is empty (counted). */
+static bool tcp_reasm_side_take(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	struct tcp_reasm_side *s;
+
+	if (tcp_reasm_side_slot(tp))
+		return true;
+	s = pool_get(&r->sides);
+	if (!s) {
+		r->st.side_cap_hits++;
+		return false;
+	}
+	memset(s, 0, sizeof(*s));
+	tp->aux |= pool_index(&r->sides, s);
+	r->st.sides_in_use++;
+	return true;
+}
+
+/* The slot goes back once neither direction buffers, owes a gap or holds. */
+static void tcp_reasm_side_settle(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	const struct tcp_reasm_xdir *a, *b;
+
+	if (!tcp_reasm_side_slot(tp))
+		return;
+	a = tcp_reasm_x(r, tp, 0);
+	b = tcp_reasm_x(r, tp, 1);
+	if ((a->ooo_head | b->ooo_head | a->pending_gap | b->pending_gap) ||
+	    ((tp->dir[0].flags | tp->dir[1].flags) & TCP_REASM_F_HOLD))
+		return;
+	pool_put(&r->sides, pool_at(&r->sides, tcp_reasm_side_slot(tp)));
+	tp->aux &= ~TCP_REASM_AUX_SIDE;
+	r->st.sides_in_use--;
 }
 
 /* ---- buffer lists ---- */
@@ -147,54 +241,55 @@ static inline uint32_t tcp_reasm_seg_end(const struct tcp_reasm_seg *s)
 	return s->seq + s->len;
 }
 
-static void tcp_reasm_free_head(struct tcp_reasm *r, struct tcp_reasm_dir *d)
+static void tcp_reasm_free_head(struct tcp_reasm *r, struct tcp_reasm_xdir *x)
 {
-	struct tcp_reasm_seg *s = tcp_reasm_seg(r, d->ooo_head);
+	struct tcp_reasm_seg *s = tcp_reasm_seg(r, x->ooo_head);
 
-	d->ooo_head = s->next;
-	d->ooo_bytes -= s->len;
+	x->ooo_head = s->next;
+	x->ooo_bytes -= s->len;
 	r->st.buffered_now -= s->len;
 	r->st.segs_in_use--;
 	pool_put(&r->pool, s);
 }
 
-static void tcp_reasm_free_dir(struct tcp_reasm *r, struct tcp_reasm_dir *d)
+static void tcp_reasm_free_dir(struct tcp_reasm *r, struct tcp_reasm_xdir *x)
 {
-	for (uint32_t n = 0; d->ooo_head && n < r->pool.n; n++)
-		tcp_reasm_free_head(r, d);
+	for (uint32_t n = 0; x->ooo_head && n < r->pool.n; n++)
+		tcp_reasm_free_head(r, x);
 }
 
 /* Buffers handed out by the previous call on this pair may go now. */
 static void tcp_reasm_reap_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 {
 	for (unsigned int i = 0; i < 2; i++) {
-		struct tcp_reasm_dir *d = &tp->dir[i];
+		const struct tcp_reasm_dir *d = &tp->dir[i];
+		struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, i);
 
-		if (!d->ooo_head)
+		if (!x->ooo_head)
 			continue;
 		if (d->flags & TCP_REASM_F_EOF_SENT) {
-			tcp_reasm_free_dir(r, d);
+			tcp_reasm_free_dir(r, x);
 			continue;
 		}
-		for (uint32_t n = 0; d->ooo_head && n < r->pool.n; n++) {
-			if (!seq_leq(tcp_reasm_seg_end(tcp_reasm_seg(r, d->ooo_head)), d->next_seq))
+		for (uint32_t n = 0; x->ooo_head && n < r->pool.n; n++) {
+			if (!seq_leq(tcp_reasm_seg_end(tcp_reasm_seg(r, x->ooo_head)), d->next_seq))
 				break;
-			tcp_reasm_free_head(r, d);
+			tcp_reasm_free_head(r, x);
 		}
 	}
 }
 
 static inline void tcp_reasm_reap(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 {
-	if (tp->dir[0].ooo_head | tp->dir[1].ooo_head)
+	if (tcp_reasm_side_slot(tp))
 		tcp_reasm_reap_slow(r, tp);
 }
 
-static uint32_t tcp_reasm_dir_segs(const struct tcp_reasm *r, const struct tcp_reasm_dir *d)
+static uint32_t tcp_reasm_dir_segs(const struct tcp_reasm *r, const struct tcp_reasm_xdir *x)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = d->ooo_head; i && n < r->pool.n; i = tcp_reasm_seg(r, i)->next)
+	for (uint32_t i = x->ooo_head; i && n < r->pool.n; i = tcp_reasm_seg(r, i)->next)
 		n++;
 	return n;
 }
@@ -205,7 +300,7 @@ struct tcp_reasm_plan {
 };
 
 /* Copies [pos, pos + n) of the segment at p (which starts at seq) after buffer *left. */
-static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t *left,
+static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_xdir *x, uint32_t *left,
 			   uint32_t pos, uint32_t n, const uint8_t *src,
 			   struct tcp_reasm_plan *plan, bool commit)
 {
@@ -243,7 +338,7 @@ static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 			s->len = k;
 			s->ack = r->seg_ack;
 			memcpy(s->data, src, k);
-			link = *left ? &tcp_reasm_seg(r, *left)->next : &d->ooo_head;
+			link = *left ? &tcp_reasm_seg(r, *left)->next : &x->ooo_head;
 			s->next = *link;
 			*link = pool_index(&r->pool, s) + 1;
 			*left = *link;
@@ -259,10 +354,10 @@ static void tcp_reasm_fill(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
  * plans (commit false) or copies (commit true). Bytes already buffered are
  * not copied again: the first copy wins.
  */
-static void tcp_reasm_walk(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq,
+static void tcp_reasm_walk(struct tcp_reasm *r, struct tcp_reasm_xdir *x, uint32_t seq,
 			   const uint8_t *p, uint32_t len, struct tcp_reasm_plan *plan, bool commit)
 {
-	uint32_t end = seq + len, pos = seq, left = 0, c = d->ooo_head;
+	uint32_t end = seq + len, pos = seq, left = 0, c = x->ooo_head;
 	uint32_t guard = r->pool.n;
 
 	while (c && guard-- && seq_leq(tcp_reasm_seg_end(tcp_reasm_seg(r, c)), seq)) {
@@ -274,7 +369,7 @@ static void tcp_reasm_walk(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_
 		uint32_t hole_end = cs && seq_lt(cs->seq, end) ? cs->seq : end;
 
 		if (seq_lt(pos, hole_end))
-			tcp_reasm_fill(r, d, &left, pos, hole_end - pos, p + (pos - seq), plan,
+			tcp_reasm_fill(r, x, &left, pos, hole_end - pos, p + (pos - seq), plan,
 				       commit);
 		if (!cs || !seq_lt(cs->seq, end))
 			break;
@@ -345,24 +440,38 @@ static void tcp_reasm_give_up(struct tcp_reasm *r, struct tcp_reasm_dir *d)
 	r->st.holds_given_up++;
 }
 
-/* A data segment of d acknowledging ack: hold d back if the peer is behind. */
-static void tcp_reasm_note_ack(struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o, uint32_t ack)
+/*
+ * A data segment of direction di acknowledging ack: hold it back if the peer
+ * is behind. Holding needs a side slot; without one d gives up at once.
+ */
+static void tcp_reasm_note_ack(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int di,
+			       uint32_t ack)
 {
-	if (!tcp_reasm_must_wait(d, o, ack))
+	struct tcp_reasm_dir *d = &tp->dir[di];
+	struct tcp_reasm_xdir *x;
+
+	if (!tcp_reasm_must_wait(d, &tp->dir[!di], ack))
 		return;
-	if (!(d->flags & TCP_REASM_F_HOLD) || seq_lt(d->hold_ack, ack))
-		d->hold_ack = ack;
+	if (!tcp_reasm_side_take(r, tp)) {
+		tcp_reasm_give_up(r, d);
+		return;
+	}
+	x = tcp_reasm_x(r, tp, di);
+	if (!(d->flags & TCP_REASM_F_HOLD) || seq_lt(x->hold_ack, ack))
+		x->hold_ack = ack;
 	d->flags |= TCP_REASM_F_HOLD;
 }
 
-static void tcp_reasm_skip(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t to)
+/* d gives up on the bytes before to: returns gap plus them, saturated. */
+static uint32_t tcp_reasm_skip(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t gap,
+			       uint32_t to)
 {
-	uint32_t gap = to - d->next_seq;
+	uint32_t n = to - d->next_seq;
 
-	d->pending_gap = d->pending_gap > UINT32_MAX - gap ? UINT32_MAX : d->pending_gap + gap;
 	d->next_seq = to;
 	r->st.gaps++;
-	r->st.gap_bytes += gap;
+	r->st.gap_bytes += n;
+	return gap > UINT32_MAX - n ? UINT32_MAX : gap + n;
 }
 
 static inline const struct tcp_reasm_view *
@@ -380,6 +489,7 @@ tcp_reasm_view_of(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp, un
 #define TCP_REASM_NO_SKIP UINT64_MAX
 
 static uint64_t tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
+				      const struct tcp_reasm_xdir *x,
 				      const struct tcp_reasm_view *v)
 {
 	bool flush = d->flags & TCP_REASM_F_FLUSH;
@@ -392,8 +502,8 @@ static uint64_t tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tc
 	}
 	if (!flush && !found)
 		return TCP_REASM_NO_SKIP;
-	if (d->ooo_head) {
-		uint32_t s = tcp_reasm_seg(r, d->ooo_head)->seq;
+	if (x->ooo_head) {
+		uint32_t s = tcp_reasm_seg(r, x->ooo_head)->seq;
 
 		if (!found || seq_lt(s, t))
 			t = s;
@@ -406,20 +516,33 @@ static uint64_t tcp_reasm_skip_target(const struct tcp_reasm *r, const struct tc
 	return found && seq_lt(d->next_seq, t) ? t : TCP_REASM_NO_SKIP;
 }
 
-static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq)
+/* The stream of d starts at its SYN's seq (nothing of it buffered, held or owed). */
+static inline void tcp_reasm_syn_start(struct tcp_reasm_dir *d, uint32_t seq)
 {
+	d->next_seq = seq + 1;
+	d->fin_seq = 0;
+	d->flags = TCP_REASM_F_STARTED | TCP_REASM_F_SYN;
+	d->xflags = 0;
+}
+
+static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int di,
+			  uint32_t seq)
+{
+	struct tcp_reasm_dir *d = &tp->dir[di];
+
 	if (d->flags & TCP_REASM_F_STARTED) {
 		/* Only a SYN with a new ISN before any payload restarts the stream. */
 		if ((d->flags & (TCP_REASM_F_HAS_DATA | TCP_REASM_F_SYN)) != TCP_REASM_F_SYN ||
 		    d->next_seq == seq + 1)
 			return;
-		tcp_reasm_free_dir(r, d);
 	}
-	d->next_seq = seq + 1;
-	d->fin_seq = 0;
-	d->pending_gap = 0;
-	d->flags = TCP_REASM_F_STARTED | TCP_REASM_F_SYN;
-	d->xflags = 0;
+	if (tcp_reasm_side_slot(tp)) {
+		struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, di);
+
+		tcp_reasm_free_dir(r, x);
+		x->pending_gap = 0;
+	}
+	tcp_reasm_syn_start(d, seq);
 }
 
 /*
@@ -429,21 +552,27 @@ static void tcp_reasm_syn(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t
  * its own port, an ACK can overtake the data it acknowledges; that data is
  * still coming, in order, and must not be written off as lost.
  */
-static void tcp_reasm_ack(struct tcp_reasm *r, struct tcp_reasm_dir *o, uint32_t ack)
+static void tcp_reasm_ack(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int oi,
+			  uint32_t ack)
 {
+	struct tcp_reasm_dir *o = &tp->dir[oi];
+	struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, oi);
 	uint32_t lim = ack;
 
 	if (!(o->flags & TCP_REASM_F_STARTED) || (o->flags & TCP_REASM_F_EOF_SENT))
 		return;
-	if (!o->ooo_head && !(o->flags & TCP_REASM_F_FIN))
+	if (!x->ooo_head && !(o->flags & TCP_REASM_F_FIN))
 		return;
 	/* The FIN takes a sequence number but carries no byte. */
 	if ((o->flags & TCP_REASM_F_FIN) && seq_lt(o->fin_seq, lim))
 		lim = o->fin_seq;
-	if (o->ooo_head && seq_lt(tcp_reasm_seg(r, o->ooo_head)->seq, lim))
-		lim = tcp_reasm_seg(r, o->ooo_head)->seq;
-	if (seq_lt(o->next_seq, lim))
-		tcp_reasm_skip(r, o, lim);
+	if (x->ooo_head && seq_lt(tcp_reasm_seg(r, x->ooo_head)->seq, lim))
+		lim = tcp_reasm_seg(r, x->ooo_head)->seq;
+	/* The gap is owed until the next chunk: without a slot, the bytes stay awaited. */
+	if (!seq_lt(o->next_seq, lim) || !tcp_reasm_side_take(r, tp))
+		return;
+	x = tcp_reasm_x(r, tp, oi);
+	x->pending_gap = tcp_reasm_skip(r, o, x->pending_gap, lim);
 }
 
 static void tcp_reasm_fin(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t fin_seq)
@@ -459,29 +588,32 @@ static void tcp_reasm_fin(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t
 	d->fin_seq = fin_seq;
 }
 
-static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_reasm_dir *d,
-					     uint32_t seq, const uint8_t *p, uint32_t len)
+static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+					     unsigned int di, uint32_t seq, const uint8_t *p,
+					     uint32_t len)
 {
+	struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, di);
 	struct tcp_reasm_plan plan = {0};
 
 	r->st.ooo_segments++;
-	tcp_reasm_walk(r, d, seq, p, len, &plan, false);
+	tcp_reasm_walk(r, x, seq, p, len, &plan, false);
 	if (plan.bytes < len)
 		r->st.overlaps++;
 	if (plan.bytes == 0) {
 		r->view.tp = NULL; /* all of it is buffered already */
 		return TCP_REASM_NO_DATA;
 	}
-	if (d->ooo_bytes + plan.bytes > r->flow_bytes ||
-	    tcp_reasm_dir_segs(r, d) + plan.segs > r->dir_segs_max) {
+	if (x->ooo_bytes + plan.bytes > r->flow_bytes ||
+	    tcp_reasm_dir_segs(r, x) + plan.segs > r->dir_segs_max) {
 		r->st.flow_cap_hits++;
-	} else if (plan.segs > r->pool.n_free) {
-		r->st.total_cap_hits++;
+	} else if (plan.segs > r->pool.n_free || !tcp_reasm_side_take(r, tp)) {
+		r->st.total_cap_hits++; /* no segments, or no side slot to list them in */
 	} else {
 		struct tcp_reasm_plan done = {0};
 
-		tcp_reasm_walk(r, d, seq, p, len, &done, true);
-		d->ooo_bytes += (uint32_t)done.bytes;
+		x = tcp_reasm_x(r, tp, di);
+		tcp_reasm_walk(r, x, seq, p, len, &done, true);
+		x->ooo_bytes += (uint32_t)done.bytes;
 		r->st.buffered_now += done.bytes;
 		r->st.bytes_buffered += done.bytes;
 		r->st.segs_in_use += done.segs;
@@ -498,9 +630,10 @@ static enum tcp_reasm_status tcp_reasm_store(struct tcp_reasm *r, struct tcp_rea
  * go: their own ACK, or that of a buffer they sit behind (it comes out first).
  * Bytes behind a held buffer are kept too, never left in the packet's view.
  */
-static uint32_t tcp_reasm_add_need(const struct tcp_reasm *r, const struct tcp_reasm_dir *d)
+static uint32_t tcp_reasm_add_need(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
+				   const struct tcp_reasm_xdir *x)
 {
-	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+	const struct tcp_reasm_seg *h = x->ooo_head ? tcp_reasm_seg(r, x->ooo_head) : NULL;
 
 	if (h && seq_leq(h->seq, d->next_seq) && seq_lt(r->seg_ack, h->ack))
 		return h->ack;
@@ -515,15 +648,15 @@ static uint32_t tcp_reasm_add_need(const struct tcp_reasm *r, const struct tcp_r
  * d stops waiting, as a held packet without room does. (flow_reasm fuzzing:
  * a retransmission carrying other bytes later filled the lost tail.)
  */
-static void tcp_reasm_keep_past_held(struct tcp_reasm *r, struct tcp_reasm_dir *d, uint32_t seq,
-				     const uint8_t *p, uint32_t len)
+static void tcp_reasm_keep_past_held(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+				     unsigned int di, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	struct tcp_reasm_view v = r->view;
 
-	if (tcp_reasm_store(r, d, seq, p, len) != TCP_REASM_CAPPED)
+	if (tcp_reasm_store(r, tp, di, seq, p, len) != TCP_REASM_CAPPED)
 		return;
 	r->view = v;
-	tcp_reasm_give_up(r, d);
+	tcp_reasm_give_up(r, &tp->dir[di]);
 }
 
 static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
@@ -531,6 +664,7 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 					    uint32_t len)
 {
 	struct tcp_reasm_dir *d = &tp->dir[dir];
+	const struct tcp_reasm_xdir *x;
 	int32_t behind;
 
 	if (!(d->flags & TCP_REASM_F_STARTED)) {
@@ -564,12 +698,13 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		.len = len,
 		.dir = (uint8_t)dir,
 	};
-	if ((d->flags & TCP_REASM_F_HOLD) && d->ooo_bytes + len > TCP_REASM_HOLD_MAX) {
+	x = tcp_reasm_x(r, tp, dir);
+	if ((d->flags & TCP_REASM_F_HOLD) && x->ooo_bytes + len > TCP_REASM_HOLD_MAX) {
 		/* Waited long enough: the peer's bytes were lost, not delayed. */
 		tcp_reasm_give_up(r, d);
 	}
-	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_add_need(r, d))) {
-		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
+	if (seq == d->next_seq && tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_add_need(r, d, x))) {
+		enum tcp_reasm_status st = tcp_reasm_store(r, tp, dir, seq, p, len);
 
 		if (st != TCP_REASM_CAPPED) {
 			r->st.held_segments++;
@@ -580,16 +715,17 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 		tcp_reasm_give_up(r, d);
 	}
 	if (seq != d->next_seq) {
-		enum tcp_reasm_status st = tcp_reasm_store(r, d, seq, p, len);
+		enum tcp_reasm_status st = tcp_reasm_store(r, tp, dir, seq, p, len);
 
 		if (st == TCP_REASM_CAPPED && (d->flags & TCP_REASM_F_HOLD))
 			tcp_reasm_give_up(r, d); /* no room to wait either: out now, as above */
 		return st;
 	}
-	if (d->ooo_head && seq_lt(tcp_reasm_seg(r, d->ooo_head)->seq, seq + len)) {
+	x = tcp_reasm_x(r, tp, dir); /* a store above may have given the pair a slot */
+	if (x->ooo_head && seq_lt(tcp_reasm_seg(r, x->ooo_head)->seq, seq + len)) {
 		r->st.overlaps++; /* buffered bytes inside it will win */
 		if (d->flags & TCP_REASM_F_HOLD)
-			tcp_reasm_keep_past_held(r, d, seq, p, len);
+			tcp_reasm_keep_past_held(r, tp, dir, seq, p, len);
 	}
 	return TCP_REASM_OK;
 }
@@ -597,10 +733,11 @@ static enum tcp_reasm_status tcp_reasm_data(struct tcp_reasm *r, struct tcp_reas
 /* ---- handing out ---- */
 
 /* Who holds byte next_seq: a buffer (it came first), else the packet being added. */
-static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
-			   const struct tcp_reasm_view *v, struct tcp_reasm_chunk *out)
+static bool tcp_reasm_take(struct tcp_reasm *r, const struct tcp_reasm_dir *d,
+			   const struct tcp_reasm_xdir *x, const struct tcp_reasm_view *v,
+			   struct tcp_reasm_chunk *out)
 {
-	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+	const struct tcp_reasm_seg *h = x->ooo_head ? tcp_reasm_seg(r, x->ooo_head) : NULL;
 	bool from_packet = false;
 	uint32_t off;
 
@@ -625,13 +762,21 @@ static bool tcp_reasm_take(struct tcp_reasm *r, struct tcp_reasm_dir *d,
 	return true;
 }
 
-/* Nothing can come out of d: the common case for one side of every packet. */
-static inline bool tcp_reasm_dir_idle(const struct tcp_reasm_dir *d, const struct tcp_reasm_view *v)
+/* Nothing can come out of direction di: the common case for one side of every packet. */
+static inline bool tcp_reasm_dir_idle(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
+				      unsigned int di, const struct tcp_reasm_view *v)
 {
+	const struct tcp_reasm_dir *d = &tp->dir[di];
+	const struct tcp_reasm_xdir *x;
+
 	if ((d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED)
 		return true;
-	return !v && !d->pending_gap && !d->ooo_head &&
-	       !(d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH));
+	if (v || (d->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH)))
+		return false;
+	if (!tcp_reasm_side_slot(tp))
+		return true;
+	x = tcp_reasm_x(r, tp, di);
+	return !x->pending_gap && !x->ooo_head;
 }
 
 /*
@@ -642,61 +787,67 @@ static inline bool tcp_reasm_dir_idle(const struct tcp_reasm_dir *d, const struc
  * budget gives up and deliver out of order.
  */
 static uint32_t tcp_reasm_need(const struct tcp_reasm *r, const struct tcp_reasm_dir *d,
-			       const struct tcp_reasm_view *v)
+			       const struct tcp_reasm_xdir *x, const struct tcp_reasm_view *v)
 {
-	const struct tcp_reasm_seg *h = d->ooo_head ? tcp_reasm_seg(r, d->ooo_head) : NULL;
+	const struct tcp_reasm_seg *h = x->ooo_head ? tcp_reasm_seg(r, x->ooo_head) : NULL;
 
 	if (h && seq_leq(h->seq, d->next_seq))
 		return h->ack;
 	if (v && seq_leq(v->seq, d->next_seq) && seq_lt(d->next_seq, v->seq + v->len))
 		return r->seg_ack;
-	return d->hold_ack;
+	return x->hold_ack;
 }
 
 static bool tcp_reasm_dir_ready(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
 				unsigned int dir)
 {
 	const struct tcp_reasm_dir *d = &tp->dir[dir];
+	const struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, dir);
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
 
-	if (tcp_reasm_dir_idle(d, v) || tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_need(r, d, v)))
+	if (tcp_reasm_dir_idle(r, tp, dir, v) ||
+	    tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_need(r, d, x, v)))
 		return false;
-	if (d->pending_gap || tcp_reasm_fin_reached(d))
+	if (x->pending_gap || tcp_reasm_fin_reached(d))
 		return true;
-	if (d->ooo_head && seq_leq(tcp_reasm_seg(r, d->ooo_head)->seq, d->next_seq))
+	if (x->ooo_head && seq_leq(tcp_reasm_seg(r, x->ooo_head)->seq, d->next_seq))
 		return true;
 	if (v && seq_leq(v->seq, d->next_seq) && seq_lt(d->next_seq, v->seq + v->len))
 		return true;
-	return tcp_reasm_skip_target(r, d, v) != TCP_REASM_NO_SKIP;
+	return tcp_reasm_skip_target(r, d, x, v) != TCP_REASM_NO_SKIP;
 }
 
 static bool tcp_reasm_dir_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, unsigned int dir,
 			       struct tcp_reasm_chunk *out)
 {
 	struct tcp_reasm_dir *d = &tp->dir[dir];
+	struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, dir);
 	const struct tcp_reasm_view *v = tcp_reasm_view_of(r, tp, dir);
+	uint32_t gap = x->pending_gap;
 	uint64_t to;
 
 	*out = (struct tcp_reasm_chunk){.dir = (uint8_t)dir};
 	if (d->flags & TCP_REASM_F_HOLD) {
-		if (tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_need(r, d, v)))
+		if (tcp_reasm_held(d, &tp->dir[!dir], tcp_reasm_need(r, d, x, v)))
 			return false;
-		if (!tcp_reasm_held(d, &tp->dir[!dir], d->hold_ack))
+		if (!tcp_reasm_held(d, &tp->dir[!dir], x->hold_ack))
 			d->flags &= (uint8_t)~TCP_REASM_F_HOLD; /* the peer caught up */
 	}
-	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, v, out)) {
-		to = tcp_reasm_skip_target(r, d, v);
+	if (!tcp_reasm_fin_reached(d) && !tcp_reasm_take(r, d, x, v, out)) {
+		to = tcp_reasm_skip_target(r, d, x, v);
 		if (to != TCP_REASM_NO_SKIP) {
-			tcp_reasm_skip(r, d, (uint32_t)to);
+			/* Handed out below: owed only this call, so no side slot is needed. */
+			gap = tcp_reasm_skip(r, d, gap, (uint32_t)to);
 			if (!tcp_reasm_fin_reached(d))
-				tcp_reasm_take(r, d, v, out);
-		} else if (!d->pending_gap) {
+				tcp_reasm_take(r, d, x, v, out);
+		} else if (!gap) {
 			return false;
 		}
 	}
 	d->next_seq += out->len;
-	out->gap = d->pending_gap;
-	d->pending_gap = 0;
+	out->gap = gap;
+	if (x->pending_gap)
+		x->pending_gap = 0; /* never a write to slot 0 */
 	if (tcp_reasm_fin_reached(d)) {
 		out->fin = true;
 		d->flags |= TCP_REASM_F_EOF_SENT;
@@ -715,11 +866,12 @@ static inline bool tcp_reasm_next_fast(struct tcp_reasm *r, struct tcp_reasm_pai
 {
 	const struct tcp_reasm_view *v = &r->view;
 	struct tcp_reasm_dir *d = &tp->dir[v->dir];
+	const struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, v->dir);
 
-	if (v->seq != d->next_seq || d->ooo_head || d->pending_gap ||
+	if (v->seq != d->next_seq || (tcp_reasm_side_slot(tp) && (x->ooo_head || x->pending_gap)) ||
 	    (d->flags &
 	     (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH | TCP_REASM_F_EOF_SENT | TCP_REASM_F_HOLD)) ||
-	    !tcp_reasm_dir_idle(&tp->dir[!v->dir], NULL))
+	    !tcp_reasm_dir_idle(r, tp, !v->dir, NULL))
 		return false;
 	*out = (struct tcp_reasm_chunk){.ptr = v->ptr, .len = v->len, .dir = v->dir};
 	d->next_seq += v->len;
@@ -728,14 +880,13 @@ static inline bool tcp_reasm_next_fast(struct tcp_reasm *r, struct tcp_reasm_pai
 	return true;
 }
 
-/* Out of line: the fast paths in add() and next() then stay register-only. */
-__attribute__((noinline)) static bool
-tcp_reasm_next_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
+static bool tcp_reasm_next_any(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+			       struct tcp_reasm_chunk *out)
 {
 	unsigned int first = 0;
 
 	tcp_reasm_reap(r, tp);
-	if (tp->bypass)
+	if (tp->aux & TCP_REASM_AUX_BYPASS)
 		return false;
 	if (r->view.tp == tp) {
 		if (tcp_reasm_next_fast(r, tp, out))
@@ -746,7 +897,7 @@ tcp_reasm_next_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_r
 	for (unsigned int i = 0; i < 2; i++) {
 		unsigned int dir = first ^ i;
 
-		if (!tcp_reasm_dir_idle(&tp->dir[dir], tcp_reasm_view_of(r, tp, dir)) &&
+		if (!tcp_reasm_dir_idle(r, tp, dir, tcp_reasm_view_of(r, tp, dir)) &&
 		    tcp_reasm_dir_next(r, tp, dir, out))
 			return true;
 	}
@@ -760,13 +911,24 @@ tcp_reasm_next_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_r
 	return false;
 }
 
+/* Out of line: the fast paths in add() and next() then stay register-only. */
+__attribute__((noinline)) static bool
+tcp_reasm_next_slow(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
+{
+	bool got = tcp_reasm_next_any(r, tp, out);
+
+	tcp_reasm_side_settle(r, tp);
+	return got;
+}
+
 bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out)
 {
-	/* Kept small so the per-packet calls spill no registers. */
-	if (!(tp->dir[0].ooo_head | tp->dir[1].ooo_head) && !tp->bypass) {
+	/* Kept small so the per-packet calls spill no registers. No side slot
+	 * and no bypass: nothing is buffered, held or owed. */
+	if (!tp->aux) {
 		if (r->view.tp == tp)
 			return tcp_reasm_next_fast(r, tp, out) || tcp_reasm_next_slow(r, tp, out);
-		if (tcp_reasm_dir_idle(&tp->dir[0], NULL) && tcp_reasm_dir_idle(&tp->dir[1], NULL))
+		if (tcp_reasm_dir_idle(r, tp, 0, NULL) && tcp_reasm_dir_idle(r, tp, 1, NULL))
 			return false;
 	}
 	return tcp_reasm_next_slow(r, tp, out);
@@ -779,15 +941,34 @@ void tcp_reasm_pair_init(struct tcp_reasm_pair *tp)
 	memset(tp, 0, sizeof(*tp));
 }
 
-void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+/*
+ * Buffers, gaps owed and holds of both directions are dropped and the side
+ * slot goes back; from now on the pair is only followed (bypassed pairs
+ * never read a hold, so clearing F_HOLD changes nothing they do).
+ */
+static void tcp_reasm_stop(struct tcp_reasm *r, struct tcp_reasm_pair *tp, bool count_bypassed)
 {
 	for (unsigned int i = 0; i < 2; i++) {
-		tcp_reasm_free_dir(r, &tp->dir[i]);
-		tp->dir[i].pending_gap = 0;
+		if (tcp_reasm_side_slot(tp)) {
+			struct tcp_reasm_xdir *x = tcp_reasm_x(r, tp, i);
+
+			if (count_bypassed)
+				r->st.bypassed_bytes += x->ooo_bytes;
+			tcp_reasm_free_dir(r, x);
+			x->pending_gap = 0;
+		}
+		tp->dir[i].flags &= (uint8_t)~TCP_REASM_F_HOLD;
 	}
-	tp->bypass = 1; /* finished: whatever still arrives is only followed, never kept */
+	tcp_reasm_side_settle(r, tp);
+	tp->aux |= TCP_REASM_AUX_BYPASS;
 	if (r->view.tp == tp)
 		r->view.tp = NULL;
+}
+
+void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
+{
+	/* finished: whatever still arrives is only followed, never kept */
+	tcp_reasm_stop(r, tp, false);
 }
 
 /* Bypassed: no payload, but FIN and RST still end the pair. */
@@ -802,10 +983,8 @@ static void tcp_reasm_follow(struct tcp_reasm *r, struct tcp_reasm_dir *d, const
 		d->flags |= TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_EOF_SENT;
 }
 
-__attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct tcp_reasm *r,
-									  struct tcp_reasm_pair *tp,
-									  unsigned int di,
-									  const struct pkt_meta *m)
+static enum tcp_reasm_status tcp_reasm_add_any(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+					       unsigned int di, const struct pkt_meta *m)
 {
 	struct tcp_reasm_dir *d = &tp->dir[di];
 	enum tcp_reasm_status st = TCP_REASM_NO_DATA;
@@ -815,7 +994,7 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 	tcp_reasm_reap(r, tp);
 	if (m->payload_len)
 		r->st.segments++;
-	if (tp->bypass) {
+	if (tp->aux & TCP_REASM_AUX_BYPASS) {
 		tcp_reasm_follow(r, d, m);
 		return TCP_REASM_NO_DATA;
 	}
@@ -831,15 +1010,15 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 	 */
 	if ((fl & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK) &&
 	    !(tp->dir[!di].flags & TCP_REASM_F_STARTED))
-		tcp_reasm_syn(r, &tp->dir[!di], m->ack - 1);
+		tcp_reasm_syn(r, tp, !di, m->ack - 1);
 	if (fl & PKT_TCP_SYN)
-		tcp_reasm_syn(r, d, seq++);
+		tcp_reasm_syn(r, tp, di, seq++);
 	/* Without an ACK the bytes wait for nothing the peer has not delivered. */
 	r->seg_ack = (fl & PKT_TCP_ACK) ? m->ack : tcp_reasm_delivered_end(&tp->dir[!di]);
 	if (fl & PKT_TCP_ACK)
-		tcp_reasm_ack(r, &tp->dir[!di], m->ack);
+		tcp_reasm_ack(r, tp, !di, m->ack);
 	if ((fl & PKT_TCP_ACK) && m->payload_len)
-		tcp_reasm_note_ack(d, &tp->dir[!di], m->ack);
+		tcp_reasm_note_ack(r, tp, di, m->ack);
 	if (m->payload_len)
 		st = tcp_reasm_data(r, tp, di, seq, m->payload, m->payload_len);
 	if (fl & PKT_TCP_FIN)
@@ -857,6 +1036,18 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 	return st;
 }
 
+/* Out of line, like next_slow. */
+__attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct tcp_reasm *r,
+									  struct tcp_reasm_pair *tp,
+									  unsigned int di,
+									  const struct pkt_meta *m)
+{
+	enum tcp_reasm_status st = tcp_reasm_add_any(r, tp, di, m);
+
+	tcp_reasm_side_settle(r, tp);
+	return st;
+}
+
 enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
 				    enum flow_dir dir, const struct pkt_meta *m)
 {
@@ -866,14 +1057,12 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 
 	/* An earlier packet's view that was not drained: its frame may be gone. */
 	r->view.tp = NULL;
-	/* The usual segment: next in line, nothing held, its ACK tells nothing new
-	 * (the peer bytes it acknowledges are out already, or the peer is not
-	 * awaited). */
-	if (m->payload_len && m->seq == d->next_seq && !tp->bypass &&
+	/* The usual segment: next in line, nothing held, buffered or owed
+	 * (no side slot), not bypassed, its ACK tells nothing new (the peer
+	 * bytes it acknowledges are out already, or the peer is not awaited). */
+	if (m->payload_len && m->seq == d->next_seq && !tp->aux &&
 	    !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
-	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_HOLD)) ==
-		    TCP_REASM_F_STARTED &&
-	    !(d->ooo_head | o->ooo_head) &&
+	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN)) == TCP_REASM_F_STARTED &&
 	    (!(m->tcp_flags & PKT_TCP_ACK) ||
 	     ((o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) == TCP_REASM_F_STARTED
 		      ? !seq_lt(o->next_seq, m->ack)
@@ -893,9 +1082,8 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 	 * starts, nothing can be ready, so the slow path's checks are skipped. */
 	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_FIN | PKT_TCP_RST)) ==
 		    PKT_TCP_SYN &&
-	    !m->payload_len && !tp->bypass && !(d->flags | o->flags) &&
-	    !(d->ooo_head | o->ooo_head)) {
-		tcp_reasm_syn(r, d, m->seq);
+	    !m->payload_len && !tp->aux && !(d->flags | o->flags)) {
+		tcp_reasm_syn_start(d, m->seq);
 		return TCP_REASM_NO_DATA;
 	}
 	return tcp_reasm_add_slow(r, tp, di, m);
@@ -907,22 +1095,26 @@ void tcp_reasm_flush(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 	for (unsigned int i = 0; i < 2; i++)
 		if (tp->dir[i].flags & TCP_REASM_F_STARTED)
 			tp->dir[i].flags |= TCP_REASM_F_FLUSH;
+	tcp_reasm_side_settle(r, tp);
 }
 
 void tcp_reasm_bypass(struct tcp_reasm *r, struct tcp_reasm_pair *tp)
 {
-	for (unsigned int i = 0; i < 2; i++) {
-		struct tcp_reasm_dir *d = &tp->dir[i];
+	tcp_reasm_stop(r, tp, true);
+	for (unsigned int i = 0; i < 2; i++)
+		if (tp->dir[i].flags & TCP_REASM_F_FIN)
+			tp->dir[i].flags |= TCP_REASM_F_EOF_SENT;
+}
 
-		r->st.bypassed_bytes += d->ooo_bytes;
-		tcp_reasm_free_dir(r, d);
-		d->pending_gap = 0;
-		if (d->flags & TCP_REASM_F_FIN)
-			d->flags |= TCP_REASM_F_EOF_SENT;
-	}
-	tp->bypass = 1;
-	if (r->view.tp == tp)
-		r->view.tp = NULL;
+bool tcp_reasm_is_bypassed(const struct tcp_reasm_pair *tp)
+{
+	return tp->aux & TCP_REASM_AUX_BYPASS;
+}
+
+uint32_t tcp_reasm_buffered(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
+			    enum flow_dir dir)
+{
+	return tcp_reasm_x(r, tp, dir & 1)->ooo_bytes;
 }
 
 bool tcp_reasm_is_closed(const struct tcp_reasm_pair *tp)
@@ -944,5 +1136,5 @@ const struct tcp_reasm_stats *tcp_reasm_stats(const struct tcp_reasm *r)
 
 size_t tcp_reasm_mem_bytes(const struct tcp_reasm *r)
 {
-	return sizeof(*r) + pool_bytes(&r->pool);
+	return sizeof(*r) + pool_bytes(&r->pool) + pool_bytes(&r->sides);
 }

@@ -14,6 +14,13 @@
  * held back until those peer bytes are out, so a reply never reaches the
  * parser before the command it answers.
  *
+ * The state a direction needs only while it buffers, holds or owes a gap
+ * (the "side": buffer list, bytes held, pending gap, hold ACK) lives in a
+ * bounded pool of side slots made at create time, one per pair that needs
+ * it, returned when both directions have drained: the pair embedded in every
+ * flow entry keeps only what the in-order path reads. An empty side pool
+ * acts as the worker cap does (a counted cap hit, a hold given up).
+ *
  * Use: tcp_reasm_add() for each segment, then tcp_reasm_next() until false;
  * chunk pointers are valid until the next add/next/flush call on that pair.
  * Reassembly never calls up: the worker pulls and hands bytes to L7.
@@ -33,6 +40,7 @@ struct tcp_reasm_cfg {
 	uint32_t flow_bytes;  /* out-of-order bytes buffered per direction (default 64 KiB) */
 	uint64_t total_bytes; /* out-of-order bytes buffered per worker (default 64 MiB) */
 	uint32_t seg_bytes;   /* size of one buffer segment (default 2048) */
+	uint32_t side_slots;  /* pairs buffering or holding at once (0: one per segment) */
 };
 
 /* All uint64_t: published with stats.h. */
@@ -53,6 +61,8 @@ struct tcp_reasm_stats {
 	uint64_t segs_in_use;	 /* gauge: buffer segments held now */
 	uint64_t held_segments;	 /* in-order bytes held back for the peer's to go first */
 	uint64_t holds_given_up; /* the peer's bytes never came within the hold budget */
+	uint64_t side_cap_hits;	 /* no side slot free: buffering or holding refused */
+	uint64_t sides_in_use;	 /* gauge: side slots held now */
 };
 
 enum tcp_reasm_status {
@@ -62,16 +72,12 @@ enum tcp_reasm_status {
 	TCP_REASM_CAPPED = 3,	/* early segment could not be kept (counted) */
 };
 
-/* Per-direction state, embedded in struct flow: keep it small. */
+/* Per-direction state, embedded in struct flow: what the in-order path reads. */
 struct tcp_reasm_dir {
-	uint32_t next_seq;    /* next byte owed to the consumer */
-	uint32_t fin_seq;     /* sequence number of the FIN, when F_FIN */
-	uint32_t ooo_head;    /* first buffered segment, pool index + 1 (0: none) */
-	uint32_t ooo_bytes;   /* bytes buffered in this direction */
-	uint32_t pending_gap; /* gap to report with the next chunk */
-	uint32_t hold_ack;    /* held until the peer's delivered stream reaches this */
-	uint8_t flags;	      /* TCP_REASM_F_* */
-	uint8_t xflags;	      /* private to tcp_reasm.c */
+	uint32_t next_seq; /* next byte owed to the consumer */
+	uint32_t fin_seq;  /* sequence number of the FIN, when F_FIN */
+	uint8_t flags;	   /* TCP_REASM_F_* */
+	uint8_t xflags;	   /* private to tcp_reasm.c */
 	uint8_t pad[2];
 };
 
@@ -82,9 +88,14 @@ struct tcp_reasm_dir {
 #define TCP_REASM_F_EOF_SENT 0x10 /* the fin chunk was handed out */
 #define TCP_REASM_F_HAS_DATA 0x20 /* some payload was seen */
 
+/*
+ * In every flow entry: 28 bytes (flow.c budgets struct flow to 128). aux is
+ * private to tcp_reasm.c: the side slot (0: none) and the bypass bit, in one
+ * word so that the in-order path tests both with one compare.
+ */
 struct tcp_reasm_pair {
 	struct tcp_reasm_dir dir[2]; /* indexed by enum flow_dir */
-	uint8_t bypass;		     /* follow sequence numbers only, deliver nothing */
+	uint32_t aux;
 };
 
 struct tcp_reasm_chunk {
@@ -113,6 +124,11 @@ void tcp_reasm_flush(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
 /* Deliver nothing more for this pair; buffered bytes are freed. */
 void tcp_reasm_bypass(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
 
+/* Follows sequence numbers only and delivers nothing (tcp_reasm_bypass, pair_fini). */
+bool tcp_reasm_is_bypassed(const struct tcp_reasm_pair *tp);
+/* Out-of-order bytes buffered in one direction of tp. */
+uint32_t tcp_reasm_buffered(const struct tcp_reasm *r, const struct tcp_reasm_pair *tp,
+			    enum flow_dir dir);
 /* Both directions finished (FIN each way) or either side reset. */
 bool tcp_reasm_is_closed(const struct tcp_reasm_pair *tp);
 const struct tcp_reasm_stats *tcp_reasm_stats(const struct tcp_reasm *r);

@@ -159,14 +159,18 @@ static void check_gauges(const struct harness *h)
 
 	CHECK(st->segs_in_use <= TOTAL_BYTES / SEG_BYTES);
 	CHECK(st->buffered_now <= st->segs_in_use * SEG_BYTES);
+	CHECK(st->sides_in_use <= TOTAL_BYTES / SEG_BYTES);
+	CHECK(st->sides_in_use <= flow_table_stats(h->ft)->active);
 	for (unsigned int i = 0; i < CAPACITY + 1; i++) {
 		const struct flow *f = h->recs[i].f;
 
 		if (!f)
 			continue;
 		for (unsigned int d = 0; d < 2; d++) {
-			CHECK(f->tcp.dir[d].ooo_bytes <= FLOW_BYTES);
-			sum += f->tcp.dir[d].ooo_bytes;
+			uint32_t held = tcp_reasm_buffered(h->r, &f->tcp, (enum flow_dir)d);
+
+			CHECK(held <= FLOW_BYTES);
+			sum += held;
 		}
 	}
 	CHECK(sum == st->buffered_now);
@@ -218,7 +222,7 @@ static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N
 		tcp_reasm_bypass(h->r, &f->tcp);
 	/* reassembly ignores the payload of a RST and of a bypassed pair */
 	claimed.n = 0;
-	if (!f->tcp.bypass && !(m.tcp_flags & PKT_TCP_RST))
+	if (!tcp_reasm_is_bypassed(&f->tcp) && !(m.tcp_flags & PKT_TCP_RST))
 		model_offer(rc, dir, data_seq, payload, m.payload_len);
 	st = tcp_reasm_add(h->r, &f->tcp, dir, &m);
 	if (st == TCP_REASM_OK)
@@ -275,6 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(flow_table_stats(h.ft)->active == 0);
 	CHECK(tcp_reasm_stats(h.r)->segs_in_use == 0);
 	CHECK(tcp_reasm_stats(h.r)->buffered_now == 0);
+	CHECK(tcp_reasm_stats(h.r)->sides_in_use == 0);
 	flow_table_destroy(h.ft);
 	tcp_reasm_destroy(h.r);
 	return 0;

@@ -329,6 +329,47 @@ static void test_worker_burst_creates_and_evicts_mid_burst(void **state)
 	free(r);
 }
 
+/* A flow evicted while reassembly keeps a side slot for it (its greeting
+ * came early, after a hole) gives the slot and its buffer back: the bytes
+ * go up after a gap and nothing stays taken. */
+static void test_worker_evicted_flow_returns_side_slot(void **state)
+{
+	static _Atomic bool stop;
+	static struct burst b;
+	struct worker_cfg wc = {.cpu = -1, .l7 = &rec_ops, .stop = &stop};
+	struct rec *r = calloc(1, sizeof(*r));
+	struct worker_stats ws;
+	struct worker *w;
+
+	(void)state;
+	assert_non_null(r);
+	worker_cfg_rec(&wc, r, 1);
+	assert_int_equal(worker_create(&wc, &w), 0);
+	b.n = 0;
+	burst_add(&b, CLI, 40001, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL);
+	burst_add(&b, SRV, 25, CLI, 40001, SA, 500, NULL);
+	burst_add(&b, SRV, 25, CLI, 40001, PA, 510, "ok\r\n"); /* 501..509 missing */
+	worker_process_burst(w, b.p, b.n);
+	for (unsigned int i = 1; i < 16; i++) /* the 16th burst publishes the counters */
+		worker_process_burst(w, b.p, 0);
+	worker_stats_read(w, &ws);
+	assert_int_equal(ws.reasm.sides_in_use, 1);
+	assert_int_equal(ws.reasm.segs_in_use, 1);
+	b.n = 0;
+	burst_add(&b, CLI, 40002, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL); /* evicts the first */
+	worker_process_burst(w, b.p, b.n);
+	worker_finish(w);
+	worker_stats_read(w, &ws);
+	assert_int_equal(ws.flow.evicted, 1);
+	assert_int_equal(r->s[0].why, FLOW_END_EVICTED);
+	assert_string_equal(r->s[0].buf[FLOW_DIR_TO_CLIENT], "ok\r\n");
+	assert_int_equal(r->gaps, 1);
+	assert_int_equal(ws.reasm.sides_in_use, 0);
+	assert_int_equal(ws.reasm.segs_in_use, 0);
+	worker_destroy(w);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_worker_preload_same_bytes),
 		cmocka_unit_test(test_worker_two_sessions),
 		cmocka_unit_test(test_worker_burst_creates_and_evicts_mid_burst),
+		cmocka_unit_test(test_worker_evicted_flow_returns_side_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
