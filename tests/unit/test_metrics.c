@@ -280,6 +280,10 @@ static void test_metrics_match_the_pipeline_counters(void **state)
 	assert_true(value(t, "relaywatch_flows_created_total{worker=\"0\"}") == 1);
 	assert_true(value(t, "relaywatch_reasm_bytes_total{worker=\"0\",path=\"in_order\"}") ==
 		    ws.reasm.bytes_in_order);
+	/* The side slots: none held once the capture ended, none refused. */
+	assert_true(value(t, "relaywatch_reasm_side_slots{worker=\"0\"}") == 0);
+	assert_true(value(t, "relaywatch_reasm_cap_hits_total{worker=\"0\",cap=\"side_slots\"}") ==
+		    0);
 	assert_true(value(t, "relaywatch_smtp_sessions_total{worker=\"0\"}") == 1);
 	assert_true(value(t, "relaywatch_smtp_commands_total{worker=\"0\",command=\"auth\"}") == 1);
 	assert_true(value(t, "relaywatch_smtp_auth_total{worker=\"0\",result=\"failure\"}") == 1);
