@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <string.h>
-#include <strings.h>
 
 #include "sensor/rfc2047.h"
 
@@ -479,63 +478,123 @@ static void decoded(struct smtp_tx *tx, enum smtp_field f, const uint8_t *v, siz
 	smtp_tx_set(tx, f, p, len);
 }
 
-static bool name_is(const char *name, size_t n, const char *want)
+/* What smtp_hdr_field does with a field. */
+enum hdr_kind {
+	HDR_RAW = 0, /* stored as its raw (trimmed) text */
+	HDR_RECEIVED,
+	HDR_FROM,
+	HDR_ADDRS, /* To:, Cc: */
+	HDR_SUBJECT,
+	HDR_X_ORIG_IP,
+	HDR_DKIM,
+	HDR_AUTH_RESULTS,
+};
+
+/*
+ * The fields the record reads, by name length: most fields of a header are
+ * none of these, and the length and first letter rule a name out before any
+ * comparison (the list of strncasecmp calls cost one call a field and more).
+ * For raw fields the last one of a name wins, as in Zeek.
+ */
+struct hdr_name {
+	const char *name; /* lower case */
+	uint8_t kind;	  /* enum hdr_kind */
+	uint8_t f;	  /* enum smtp_field, HDR_RAW only */
+};
+
+#define HDR_NAME_MAX 22 /* "authentication-results" */
+#define HDR_PER_LEN  3	/* names of one length */
+
+static const struct hdr_name hdr_names[HDR_NAME_MAX + 1][HDR_PER_LEN] = {
+	[2] = {{"to", HDR_ADDRS, 0}, {"cc", HDR_ADDRS, 0}},
+	[4] = {{"date", HDR_RAW, SMTP_F_DATE}, {"from", HDR_FROM, 0}},
+	[7] = {{"subject", HDR_SUBJECT, 0}},
+	[8] = {{"received", HDR_RECEIVED, 0},
+	       {"reply-to", HDR_RAW, SMTP_F_REPLY_TO},
+	       {"x-mailer", HDR_RAW, SMTP_F_USER_AGENT}},
+	[10] = {{"message-id", HDR_RAW, SMTP_F_MSG_ID}, {"user-agent", HDR_RAW, SMTP_F_USER_AGENT}},
+	[11] = {{"in-reply-to", HDR_RAW, SMTP_F_IN_REPLY_TO}},
+	[12] = {{"x-user-agent", HDR_RAW, SMTP_F_USER_AGENT}},
+	[14] = {{"dkim-signature", HDR_DKIM, 0}},
+	[16] = {{"x-originating-ip", HDR_X_ORIG_IP, 0}},
+	[22] = {{"authentication-results", HDR_AUTH_RESULTS, 0}},
+};
+
+static uint8_t lower(uint8_t c)
 {
-	return strlen(want) == n && !strncasecmp(name, want, n);
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/* Fields stored as their raw (trimmed) text; the last one of a name wins, as in Zeek. */
-static const struct {
-	const char *name;
-	enum smtp_field f;
-} raw_fields[] = {
-	{"date", SMTP_F_DATE},
-	{"reply-to", SMTP_F_REPLY_TO},
-	{"message-id", SMTP_F_MSG_ID},
-	{"in-reply-to", SMTP_F_IN_REPLY_TO},
-	{"x-mailer", SMTP_F_USER_AGENT},
-	{"user-agent", SMTP_F_USER_AGENT},
-	{"x-user-agent", SMTP_F_USER_AGENT},
-};
+/* The entry for name (any case, as strncasecmp compared), or NULL. */
+static const struct hdr_name *hdr_lookup(const char *name, size_t n)
+{
+	uint8_t c0;
+
+	if (n == 0 || n > HDR_NAME_MAX)
+		return NULL;
+	c0 = lower((uint8_t)name[0]);
+	for (const struct hdr_name *e = hdr_names[n]; e < hdr_names[n] + HDR_PER_LEN && e->name;
+	     e++) {
+		size_t k = 1;
+
+		if ((uint8_t)e->name[0] != c0)
+			continue;
+		while (k < n && lower((uint8_t)name[k]) == (uint8_t)e->name[k])
+			k++;
+		if (k == n)
+			return e;
+	}
+	return NULL;
+}
 
 void smtp_hdr_field(struct smtp_hdr *h, const char *name, size_t nlen, const uint8_t *v, size_t n)
 {
 	struct smtp_tx *tx = h->tx;
+	const struct hdr_name *e;
 	char buf[SMTP_HDR_DECODED_MAX];
 	size_t len;
 
 	smtp_hdr_trim(&v, &n);
 	tx->header_count++;
-	for (size_t i = 0; i < sizeof(raw_fields) / sizeof(raw_fields[0]); i++) {
-		if (name_is(name, nlen, raw_fields[i].name)) {
-			smtp_tx_set(tx, raw_fields[i].f, v, n);
-			return;
-		}
-	}
-	if (name_is(name, nlen, "received")) {
+	e = hdr_lookup(name, nlen);
+	if (!e)
+		return;
+	switch (e->kind) {
+	case HDR_RAW:
+		smtp_tx_set(tx, (enum smtp_field)e->f, v, n);
+		break;
+	case HDR_RECEIVED:
 		received(h, v, n);
-	} else if (name_is(name, nlen, "from")) {
+		break;
+	case HDR_FROM:
 		smtp_tx_set(tx, SMTP_F_FROM, v, n);
 		len = smtp_hdr_display_name(v, n, buf, sizeof(buf));
 		if (len)
 			smtp_tx_set(tx, SMTP_F_FROM_DISPLAY, buf, len);
-	} else if (name_is(name, nlen, "to") || name_is(name, nlen, "cc")) {
-		struct addr_ctx a = {tx, nlen == 2 && (name[0] | 0x20) == 'c'};
+		break;
+	case HDR_ADDRS: {
+		struct addr_ctx a = {tx, e->name[0] == 'c'};
 
 		smtp_hdr_split_addrs(v, n, add_addr, &a);
-	} else if (name_is(name, nlen, "subject")) {
+		break;
+	}
+	case HDR_SUBJECT:
 		if (h->keep_subject)
 			decoded(tx, SMTP_F_SUBJECT, v, n);
-	} else if (name_is(name, nlen, "x-originating-ip")) {
+		break;
+	case HDR_X_ORIG_IP:
 		if (smtp_hdr_first_ip(v, n, buf))
 			smtp_tx_set(tx, SMTP_F_X_ORIGINATING_IP, buf, strlen(buf));
-	} else if (name_is(name, nlen, "dkim-signature")) {
+		break;
+	case HDR_DKIM:
 		tx->flags |= SMTP_TX_F_DKIM;
-	} else if (name_is(name, nlen, "authentication-results")) {
+		break;
+	case HDR_AUTH_RESULTS:
 		/* The topmost one: written by the server nearest to us. */
 		if (!h->have_auth_results)
 			smtp_tx_set(tx, SMTP_F_AUTH_RESULTS, v, n);
 		h->have_auth_results = true;
+		break;
 	}
 }
 

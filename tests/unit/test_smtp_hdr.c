@@ -393,6 +393,68 @@ static void test_smtp_hdr_fields(void **state)
 	assert_int_equal(tx.header_count, 10);
 }
 
+/*
+ * Field names match in any case and only at their exact length; a byte that
+ * merely folds onto a name's byte with | 0x20 ('\r' onto '-') is no match.
+ */
+static void test_smtp_hdr_field_names_any_case_exact_length(void **state)
+{
+	static const struct {
+		const char *name;
+		enum smtp_field f;
+	} raw[] = {
+		{"DATE", SMTP_F_DATE},
+		{"rEPLY-tO", SMTP_F_REPLY_TO},
+		{"Message-ID", SMTP_F_MSG_ID},
+		{"IN-REPLY-TO", SMTP_F_IN_REPLY_TO},
+		{"X-Mailer", SMTP_F_USER_AGENT},
+		{"USER-AGENT", SMTP_F_USER_AGENT},
+		{"x-user-AGENT", SMTP_F_USER_AGENT},
+	};
+	static const char *const none[] = {
+		"dat",	     "dates",	   "reply\rto", "reply-t",  "message-idx",
+		"x-mailerx", "user_agent", "x-user-a",	"t",	    "tox",
+		"ccc",	     "fro",	   "recieved",	"subjects", "d\x80te",
+		"dkim-sig",  "",
+	};
+	static struct smtp_tx tx;
+	struct smtp_hdr h;
+	size_t len;
+	const char *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		smtp_tx_init(&tx, NULL, 0);
+		smtp_hdr_init(&h, &tx, true);
+		smtp_hdr_field(&h, raw[i].name, strlen(raw[i].name), U8(" value "), 7);
+		v = smtp_tx_get(&tx, raw[i].f, &len);
+		assert_non_null(v);
+		assert_int_equal(len, 5);
+		assert_memory_equal(v, "value", 5);
+	}
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		smtp_tx_init(&tx, NULL, 0);
+		smtp_hdr_init(&h, &tx, true);
+		smtp_hdr_field(&h, none[i], strlen(none[i]), U8("a@b.example (x) [192.0.2.1]"), 27);
+		smtp_hdr_finish(&h);
+		for (int f = 0; f < SMTP_F_COUNT; f++)
+			assert_false(smtp_tx_has(&tx, (enum smtp_field)f));
+		assert_int_equal(tx.n_to + tx.n_cc + tx.received_count, 0);
+		assert_false(tx.flags & SMTP_TX_F_DKIM);
+		assert_int_equal(tx.header_count, 1);
+	}
+	/* Upper case reaches the others too (test_smtp_hdr_fields has the rest in mixed case). */
+	smtp_tx_init(&tx, NULL, 0);
+	smtp_hdr_init(&h, &tx, true);
+	smtp_hdr_field(&h, "TO", 2, U8("a@example.com"), 13);
+	smtp_hdr_field(&h, "FROM", 4, U8("\"Al\" <al@example.com>"), 21);
+	smtp_hdr_field(&h, "RECEIVED", 8, U8("from x ([192.0.2.7]) by y"), 25);
+	assert_int_equal(tx.n_to, 1);
+	v = smtp_tx_get(&tx, SMTP_F_FROM_DISPLAY, &len);
+	assert_memory_equal(v, "Al", len);
+	assert_int_equal(tx.received_count, 1);
+}
+
 /* Long Received: chains: only the last two values are kept, the arena is not eaten. */
 static void test_smtp_hdr_many_received(void **state)
 {
@@ -450,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_hdr_ip_search_matches_reference),
 		cmocka_unit_test(test_smtp_hdr_display_name),
 		cmocka_unit_test(test_smtp_hdr_fields),
+		cmocka_unit_test(test_smtp_hdr_field_names_any_case_exact_length),
 		cmocka_unit_test(test_smtp_hdr_many_received),
 		cmocka_unit_test(test_smtp_hdr_path_start),
 	};
