@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define URL_CB void (*cb)(void *arg, const uint8_t *url, size_t len)
 
 void url_init(struct url *u)
@@ -135,10 +139,24 @@ static bool url_word_has(uint64_t w, uint8_t c)
 
 /*
  * The next '/' or '.' from p[i], or n: only those can end a URL start, and
- * they are a few bytes in a hundred of text. Eight bytes at a time.
+ * they are a few bytes in a hundred of text. Sixteen bytes at a time where
+ * SSE2 is there (one compare per byte and mark instead of a word's borrow
+ * arithmetic), then eight, then one.
  */
 static size_t url_next_mark(const uint8_t *p, size_t i, size_t n)
 {
+#if defined(__SSE2__)
+	const __m128i slash = _mm_set1_epi8('/'), dot = _mm_set1_epi8('.');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned int m = (unsigned int)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(w, slash), _mm_cmpeq_epi8(w, dot)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 

@@ -131,6 +131,26 @@ static void test_url_every_alignment(void **state)
 	}
 }
 
+/*
+ * The first mark ('/' or '.') at every lane of a 16-byte vector and past it,
+ * after mark-free text of every length: the vector scan misses none and
+ * finds no mark that is not there.
+ */
+static void test_url_mark_in_every_vector_lane(void **state)
+{
+	static const char *const want[] = {"http://a.example", "www.b.example", NULL};
+	char text[160];
+
+	(void)state;
+	for (int k = 0; k < 40; k++)
+		for (int m = 0; m < 18; m++) {
+			snprintf(text, sizeof(text), "%.*s http://a.example %.*s www.b.example", k,
+				 "zzzzzzzzzzzzzzzzzzzz\xe2\x80\x94zzzzzzzzzzzzzzzzzzzzzz", m,
+				 "yyyyyyy\xff\x80yyyyyyyyyy");
+			check(text, want);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_url_at_end),
 		cmocka_unit_test(test_url_cut_at_1k),
 		cmocka_unit_test(test_url_every_alignment),
+		cmocka_unit_test(test_url_mark_in_every_vector_lane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
