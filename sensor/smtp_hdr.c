@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "sensor/byte_scan.h"
 #include "sensor/rfc2047.h"
 
 #define SMTP_HDR_DECODED_MAX 1024 /* Subject / display name after decoding */
@@ -333,29 +334,33 @@ static const uint8_t *quote_end(const uint8_t *q, const uint8_t *end)
 unsigned int smtp_hdr_split_addrs(const uint8_t *v, size_t n,
 				  void (*cb)(void *arg, const uint8_t *p, size_t len), void *arg)
 {
-	const uint8_t *p = v, *end = v + n, *start = v;
+	const uint8_t *end = v + n;
+	size_t i = 0, start = 0;
 	unsigned int count = 0;
 
-	for (; p <= end; p++) {
-		const uint8_t *q;
+	/* From comma or quote to the next: the bytes between them split nothing. */
+	for (;;) {
+		const uint8_t *q, *e;
+		size_t len;
 
-		if (p < end && *p == '"' && (q = quote_end(p, end)) != NULL) {
-			p = q;
+		i = byte_scan2(v, i, n, '"', ',');
+		if (i < n && v[i] == '"') {
+			/* an unclosed quote is a plain character */
+			q = quote_end(v + i, end);
+			i = q ? (size_t)(q - v) + 1 : i + 1;
 			continue;
 		}
-		if (p < end && *p != ',')
-			continue;
-		const uint8_t *e = start;
-		size_t len = (size_t)(p - start);
-
+		e = v + start;
+		len = i - start;
 		smtp_hdr_trim(&e, &len);
 		if (len) {
 			cb(arg, e, len);
 			count++;
 		}
-		start = p + 1;
+		if (i >= n)
+			return count;
+		start = ++i;
 	}
-	return count;
 }
 
 /* ---- From: display name ---- */

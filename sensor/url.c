@@ -3,9 +3,7 @@
 
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "sensor/byte_scan.h"
 
 #define URL_CB void (*cb)(void *arg, const uint8_t *url, size_t len)
 
@@ -126,50 +124,6 @@ static void url_keep_tail(struct url *u, const uint8_t *p, size_t n)
 	u->win_len = (uint8_t)(keep + n);
 }
 
-#define URL_ONES  0x0101010101010101ull
-#define URL_HIGHS 0x8080808080808080ull
-
-/* Does any of the 8 bytes of w equal c? (exact: a zero byte of w ^ c borrows first) */
-static bool url_word_has(uint64_t w, uint8_t c)
-{
-	uint64_t v = w ^ (URL_ONES * c);
-
-	return ((v - URL_ONES) & ~v & URL_HIGHS) != 0;
-}
-
-/*
- * The next '/' or '.' from p[i], or n: only those can end a URL start, and
- * they are a few bytes in a hundred of text. Sixteen bytes at a time where
- * SSE2 is there (one compare per byte and mark instead of a word's borrow
- * arithmetic), then eight, then one.
- */
-static size_t url_next_mark(const uint8_t *p, size_t i, size_t n)
-{
-#if defined(__SSE2__)
-	const __m128i slash = _mm_set1_epi8('/'), dot = _mm_set1_epi8('.');
-
-	for (; i + 16 <= n; i += 16) {
-		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		unsigned int m = (unsigned int)_mm_movemask_epi8(
-			_mm_or_si128(_mm_cmpeq_epi8(w, slash), _mm_cmpeq_epi8(w, dot)));
-
-		if (m)
-			return i + (size_t)__builtin_ctz(m);
-	}
-#endif
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, sizeof(w));
-		if (url_word_has(w, '/') || url_word_has(w, '.'))
-			break;
-	}
-	for (; i < n; i++)
-		if (p[i] == '/' || p[i] == '.')
-			return i;
-	return n;
-}
-
 void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
 {
 	size_t i = 0, start = 0;
@@ -183,7 +137,8 @@ void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
 				url_emit(u, cb, arg);
 			continue;
 		}
-		for (; (i = url_next_mark(p, i, n)) < n; i++) {
+		/* Only a '/' or '.' can end a URL start: a few bytes in a hundred of text. */
+		for (; (i = byte_scan2(p, i, n, '/', '.')) < n; i++) {
 			size_t pre = url_start(u, p, i);
 
 			if (!pre)

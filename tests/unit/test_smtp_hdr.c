@@ -90,6 +90,74 @@ static const char *received_ip(const char *v)
 }
 
 /* Zeek's find_address_in_smtp_header() on Received: styles seen in the corpus captures. */
+/* The byte-at-a-time split smtp_hdr_split_addrs() replaced: the reference. */
+static unsigned int ref_split(const uint8_t *v, size_t n, struct entries *es)
+{
+	const uint8_t *p = v, *end = v + n, *start = v;
+	unsigned int count = 0;
+
+	for (; p <= end; p++) {
+		const uint8_t *q = NULL;
+
+		if (p < end && *p == '"') {
+			for (q = p + 1; q < end && *q != '"'; q++)
+				q += *q == '\\';
+			if (q < end) {
+				p = q;
+				continue;
+			}
+		}
+		if (p < end && *p != ',')
+			continue;
+		const uint8_t *e = start;
+		size_t len = (size_t)(p - start);
+
+		smtp_hdr_trim(&e, &len);
+		if (len) {
+			collect(es, e, len);
+			count++;
+		}
+		start = p + 1;
+	}
+	return count;
+}
+
+/*
+ * Commas and quotes at every lane of a 16-byte vector and past it (filler of
+ * every length in front), closed and unclosed quotes, escaped quotes, empty
+ * entries, a list ending in a comma or inside a quote: the same entries as
+ * the byte-at-a-time reference, for every length the list is cut to.
+ */
+static void test_smtp_hdr_split_addrs_every_lane(void **state)
+{
+	static const char *const tails[] = {
+		"a@x.example, \"Doe, J\" <j@x.example>,, b@x.example",
+		"\"esc \\\" , still\" <q@x.example> , c@x.example ,",
+		"\"unclosed, d@x.example, e@x.example",
+		"f@x.example,\"\",g@x.example\"",
+	};
+	char v[200];
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++)
+		for (int k = 0; k < 40; k++) {
+			int n = snprintf(v, sizeof(v), "%.*s %s", k,
+					 "Some Body Name With Many Words In It Here", tails[t]);
+
+			for (int cut = 0; cut <= n; cut++) {
+				struct entries got = {0}, want = {0};
+				unsigned int gn, wn;
+
+				gn = smtp_hdr_split_addrs(U8(v), (size_t)cut, collect, &got);
+				wn = ref_split(U8(v), (size_t)cut, &want);
+				assert_int_equal(gn, wn);
+				assert_int_equal(got.n, want.n);
+				for (unsigned int i = 0; i < got.n && i < 16; i++)
+					assert_string_equal(got.e[i], want.e[i]);
+			}
+		}
+}
+
 static void test_smtp_hdr_received_styles(void **state)
 {
 	(void)state;
@@ -506,6 +574,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_hdr_split_addrs),
+		cmocka_unit_test(test_smtp_hdr_split_addrs_every_lane),
 		cmocka_unit_test(test_smtp_hdr_received_styles),
 		cmocka_unit_test(test_smtp_hdr_received_skips_keep_every_address),
 		cmocka_unit_test(test_smtp_hdr_first_ip),

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * byte_scan: where the next of two given bytes is, sixteen bytes at a time
+ * where SSE2 is there, eight (word arithmetic) elsewhere. For the message
+ * parser's scans over text where the bytes sought are rare (URL marks,
+ * address-list commas and quotes). Header only, no state; any thread.
+ */
+#ifndef RELAYWATCH_SENSOR_BYTE_SCAN_H
+#define RELAYWATCH_SENSOR_BYTE_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define BYTE_SCAN_ONES	0x0101010101010101ull
+#define BYTE_SCAN_HIGHS 0x8080808080808080ull
+
+/* Does any of the 8 bytes of w equal c? (exact: a zero byte of w ^ c borrows first) */
+static inline bool byte_scan_word_has(uint64_t w, uint8_t c)
+{
+	uint64_t v = w ^ (BYTE_SCAN_ONES * c);
+
+	return ((v - BYTE_SCAN_ONES) & ~v & BYTE_SCAN_HIGHS) != 0;
+}
+
+/* The offset of the first byte equal to a or b in p[i..n), or n. */
+static inline size_t byte_scan2(const uint8_t *p, size_t i, size_t n, uint8_t a, uint8_t b)
+{
+#if defined(__SSE2__)
+	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned int m = (unsigned int)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(w, va), _mm_cmpeq_epi8(w, vb)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, sizeof(w));
+		if (byte_scan_word_has(w, a) || byte_scan_word_has(w, b))
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] == a || p[i] == b)
+			return i;
+	return n;
+}
+
+#endif /* RELAYWATCH_SENSOR_BYTE_SCAN_H */
