@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * fuzz_sigs_lit: soundness of the required-literal analysis that the URL
+ * gate trusts. The first byte picks the rule flags (bit 0 i, 1 s, 2 m, 3 u:
+ * what sigs_hs_flags() turns into Hyperscan flags, always with SINGLEMATCH),
+ * the bytes up to the first '\n' are the pattern, the rest is the input. When
+ * Hyperscan compiles the pattern and it matches the input, the input must
+ * contain every literal sigs_lit_required() named (ignoring case): a literal
+ * that a match can lack would make the gate skip a rule that matches.
+ * Seeds: tests/fuzz/seeds/sigs_lit/ (rules/ patterns with a "#+" example).
+ */
+#include <hs.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor/sigs_lit.h"
+
+#define FUZZ_PATTERN_MAX 512 /* compiling is the slow part; rule patterns are shorter */
+#define FUZZ_LIT_MAX	 8   /* as many as sigs asks for */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static unsigned int fuzz_hs_flags(uint8_t f)
+{
+	unsigned int hf = HS_FLAG_SINGLEMATCH;
+
+	if (f & 1)
+		hf |= HS_FLAG_CASELESS;
+	if (f & 2)
+		hf |= HS_FLAG_DOTALL;
+	if (f & 4)
+		hf |= HS_FLAG_MULTILINE;
+	if (f & 8)
+		hf |= HS_FLAG_UTF8;
+	return hf;
+}
+
+static int fuzz_on_match(unsigned int id, unsigned long long from, unsigned long long to,
+			 unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	*(bool *)ctx = true;
+	return 1; /* one match is enough */
+}
+
+/* Does the compiled pattern match p[0..n)? */
+static bool fuzz_matches(const hs_database_t *db, const uint8_t *p, size_t n)
+{
+	static hs_scratch_t *scratch;
+	bool hit = false;
+
+	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+		abort();
+	hs_scan(db, (const char *)p, (unsigned int)n, 0, scratch, fuzz_on_match, &hit);
+	return hit;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char pattern[FUZZ_PATTERN_MAX + 1];
+	struct sigs_lit lit[FUZZ_LIT_MAX];
+	hs_compile_error_t *ce = NULL;
+	hs_database_t *db = NULL;
+	const uint8_t *nl, *in;
+	unsigned int flags, n;
+	size_t plen, in_len;
+
+	if (size < 2)
+		return 0;
+	flags = fuzz_hs_flags(data[0]);
+	nl = memchr(data + 1, '\n', size - 1);
+	plen = (size_t)((nl ? nl : data + size) - (data + 1));
+	if (plen == 0 || plen > FUZZ_PATTERN_MAX || memchr(data + 1, '\0', plen))
+		return 0;
+	memcpy(pattern, data + 1, plen);
+	pattern[plen] = '\0';
+	in = nl ? nl + 1 : data + size;
+	in_len = (size_t)(data + size - in);
+
+	n = sigs_lit_required(pattern, flags, lit, FUZZ_LIT_MAX);
+	if (n > FUZZ_LIT_MAX)
+		abort();
+	for (unsigned int i = 0; i < n; i++) {
+		if (lit[i].len == 0 || lit[i].len > SIGS_LIT_MAX)
+			abort();
+		for (unsigned int k = 0; k < lit[i].len; k++)
+			if (lit[i].s[k] >= 'A' && lit[i].s[k] <= 'Z')
+				abort(); /* literals come out in lower case */
+	}
+	if (n == 0)
+		return 0; /* nothing claimed, nothing to check: skip the compile */
+	if (hs_compile(pattern, flags, HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
+		hs_free_compile_error(ce);
+		return 0;
+	}
+	if (fuzz_matches(db, in, in_len))
+		for (unsigned int i = 0; i < n; i++)
+			if (!sigs_lit_in(&lit[i], in, in_len))
+				abort(); /* a match without a literal said to be required */
+	hs_free_database(db);
+	return 0;
+}
