@@ -3,7 +3,8 @@
  * byte_scan: where the next of two given bytes is, sixteen bytes at a time
  * where SSE2 is there, eight (word arithmetic) elsewhere. For the message
  * parser's scans over text where the bytes sought are rare (URL marks,
- * address-list commas and quotes). Header only, no state; any thread.
+ * address-list commas and quotes, digits that may start an IP address).
+ * Header only, no state; any thread.
  */
 #ifndef RELAYWATCH_SENSOR_BYTE_SCAN_H
 #define RELAYWATCH_SENSOR_BYTE_SCAN_H
@@ -54,6 +55,28 @@ static inline size_t byte_scan2(const uint8_t *p, size_t i, size_t n, uint8_t a,
 		if (p[i] == a || p[i] == b)
 			return i;
 	return n;
+}
+
+/* The offset of the first ASCII digit in p[i..n), or n. */
+static inline size_t byte_scan_digit(const uint8_t *p, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x =
+			_mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), zero);
+		/* x - '0' is at most 9 (unsigned) only for a digit */
+		unsigned int m =
+			(unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	while (i < n && (uint8_t)(p[i] - '0') > 9)
+		i++;
+	return i;
 }
 
 #endif /* RELAYWATCH_SENSOR_BYTE_SCAN_H */

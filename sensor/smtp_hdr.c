@@ -229,10 +229,8 @@ static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 		lim = lim < colon + 1 ? lim : colon + 1;
 		lim = lim < n ? lim : n;
 		if (i < lim) {
-			size_t j = i > v4_from ? i : v4_from;
+			size_t j = byte_scan_digit(v, i > v4_from ? i : v4_from, lim);
 
-			while (j < lim && (uint8_t)(v[j] - '0') > 9)
-				j++;
 			if (j >= lim) {
 				i = lim - 1;
 				continue;

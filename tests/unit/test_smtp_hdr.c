@@ -370,6 +370,28 @@ static void test_smtp_hdr_ip_search_matches_reference(void **state)
 	}
 }
 
+/*
+ * A digit at every lane of a 16-byte vector and past it, after digit-free
+ * text of every length (no hex letter, no ':'): the vector skip to the next
+ * digit finds the number that is no address and the address after it.
+ */
+static void test_smtp_hdr_ip_after_text_every_lane(void **state)
+{
+	char v[128], ip[SMTP_HDR_IP_STRLEN], want[SMTP_HDR_IP_STRLEN];
+
+	(void)state;
+	for (int k = 0; k < 48; k++) {
+		int n = snprintf(v, sizeof(v), "%.*s 1234 by [10.1.2.%d] x", k,
+				 "xyz-xyz.xyz_xyz xyz-xyz.xyz_xyz xyz-xyz.xyz_xyz xyz-xyz", k);
+
+		snprintf(want, sizeof(want), "10.1.2.%d", k);
+		assert_true(smtp_hdr_first_ip(U8(v), (size_t)n, ip));
+		assert_string_equal(ip, want);
+		assert_true(smtp_hdr_received_ip(U8(v), (size_t)n, ip));
+		assert_string_equal(ip, want);
+	}
+}
+
 static void test_smtp_hdr_first_ip(void **state)
 {
 	char ip[SMTP_HDR_IP_STRLEN];
@@ -578,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_hdr_received_styles),
 		cmocka_unit_test(test_smtp_hdr_received_skips_keep_every_address),
 		cmocka_unit_test(test_smtp_hdr_first_ip),
+		cmocka_unit_test(test_smtp_hdr_ip_after_text_every_lane),
 		cmocka_unit_test(test_smtp_hdr_ip_search_matches_reference),
 		cmocka_unit_test(test_smtp_hdr_display_name),
 		cmocka_unit_test(test_smtp_hdr_fields),
