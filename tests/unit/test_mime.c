@@ -429,9 +429,62 @@ static void test_mime_long_boundary(void **state)
 	assert_int_equal(m.stats.opaque, 1);
 }
 
+struct field_seen {
+	unsigned int n;
+	size_t nlen;
+	char name[8];
+};
+
+static void field_seen_header(void *arg, const char *name, size_t nlen, const uint8_t *v,
+			      size_t vlen)
+{
+	struct field_seen *fs = arg;
+
+	(void)v;
+	(void)vlen;
+	fs->n++;
+	fs->nlen = nlen < sizeof(fs->name) ? nlen : sizeof(fs->name);
+	memcpy(fs->name, name, fs->nlen);
+}
+
+/*
+ * Every byte value inside a field name: printable ASCII but ':' (RFC 5322
+ * ftext) belongs to the name; anything else ends it, and the line is a field
+ * only if a ':' follows after optional whitespace (else ignored, as Zeek does).
+ */
+static void test_mime_field_name_every_byte(void **state)
+{
+	static const struct mime_cb cb = {.header = field_seen_header};
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		uint8_t msg[] = "XcY: v\r\n\r\n";
+		struct field_seen fs = {0};
+		bool ftext = c > ' ' && c < 0x7f && c != ':';
+
+		if (c == '\n')
+			continue; /* a line end, not a byte of the name */
+		msg[1] = (uint8_t)c;
+		mime_init(&m, &cb, &fs, 0, false);
+		mime_feed(&m, msg, sizeof(msg) - 1);
+		mime_end(&m);
+		if (ftext) {
+			assert_int_equal(fs.n, 1);
+			assert_int_equal(fs.nlen, 3);
+			assert_int_equal((uint8_t)fs.name[1], c);
+		} else if (c == ':') {
+			assert_int_equal(fs.n, 1);
+			assert_int_equal(fs.nlen, 1);
+		} else {
+			assert_int_equal(fs.n, 0); /* "X" then no ':' after the whitespace */
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mime_field_name_every_byte),
 		cmocka_unit_test(test_mime_b64_every_split),
 		cmocka_unit_test(test_mime_b64_tolerant),
 		cmocka_unit_test(test_mime_qp_every_split),
