@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/nodump.h"
 #include "sensor/sigs_file.h"
+#include "sensor/sigs_gate.h"
 #include "sensor/sigs_lit.h"
 
 /*
@@ -56,6 +57,7 @@ struct sigs_db {
 	 * base (the rules with no gate; NULL if none) is scanned instead of db. */
 	bool gated;
 	uint8_t n_gates;
+	struct sigs_gate *line_gate; /* command and reply scopes: NULL scans every line */
 	hs_database_t *base;
 	struct sigs_lit gate[SIGS_URL_GATES];
 };
@@ -425,6 +427,10 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 	set->db[scope].min_width = sigs_min_width(expr, flags, n);
 	if (scope == EV_SCOPE_URL)
 		set->info.url_gated = sigs_url_gates(&set->db[scope], expr, flags, n);
+	if (scope == EV_SCOPE_COMMAND || scope == EV_SCOPE_REPLY)
+		set->db[scope].line_gate = sigs_gate_build(expr, flags, n);
+	if (set->db[scope].line_gate)
+		set->info.lines_gated |= 1u << scope;
 	for (uint32_t i = 0; i < n; i++)
 		set->db[scope].any_field |= rt[i].header_len == 0;
 	rt = NULL;
@@ -442,6 +448,7 @@ static void sigs_set_free(struct sigs_set *set)
 	for (unsigned int i = 0; i < EV_SCOPE_COUNT; i++) {
 		hs_free_database(set->db[i].db);
 		hs_free_database(set->db[i].base);
+		sigs_gate_free(set->db[i].line_gate);
 		free(set->db[i].rules);
 	}
 	sigs_file_fini(&set->src);
@@ -945,6 +952,12 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 	/* Lines are cut at a few KiB by the parser; the clamp only keeps the cast honest. */
 	if (sc->len > UINT_MAX)
 		sc->len = UINT_MAX;
+	/* A line no rule can match gives the verdict of a scan that found nothing. */
+	if (db->line_gate && !sigs_gate_may_match(db->line_gate, sc->data, sc->len)) {
+		if (v)
+			sigs_verdict_keep(v, tag, scope, sc, key, len);
+		return 0;
+	}
 	w->st.scans++;
 	if (sigs_hs_block(db, sc, w->scratch) != HS_SUCCESS)
 		w->st.scan_errors++;

@@ -66,6 +66,7 @@ struct sigs_info {
 	uint32_t per_scope[EV_SCOPE_COUNT];
 	uint32_t per_class[EV_SIGCLASS_COUNT];
 	uint32_t url_gated;	/* URL rules scanned only on URLs holding their literal */
+	uint32_t lines_gated;	/* bit per scope (command, reply) whose lines pass sigs_gate.h */
 	uint64_t db_bytes;	/* compiled databases */
 	uint64_t stream_bytes;	/* state of one body stream */
 	uint64_t scratch_bytes; /* one worker's scratch for this set */

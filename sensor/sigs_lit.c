@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "sensor/sigs_lit.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hs.h>
@@ -196,16 +198,268 @@ unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struc
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n)
 {
 	size_t len = lit->len;
+	uint8_t c0 = (uint8_t)lit->s[0];
+	bool letter = c0 >= 'a' && c0 <= 'z';
 
 	if (len == 0)
 		return true;
+	if (n < len)
+		return false;
+	/* Find the first byte fast (memchr when case does not matter), then the rest. */
 	for (size_t i = 0; i + len <= n; i++) {
-		size_t k = 0;
+		size_t k = 1;
 
+		if (!letter) {
+			const uint8_t *q = memchr(p + i, c0, n - len + 1 - i);
+
+			if (!q)
+				return false;
+			i = (size_t)(q - p);
+		} else if ((p[i] | 0x20) != c0) {
+			continue;
+		}
 		while (k < len && sigs_lit_lower((char)p[i + k]) == lit->s[k])
 			k++;
 		if (k == len)
 			return true;
 	}
 	return false;
+}
+
+/* ---- top-level alternatives ---- */
+
+#define SIGS_LIT_BAD SIZE_MAX
+
+static bool sigs_lit_is_quant(char c)
+{
+	return c == '?' || c == '*' || c == '+' || c == '{';
+}
+
+static void sigs_lit_set_add(uint8_t *set, char ch, bool fold)
+{
+	uint8_t c = (uint8_t)ch;
+
+	set[c >> 3] |= (uint8_t)(1u << (c & 7));
+	if (fold && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+		sigs_lit_set_add(set, (char)(c ^ 0x20), false);
+}
+
+/*
+ * The members of the class p[i] ('[') .. p[e - 1] (']') into set: false when
+ * it is negated or holds more than characters, ranges and escaped punctuation.
+ */
+static bool sigs_lit_class_set(const char *p, size_t i, size_t e, bool fold, uint8_t *set)
+{
+	size_t j = i + 1, end = e - 1;
+
+	if (p[j] == '^')
+		return false;
+	if (p[j] == ']') {
+		sigs_lit_set_add(set, ']', fold);
+		j++;
+	}
+	while (j < end) {
+		char c = p[j], d;
+
+		if (c == '\\') {
+			c = p[j + 1];
+			if (sigs_lit_alnum(c) || (unsigned char)c >= 0x80)
+				return false;
+			j += 2;
+		} else if (c == '[' || (unsigned char)c >= 0x80) {
+			return false;
+		} else {
+			j++;
+		}
+		if (p[j] == '-' && j + 1 < end) {
+			d = p[j + 1];
+			if (d == '\\' || d == '[' || (unsigned char)d >= 0x80 || d < c)
+				return false;
+			for (int k = c; k <= d; k++)
+				sigs_lit_set_add(set, (char)k, fold);
+			j += 2;
+			continue;
+		}
+		sigs_lit_set_add(set, c, fold);
+	}
+	return true;
+}
+
+/* Past the alternative starting at p[i]: at its '|', the ')' closing its group or the end;
+ * SIGS_LIT_BAD on error. */
+static size_t sigs_lit_alt_end(const char *p, size_t i)
+{
+	unsigned int depth = 0;
+
+	while (p[i]) {
+		if (p[i] == '\\') {
+			if (!p[i + 1])
+				return SIGS_LIT_BAD;
+			i += 2;
+		} else if (p[i] == '[') {
+			i = sigs_lit_class_end(p, i);
+			if (!i)
+				return SIGS_LIT_BAD;
+		} else if (p[i] == '(') {
+			depth++;
+			i++;
+		} else if ((p[i] == ')' || p[i] == '|') && depth == 0) {
+			return i;
+		} else {
+			depth -= p[i] == ')';
+			i++;
+		}
+	}
+	return i;
+}
+
+/*
+ * The bytes the atom at p[i] can start with, into set; *next is past the
+ * atom. A group counts when each of its alternatives starts with such an
+ * atom. False when unsure.
+ */
+static bool sigs_lit_first(const char *p, size_t i, bool fold, uint8_t *set, size_t *next,
+			   unsigned int depth)
+{
+	char c = p[i];
+	size_t e, k, nk;
+
+	if (c == '\\') {
+		if (!p[i + 1] || sigs_lit_alnum(p[i + 1]) || (unsigned char)p[i + 1] >= 0x80)
+			return false;
+		sigs_lit_set_add(set, p[i + 1], fold);
+		*next = i + 2;
+		return true;
+	}
+	if (c == '[') {
+		e = sigs_lit_class_end(p, i);
+		*next = e;
+		return e && sigs_lit_class_set(p, i, e, fold, set);
+	}
+	if (c == '(') {
+		e = sigs_lit_group_end(p, i);
+		k = i + 1;
+		if (!e || depth > 4 || (p[k] == '?' && p[k + 1] != ':'))
+			return false;
+		k += p[k] == '?' ? 2 : 0;
+		for (;;) {
+			if (!sigs_lit_first(p, k, fold, set, &nk, depth + 1) ||
+			    sigs_lit_is_quant(p[nk]))
+				return false;
+			k = sigs_lit_alt_end(p, nk);
+			if (k == SIGS_LIT_BAD || p[k] != '|')
+				break;
+			k++;
+		}
+		*next = e;
+		return k == e - 1;
+	}
+	if (!c || strchr(".^$|)?*+{", c) || (unsigned char)c >= 0x80)
+		return false;
+	sigs_lit_set_add(set, c, fold);
+	*next = i + 1;
+	return true;
+}
+
+static unsigned int sigs_lit_popcount(const uint8_t *set)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < 32; i++)
+		n += (unsigned int)__builtin_popcount(set[i]);
+	return n;
+}
+
+/* A class of at most 4 bytes, none a letter or digit, that p (one alternative) requires. */
+static void sigs_lit_alt_class(const char *p, bool fold, struct sigs_lit_alt *a)
+{
+	size_t i = 0, e;
+
+	while (p[i]) {
+		uint8_t set[32] = {0};
+
+		if (p[i] == '\\') {
+			if (!p[i + 1] ||
+			    (sigs_lit_alnum(p[i + 1]) && !sigs_lit_escape_class(p[i + 1])))
+				goto unsure;
+			i += 2;
+		} else if (p[i] == '[') {
+			e = sigs_lit_class_end(p, i);
+			if (!e)
+				goto unsure;
+			if (!sigs_lit_is_quant(p[e]) && sigs_lit_class_set(p, i, e, fold, set) &&
+			    sigs_lit_popcount(set) <= 4 &&
+			    (!a->has_class || sigs_lit_popcount(set) < sigs_lit_popcount(a->cls))) {
+				bool alnum = false;
+
+				for (int c = '0'; c <= 'z'; c++)
+					alnum |= sigs_lit_alnum((char)c) &&
+						 sigs_lit_byte_in(set, (uint8_t)c);
+				if (!alnum) {
+					memcpy(a->cls, set, sizeof(set));
+					a->has_class = true;
+				}
+			}
+			i = e;
+		} else if (p[i] == '(') {
+			i = sigs_lit_group_end(p, i);
+			if (!i)
+				goto unsure;
+		} else if (sigs_lit_is_quant(p[i])) {
+			i = sigs_lit_quant_end(p, i);
+			if (!i)
+				goto unsure;
+		} else if (p[i] == '|' || p[i] == ')') {
+			goto unsure;
+		} else {
+			i++;
+		}
+	}
+	return;
+unsure:
+	a->has_class = false;
+}
+
+static bool sigs_lit_alt(const char *p, size_t len, unsigned int hs_flags, struct sigs_lit_alt *a)
+{
+	bool fold = (hs_flags & HS_FLAG_CASELESS) != 0;
+	char *s = strndup(p, len);
+	size_t next;
+
+	if (!s)
+		return false;
+	memset(a, 0, sizeof(*a));
+	a->n_lit = (uint8_t)sigs_lit_required(s, hs_flags, a->lit, SIGS_LIT_ALT_LITS);
+	a->anchored = s[0] == '^' && sigs_lit_first(s, 1, fold, a->first, &next, 0) &&
+		      !sigs_lit_is_quant(s[next]);
+	if (!a->anchored)
+		memset(a->first, 0, sizeof(a->first));
+	sigs_lit_alt_class(s, fold, a);
+	free(s);
+	return true;
+}
+
+unsigned int sigs_lit_alts(const char *pattern, unsigned int hs_flags, struct sigs_lit_alt *out,
+			   unsigned int max)
+{
+	unsigned int n = 0;
+	size_t k = 0, end;
+
+	if (hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_COMBINATION | HS_FLAG_PREFILTER))
+		return 0;
+	if (strstr(pattern, "\\Q"))
+		return 0;
+	for (const char *g = strchr(pattern, '('); g; g = strchr(g + 1, '('))
+		if ((g[1] == '?' && g[2] != ':') || g[1] == '*')
+			return 0;
+	for (;;) {
+		end = sigs_lit_alt_end(pattern, k);
+		if (end == SIGS_LIT_BAD || pattern[end] == ')' || n == max)
+			return 0;
+		if (!sigs_lit_alt(pattern + k, end - k, hs_flags, &out[n++]))
+			return 0;
+		if (pattern[end] != '|')
+			return n;
+		k = end + 1;
+	}
 }

@@ -36,6 +36,40 @@ struct sigs_lit {
 unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
 			       unsigned int max);
 
+#define SIGS_LIT_ALTS_MAX 16 /* top-level alternatives one pattern may have to be analysed */
+#define SIGS_LIT_ALT_LITS 4  /* required literals kept per alternative */
+
+/*
+ * What every match of one top-level alternative ("a|b" has two) needs, each
+ * part only when the analysis is sure of it: the byte it starts with, when it
+ * is anchored at the start of the input ("^" ... ; with HS_FLAG_MULTILINE also
+ * after any LF), its required literals (sigs_lit_required() of the
+ * alternative) and one small class of bytes without letters or digits that a
+ * match holds at least one of ("[%!]"). Byte sets are 256-bit maps, folded
+ * for case when the pattern is caseless.
+ */
+struct sigs_lit_alt {
+	bool anchored;
+	bool has_class;
+	uint8_t n_lit;
+	uint8_t first[32]; /* anchored: the bytes a match can start with */
+	uint8_t cls[32];   /* has_class: one of these bytes is in every match */
+	struct sigs_lit lit[SIGS_LIT_ALT_LITS];
+};
+
+/*
+ * The top-level alternatives of pattern, at most max: returns how many were
+ * stored, 0 when there are more or the pattern is not understood (the same
+ * constructs sigs_lit_required() gives up on, and \Q).
+ */
+unsigned int sigs_lit_alts(const char *pattern, unsigned int hs_flags, struct sigs_lit_alt *out,
+			   unsigned int max);
+
+static inline bool sigs_lit_byte_in(const uint8_t *set, uint8_t c)
+{
+	return (set[c >> 3] >> (c & 7)) & 1;
+}
+
 /* Does p[0..n) contain lit, ignoring ASCII case? */
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n);
 

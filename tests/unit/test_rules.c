@@ -227,6 +227,167 @@ static void test_rules_benign_text_matches_nothing(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- the line gate (sensor/sigs_gate.h) ---- */
+
+/* The rules of one line scope again as any-field header rules: scanned without a gate. */
+static struct sigs *load_as_header(const struct sigs_file *sf, unsigned int scope)
+{
+	size_t cap = 1u << 20, at = 0;
+	char *text = malloc(cap);
+	struct errbuf eb = {""};
+	struct sigs *s = NULL;
+
+	assert_non_null(text);
+	for (uint32_t i = 0; i < sf->n_rules; i++) {
+		const struct sigs_file_rule *r = &sf->rules[i];
+		char fl[5] = "", *f = fl;
+
+		if (r->scope != scope)
+			continue;
+		if (r->flags & SIGS_F_CASELESS)
+			*f++ = 'i';
+		if (r->flags & SIGS_F_DOTALL)
+			*f++ = 's';
+		if (r->flags & SIGS_F_MULTILINE)
+			*f++ = 'm';
+		if (r->flags & SIGS_F_UTF8)
+			*f++ = 'u';
+		at += (size_t)snprintf(text + at, cap - at, "%u header other low %s /%s/ \"g\"\n",
+				       r->id, fl[0] ? fl : "-", r->pattern);
+		assert_true(at < cap);
+	}
+	assert_int_equal(sigs_create(&s), 0);
+	if (sigs_load_text(s, "as-header", text, at, &eb) != 0)
+		fail_msg("%s", eb.msg);
+	free(text);
+	return s;
+}
+
+struct gate_check {
+	struct sigs_worker *gated, *ref[EV_SCOPE_COUNT];
+	unsigned int lines, bad;
+};
+
+/* One line in both line scopes: the gated scan gives what the ungated one does, in order. */
+static void gate_check_line(struct gate_check *gc, const char *text, size_t n)
+{
+	static const unsigned int scopes[] = {EV_SCOPE_COMMAND, EV_SCOPE_REPLY};
+	struct hits a, b;
+
+	for (unsigned int k = 0; k < 2; k++) {
+		unsigned int sc = scopes[k];
+		bool same;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		sigs_scan_line(gc->gated, (enum event_sig_scope)sc, U8(text), n, hit_cb, &a);
+		sigs_scan_header(gc->ref[sc], "x", 1, U8(text), n, hit_cb, &b);
+		gc->lines++;
+		same = a.n == b.n;
+		for (unsigned int i = 0; same && i < a.n; i++)
+			same = a.m[i].id == b.m[i].id && a.m[i].end == b.m[i].end;
+		if (same)
+			continue;
+		print_error("%s: %u gated matches, %u ungated: %.*s\n", sigs_file_scope_name(sc),
+			    a.n, b.n, (int)n, text);
+		gc->bad++;
+	}
+}
+
+/* Every prefix and every suffix of text (a literal away from the line's start). */
+static void gate_check_text(struct gate_check *gc, const char *text, size_t len)
+{
+	for (size_t n = 1; n <= len; n++)
+		gate_check_line(gc, text, n);
+	for (size_t i = 1; i < len; i++)
+		gate_check_line(gc, text + i, len - i);
+}
+
+/* The text, and the same in upper and in lower case. */
+static void gate_check_cases(struct gate_check *gc, const char *text, size_t len)
+{
+	char buf[8192];
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	gate_check_text(gc, text, len);
+	for (int upper = 0; upper < 2; upper++) {
+		for (size_t i = 0; i < len; i++) {
+			char c = text[i];
+
+			if (upper && c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			else if (!upper && c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			buf[i] = c;
+		}
+		gate_check_text(gc, buf, len);
+	}
+}
+
+/*
+ * Command and reply lines go through the line gate, which skips the scan of a
+ * line no rule can match. With the shipped rules, on every prefix and suffix
+ * of every rule example, every benign line and lines made to sit at the gate's edges
+ * (in their case, upper and lower case), the gated scan gives the matches,
+ * ends and order of an ungated one: the same rules compiled as header rules.
+ */
+static void test_rules_line_gate_matches_an_ungated_scan(void **state)
+{
+	static const char *const made[] = {
+		"RCPT TO:<a%b@example.net>",
+		"RCPT TO: <user!host@example.net>",
+		"rcpt to:<@relay.example.org:user@example.net>",
+		"RCPT TO:<user@example.net>",
+		"EHLO 192.0.2.1",
+		"HELO localhost.localdomain",
+		"ehlo [127.0.0.1]",
+		"MAIL FROM:<a@example.com>",
+		"250 2.0.0 Ok: queued as 4F2A1B3C9D",
+		"250 ok\n550 5.1.1 <a@example.net>: Recipient address rejected: User unknown",
+		"250-ok\n554 5.7.1 Client host [192.0.2.9] blocked using zen.spamhaus.org",
+		"220 ok\n421 4.7.0 listed at bl.example.org",
+		"452 4.7.1 BRBL",
+		"550 relay access denied",
+		"550-Unrouteable address",
+		"x\n550 Unknown user a@docomo.ne.jp",
+	};
+	struct fixture *fx = *state;
+	const struct sigs_file *sf = &fx->sf;
+	struct gate_check gc = {.gated = fx->w};
+	struct sigs *ref[EV_SCOPE_COUNT] = {NULL};
+	struct sigs_info in;
+	char buf[8192];
+	FILE *f;
+
+	sigs_info(fx->s, &in);
+	assert_int_equal(in.lines_gated, (1u << EV_SCOPE_COMMAND) | (1u << EV_SCOPE_REPLY));
+	for (unsigned int sc = EV_SCOPE_COMMAND; sc <= EV_SCOPE_REPLY; sc++) {
+		ref[sc] = load_as_header(sf, sc);
+		assert_int_equal(sigs_worker_create(ref[sc], NULL, &gc.ref[sc]), 0);
+	}
+	for (uint32_t i = 0; i < sf->n_examples; i++)
+		gate_check_cases(&gc, sf->examples[i].text, sf->examples[i].len);
+	for (unsigned int i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+		gate_check_cases(&gc, made[i], strlen(made[i]));
+	f = fopen(BENIGN_FILE, "r");
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t len = strcspn(buf, "\r\n");
+		const char *sp = memchr(buf, ' ', len);
+
+		if (len && buf[0] != '#' && sp)
+			gate_check_cases(&gc, sp + 1, len - (size_t)(sp + 1 - buf));
+	}
+	fclose(f);
+	print_message("%u gated line scans compared\n", gc.lines);
+	for (unsigned int sc = EV_SCOPE_COMMAND; sc <= EV_SCOPE_REPLY; sc++) {
+		sigs_worker_destroy(gc.ref[sc]);
+		sigs_destroy(ref[sc]);
+	}
+	assert_int_equal(gc.bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_rules_examples_match_as_written),
 		cmocka_unit_test(test_rules_cover_every_class),
 		cmocka_unit_test(test_rules_benign_text_matches_nothing),
+		cmocka_unit_test(test_rules_line_gate_matches_an_ungated_scan),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -139,6 +139,82 @@ static void test_sigs_lit_in_ignores_case(void **state)
 	assert_true(sigs_lit_in(&g, U8(""), 0));
 }
 
+/* A byte set as the characters it holds, in order ("" for none). */
+static void set_join(const uint8_t *set, char *buf)
+{
+	size_t at = 0;
+
+	for (unsigned int c = 1; c < 256; c++)
+		if (sigs_lit_byte_in(set, (uint8_t)c))
+			buf[at++] = (char)c;
+	buf[at] = '\0';
+}
+
+struct alt_case {
+	const char *pattern;
+	unsigned int flags;
+	const char *want; /* per alternative "first|class|literals" joined by " / "; NULL: unsure */
+};
+
+/* Each top-level alternative: anchored first bytes, a small class, literals. */
+static void test_sigs_lit_alts(void **state)
+{
+	static const struct alt_case cases[] = {
+		{"^(HELO|EHLO) +\\d", HS_FLAG_CASELESS, "EHeh||"},
+		{"^RCPT TO: ?<[^>]*[%!][^>]*@|^RCPT TO: ?<@[^:>]+:", 0,
+		 "R|!%|rcpt to: < @ / R||rcpt to: <@ :"},
+		{"^[45]\\d\\d[ -].*\\bBRBL\\b", HS_FLAG_MULTILINE, "45| -|brbl"},
+		{"^550[ -]x|relay access denied", HS_FLAG_CASELESS,
+		 "5| -|550 x / ||relay access den ied"},
+		{"^\\[a", 0, "[||[a"},
+		{"^a?b", 0, "||b"},
+		{"^[45]+x", 0, "||x"},
+		{"^(a|b?)c", 0, "||c"},
+		{"^(a|b)*c", 0, "||c"},
+		{"^[^4]x", 0, "||x"},
+		{"^\\dx", 0, "||x"},
+		{"^.x", 0, "||x"},
+		{"a[%!]?b[#]c", 0, "|#|a b c"},
+		{"a[%!]{2}b", 0, "||a b"},
+		{"a[%!ab]c", 0, "||a c"},
+		{"a(?:x|y)b", 0, "||a b"},
+		{"a|", 0, "||a / ||"},
+		{"a|(?i)b", 0, NULL},
+		{"\\Qa|b\\E", 0, NULL},
+		{"a)|b", 0, NULL},
+		{"a", HS_FLAG_UTF8, NULL},
+		{"a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q", 0, NULL},
+	};
+	struct sigs_lit_alt alt[SIGS_LIT_ALTS_MAX];
+	char got[1024], first[257], cls[257], lits[256];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int n =
+			sigs_lit_alts(cases[i].pattern, cases[i].flags, alt, SIGS_LIT_ALTS_MAX);
+		size_t at = 0;
+
+		if (!cases[i].want) {
+			if (n)
+				fail_msg("%s: %u alternatives, wanted unsure", cases[i].pattern, n);
+			continue;
+		}
+		got[0] = '\0';
+		for (unsigned int k = 0; k < n; k++) {
+			set_join(alt[k].first, first);
+			set_join(alt[k].cls, cls);
+			lit_join(alt[k].lit, alt[k].n_lit, lits, sizeof(lits));
+			assert_int_equal(alt[k].anchored, first[0] != '\0');
+			assert_int_equal(alt[k].has_class, cls[0] != '\0');
+			at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s|%s|%s",
+					       k ? " / " : "", first, cls, lits);
+		}
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].pattern, got,
+				 cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_lit_unsure_gives_none),
 		cmocka_unit_test(test_sigs_lit_at_most_max),
 		cmocka_unit_test(test_sigs_lit_in_ignores_case),
+		cmocka_unit_test(test_sigs_lit_alts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "sensor/sigs_gate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs.h>
+
+#include "sensor/sigs_lit.h"
+
+#define SIGS_GATE_TRI_BITS 15 /* 4 KiB bitmap of hashed 3-byte pieces */
+#define SIGS_GATE_TRI_MASK ((1u << SIGS_GATE_TRI_BITS) - 1)
+
+/* An anchored alternative, with the members of its class listed for memchr. */
+struct sigs_gate_anch {
+	struct sigs_lit_alt alt;
+	uint8_t n_cls;
+	uint8_t cls[4];
+};
+
+struct sigs_gate {
+	bool multiline; /* an anchored alternative may also start after a LF */
+	bool floating;	/* some alternative is looked for by its 3-byte piece */
+	uint32_t n_anch;
+	struct sigs_gate_anch *anch; /* the anchored alternatives */
+	uint8_t first[32];	     /* union of their first bytes */
+	uint64_t tri[(1u << SIGS_GATE_TRI_BITS) / 64];
+};
+
+/*
+ * Text every SMTP session carries: the piece of a literal that occurs least
+ * in it is the one put in the bitmap, so common lines seldom hit. It only
+ * steers the choice; any piece of a required literal is correct.
+ */
+static const char sigs_gate_common[] =
+	"220 mx.example.com esmtp postfix (debian/gnu) ready\n"
+	"250-mx.example.com hello client.example.org [192.0.2.1]\n250-pipelining\n"
+	"250-size 52428800\n250-vrfy\n250-etrn\n250-starttls\n250-auth plain login\n"
+	"250-enhancedstatuscodes\n250-8bitmime\n250-dsn\n250-smtputf8\n250 chunking\n"
+	"250 2.1.0 ok\n250 2.1.5 ok\n250 2.1.0 sender ok\n250 2.1.5 recipient ok\n"
+	"354 end data with <cr><lf>.<cr><lf>\n354 start mail input; end with <crlf>.<crlf>\n"
+	"250 2.0.0 ok: queued as 4f2a1b3c9d\n250 ok id=1q2w3e-000abc-4r\n"
+	"221 2.0.0 bye\n221 2.0.0 service closing transmission channel\n"
+	"ehlo client.example.org\nhelo localhost\nmail from:<user@example.com> size=1024\n"
+	"rcpt to:<user@example.net>\ndata\nquit\nrset\nnoop\n";
+
+/* Folded for case; one load per byte in the hot loop. */
+static const uint8_t sigs_gate_lower[256] = {
+#define L1(c)  [(c)] = (uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define L4(c)  L1(c), L1((c) + 1), L1((c) + 2), L1((c) + 3)
+#define L16(c) L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
+#define L64(c) L16(c), L16((c) + 16), L16((c) + 32), L16((c) + 48)
+	L64(0),
+	L64(64),
+	L64(128),
+	L64(192),
+#undef L64
+#undef L16
+#undef L4
+#undef L1
+};
+
+static uint32_t sigs_gate_tri(uint8_t a, uint8_t b, uint8_t c)
+{
+	return (((uint32_t)a << 10) ^ ((uint32_t)b << 5) ^ c) & SIGS_GATE_TRI_MASK;
+}
+
+/* Occurrences of t[0..len) in the common text. */
+static unsigned int sigs_gate_common_count(const char *t, size_t len)
+{
+	unsigned int n = 0;
+
+	for (const char *c = sigs_gate_common; *c; c++)
+		n += strncmp(c, t, len) == 0;
+	return n;
+}
+
+/* An anchored alternative's literals, the rarest in common text first: a line fails sooner. */
+static void sigs_gate_sort_lits(struct sigs_lit_alt *a)
+{
+	unsigned int cnt[SIGS_LIT_ALT_LITS];
+
+	for (unsigned int i = 0; i < a->n_lit; i++)
+		cnt[i] = sigs_gate_common_count(a->lit[i].s, a->lit[i].len);
+	for (unsigned int i = 1; i < a->n_lit; i++) {
+		for (unsigned int k = i; k > 0 && cnt[k] < cnt[k - 1]; k--) {
+			struct sigs_lit t = a->lit[k];
+			unsigned int c = cnt[k];
+
+			a->lit[k] = a->lit[k - 1];
+			a->lit[k - 1] = t;
+			cnt[k] = cnt[k - 1];
+			cnt[k - 1] = c;
+		}
+	}
+}
+
+/* Put the rarest 3-byte piece of the longest literal of a in the bitmap; false if none has 3. */
+static bool sigs_gate_float(struct sigs_gate *g, const struct sigs_lit_alt *a)
+{
+	const struct sigs_lit *best = NULL;
+	unsigned int at = 0, min = ~0u;
+
+	for (unsigned int i = 0; i < a->n_lit; i++)
+		if (a->lit[i].len >= 3 && (!best || a->lit[i].len > best->len))
+			best = &a->lit[i];
+	if (!best)
+		return false;
+	for (unsigned int i = 0; i + 3 <= best->len; i++) {
+		unsigned int n = sigs_gate_common_count(best->s + i, 3);
+
+		if (n < min) {
+			min = n;
+			at = i;
+		}
+	}
+	/* Literals are lower case already; lines are folded the same way. */
+	uint32_t h = sigs_gate_tri((uint8_t)best->s[at], (uint8_t)best->s[at + 1],
+				   (uint8_t)best->s[at + 2]);
+	g->tri[h >> 6] |= 1ull << (h & 63);
+	g->floating = true;
+	return true;
+}
+
+static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int flags)
+{
+	struct sigs_lit_alt alt[SIGS_LIT_ALTS_MAX];
+	unsigned int n = sigs_lit_alts(expr, flags, alt, SIGS_LIT_ALTS_MAX);
+	struct sigs_gate_anch *grown, *an;
+
+	if (n == 0)
+		return false;
+	for (unsigned int i = 0; i < n; i++) {
+		if (!alt[i].anchored) {
+			if (!sigs_gate_float(g, &alt[i]))
+				return false;
+			continue;
+		}
+		sigs_gate_sort_lits(&alt[i]);
+		grown = realloc(g->anch, (g->n_anch + 1) * sizeof(*g->anch));
+		if (!grown)
+			return false;
+		g->anch = grown;
+		an = &g->anch[g->n_anch++];
+		memset(an, 0, sizeof(*an));
+		an->alt = alt[i];
+		for (unsigned int c = 0; alt[i].has_class && c < 256; c++)
+			if (sigs_lit_byte_in(alt[i].cls, (uint8_t)c) && an->n_cls < sizeof(an->cls))
+				an->cls[an->n_cls++] = (uint8_t)c;
+		for (unsigned int k = 0; k < sizeof(g->first); k++)
+			g->first[k] |= alt[i].first[k];
+		g->multiline |= (flags & HS_FLAG_MULTILINE) != 0;
+	}
+	return true;
+}
+
+struct sigs_gate *sigs_gate_build(const char *const *expr, const unsigned int *flags, uint32_t n)
+{
+	struct sigs_gate *g = calloc(1, sizeof(*g));
+
+	for (uint32_t i = 0; g && i < n; i++) {
+		if (!sigs_gate_add(g, expr[i], flags[i])) {
+			sigs_gate_free(g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
+void sigs_gate_free(struct sigs_gate *g)
+{
+	if (!g)
+		return;
+	free(g->anch);
+	free(g);
+}
+
+/* Does p[0..n) hold one of the class's bytes? */
+static bool sigs_gate_has_byte(const struct sigs_gate_anch *an, const uint8_t *p, size_t n)
+{
+	for (unsigned int i = 0; i < an->n_cls; i++)
+		if (memchr(p, an->cls[i], n))
+			return true;
+	return false;
+}
+
+/* Could an anchored alternative match at the start of the line? */
+static bool sigs_gate_anchored(const struct sigs_gate *g, const uint8_t *p, size_t n)
+{
+	for (uint32_t i = 0; i < g->n_anch; i++) {
+		const struct sigs_lit_alt *a = &g->anch[i].alt;
+		bool all = sigs_lit_byte_in(a->first, p[0]);
+
+		if (all && a->has_class)
+			all = sigs_gate_has_byte(&g->anch[i], p, n);
+		for (unsigned int k = 0; all && k < a->n_lit; k++)
+			all = sigs_lit_in(&a->lit[k], p, n);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n)
+{
+	uint32_t h = 0;
+
+	if (n == 0)
+		return false;
+	/* After a LF a multi-line rule's "^" may match anywhere: let the scan judge. */
+	if (g->multiline && memchr(p, '\n', n))
+		return true;
+	if (sigs_lit_byte_in(g->first, p[0]) && sigs_gate_anchored(g, p, n))
+		return true;
+	if (!g->floating || n < 3)
+		return false;
+	h = ((uint32_t)sigs_gate_lower[p[0]] << 5) ^ sigs_gate_lower[p[1]];
+	for (size_t i = 2; i < n; i++) {
+		h = ((h << 5) ^ sigs_gate_lower[p[i]]) & SIGS_GATE_TRI_MASK;
+		if ((g->tri[h >> 6] >> (h & 63)) & 1)
+			return true;
+	}
+	return false;
+}
