@@ -19,7 +19,8 @@ struct sigs_gate_anch {
 };
 
 struct sigs_gate {
-	bool multiline; /* an anchored alternative may also start after a LF */
+	bool multiline; /* an anchored alternative may also start after a LF or end before one */
+	bool all_first; /* every anchored alternative is anchored at the start */
 	bool floating;	/* some alternative is looked for by its 3-byte piece */
 	uint32_t n_anch;
 	struct sigs_gate_anch *anch; /* the anchored alternatives */
@@ -131,11 +132,10 @@ static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int fl
 	if (n == 0)
 		return false;
 	for (unsigned int i = 0; i < n; i++) {
-		if (!alt[i].anchored) {
-			if (!sigs_gate_float(g, &alt[i]))
-				return false;
+		if (!alt[i].anchored && sigs_gate_float(g, &alt[i]))
 			continue;
-		}
+		if (!alt[i].anchored && !alt[i].end_anchored)
+			return false;
 		sigs_gate_sort_lits(&alt[i]);
 		grown = realloc(g->anch, (g->n_anch + 1) * sizeof(*g->anch));
 		if (!grown)
@@ -149,7 +149,8 @@ static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int fl
 				an->cls[an->n_cls++] = (uint8_t)c;
 		for (unsigned int k = 0; k < sizeof(g->first); k++)
 			g->first[k] |= alt[i].first[k];
-		g->multiline |= (flags & HS_FLAG_MULTILINE) != 0;
+		g->multiline |= (flags & HS_FLAG_MULTILINE) || alt[i].end_anchored;
+		g->all_first &= alt[i].anchored;
 	}
 	return true;
 }
@@ -158,6 +159,8 @@ struct sigs_gate *sigs_gate_build(const char *const *expr, const unsigned int *f
 {
 	struct sigs_gate *g = calloc(1, sizeof(*g));
 
+	if (g)
+		g->all_first = true;
 	for (uint32_t i = 0; g && i < n; i++) {
 		if (!sigs_gate_add(g, expr[i], flags[i])) {
 			sigs_gate_free(g);
@@ -189,7 +192,8 @@ static bool sigs_gate_anchored(const struct sigs_gate *g, const uint8_t *p, size
 {
 	for (uint32_t i = 0; i < g->n_anch; i++) {
 		const struct sigs_lit_alt *a = &g->anch[i].alt;
-		bool all = sigs_lit_byte_in(a->first, p[0]);
+		bool all = (!a->anchored || sigs_lit_byte_in(a->first, p[0])) &&
+			   (!a->end_anchored || sigs_lit_byte_in(a->last, p[n - 1]));
 
 		if (all && a->has_class)
 			all = sigs_gate_has_byte(&g->anch[i], p, n);
@@ -207,10 +211,10 @@ bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return false;
-	/* After a LF a multi-line rule's "^" may match anywhere: let the scan judge. */
+	/* Around a LF "^" (multi-line) and "$" may match inside the line: let the scan judge. */
 	if (g->multiline && memchr(p, '\n', n))
 		return true;
-	if (sigs_lit_byte_in(g->first, p[0]) && sigs_gate_anchored(g, p, n))
+	if ((!g->all_first || sigs_lit_byte_in(g->first, p[0])) && sigs_gate_anchored(g, p, n))
 		return true;
 	if (!g->floating || n < 3)
 		return false;

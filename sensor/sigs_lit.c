@@ -361,6 +361,137 @@ static bool sigs_lit_first(const char *p, size_t i, bool fold, uint8_t *set, siz
 	return true;
 }
 
+/*
+ * The bytes a match of the sequence p[b..e) can end with, into set; false
+ * when unsure or when the whole sequence may match nothing. Its atoms are
+ * read forwards, then the last one that must match (and every optional one
+ * after it) gives the bytes.
+ */
+#define SIGS_LIT_SEQ_MAX 64
+
+struct sigs_lit_atom {
+	size_t at, end;
+	bool need; /* matches at least once */
+};
+
+static bool sigs_lit_seq_last(const char *p, size_t b, size_t e, bool fold, uint8_t *set,
+			      unsigned int depth);
+
+static bool sigs_lit_atom_last(const char *p, const struct sigs_lit_atom *a, bool fold,
+			       uint8_t *set, unsigned int depth)
+{
+	size_t k, end;
+
+	switch (p[a->at]) {
+	case '\\':
+		if (p[a->at + 1] == 'd') {
+			for (char c = '0'; c <= '9'; c++)
+				sigs_lit_set_add(set, c, false);
+			return true;
+		}
+		sigs_lit_set_add(set, p[a->at + 1], fold);
+		return true;
+	case '[':
+		return sigs_lit_class_set(p, a->at, a->end, fold, set);
+	case '(':
+		k = a->at + 1;
+		if (depth > 4)
+			return false;
+		k += p[k] == '?' ? 2 : 0;
+		for (;;) {
+			end = sigs_lit_alt_end(p, k);
+			if (end == SIGS_LIT_BAD ||
+			    !sigs_lit_seq_last(p, k, end, fold, set, depth + 1))
+				return false;
+			if (p[end] != '|')
+				return end == a->end - 1;
+			k = end + 1;
+		}
+	default:
+		sigs_lit_set_add(set, p[a->at], fold);
+		return true;
+	}
+}
+
+static bool sigs_lit_seq_last(const char *p, size_t b, size_t e, bool fold, uint8_t *set,
+			      unsigned int depth)
+{
+	struct sigs_lit_atom atom[SIGS_LIT_SEQ_MAX];
+	unsigned int n = 0;
+	size_t i = b, q;
+
+	bool after_atom = false; /* a quantifier applies to atom[n - 1] */
+
+	while (i < e) {
+		char c = p[i];
+
+		if (sigs_lit_is_quant(c)) {
+			/* Lazy or possessive marks change nothing here. */
+			q = sigs_lit_quant_end(p, i);
+			if (!q || !after_atom || q > e)
+				return false;
+			after_atom = false;
+			atom[n - 1].need = c == '+' || (c == '{' && p[i + 1] != '0');
+			i = q;
+			continue;
+		}
+		if (n == SIGS_LIT_SEQ_MAX)
+			return false;
+		atom[n] = (struct sigs_lit_atom){.at = i, .need = true};
+		if (c == '\\') {
+			char x = p[i + 1];
+
+			/* Zero-width assertions match no byte: not atoms. */
+			if (x && strchr("bBAzZG", x)) {
+				after_atom = false;
+				i += 2;
+				continue;
+			}
+			if (!x || (sigs_lit_alnum(x) && x != 'd') || (unsigned char)x >= 0x80)
+				return false;
+			i += 2;
+		} else if (c == '[') {
+			i = sigs_lit_class_end(p, i);
+		} else if (c == '(') {
+			if (p[i + 1] == '?' && p[i + 2] != ':')
+				return false;
+			i = sigs_lit_group_end(p, i);
+		} else if (c == '^') {
+			after_atom = false;
+			i++;
+			continue;
+		} else if (c == '.' || c == '$' || c == '|' || c == ')' ||
+			   (unsigned char)c >= 0x80) {
+			return false;
+		} else {
+			i++;
+		}
+		if (!i || i > e)
+			return false;
+		atom[n++].end = i;
+		after_atom = true;
+	}
+	while (n--) {
+		if (!sigs_lit_atom_last(p, &atom[n], fold, set, depth))
+			return false;
+		if (atom[n].need)
+			return true;
+	}
+	return false;
+}
+
+/* Does the alternative s (len bytes) end with an unescaped '$'? */
+static bool sigs_lit_ends_dollar(const char *s, size_t len)
+{
+	size_t bs = 0;
+
+	if (len < 2 || s[len - 1] != '$')
+		return false;
+	while (bs < len - 1 && s[len - 2 - bs] == '\\')
+		bs++;
+	return bs % 2 == 0;
+}
+
 static unsigned int sigs_lit_popcount(const uint8_t *set)
 {
 	unsigned int n = 0;
@@ -434,6 +565,10 @@ static bool sigs_lit_alt(const char *p, size_t len, unsigned int hs_flags, struc
 		      !sigs_lit_is_quant(s[next]);
 	if (!a->anchored)
 		memset(a->first, 0, sizeof(a->first));
+	a->end_anchored = sigs_lit_ends_dollar(s, len) &&
+			  sigs_lit_seq_last(s, 0, strlen(s) - 1, fold, a->last, 0);
+	if (!a->end_anchored)
+		memset(a->last, 0, sizeof(a->last));
 	sigs_lit_alt_class(s, fold, a);
 	free(s);
 	return true;

@@ -43,16 +43,19 @@ unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struc
  * What every match of one top-level alternative ("a|b" has two) needs, each
  * part only when the analysis is sure of it: the byte it starts with, when it
  * is anchored at the start of the input ("^" ... ; with HS_FLAG_MULTILINE also
- * after any LF), its required literals (sigs_lit_required() of the
+ * after any LF), the byte it ends with when it ends with "$" (at the end, or
+ * before a LF), its required literals (sigs_lit_required() of the
  * alternative) and one small class of bytes without letters or digits that a
  * match holds at least one of ("[%!]"). Byte sets are 256-bit maps, folded
  * for case when the pattern is caseless.
  */
 struct sigs_lit_alt {
 	bool anchored;
+	bool end_anchored; /* ends with "$": at the input's end (or before a LF) */
 	bool has_class;
 	uint8_t n_lit;
 	uint8_t first[32]; /* anchored: the bytes a match can start with */
+	uint8_t last[32];  /* end_anchored: the bytes it can end with */
 	uint8_t cls[32];   /* has_class: one of these bytes is in every match */
 	struct sigs_lit lit[SIGS_LIT_ALT_LITS];
 };

@@ -215,6 +215,54 @@ static void test_sigs_lit_alts(void **state)
 	}
 }
 
+struct end_case {
+	const char *pattern;
+	unsigned int flags;
+	const char *last; /* bytes of the first alternative's end; NULL: not end-anchored */
+};
+
+/* An alternative ending with "$": the bytes its last required atom can end with. */
+static void test_sigs_lit_alts_end(void **state)
+{
+	static const struct end_case cases[] = {
+		{"^(HELO|EHLO) "
+		 "+(localhost(\\.localdomain)?|127\\.0\\.0\\.1|\\[127\\.0\\.0\\.1\\])$",
+		 HS_FLAG_CASELESS, "1NT]nt"},
+		{"^(HELO|EHLO) +\\d{1,3}(\\.\\d{1,3}){3}$", 0, "0123456789"},
+		{"ab?$", 0, "ab"},
+		{"ab*c{0,2}$", 0, "abc"},
+		{"ab+$", 0, "b"},
+		{"a[xy]{2}$", 0, "xy"},
+		{"a(?:x|y\\b)$", 0, "xy"},
+		{"a\\.$", 0, "."},
+		{"a\\$", 0, NULL},
+		{"a\\\\$", 0, "\\"},
+		{"a?$", 0, NULL},
+		{"a.$", 0, NULL},
+		{"a\\w$", 0, NULL},
+		{"a[^x]$", 0, NULL},
+		{"a(x|y?)$", 0, NULL},
+		{"a(x|)$", 0, NULL},
+		{"\\b+$", 0, NULL},
+		{"$", 0, NULL},
+	};
+	struct sigs_lit_alt alt[SIGS_LIT_ALTS_MAX];
+	char last[257];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int n =
+			sigs_lit_alts(cases[i].pattern, cases[i].flags, alt, SIGS_LIT_ALTS_MAX);
+
+		set_join(alt[0].last, last);
+		if (n == 0 || alt[0].end_anchored != (cases[i].last != NULL) ||
+		    (cases[i].last && strcmp(last, cases[i].last) != 0))
+			fail_msg("%s: %u alternatives, end %d \"%s\", want %s", cases[i].pattern, n,
+				 n ? alt[0].end_anchored : 0, last,
+				 cases[i].last ? cases[i].last : "none");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_lit_at_most_max),
 		cmocka_unit_test(test_sigs_lit_in_ignores_case),
 		cmocka_unit_test(test_sigs_lit_alts),
+		cmocka_unit_test(test_sigs_lit_alts_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
