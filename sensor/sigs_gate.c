@@ -149,7 +149,7 @@ static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int fl
 				an->cls[an->n_cls++] = (uint8_t)c;
 		for (unsigned int k = 0; k < sizeof(g->first); k++)
 			g->first[k] |= alt[i].first[k];
-		g->multiline |= (flags & HS_FLAG_MULTILINE) || alt[i].end_anchored;
+		g->multiline |= (flags & HS_FLAG_MULTILINE) != 0;
 		g->all_first &= alt[i].anchored;
 	}
 	return true;
@@ -187,13 +187,20 @@ static bool sigs_gate_has_byte(const struct sigs_gate_anch *an, const uint8_t *p
 	return false;
 }
 
-/* Could an anchored alternative match at the start of the line? */
+/* Could a match end the line? "$" also matches before a LF that ends it. */
+static bool sigs_gate_ends(const uint8_t *last, const uint8_t *p, size_t n)
+{
+	return sigs_lit_byte_in(last, p[n - 1]) ||
+	       (p[n - 1] == '\n' && n > 1 && sigs_lit_byte_in(last, p[n - 2]));
+}
+
+/* Could an anchored alternative match at the start or the end of the line? */
 static bool sigs_gate_anchored(const struct sigs_gate *g, const uint8_t *p, size_t n)
 {
 	for (uint32_t i = 0; i < g->n_anch; i++) {
 		const struct sigs_lit_alt *a = &g->anch[i].alt;
 		bool all = (!a->anchored || sigs_lit_byte_in(a->first, p[0])) &&
-			   (!a->end_anchored || sigs_lit_byte_in(a->last, p[n - 1]));
+			   (!a->end_anchored || sigs_gate_ends(a->last, p, n));
 
 		if (all && a->has_class)
 			all = sigs_gate_has_byte(&g->anch[i], p, n);
@@ -211,7 +218,7 @@ bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return false;
-	/* Around a LF "^" (multi-line) and "$" may match inside the line: let the scan judge. */
+	/* Around a LF a multi-line "^" or "$" may match inside the line: let the scan judge. */
 	if (g->multiline && memchr(p, '\n', n))
 		return true;
 	if ((!g->all_first || sigs_lit_byte_in(g->first, p[0])) && sigs_gate_anchored(g, p, n))

@@ -804,6 +804,64 @@ static void test_sigs_line_shorter_than_every_rule_is_not_scanned(void **state)
 	sigs_destroy(s);
 }
 
+/*
+ * Lines no command or reply rule can match are not scanned (sigs_gate.h):
+ * a first byte, last byte, class or literal they lack. Lines that have
+ * them are scanned and match as before; a scope with a rule the gate cannot
+ * look for is scanned whole.
+ */
+static void test_sigs_line_gate_skips_lines_no_rule_can_match(void **state)
+{
+	static const char rules[] =
+		"1 command other low i /^(HELO|EHLO) +\\d{1,3}(\\.\\d{1,3}){3}$/ \"ip\"\n"
+		"2 command other low i /^RCPT TO: ?<[^>]*[%!][^>]*@|^RCPT TO: ?<@/ \"route\"\n"
+		"3 reply other low im /^[45]\\d\\d[ -].*\\bRBL\\b/ \"rbl\"\n"
+		"4 reply other low i /relay access denied|\\bunable to relay\\b/ \"relay\"\n";
+	static const char *const quiet_cmd[] = {"MAIL FROM:<a@example.com>",
+						"RCPT TO:<a@example.net>", "EHLO 203.113.example",
+						"HELO 192.0.2.1x"};
+	static const char *const quiet_reply[] = {"250 2.0.0 Ok: queued as 4F2A1B",
+						  "220 mx.example.net ESMTP",
+						  "550 5.1.1 no RBX here", "250 access granted"};
+	struct sigs *s = load(rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct sigs_info in;
+	struct rec r;
+
+	(void)state;
+	sigs_info(s, &in);
+	assert_int_equal(in.lines_gated, (1u << EV_SCOPE_COMMAND) | (1u << EV_SCOPE_REPLY));
+	for (unsigned int i = 0; i < sizeof(quiet_cmd) / sizeof(quiet_cmd[0]); i++)
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, quiet_cmd[i], &r), 0);
+	for (unsigned int i = 0; i < sizeof(quiet_reply) / sizeof(quiet_reply[0]); i++)
+		assert_int_equal(line(w, EV_SCOPE_REPLY, quiet_reply[i], &r), 0);
+	assert_int_equal(scans(w), 0);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "ehlo 192.0.2.1", &r), 1);
+	assert_int_equal(r.m[0].id, 1);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "RCPT TO:<a%b@example.net>", &r), 1);
+	assert_int_equal(r.m[0].id, 2);
+	assert_int_equal(line(w, EV_SCOPE_COMMAND, "RCPT TO:<@r.example:a@example.net>", &r), 1);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 5.7.1 listed in an RBL", &r), 1);
+	assert_int_equal(r.m[0].id, 3);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "554 5.7.1 Unable to relay", &r), 1);
+	assert_int_equal(r.m[0].id, 4);
+	/* After a LF the multi-line rule may match: scanned. */
+	assert_int_equal(line(w, EV_SCOPE_REPLY, "250 ok\n554 RBL", &r), 1);
+	assert_int_equal(scans(w), 6);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+
+	/* One rule without anything to look for: every reply is scanned. */
+	s = load_ungated(rules);
+	w = worker(s, 2);
+	sigs_info(s, &in);
+	assert_int_equal(in.lines_gated, 1u << EV_SCOPE_COMMAND);
+	assert_int_equal(line(w, EV_SCOPE_REPLY, quiet_reply[0], &r), 0);
+	assert_int_equal(scans(w), 1);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /* A new set may match what the old one did not: the worker forgets at the switch. */
 static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
 {
@@ -1241,6 +1299,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_url_scan_equals_a_block_scan),
 		cmocka_unit_test(test_sigs_url_gate_gives_the_matches_of_an_ungated_scan),
 		cmocka_unit_test(test_sigs_url_gate_all_rules_gated_and_reload),
+		cmocka_unit_test(test_sigs_line_gate_skips_lines_no_rule_can_match),
 		cmocka_unit_test(test_sigs_line_shorter_than_every_rule_is_not_scanned),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
