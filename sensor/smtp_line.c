@@ -29,7 +29,9 @@ static void smtp_line_keep(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
 	}
 	if (memchr(p, 0, n))
 		lb->flags |= SMTP_LINE_F_NUL;
-	lb->seen += n;
+	if (n > take)
+		lb->cut = n - take < SMTP_LINE_CUT_MAX - lb->cut ? lb->cut + (n - take)
+								 : SMTP_LINE_CUT_MAX;
 }
 
 /* A line wholly inside this chunk: a view, cut at cap. */
@@ -56,20 +58,20 @@ static void smtp_line_finish(struct smtp_line_buf *lb, const uint8_t *buf, struc
 	bool bare_lf;
 	uint32_t kept = lb->len;
 	/* CRs at the end of what was kept only count when nothing was dropped. */
-	uint32_t len = lb->seen == kept ? smtp_line_strip_cr(buf, kept, &bare_lf) : kept;
+	uint32_t len = !lb->cut ? smtp_line_strip_cr(buf, kept, &bare_lf) : kept;
 
-	if (lb->seen != kept)
+	if (lb->cut)
 		bare_lf = false;
 	*out = (struct smtp_line){
 		.ptr = buf,
 		.len = len,
-		.truncated = lb->seen != kept,
+		.truncated = lb->cut != 0,
 		.bare_lf = bare_lf,
 		.has_nul = (lb->flags & SMTP_LINE_F_NUL) != 0,
 		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
 	};
 	lb->len = 0;
-	lb->seen = 0;
+	lb->cut = 0;
 	lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL);
 }
 
@@ -81,7 +83,7 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uin
 	const uint8_t *lf = avail ? memchr(p, '\n', avail) : NULL;
 	uint32_t n = lf ? (uint32_t)(lf - p) : avail;
 
-	if (lf && lb->seen == 0) {
+	if (lf && !smtp_line_pending(lb)) {
 		smtp_line_view(lb, cap, p, n, out);
 		*pos = lf + 1;
 		return SMTP_LINE_OK;
@@ -102,7 +104,7 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uin
 		/* Nothing of the line could be kept: report it lost, not empty. */
 		lb->len = 0;
 		*out = (struct smtp_line){.ptr = p, .len = 0, .truncated = true};
-		lb->seen = 0;
+		lb->cut = 0;
 		/* The next partial line asks for a buffer again: one may be free by then. */
 		lb->flags &=
 			(uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL | SMTP_LINE_F_NOBUF);
@@ -117,14 +119,14 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uin
 void smtp_line_attach(struct smtp_line_buf *lb, bool have)
 {
 	if (have)
-		lb->flags = (uint8_t)((lb->flags & ~SMTP_LINE_F_NOBUF) | SMTP_LINE_F_BUF);
+		lb->flags = (lb->flags & ~SMTP_LINE_F_NOBUF & 0xfu) | SMTP_LINE_F_BUF;
 	else
-		lb->flags = (uint8_t)((lb->flags & ~SMTP_LINE_F_BUF) | SMTP_LINE_F_NOBUF);
+		lb->flags = (lb->flags & ~SMTP_LINE_F_BUF & 0xfu) | SMTP_LINE_F_NOBUF;
 }
 
 bool smtp_line_detach(struct smtp_line_buf *lb)
 {
-	if (lb->seen)
+	if (smtp_line_pending(lb))
 		return false;
 	lb->flags &= (uint8_t) ~(SMTP_LINE_F_BUF | SMTP_LINE_F_NOBUF);
 	return true;
@@ -139,7 +141,7 @@ void smtp_line_gap(struct smtp_line_buf *lb)
 void smtp_line_reset(struct smtp_line_buf *lb)
 {
 	lb->len = 0;
-	lb->seen = 0;
+	lb->cut = 0;
 	lb->flags &= (uint8_t) ~(SMTP_LINE_F_NUL | SMTP_LINE_F_AFTER_GAP);
 }
 

@@ -22,11 +22,24 @@
 #define SMTP_LINE_F_NUL	      0x04 /* the partial line held a NUL */
 #define SMTP_LINE_F_BUF	      0x08 /* a buffer is attached */
 
+#define SMTP_LINE_CAP_MAX 65536u /* the longest cap: len holds it */
+#define SMTP_LINE_CUT_MAX 2047u	 /* cut stops here: it only needs to say "some", or "many" */
+
+/*
+ * Every session holds two of these (one per direction), so they are packed
+ * into one word: a capped line's length needs 17 bits, the bytes dropped
+ * beyond the cap only whether there were any (truncated) and whether the
+ * partial line passed a probing limit (smtp_line_seen()), and the flags 4.
+ */
 struct smtp_line_buf {
-	uint32_t len;  /* bytes of the partial line kept in the buffer */
-	uint32_t seen; /* bytes of the partial line, kept or not */
-	uint8_t flags; /* SMTP_LINE_F_* */
+	uint32_t len : 17;  /* bytes of the partial line kept in the buffer (<= cap) */
+	uint32_t cut : 11;  /* bytes of it not kept, saturating at SMTP_LINE_CUT_MAX */
+	uint32_t flags : 4; /* SMTP_LINE_F_* */
 };
+
+_Static_assert(sizeof(struct smtp_line_buf) == 4, "two per session: keep it one word");
+_Static_assert(SMTP_LINE_CAP_MAX < (1u << 17) && SMTP_LINE_CUT_MAX < (1u << 11),
+	       "len and cut must hold their limits");
 
 struct smtp_line {
 	const uint8_t *ptr; /* valid until the next call on the same buffer */
@@ -47,8 +60,8 @@ void smtp_line_init(struct smtp_line_buf *lb);
 
 /*
  * Takes bytes from *pos up to end; advances *pos past what it consumed. cap
- * is the longest line kept, also for lines seen whole: the same on every
- * call. buf is the attached buffer of cap bytes, read only while one is
+ * is the longest line kept (at most SMTP_LINE_CAP_MAX), also for lines seen
+ * whole: the same on every call. buf is the attached buffer of cap bytes, read only while one is
  * attached (NULL will do before).
  */
 enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
@@ -70,7 +83,14 @@ void smtp_line_wipe(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap);
 
 static inline bool smtp_line_pending(const struct smtp_line_buf *lb)
 {
-	return lb->seen != 0;
+	return lb->len != 0 || lb->cut != 0;
+}
+
+/* Bytes of the partial line, kept or not: exact up to its kept bytes +
+ * SMTP_LINE_CUT_MAX, at least that beyond. */
+static inline uint32_t smtp_line_seen(const struct smtp_line_buf *lb)
+{
+	return (uint32_t)lb->len + lb->cut;
 }
 
 static inline bool smtp_line_attached(const struct smtp_line_buf *lb)

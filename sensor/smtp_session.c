@@ -162,38 +162,19 @@ struct smtp_tlsbuf {
 	uint8_t bytes[SMTP_TLS_BUF];
 };
 
+/*
+ * Widest first, so nothing pads: the pointer, then 8/4/2/1-byte fields. The
+ * pool objects a session holds are pool index + 1 (0: none), half a pointer.
+ */
 struct smtp_sess {
 	const struct flow *f;
-	struct smtp_aux *aux;
-	struct smtp_txs *tx;	  /* current transaction */
-	struct smtp_txs *tx_wait; /* message ended, its final reply not seen yet */
-	uint64_t bdat_left;
-	/* Rarely used pool objects as pool index + 1 (0: none), half a pointer. */
-	uint32_t tls;		    /* struct smtp_tlsbuf, STARTTLS .. bypass */
-	uint32_t authx;		    /* struct smtp_authx: C_USER and C_MECH; 0 until AUTH */
-	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
-	uint32_t flags;		    /* S_* */
-	/* Counts for the records; they stop at UINT16_MAX (smtp_count()), they
-	 * do not wrap: a session of 65 536 commands is rare enough to be worth
-	 * the 16 bytes every session saves. */
-	uint16_t msgs_done; /* messages answered: trans_depth is this + 1 (Zeek) */
-	uint16_t n_tx;	    /* transaction records emitted */
-	uint16_t n_cmd, n_unknown, n_auth, n_auth_fail, n_rcpt, n_rcpt_rej;
-	uint16_t rcode; /* code of the multi-line reply in progress */
-	uint16_t last_code;
-	uint8_t mode;	     /* enum smtp_mode (client direction) */
-	uint8_t srv;	     /* enum smtp_srv */
-	uint8_t dstate;	     /* enum smtp_dstate */
-	uint8_t auth_result; /* last finished exchange */
-	uint16_t auth_code;
-	uint8_t gen;  /* generation of the last transaction started */
-	uint8_t rcmd; /* enum event_cmd the reply in progress answers */
-	uint8_t q_head, q_len;
-	uint8_t q_cap; /* SMTP_Q_INLINE (or less), or max_pipeline while q.big is held */
-	struct smtp_auth auth;
-	uint8_t last_len;
-	uint8_t carry_len[C_COUNT];
-	char uid[FLOW_UID_LEN + 1]; /* flow_uid(f), made for the first event: "" before */
+	uint64_t bdat_left; /* a BDAT size may take 64 bits (smtp_cmd.c) */
+	uint32_t aux;	    /* struct smtp_aux, while a line or reply text needs it */
+	uint32_t tx;	    /* struct smtp_txs: the current transaction */
+	uint32_t tx_wait;   /* struct smtp_txs: message ended, its final reply not seen yet */
+	uint32_t tls;	    /* struct smtp_tlsbuf, STARTTLS .. bypass */
+	uint32_t authx;	    /* struct smtp_authx: C_USER and C_MECH; 0 until AUTH */
+	uint32_t flags;	    /* S_* */
 	/* HELO, banner and the last reply (for a session record) as strarena
 	 * handles: nearly every session has them, but they are mostly far
 	 * shorter than their caps (68, 48, 56), which the session used to hold
@@ -207,10 +188,38 @@ struct smtp_sess {
 		uint16_t in[SMTP_Q_INLINE];
 		uint32_t big; /* index in the queue pool, while q_cap > SMTP_Q_INLINE */
 	} q;
+	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
+	/* Counts for the records; they stop at UINT16_MAX (smtp_count()), they
+	 * do not wrap: a session of 65 536 commands is rare enough to be worth
+	 * the 16 bytes every session saves. */
+	uint16_t msgs_done; /* messages answered: trans_depth is this + 1 (Zeek) */
+	uint16_t n_tx;	    /* transaction records emitted */
+	uint16_t n_cmd, n_unknown, n_auth, n_auth_fail, n_rcpt, n_rcpt_rej;
+	uint16_t rcode; /* code of the multi-line reply in progress */
+	uint16_t last_code;
+	uint16_t auth_code;
+	uint8_t mode;		 /* enum smtp_mode (client direction) */
+	uint8_t srv;		 /* enum smtp_srv */
+	uint8_t dstate;		 /* enum smtp_dstate */
+	uint8_t gen : 3;	 /* generation of the last transaction started (1..7) */
+	uint8_t auth_result : 5; /* enum smtp_auth_result: last finished exchange */
+	uint8_t rcmd;		 /* enum event_cmd the reply in progress answers */
+	uint8_t q_head, q_len;
+	uint8_t q_cap; /* SMTP_Q_INLINE (or less), or max_pipeline while q.big is held */
+	struct smtp_auth auth;
+	uint8_t last_len;
+	uint8_t carry_len[C_COUNT];
+	/* flow_uid(f) without its NUL, made for the first event: "" before. */
+	char uid[FLOW_UID_LEN];
 };
 
-/* All of an idle session (smtp_session_size()). */
-_Static_assert(sizeof(struct smtp_sess) == 160, "struct smtp_sess grew: say why");
+/*
+ * All of an idle session (smtp_session_size()): every tracked SMTP flow has
+ * one from its first packet, so each byte here is max_sessions bytes per
+ * worker and counts in the bytes per flow of issue 6 (goal: 256 in all).
+ */
+_Static_assert(sizeof(struct smtp_sess) <= 136, "struct smtp_sess grew: say why");
+_Static_assert(SMTP_AUTH_UNKNOWN < 32, "auth_result must fit its bits");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
@@ -231,6 +240,40 @@ struct smtp_ctx {
 	uint8_t batch[SMTP_BODY_BATCH];
 	_Alignas(64) STATS_MIRROR(smtp_stats);
 };
+
+/*
+ * The pool objects of a session. The transaction pool's stride is known at
+ * compile time (pool.c rounds sizes up to 16 bytes; smtp_ctx_create()
+ * checks it), which spares a multiplication by a loaded size at every use.
+ */
+#define SMTP_TXS_STRIDE ((sizeof(struct smtp_txs) + 15) & ~(size_t)15)
+
+static inline struct smtp_txs *smtp_txs_at(const struct smtp_ctx *ctx, uint32_t i)
+{
+	return i ? (struct smtp_txs *)(void *)(ctx->tx_pool.mem + (size_t)(i - 1) * SMTP_TXS_STRIDE)
+		 : NULL;
+}
+
+static inline uint32_t smtp_txs_ref(const struct smtp_ctx *ctx, const struct smtp_txs *t)
+{
+	return t ? (uint32_t)(((const uint8_t *)t - ctx->tx_pool.mem) / SMTP_TXS_STRIDE) + 1 : 0;
+}
+
+static inline struct smtp_txs *smtp_tx_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
+{
+	return smtp_txs_at(ctx, s->tx);
+}
+
+static inline struct smtp_txs *smtp_tx_wait_of(const struct smtp_ctx *ctx,
+					       const struct smtp_sess *s)
+{
+	return smtp_txs_at(ctx, s->tx_wait);
+}
+
+static inline struct smtp_aux *smtp_aux_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
+{
+	return s->aux ? pool_at(&ctx->aux_pool, s->aux - 1) : NULL;
+}
 
 _Static_assert(sizeof(struct smtp_stats) % sizeof(uint64_t) == 0,
 	       "smtp_stats must be made of uint64_t");
@@ -436,9 +479,12 @@ static void smtp_ev_hdr(struct smtp_sess *s, struct event_hdr *h, uint64_t ts)
 	h->ts_ns = ts;
 	/* A session emits about seven events; the hash and base-62 digits of
 	 * its uid cost ten times the copy. */
-	if (!s->uid[0])
-		flow_uid(f, s->uid);
-	memcpy(h->uid, s->uid, sizeof(h->uid));
+	if (!s->uid[0]) {
+		flow_uid(f, h->uid);
+		memcpy(s->uid, h->uid, sizeof(s->uid));
+	} else {
+		memcpy(h->uid, s->uid, sizeof(s->uid)); /* its NUL: the memset's */
+	}
 	h->family = f->key.family;
 	h->client = *flow_client_addr(f);
 	h->server = *flow_server_addr(f);
@@ -723,14 +769,17 @@ static const struct smtp_msg_sink smtp_sig_sink = {
 static struct smtp_aux *smtp_aux_get(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	if (!s->aux) {
-		s->aux = pool_get(&ctx->aux_pool);
-		if (!s->aux) {
+		struct smtp_aux *a = pool_get(&ctx->aux_pool);
+
+		if (!a) {
 			ctx->st.buf_no_slot++;
 			return NULL;
 		}
-		s->aux->text_len = 0;
+		a->text_len = 0;
+		s->aux = pool_index(&ctx->aux_pool, a) + 1;
+		return a;
 	}
-	return s->aux;
+	return smtp_aux_of(ctx, s);
 }
 
 /* Give aux back once no partial line and no reply text needs it. */
@@ -741,15 +790,15 @@ static void smtp_aux_put(struct smtp_ctx *ctx, struct smtp_sess *s)
 		return;
 	smtp_line_detach(&s->lb[0]);
 	smtp_line_detach(&s->lb[1]);
-	pool_put(&ctx->aux_pool, s->aux);
-	s->aux = NULL;
+	pool_put(&ctx->aux_pool, smtp_aux_of(ctx, s));
+	s->aux = 0;
 }
 
 /* The line assembly space of one direction, in aux: NULL without aux. */
 static uint8_t *smtp_line_space(const struct smtp_ctx *ctx, const struct smtp_sess *s,
 				enum flow_dir dir)
 {
-	return s->aux ? s->aux->line + (size_t)dir * ctx->cfg.max_line : NULL;
+	return s->aux ? smtp_aux_of(ctx, s)->line + (size_t)dir * ctx->cfg.max_line : NULL;
 }
 
 /* A client line may be (part of) an AUTH response: gone once it was read. */
@@ -831,7 +880,7 @@ static void smtp_q_empty(struct smtp_ctx *ctx, struct smtp_sess *s)
 static void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, bool flag,
 			unsigned int rcpt)
 {
-	uint8_t gen = s->tx ? s->tx->gen : 0;
+	uint8_t gen = s->tx ? smtp_tx_of(ctx, s)->gen : 0;
 
 	/* A command while an earlier one still waits: pipelining (RFC 2920). A
 	 * capture without the server's side tells nothing, so it is not marked. */
@@ -839,7 +888,7 @@ static void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, 
 	    (s->q_len > 1 || SMTP_Q_CMD(smtp_q_head(ctx, s)) != EV_CMD_BANNER)) {
 		s->flags |= S_PIPELINED;
 		if (s->tx)
-			s->tx->tx.flags |= SMTP_TX_F_PIPELINED;
+			smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_PIPELINED;
 	}
 	if (s->q_len >= s->q_cap && !smtp_q_grow(ctx, s)) {
 		ctx->st.pipeline_overflow++;
@@ -862,16 +911,19 @@ static bool smtp_q_pop(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t *e)
 }
 
 /* The transaction a queued command belongs to, if it is still in flight. */
-static struct smtp_txs *smtp_q_tx(struct smtp_sess *s, uint16_t e)
+static struct smtp_txs *smtp_q_tx(const struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t e)
 {
 	unsigned int gen = SMTP_Q_GEN(e);
 
 	if (!gen)
 		return NULL;
-	if (s->tx_wait && s->tx_wait->gen == gen)
-		return s->tx_wait;
-	if (s->tx && s->tx->gen == gen)
-		return s->tx;
+	struct smtp_txs *t = smtp_tx_wait_of(ctx, s);
+
+	if (t && t->gen == gen)
+		return t;
+	t = smtp_tx_of(ctx, s);
+	if (t && t->gen == gen)
+		return t;
 	return NULL;
 }
 
@@ -895,19 +947,19 @@ static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s,
 	smtp_carry_to_tx(ctx, s, &t->tx, C_MECH, SMTP_F_AUTH_MECH);
 	smtp_carry_to_tx(ctx, s, &t->tx, C_USER, SMTP_F_AUTH_USER);
 	smtp_carry_to_tx(ctx, s, &t->tx, C_BANNER, SMTP_F_SERVER_BANNER);
-	s->tx = t;
+	s->tx = smtp_txs_ref(ctx, t);
 	return t;
 }
 
 /* The content parser of the current transaction, if its message is being fed. */
-static struct smtp_msgbox *smtp_msgbox_of(const struct smtp_sess *s)
+static struct smtp_msgbox *smtp_msgbox_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
 {
-	return s->tx ? s->tx->msg : NULL;
+	return s->tx ? smtp_tx_of(ctx, s)->msg : NULL;
 }
 
 static void smtp_msg_stop(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
-	struct smtp_msgbox *b = smtp_msgbox_of(s);
+	struct smtp_msgbox *b = smtp_msgbox_of(ctx, s);
 
 	if (!b)
 		return;
@@ -915,7 +967,7 @@ static void smtp_msg_stop(struct smtp_ctx *ctx, struct smtp_sess *s)
 	if (b->body)
 		sigs_body_close(ctx->sigw, b->body);
 	pool_put(&ctx->msg_pool, b);
-	s->tx->msg = NULL;
+	smtp_tx_of(ctx, s)->msg = NULL;
 }
 
 /* Recipients whose reply never came still reach the detector, with code 0. */
@@ -978,12 +1030,12 @@ static void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_
 	struct event_tx *e;
 	size_t wire;
 
-	if (t == s->tx) {
+	if (t == smtp_tx_of(ctx, s)) {
 		smtp_msg_stop(ctx, s);
-		s->tx = NULL;
+		s->tx = 0;
 	}
-	if (t == s->tx_wait)
-		s->tx_wait = NULL;
+	if (t == smtp_tx_wait_of(ctx, s))
+		s->tx_wait = 0;
 	smtp_tx_rcpt_flush(ctx, s, t, ts);
 	smtp_tx_session_facts(ctx, s, tx);
 	if (t->last_len)
@@ -1016,7 +1068,7 @@ static void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_
 static void smtp_tx_emit_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 {
 	if (s->tx)
-		smtp_tx_emit(ctx, s, s->tx, false, ts);
+		smtp_tx_emit(ctx, s, smtp_tx_of(ctx, s), false, ts);
 }
 
 static bool smtp_tx_empty(const struct smtp_tx *tx)
@@ -1072,15 +1124,17 @@ static void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struc
 static void smtp_content(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
 			 uint64_t ts)
 {
+	struct smtp_txs *t = smtp_tx_of(ctx, s);
+
 	if (!n)
 		return;
 	ctx->st.message_bytes += n;
-	if (!s->tx)
+	if (!t)
 		return;
-	s->tx->tx.msg_size += n;
-	if (s->tx->msg) {
-		s->tx->msg->ts = ts;
-		smtp_msg_feed(SMTP_MSG(s->tx->msg), p, n);
+	t->tx.msg_size += n;
+	if (t->msg) {
+		t->msg->ts = ts;
+		smtp_msg_feed(SMTP_MSG(t->msg), p, n);
 	}
 }
 
@@ -1090,15 +1144,15 @@ static void smtp_msg_start(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t k
 
 	if (!s->tx && !smtp_tx_begin(ctx, s, ts))
 		return;
-	s->tx->tx.flags |= SMTP_TX_F_DATA | kind;
-	if (s->tx->msg)
+	smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_DATA | kind;
+	if (smtp_tx_of(ctx, s)->msg)
 		return;
 	b = pool_get(&ctx->msg_pool);
 	if (!b) {
 		ctx->st.buf_no_slot++;
 		return;
 	}
-	s->tx->msg = b;
+	smtp_tx_of(ctx, s)->msg = b;
 	b->ctx = ctx;
 	b->s = s;
 	b->ts = ts;
@@ -1109,8 +1163,8 @@ static void smtp_msg_start(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t k
 	b->tail_len = 0;
 	if (ctx->sigw)
 		b->body = sigs_body_open(ctx->sigw, smtp_sig_body_match, b);
-	smtp_msg_begin(SMTP_MSG(b), &ctx->msg_cfg, &s->tx->tx, ctx->sigw ? &smtp_sig_sink : NULL,
-		       b);
+	smtp_msg_begin(SMTP_MSG(b), &ctx->msg_cfg, &smtp_tx_of(ctx, s)->tx,
+		       ctx->sigw ? &smtp_sig_sink : NULL, b);
 }
 
 /* The message is whole: its record waits for the server's verdict. */
@@ -1120,12 +1174,12 @@ static void smtp_msg_done(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts
 	smtp_msg_stop(ctx, s);
 	if (!s->tx)
 		return;
-	s->tx->tx.flags |= SMTP_TX_F_COMPLETE;
+	smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_COMPLETE;
 	/* Still waiting for the previous message's reply: it is not coming. */
 	if (s->tx_wait)
-		smtp_tx_emit(ctx, s, s->tx_wait, false, ts);
+		smtp_tx_emit(ctx, s, smtp_tx_wait_of(ctx, s), false, ts);
 	s->tx_wait = s->tx;
-	s->tx = NULL;
+	s->tx = 0;
 }
 
 static void smtp_data_end(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
@@ -1246,12 +1300,12 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 	smtp_msg_stop(ctx, s);
 	/* Records of a session never confirmed as SMTP are dropped unsaid. */
 	if (s->tx) {
-		pool_put(&ctx->tx_pool, s->tx);
-		s->tx = NULL;
+		pool_put(&ctx->tx_pool, smtp_tx_of(ctx, s));
+		s->tx = 0;
 	}
 	if (s->tx_wait) {
-		pool_put(&ctx->tx_pool, s->tx_wait);
-		s->tx_wait = NULL;
+		pool_put(&ctx->tx_pool, smtp_tx_wait_of(ctx, s));
+		s->tx_wait = 0;
 	}
 	smtp_tls_put(ctx, s);
 	smtp_str_release(ctx, s);
@@ -1283,9 +1337,9 @@ static void smtp_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 		if (s->flags & S_AUTH_OPEN)
 			smtp_auth_finish(ctx, s, 0, ts);
 		if (s->tx_wait)
-			smtp_tx_emit(ctx, s, s->tx_wait, false, ts);
-		if (s->tx && (s->tx->tx.flags & SMTP_TX_F_SESSION))
-			smtp_session_record(ctx, s, s->tx, ts);
+			smtp_tx_emit(ctx, s, smtp_tx_wait_of(ctx, s), false, ts);
+		if (s->tx && (smtp_tx_of(ctx, s)->tx.flags & SMTP_TX_F_SESSION))
+			smtp_session_record(ctx, s, smtp_tx_of(ctx, s), ts);
 		smtp_tx_emit_open(ctx, s, ts);
 		if (s->n_tx == 0 && !(s->flags & S_HELLO_OUT))
 			smtp_session_record(ctx, s, NULL, ts);
@@ -1304,10 +1358,12 @@ static void smtp_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 static void smtp_tls_done(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	struct smtp_tlsbuf *b = smtp_tls_of(ctx, s);
-	struct smtp_txs *t = s->tx;
+	struct smtp_txs *t = smtp_tx_of(ctx, s);
 
-	if (!t && (s->flags & S_OPENED))
-		t = s->tx = smtp_session_tx(ctx, s);
+	if (!t && (s->flags & S_OPENED)) {
+		t = smtp_session_tx(ctx, s);
+		s->tx = smtp_txs_ref(ctx, t);
+	}
 	if (t && b && b->parsed)
 		smtp_tx_hello(s, &t->tx, &b->hello);
 	smtp_msg_stop(ctx, s);
@@ -1365,9 +1421,9 @@ static void smtp_tls_wait(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t fir
 		s->flags &= ~(S_TLS | S_IMPLICIT_TLS);
 	/* Clear text goes on (a decrypted capture): the records to come say TLS;
 	 * the one that stood for the switch alone is not needed. */
-	if (s->tx && smtp_tx_empty(&s->tx->tx)) {
-		pool_put(&ctx->tx_pool, s->tx);
-		s->tx = NULL;
+	if (s->tx && smtp_tx_empty(&smtp_tx_of(ctx, s)->tx)) {
+		pool_put(&ctx->tx_pool, smtp_tx_of(ctx, s));
+		s->tx = 0;
 	}
 }
 
@@ -1382,7 +1438,7 @@ static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	 * and so does Suricata; it ends when the session does, its last reply
 	 * the 220 that started TLS. */
 	if (!s->tx && smtp_tx_begin(ctx, s, ts))
-		smtp_reply_last(ctx, s, s->tx, r);
+		smtp_reply_last(ctx, s, smtp_tx_of(ctx, s), r);
 	smtp_line_reset(&s->lb[FLOW_DIR_TO_SERVER]);
 	s->mode = M_TLS_WAIT;
 }
@@ -1525,12 +1581,12 @@ static void smtp_cmd_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 		ctx->st.recipients++;
 		smtp_count(&s->n_rcpt, true);
 		if (s->tx || smtp_tx_begin(ctx, s, ts)) {
-			uint16_t k = s->tx->tx.n_rcpt_stored;
+			uint16_t k = smtp_tx_of(ctx, s)->tx.n_rcpt_stored;
 			char buf[SMTP_PSEUDO_MAX];
 			const void *a;
 			size_t n = smtp_pseudo(ctx, c->addr, c->addr_len, false, &a, buf);
 
-			if (smtp_tx_add_rcpt(&s->tx->tx, a, n))
+			if (smtp_tx_add_rcpt(&smtp_tx_of(ctx, s)->tx, a, n))
 				idx = k;
 		}
 	}
@@ -1620,8 +1676,8 @@ static void smtp_command(struct smtp_ctx *ctx, struct smtp_sess *s, const struct
 		break;
 	}
 	if (s->tx) {
-		s->tx->tx.n_commands++;
-		s->tx->tx.n_unknown_cmds += unknown;
+		smtp_tx_of(ctx, s)->tx.n_commands++;
+		smtp_tx_of(ctx, s)->tx.n_unknown_cmds += unknown;
 	}
 }
 
@@ -1853,8 +1909,8 @@ static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 		smtp_carry_set(ctx, s, C_BANNER, r->text, r->text_len);
 	if (r->more && (r->code >= 400 || s->rcmd == EV_CMD_BANNER) && smtp_aux_get(ctx, s)) {
 		s->flags |= S_TEXT;
-		s->aux->text_len = 0;
-		smtp_text_add(s->aux, r->text, r->text_len);
+		smtp_aux_of(ctx, s)->text_len = 0;
+		smtp_text_add(smtp_aux_of(ctx, s), r->text, r->text_len);
 	}
 }
 
@@ -1946,7 +2002,7 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
 	case EV_CMD_EHLO:
 		/* RFC 5321 4.1.4: an accepted EHLO resets the transaction it
 		 * found, not one a pipelined MAIL opened after it. */
-		if (ok && t && t == s->tx)
+		if (ok && t && t == smtp_tx_of(ctx, s))
 			smtp_tx_emit(ctx, s, t, false, ts);
 		break;
 	case EV_CMD_AUTH:
@@ -1974,7 +2030,7 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
 		smtp_reply_bdat(ctx, s, t, e, r, ts);
 		break;
 	case EV_CMD_RSET:
-		if (ok && t && t == s->tx)
+		if (ok && t && t == smtp_tx_of(ctx, s))
 			smtp_tx_emit(ctx, s, t, false, ts);
 		break;
 	case EV_CMD_STARTTLS:
@@ -2020,17 +2076,17 @@ static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	ctx->st.replies_5xx += r->code / 100 == 5;
 	if ((s->flags & S_RMATCHED) && smtp_q_pop(ctx, s, &e)) {
 		s->flags &= ~S_UNSURE;
-		t = smtp_q_tx(s, e);
+		t = smtp_q_tx(ctx, s, e);
 	} else if (s->rcmd == EV_CMD_NONE) {
 		ctx->st.replies_unmatched++;
 	}
 	/* smtp_server_line() added this last line to the gathered text already. */
 	if (s->flags & S_TEXT) {
-		text = s->aux->text;
-		n = s->aux->text_len;
+		text = smtp_aux_of(ctx, s)->text;
+		n = smtp_aux_of(ctx, s)->text_len;
 		s->flags &= ~S_TEXT;
 	}
-	smtp_reply_last(ctx, s, t ? t : s->tx, r);
+	smtp_reply_last(ctx, s, t ? t : smtp_tx_of(ctx, s), r);
 	if (r->code >= 400)
 		smtp_ev_reply(ctx, s, r, s->rcmd, text, n, ts);
 	smtp_reply_dispatch(ctx, s, e, t, r, text, n, ts);
@@ -2065,7 +2121,7 @@ static void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	if (!s->rcode)
 		smtp_reply_first(ctx, s, &r, ts);
 	else if (s->flags & S_TEXT)
-		smtp_text_add(s->aux, r.text, r.text_len);
+		smtp_text_add(smtp_aux_of(ctx, s), r.text, r.text_len);
 	if (r.more) {
 		s->rcode = r.code;
 		return;
@@ -2154,7 +2210,7 @@ static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 		ctx->st.sessions_no_slot++;
 		return NULL;
 	}
-	memset(s, 0, offsetof(struct smtp_sess, q));
+	memset(s, 0, sizeof(*s));
 	s->f = f;
 	s->q_cap = smtp_q_inline_cap(ctx);
 	smtp_line_init(&s->lb[0]);
@@ -2184,7 +2240,8 @@ static void smtp_feed(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir d
 	else
 		smtp_server_bytes(ctx, s, p, p + n, ts);
 	/* A first line longer than any greeting or EHLO: some other protocol. */
-	if (!(s->flags & (S_CONFIRMED | S_PROXY | S_DONE)) && s->lb[dir].seen > SMTP_PROBE_LINE_MAX)
+	if (!(s->flags & (S_CONFIRMED | S_PROXY | S_DONE)) &&
+	    smtp_line_seen(&s->lb[dir]) > SMTP_PROBE_LINE_MAX)
 		smtp_not_smtp(ctx, s);
 	smtp_aux_put(ctx, s);
 }
@@ -2231,14 +2288,14 @@ static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t 
 	switch (s->mode) {
 	case M_DATA:
 		/* Keep looking for the terminator; the reply to it also ends DATA. */
-		if (smtp_msgbox_of(s))
-			smtp_msg_gap(SMTP_MSG(s->tx->msg), len);
+		if (smtp_msgbox_of(ctx, s))
+			smtp_msg_gap(SMTP_MSG(smtp_tx_of(ctx, s)->msg), len);
 		s->dstate = D_MID;
 		break;
 	case M_BDAT:
 		take = len < s->bdat_left ? len : s->bdat_left;
-		if (smtp_msgbox_of(s))
-			smtp_msg_gap(SMTP_MSG(s->tx->msg), (size_t)take);
+		if (smtp_msgbox_of(ctx, s))
+			smtp_msg_gap(SMTP_MSG(smtp_tx_of(ctx, s)->msg), (size_t)take);
 		s->bdat_left -= take;
 		if (s->bdat_left)
 			break;
@@ -2271,9 +2328,9 @@ static enum l7_verdict smtp_gap(void *arg, void *sess, enum flow_dir dir, uint32
 	}
 	s->flags |= S_GAP;
 	if (s->tx)
-		s->tx->tx.flags |= SMTP_TX_F_GAP;
+		smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_GAP;
 	if (s->tx_wait)
-		s->tx_wait->tx.flags |= SMTP_TX_F_GAP;
+		smtp_tx_wait_of(ctx, s)->tx.flags |= SMTP_TX_F_GAP;
 	if (dir == FLOW_DIR_TO_SERVER)
 		smtp_gap_client(ctx, s, len, ts);
 	else
@@ -2381,8 +2438,8 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	uint32_t n;
 	int err;
 
-	if (!cfg || !sink || !cfg->max_sessions || cfg->max_line < 64 || cfg->max_line > 65536 ||
-	    !cfg->max_pipeline)
+	if (!cfg || !sink || !cfg->max_sessions || cfg->max_line < 64 ||
+	    cfg->max_line > SMTP_LINE_CAP_MAX || !cfg->max_pipeline)
 		return -EINVAL;
 	ctx = aligned_alloc(64, (sizeof(*ctx) + 63) & ~(size_t)63);
 	if (!ctx)
@@ -2401,6 +2458,8 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	err = pool_init(&ctx->sess_pool, n, sizeof(struct smtp_sess));
 	if (!err)
 		err = pool_init(&ctx->tx_pool, smtp_share(n, 2, 16), sizeof(struct smtp_txs));
+	if (!err && ctx->tx_pool.obj_size != SMTP_TXS_STRIDE)
+		err = -EINVAL; /* pool.c rounds differently now: SMTP_TXS_STRIDE must follow */
 	if (!err)
 		err = pool_init(&ctx->msg_pool, smtp_share(n, 4, 16),
 				sizeof(struct smtp_msgbox) + smtp_msg_size());
@@ -2475,6 +2534,8 @@ void smtp_ctx_str_held(const struct smtp_ctx *ctx, uint64_t *sessions, uint64_t 
 size_t smtp_session_size(void)
 {
 	/* Its reply queue included; a deep queue is taken only while a
-	 * pipelined burst is in flight. */
-	return sizeof(struct smtp_sess);
+	 * pipelined burst is in flight. What the pool spends on it: the
+	 * object, rounded as pool.c rounds it, and its free-index entry
+	 * (pool_bytes() / n). */
+	return ((sizeof(struct smtp_sess) + 15) & ~(size_t)15) + sizeof(uint32_t);
 }
