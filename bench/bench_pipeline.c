@@ -77,7 +77,7 @@ struct bench_run {
 	struct worker_stats ws;
 	struct smtp_stats ss;
 	uint64_t events, events_dropped, alerts;
-	uint64_t str_sessions, str_peak_bytes; /* smtp_ctx_str_held(), all workers */
+	uint64_t str_sessions, str_held_bytes; /* smtp_ctx_str_held(), all workers */
 };
 
 struct bench_stage_result {
@@ -228,7 +228,7 @@ static void bench_collect(struct bench_wire *bw, uint16_t n, struct bench_run *r
 	memset(&r->ws, 0, sizeof(r->ws));
 	memset(&r->ss, 0, sizeof(r->ss));
 	r->events = r->events_dropped = 0;
-	r->str_sessions = r->str_peak_bytes = 0;
+	r->str_sessions = r->str_held_bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct worker_stats ws;
 		struct smtp_stats ss;
@@ -242,7 +242,7 @@ static void bench_collect(struct bench_wire *bw, uint16_t n, struct bench_run *r
 			stats_add(&r->ss, &ss, sizeof(ss));
 			smtp_ctx_str_held(bw->lane[i].smtp, &sn, &sb);
 			r->str_sessions += sn;
-			r->str_peak_bytes += sb;
+			r->str_held_bytes += sb;
 		}
 		r->events += bw->lane[i].sink.emitted;
 		r->events_dropped += bw->lane[i].sink.dropped;
@@ -443,7 +443,7 @@ struct bench_mem {
 	size_t flow_entry;	    /* sizeof(struct flow) */
 	double flow_table_per_flow; /* table and index over capacity */
 	size_t smtp_session;	    /* one idle session */
-	double smtp_strings;	    /* its strings in the arena: mean peak per SMTP session */
+	double smtp_strings;	    /* its strings in the arena per session, at the fullest */
 	long peak_rss_kb;
 	long preload_rss_kb;
 	size_t worker_mem; /* worker + SMTP ctx + ring, one worker */
@@ -451,10 +451,12 @@ struct bench_mem {
 
 /*
  * A session's HELO, banner and last reply live in the worker's string arena,
- * in slots as big as each value needs: what a session costs there is
- * measured on the capture, as the mean over its SMTP sessions of the arena
- * bytes each held when it ended, which is the most it held: a session's
- * slots only grow (the fullest SMTP stage run).
+ * in slots as big as each value needs, equal values of all sessions in one
+ * slot. What a session costs there is measured on the capture when the
+ * session pool was at its fullest (smtp_ctx_str_held(), sampled as each
+ * session ends): the bytes of the arena's slots in use then, a shared value
+ * counted once, plus those sessions' share of the interning table (made for
+ * max_sessions), over the sessions in use then (the fullest SMTP stage run).
  */
 static void bench_measure_mem(struct bench_mem *m, const struct bench_stage_result *res)
 {
@@ -464,7 +466,7 @@ static void bench_measure_mem(struct bench_mem *m, const struct bench_stage_resu
 	for (int s = BENCH_SMTP; s < BENCH_STAGE_COUNT; s++)
 		if (res[s].done && res[s].med.str_sessions)
 			m->smtp_strings =
-				(double)res[s].med.str_peak_bytes / res[s].med.str_sessions;
+				(double)res[s].med.str_held_bytes / res[s].med.str_sessions;
 
 	flow_table_cfg_default(&fc);
 	m->flow_entry = sizeof(struct flow);
@@ -590,7 +592,8 @@ static void bench_print_checks(const struct bench_cap *cap, const struct bench_s
 		       (unsigned long)r->ws.reasm.total_cap_hits, (unsigned long)r->ws.reasm.gaps);
 	}
 	printf("memory: flow entry %zu B, flow table %.0f B per flow (index included), idle SMTP "
-	       "session %zu B, its strings %.1f B (arena, mean peak per session): %.0f B per "
+	       "session %zu B, its strings %.1f B (arena, shared values once, at the fullest): "
+	       "%.0f B per "
 	       "tracked SMTP flow before DATA\n",
 	       m->flow_entry, m->flow_table_per_flow, m->smtp_session, m->smtp_strings,
 	       bench_per_flow(m));

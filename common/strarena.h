@@ -2,17 +2,26 @@
 /*
  * strarena: short strings (at most STRARENA_MAX bytes) held in slots of a few
  * size classes, 8 bytes apart, so a value costs what it needs rather than
- * its cap. A value is named by a 32-bit handle (0: none); its length is kept
- * by the owner. Each class is a fixed number of slots made at create time:
- * a free slot holds the index of the next free one, and slots never used
- * are handed out in order, so pages the values never reach are never
- * touched (one mapping, no prefault: resident memory follows use). No
- * allocation after create. An empty class is counted and the value is not
- * stored (the owner sees 0 bytes kept). Owned by one thread; no locks.
+ * its cap, and equal values share one slot. A value is named by a 32-bit
+ * handle (0: none) that also says its length. Each class is a fixed number
+ * of slots made at create time: a free slot holds the index of the next free
+ * one, and slots never used are handed out in order, so pages the values
+ * never reach are never touched (one mapping, no prefault: resident memory
+ * follows use).
+ *
+ * Sharing: most values repeat (a server's banner in all its sessions, a
+ * bot's HELO, the same few replies), so an interning table made at create
+ * time maps a value's hash to the slot that holds it, with a count of the
+ * handles naming it: buckets of 8 entries, one cache line each, found by
+ * the hash. A value whose bucket is full, or whose entry's count is at its
+ * limit, gets a private slot as without the table. No allocation after
+ * create. An empty class is counted and the value is not stored (the owner
+ * sees 0 bytes kept). Owned by one thread; no locks.
  */
 #ifndef RELAYWATCH_COMMON_STRARENA_H
 #define RELAYWATCH_COMMON_STRARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,16 +29,24 @@
 #define STRARENA_GRAIN	 8
 #define STRARENA_CLASSES 9 /* slots of 8, 16, .. 72 bytes */
 #define STRARENA_MAX	 (STRARENA_GRAIN * STRARENA_CLASSES)
+#define STRARENA_BUCKET	 8 /* table entries per bucket: 64 bytes, one cache line */
 
 struct strarena_stats {
 	uint64_t exhausted;	/* values not stored: their class was empty */
-	uint64_t held_bytes;	/* gauge: bytes of the slots in use */
+	uint64_t held_bytes;	/* gauge: bytes of the slots in use (a shared one once) */
 	uint64_t touched_bytes; /* high-water: bytes of slots ever handed out */
+	uint64_t shared;	/* values that found an equal one in the table */
+	uint64_t private;	/* values kept apart: bucket full or count at its limit */
 };
 
-/* A handle: class in the top bits, slot index + 1 below. */
-#define STRARENA_IDX_BITS 27
-#define STRARENA_IDX_MASK ((1u << STRARENA_IDX_BITS) - 1)
+/*
+ * A handle. Private (bit 31 clear): the value's length in bits 24..30, its
+ * slot's index + 1 below (the class follows from the length). Shared (bit
+ * 31 set): the table entry's index + 1; the entry holds a private handle.
+ */
+#define STRARENA_SHARED	   0x80000000u
+#define STRARENA_LEN_SHIFT 24
+#define STRARENA_IDX_MASK  ((1u << STRARENA_LEN_SHIFT) - 1)
 
 struct strarena_class {
 	uint8_t *mem;
@@ -39,61 +56,80 @@ struct strarena_class {
 	uint32_t free_head; /* first free slot + 1 (0: none); a free slot holds the next */
 };
 
-/* Inline for the per-reply update of a session's last reply. */
+/*
+ * A bucket of the table: 8 entries in one cache line, tags first so that
+ * one pass over two words finds the entries worth a compare (and the free
+ * ones, tag 0).
+ */
+struct strarena_bucket {
+	uint16_t tag[STRARENA_BUCKET];	/* hash bits the bucket index does not use, | 1; 0: free */
+	uint16_t refs[STRARENA_BUCKET]; /* handles naming the entry */
+	uint32_t h[STRARENA_BUCKET];	/* private handle of the slot holding the value */
+};
+
+/* Inline for the reads. */
 struct strarena {
 	struct strarena_class c[STRARENA_CLASSES];
 	struct strarena_stats st;
+	struct strarena_bucket *tab; /* NULL: no sharing */
+	uint32_t tab_mask;	     /* buckets - 1 */
+	uint32_t tab_n;		     /* entries */
 	uint8_t *map;
 	size_t map_len;
 };
 
-/* slots[c]: slots of class c ((c + 1) * STRARENA_GRAIN bytes). */
-int strarena_create(const uint32_t slots[STRARENA_CLASSES], struct strarena **out);
+/*
+ * slots[c]: slots of class c ((c + 1) * STRARENA_GRAIN bytes). entries: of
+ * the interning table, rounded up to a power of two of at least one bucket;
+ * 0 makes none (every value private).
+ */
+int strarena_create(const uint32_t slots[STRARENA_CLASSES], uint32_t entries,
+		    struct strarena **out);
 void strarena_destroy(struct strarena *a);
 
-/* Out of line: a value that needs a bigger slot than it has (or a first one). */
-size_t strarena_set_new(struct strarena *a, uint32_t *h, const void *p, size_t n);
-
-static inline uint8_t *strarena_slot(const struct strarena *a, uint32_t h)
+/* The private handle behind h (shared or not). */
+static inline uint32_t strarena_own(const struct strarena *a, uint32_t h)
 {
-	const struct strarena_class *k = &a->c[h >> STRARENA_IDX_BITS];
+	uint32_t e = (h & ~STRARENA_SHARED) - 1;
 
-	return k->mem + (size_t)((h & STRARENA_IDX_MASK) - 1) * k->size;
+	return (h & STRARENA_SHARED) ? a->tab[e / STRARENA_BUCKET].h[e % STRARENA_BUCKET] : h;
 }
 
-/* Bytes of the slot h holds (0 for none): what the value costs. */
-static inline size_t strarena_slot_bytes(uint32_t h)
+/* Length of the value h names (0 for none). */
+static inline size_t strarena_len(const struct strarena *a, uint32_t h)
 {
-	return h ? ((h >> STRARENA_IDX_BITS) + 1) * STRARENA_GRAIN : 0;
-}
-
-/* The slot goes back; *h becomes 0. */
-void strarena_put(struct strarena *a, uint32_t *h);
-
-/*
- * *h takes the n bytes at p (n <= STRARENA_MAX, more is cut), in place when
- * its slot is big enough (a value that changes, like a last reply, keeps the
- * biggest slot it needed rather than moving at every change), else in the
- * smallest slot that holds it (the old one goes back). n == 0 gives the slot
- * back. Returns n, or 0 when that class is empty (counted; *h is then 0).
- */
-static inline size_t strarena_set(struct strarena *a, uint32_t *h, const void *p, size_t n)
-{
-	if (n && n <= strarena_slot_bytes(*h)) {
-		memcpy(strarena_slot(a, *h), p, n);
-		return n;
-	}
-	return strarena_set_new(a, h, p, n);
+	return h ? strarena_own(a, h) >> STRARENA_LEN_SHIFT : 0;
 }
 
 /* The bytes of h; NULL for 0. Valid until h is set or put. */
 static inline const char *strarena_get(const struct strarena *a, uint32_t h)
 {
-	return h ? (const char *)strarena_slot(a, h) : NULL;
+	const struct strarena_class *k;
+	uint32_t o;
+
+	if (!h)
+		return NULL;
+	o = strarena_own(a, h);
+	k = &a->c[((o >> STRARENA_LEN_SHIFT) - 1) / STRARENA_GRAIN];
+	return (const char *)k->mem + (size_t)((o & STRARENA_IDX_MASK) - 1) * k->size;
 }
+
+/* The value goes (the slot when no other handle names it); *h becomes 0. */
+void strarena_put(struct strarena *a, uint32_t *h);
+
+/*
+ * *h takes the n bytes at p (n <= STRARENA_MAX, more is cut): a handle an
+ * equal value in the table already has, else a new slot (in the table when
+ * its bucket has room); what *h named before goes. An equal value costs a
+ * compare, nothing else. n == 0 puts *h. Returns n, or 0 when no slot was
+ * to be had (counted; *h is then 0).
+ */
+size_t strarena_set(struct strarena *a, uint32_t *h, const void *p, size_t n);
 
 const struct strarena_stats *strarena_stats(const struct strarena *a);
 /* Bytes reserved (address space; resident only as far as touched_bytes). */
 size_t strarena_mem_bytes(const struct strarena *a);
+/* Bytes of the interning table (made and touched at create). */
+size_t strarena_table_bytes(const struct strarena *a);
 
 #endif /* RELAYWATCH_COMMON_STRARENA_H */

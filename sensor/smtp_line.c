@@ -49,7 +49,8 @@ static void smtp_line_view(struct smtp_line_buf *lb, uint32_t cap, const uint8_t
 		.has_nul = memchr(p, 0, len) != NULL,
 		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
 	};
-	lb->flags &= (uint8_t)~SMTP_LINE_F_AFTER_GAP;
+	if (lb->flags & SMTP_LINE_F_AFTER_GAP) /* rare: spare the word a store */
+		lb->flags &= (uint8_t)~SMTP_LINE_F_AFTER_GAP;
 }
 
 /* The partial line is complete: hand out the assembled bytes. */

@@ -88,14 +88,16 @@ extern const struct l7_ops smtp_l7_ops;
 /* Any thread: last published counters. */
 void smtp_ctx_stats_read(struct smtp_ctx *ctx, struct smtp_stats *out);
 size_t smtp_ctx_mem_bytes(const struct smtp_ctx *ctx);
-/* Bytes one idle session costs (reported with bytes per flow). */
+/* Bytes one idle session costs in its pool, free-index entry included
+ * (reported with bytes per flow). */
 size_t smtp_session_size(void);
 /*
- * The string arena's share of a session (HELO, banner, last reply): SMTP
- * sessions ended so far and the sum of the arena bytes each held when it
- * ended, the most it held (its slots only grow). The worker's thread, or
- * after it stopped: not published.
+ * The string arena's share of a session (HELO, banner, last reply; equal
+ * values of all sessions share one slot): at the fullest the session pool
+ * has been, the sessions in use and the bytes their strings took, each
+ * shared value once, with those sessions' share of the interning table.
+ * The worker's thread, or after it stopped: not published.
  */
-void smtp_ctx_str_held(const struct smtp_ctx *ctx, uint64_t *sessions, uint64_t *peak_bytes);
+void smtp_ctx_str_held(const struct smtp_ctx *ctx, uint64_t *sessions, uint64_t *bytes);
 
 #endif /* RELAYWATCH_SENSOR_SMTP_SESSION_H */

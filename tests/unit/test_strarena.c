@@ -12,15 +12,26 @@
 static const char text[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			   "!#$%&()*+,-./:;<=>?@[]^_{|}~";
 
-static struct strarena *mk(uint32_t per_class)
+static struct strarena *mk_tab(uint32_t per_class, uint32_t entries)
 {
 	uint32_t slots[STRARENA_CLASSES];
 	struct strarena *a;
 
 	for (int c = 0; c < STRARENA_CLASSES; c++)
 		slots[c] = per_class;
-	assert_int_equal(strarena_create(slots, &a), 0);
+	assert_int_equal(strarena_create(slots, entries, &a), 0);
 	return a;
+}
+
+/* Without a table: every value private. */
+static struct strarena *mk(uint32_t per_class)
+{
+	return mk_tab(per_class, 0);
+}
+
+static size_t class_bytes(size_t n)
+{
+	return (n + STRARENA_GRAIN - 1) / STRARENA_GRAIN * STRARENA_GRAIN;
 }
 
 /* Every length reads back exactly, in the smallest class that holds it. */
@@ -28,36 +39,45 @@ static void test_strarena_values_read_back_exactly(void **state)
 {
 	struct strarena *a = mk(STRARENA_MAX);
 	uint32_t h[STRARENA_MAX + 1] = {0};
+	uint64_t held = 0;
 
 	(void)state;
 	for (size_t n = 1; n <= STRARENA_MAX; n++) {
 		assert_int_equal(strarena_set(a, &h[n], text + n % 7, n), n);
 		assert_int_not_equal(h[n], 0);
-		assert_int_equal(strarena_slot_bytes(h[n]),
-				 (n + STRARENA_GRAIN - 1) / STRARENA_GRAIN * STRARENA_GRAIN);
+		assert_int_equal(strarena_len(a, h[n]), n);
+		held += class_bytes(n);
+		assert_int_equal(strarena_stats(a)->held_bytes, held);
 	}
 	for (size_t n = 1; n <= STRARENA_MAX; n++)
 		assert_memory_equal(strarena_get(a, h[n]), text + n % 7, n);
 	assert_null(strarena_get(a, 0));
-	assert_int_equal(strarena_slot_bytes(0), 0);
+	assert_int_equal(strarena_len(a, 0), 0);
 	strarena_destroy(a);
 }
 
-/* Longer than the largest slot: cut to STRARENA_MAX, as a cap would. */
+/* Longer than the largest slot: cut to STRARENA_MAX, as a cap would; shared or not. */
 static void test_strarena_cuts_at_max(void **state)
 {
-	struct strarena *a = mk(4);
-	uint32_t h = 0;
+	struct strarena *a = mk(4), *t = mk_tab(4, 8);
+	uint32_t h = 0, g = 0, k = 0;
 
 	(void)state;
 	assert_true(sizeof(text) - 1 > STRARENA_MAX);
 	assert_int_equal(strarena_set(a, &h, text, sizeof(text) - 1), STRARENA_MAX);
 	assert_memory_equal(strarena_get(a, h), text, STRARENA_MAX);
+	assert_int_equal(strarena_len(a, h), STRARENA_MAX);
+	/* At the cap and past it: the same value, one slot. */
+	assert_int_equal(strarena_set(t, &g, text, STRARENA_MAX), STRARENA_MAX);
+	assert_int_equal(strarena_set(t, &k, text, STRARENA_MAX + 1), STRARENA_MAX);
+	assert_int_equal(g, k);
+	assert_int_equal(strarena_stats(t)->held_bytes, STRARENA_MAX);
+	assert_int_equal(strarena_len(t, k), STRARENA_MAX);
 	strarena_destroy(a);
+	strarena_destroy(t);
 }
 
-/* A value of the same class stays in its slot; another class moves it, and
- * given-back slots are what the next values take. */
+/* A new value gives its old slot back first; given-back slots are what the next values take. */
 static void test_strarena_slots_reused(void **state)
 {
 	struct strarena *a = mk(2);
@@ -66,20 +86,14 @@ static void test_strarena_slots_reused(void **state)
 	(void)state;
 	strarena_set(a, &h, "abc", 3);
 	first = h;
-	strarena_set(a, &h, "abcdefgh", 8); /* same 8-byte class: in place */
-	assert_int_equal(h, first);
+	strarena_set(a, &h, "abcdefgh", 8); /* same class: the slot it gave back */
+	assert_int_equal(strarena_len(a, h), 8);
 	assert_memory_equal(strarena_get(a, h), "abcdefgh", 8);
+	assert_int_equal(strarena_stats(a)->held_bytes, 8);
 	strarena_set(a, &h, "abcdefghi", 9); /* 16-byte class */
-	assert_int_not_equal(h, first);
 	assert_int_equal(strarena_stats(a)->held_bytes, 16);
-	strarena_set(a, &g, "xy", 2); /* takes the slot h left */
-	assert_int_equal(g, first);
-	/* Shorter again: h keeps its bigger slot, with the new bytes. */
-	first = h;
-	strarena_set(a, &h, "ab", 2);
-	assert_int_equal(h, first);
-	assert_int_equal(strarena_slot_bytes(h), 16);
-	assert_memory_equal(strarena_get(a, h), "ab", 2);
+	strarena_set(a, &g, "xy", 2); /* takes the 8-byte slot h left */
+	assert_int_equal(g & STRARENA_IDX_MASK, first & STRARENA_IDX_MASK);
 	strarena_put(a, &g);
 	assert_int_equal(g, 0);
 	strarena_put(a, &g); /* none: no-op */
@@ -105,7 +119,7 @@ static void test_strarena_slots_reused(void **state)
 static void test_strarena_exhaustion_counted(void **state)
 {
 	struct strarena *a = mk(2);
-	uint32_t h[3] = {0}, big = 0;
+	uint32_t h[3] = {0};
 
 	(void)state;
 	assert_int_equal(strarena_set(a, &h[0], "one", 3), 3);
@@ -113,9 +127,6 @@ static void test_strarena_exhaustion_counted(void **state)
 	assert_int_equal(strarena_set(a, &h[2], "three", 5), 0);
 	assert_int_equal(h[2], 0);
 	assert_int_equal(strarena_stats(a)->exhausted, 1);
-	/* A value that had a slot and cannot move loses it, not another's. */
-	assert_int_equal(strarena_set(a, &big, text, 20), 20);
-	assert_int_equal(strarena_set(a, &h[1], "two", 3), 3);
 	assert_memory_equal(strarena_get(a, h[0]), "one", 3);
 	assert_memory_equal(strarena_get(a, h[1]), "two", 3);
 	strarena_put(a, &h[0]);
@@ -131,14 +142,112 @@ static void test_strarena_bad_sizes(void **state)
 	uint32_t h = 0;
 
 	(void)state;
-	slots[0] = 1u << 30;
-	assert_int_equal(strarena_create(slots, &a), -EINVAL);
+	slots[0] = STRARENA_IDX_MASK;
+	assert_int_equal(strarena_create(slots, 0, &a), -EINVAL);
 	slots[0] = 0;
-	assert_int_equal(strarena_create(slots, &a), 0); /* no slots at all: every set counted */
+	assert_int_equal(strarena_create(slots, 1u << 31, &a), -EINVAL);
+	assert_int_equal(strarena_create(slots, 8, &a), 0); /* no slots: every set counted */
 	assert_int_equal(strarena_set(a, &h, "x", 1), 0);
+	assert_int_equal(h, 0);
 	assert_int_equal(strarena_stats(a)->exhausted, 1);
 	strarena_destroy(a);
 	strarena_destroy(NULL);
+}
+
+/* Equal values share one slot; the last handle to go frees it. */
+static void test_strarena_interning_shares(void **state)
+{
+	struct strarena *a = mk_tab(8, 64);
+	uint32_t h[4] = {0}, other = 0, before;
+
+	(void)state;
+	assert_int_equal(strarena_table_bytes(a), 64 * 8);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(strarena_set(a, &h[i], "250 OK", 6), 6);
+	assert_int_equal(h[1], h[0]);
+	assert_int_equal(h[3], h[0]);
+	assert_true(h[0] & STRARENA_SHARED);
+	assert_int_equal(strarena_stats(a)->held_bytes, 8); /* once */
+	assert_int_equal(strarena_stats(a)->shared, 3);
+	assert_memory_equal(strarena_get(a, h[2]), "250 OK", 6);
+	assert_int_equal(strarena_len(a, h[2]), 6);
+	/* The same value again: the same handle, the same count. */
+	before = h[0];
+	assert_int_equal(strarena_set(a, &h[0], "250 OK", 6), 6);
+	assert_int_equal(h[0], before);
+	assert_int_equal(strarena_stats(a)->held_bytes, 8);
+	/* Same bytes, other length: another value. */
+	assert_int_equal(strarena_set(a, &other, "250 OK.", 7), 7);
+	assert_int_not_equal(other, h[0]);
+	assert_int_equal(strarena_stats(a)->held_bytes, 16);
+	/* Changing one handle leaves the others' value alone. */
+	assert_int_equal(strarena_set(a, &h[0], "221 Bye", 7), 7);
+	assert_int_not_equal(h[0], other);
+	assert_memory_equal(strarena_get(a, h[1]), "250 OK", 6);
+	for (int i = 1; i < 4; i++)
+		strarena_put(a, &h[i]);
+	/* "250 OK" had its last handle put: its slot is free again. */
+	assert_int_equal(strarena_stats(a)->held_bytes, 16);
+	assert_int_equal(strarena_set(a, &h[1], "250 OK", 6), 6);
+	assert_int_equal(strarena_stats(a)->held_bytes, 24);
+	strarena_put(a, &h[0]);
+	strarena_put(a, &h[1]);
+	strarena_put(a, &other);
+	assert_int_equal(strarena_stats(a)->held_bytes, 0);
+	assert_int_equal(strarena_stats(a)->exhausted, 0);
+	strarena_destroy(a);
+}
+
+/* A full table keeps new values private; they read back and are freed as any. */
+static void test_strarena_full_table_falls_back(void **state)
+{
+	struct strarena *a = mk_tab(16, 1); /* one bucket */
+	uint32_t h[STRARENA_BUCKET + 2] = {0}, again = 0;
+	char v[STRARENA_BUCKET + 2][4];
+
+	(void)state;
+	for (int i = 0; i < STRARENA_BUCKET + 2; i++) {
+		memcpy(v[i], "v", 1);
+		v[i][1] = (char)('a' + i);
+		assert_int_equal(strarena_set(a, &h[i], v[i], 2), 2);
+		assert_int_equal((h[i] & STRARENA_SHARED) != 0, i < STRARENA_BUCKET);
+	}
+	assert_int_equal(strarena_stats(a)->private, 2);
+	for (int i = 0; i < STRARENA_BUCKET + 2; i++)
+		assert_memory_equal(strarena_get(a, h[i]), v[i], 2);
+	/* An equal value of a private one is private too (the table never had it). */
+	assert_int_equal(strarena_set(a, &again, v[STRARENA_BUCKET], 2), 2);
+	assert_false(again & STRARENA_SHARED);
+	assert_int_equal(strarena_stats(a)->held_bytes, 8 * (STRARENA_BUCKET + 3));
+	/* An entry freed: the next new value goes into the table again. */
+	strarena_put(a, &h[0]);
+	assert_int_equal(strarena_set(a, &h[0], "new", 3), 3);
+	assert_true(h[0] & STRARENA_SHARED);
+	for (int i = 0; i < STRARENA_BUCKET + 2; i++)
+		strarena_put(a, &h[i]);
+	strarena_put(a, &again);
+	assert_int_equal(strarena_stats(a)->held_bytes, 0);
+	strarena_destroy(a);
+}
+
+/* An entry's count stops at its limit: a further equal value gets a slot of its own. */
+static void test_strarena_refs_limit(void **state)
+{
+	static uint32_t h[UINT16_MAX + 1];
+	struct strarena *a = mk_tab(4, 8);
+
+	(void)state;
+	memset(h, 0, sizeof(h));
+	for (uint32_t i = 0; i <= UINT16_MAX; i++)
+		assert_int_equal(strarena_set(a, &h[i], "EHLO x", 6), 6);
+	assert_int_equal(h[UINT16_MAX - 1], h[0]);
+	assert_int_not_equal(h[UINT16_MAX], h[0]);
+	assert_memory_equal(strarena_get(a, h[UINT16_MAX]), "EHLO x", 6);
+	assert_int_equal(strarena_stats(a)->held_bytes, 16);
+	for (uint32_t i = 0; i <= UINT16_MAX; i++)
+		strarena_put(a, &h[i]);
+	assert_int_equal(strarena_stats(a)->held_bytes, 0);
+	strarena_destroy(a);
 }
 
 int main(void)
@@ -149,6 +258,9 @@ int main(void)
 		cmocka_unit_test(test_strarena_slots_reused),
 		cmocka_unit_test(test_strarena_exhaustion_counted),
 		cmocka_unit_test(test_strarena_bad_sizes),
+		cmocka_unit_test(test_strarena_interning_shares),
+		cmocka_unit_test(test_strarena_full_table_falls_back),
+		cmocka_unit_test(test_strarena_refs_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
