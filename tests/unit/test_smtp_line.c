@@ -133,6 +133,63 @@ static void test_smtp_line_overlong_assembled(void **state)
 	assert_false(g.truncated[1]);
 }
 
+/* One line of n bytes and its CRLF in two chunks, at cap SMTP_LINE_CAP_MAX. */
+static struct smtp_line at_max_cap(struct smtp_line_buf *lb, uint8_t *buf, uint8_t *in, size_t n)
+{
+	const uint8_t *pos = in, *end = in + n / 2;
+	struct smtp_line l = {0};
+
+	memset(in, 'x', n);
+	memcpy(in + n, "\r\n", 2);
+	smtp_line_init(lb);
+	assert_int_equal(smtp_line_next(lb, buf, SMTP_LINE_CAP_MAX, &pos, end, &l),
+			 SMTP_LINE_NEED_BUF);
+	smtp_line_attach(lb, true);
+	assert_int_equal(smtp_line_next(lb, buf, SMTP_LINE_CAP_MAX, &pos, end, &l),
+			 SMTP_LINE_AGAIN);
+	assert_int_equal(smtp_line_seen(lb), n / 2);
+	end = in + n + 2;
+	assert_int_equal(smtp_line_next(lb, buf, SMTP_LINE_CAP_MAX, &pos, end, &l), SMTP_LINE_OK);
+	assert_false(smtp_line_pending(lb));
+	return l;
+}
+
+/* The packed state holds the largest cap: a line that fills it is whole, one more byte is
+ * cut; bytes cut past SMTP_LINE_CUT_MAX still say "cut" and "seen that many". */
+static void test_smtp_line_state_at_caps(void **state)
+{
+	static uint8_t buf[SMTP_LINE_CAP_MAX], in[SMTP_LINE_CAP_MAX + 8000];
+	struct smtp_line_buf lb;
+	struct smtp_line l;
+	const uint8_t *pos;
+
+	(void)state;
+	/* Assembled, the CR takes a byte of the buffer too: cap - 1 bytes and CR fill it. */
+	l = at_max_cap(&lb, buf, in, SMTP_LINE_CAP_MAX - 1);
+	assert_int_equal(l.len, SMTP_LINE_CAP_MAX - 1);
+	assert_false(l.truncated);
+	l = at_max_cap(&lb, buf, in, SMTP_LINE_CAP_MAX + 1);
+	assert_int_equal(l.len, SMTP_LINE_CAP_MAX);
+	assert_true(l.truncated);
+	/* 7000 bytes past the cap, no LF yet: the cut count saturates, still pending. */
+	smtp_line_init(&lb);
+	smtp_line_attach(&lb, true);
+	memset(in, 'y', sizeof(in));
+	pos = in;
+	assert_int_equal(smtp_line_next(&lb, buf, SMTP_LINE_CAP_MAX, &pos,
+					in + SMTP_LINE_CAP_MAX + 7000, &l),
+			 SMTP_LINE_AGAIN);
+	assert_int_equal(lb.cut, SMTP_LINE_CUT_MAX);
+	assert_true(smtp_line_seen(&lb) > SMTP_LINE_CAP_MAX);
+	assert_true(smtp_line_pending(&lb));
+	pos = U8("\n");
+	assert_int_equal(smtp_line_next(&lb, buf, SMTP_LINE_CAP_MAX, &pos, pos + 1, &l),
+			 SMTP_LINE_OK);
+	assert_true(l.truncated);
+	assert_int_equal(l.len, SMTP_LINE_CAP_MAX);
+	assert_false(smtp_line_pending(&lb));
+}
+
 /* A long line inside one chunk is cut to the cap as well. */
 static void test_smtp_line_overlong_view(void **state)
 {
@@ -232,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_line_no_buffer),
 		cmocka_unit_test(test_smtp_line_gap),
 		cmocka_unit_test(test_smtp_line_detach_only_when_idle),
+		cmocka_unit_test(test_smtp_line_state_at_caps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1403,6 +1403,43 @@ static void test_session_strings_at_caps(void **state)
 	assert_int_equal(stats().buf_no_slot, 0);
 }
 
+/* Sessions with equal strings hold them once: the arena figure says so. */
+static void test_session_strings_shared(void **state)
+{
+	char banner[64], helo[64], reply[64];
+	uint64_t n, bytes, held;
+	void *sess[8];
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		/* Round 0: every session the same values; round 1: each its own. */
+		for (unsigned int i = 0; i < 8; i++) {
+			unsigned int v = round ? i : 0;
+
+			sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+			assert_non_null(sess[i]);
+			snprintf(banner, sizeof(banner), "220 mx%u.example ESMTP\r\n", v);
+			snprintf(helo, sizeof(helo), "EHLO client%u.example\r\n", v);
+			snprintf(reply, sizeof(reply), "250 ok%u\r\n", v);
+			feed(sess[i], FLOW_DIR_TO_CLIENT, banner);
+			feed(sess[i], FLOW_DIR_TO_SERVER, helo);
+			feed(sess[i], FLOW_DIR_TO_CLIENT, reply);
+		}
+		for (unsigned int i = 0; i < 8; i++)
+			smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+		drain(&H, &H.ref);
+		/* Sampled as the first of the 8 ended: 8 in use, slots of 24 + 16 + 8
+		 * bytes a set of values, and the table (one bucket, 64 bytes, for a
+		 * pool of 8). */
+		smtp_ctx_str_held(H.ctx, &n, &bytes);
+		assert_int_equal(n, 8);
+		held = round ? 8 * (24 + 16 + 8) : 24 + 16 + 8;
+		assert_int_equal(bytes, held + 64);
+	}
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 4);
+	assert_int_equal(stats().buf_no_slot, 0);
+}
+
 /* A pool of one session: the second connection is counted, not parsed. */
 static void test_session_pool_exhausted(void **state)
 {
@@ -1719,6 +1756,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_strings_at_caps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_strings_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_passwords_never_emitted, setup,
 						teardown),
