@@ -1352,6 +1352,26 @@ static void test_session_auth_values_pool_dry(void **state)
 	assert_int_equal(named, 16);
 }
 
+/* A session that had a banner, a HELO and its reply. */
+static void *open_greeted(const char *banner, const char *helo, const char *reply)
+{
+	void *sess = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+
+	assert_non_null(sess);
+	feed(sess, FLOW_DIR_TO_CLIENT, banner);
+	feed(sess, FLOW_DIR_TO_SERVER, helo);
+	feed(sess, FLOW_DIR_TO_CLIENT, reply);
+	return sess;
+}
+
+/* All n sessions end, their records drained into H.ref. */
+static void close_all(void **sess, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
+	drain(&H, &H.ref);
+}
+
 /*
  * Every session at once with HELO, banner and last reply past their caps (68,
  * 48, 56): each record says the capped values exactly, as when the session
@@ -1372,18 +1392,12 @@ static void test_session_strings_at_caps(void **state)
 		int big = round < 2;
 
 		for (unsigned int i = 0; i < 8; i++) {
-			sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
-			assert_non_null(sess[i]);
 			snprintf(banner, sizeof(banner), "220 %u%.*s\r\n", i, big ? 59 : 3, x);
 			snprintf(helo, sizeof(helo), "EHLO %u%.*s\r\n", i, big ? 79 : 4, x + 1);
 			snprintf(reply, sizeof(reply), "250 %u%.*s\r\n", i, big ? 69 : 1, x + 2);
-			feed(sess[i], FLOW_DIR_TO_CLIENT, banner);
-			feed(sess[i], FLOW_DIR_TO_SERVER, helo);
-			feed(sess[i], FLOW_DIR_TO_CLIENT, reply);
+			sess[i] = open_greeted(banner, helo, reply);
 		}
-		for (unsigned int i = 0; i < 8; i++)
-			smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
-		drain(&H, &H.ref);
+		close_all(sess, 8);
 		assert_int_equal(count(&H.ref, EV_TX), 8);
 		for (unsigned int i = 0; i < 8; i++) {
 			const struct smtp_tx *tx = tx_of(&H.ref, i);
@@ -1416,18 +1430,12 @@ static void test_session_strings_shared(void **state)
 		for (unsigned int i = 0; i < 8; i++) {
 			unsigned int v = round ? i : 0;
 
-			sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
-			assert_non_null(sess[i]);
 			snprintf(banner, sizeof(banner), "220 mx%u.example ESMTP\r\n", v);
 			snprintf(helo, sizeof(helo), "EHLO client%u.example\r\n", v);
 			snprintf(reply, sizeof(reply), "250 ok%u\r\n", v);
-			feed(sess[i], FLOW_DIR_TO_CLIENT, banner);
-			feed(sess[i], FLOW_DIR_TO_SERVER, helo);
-			feed(sess[i], FLOW_DIR_TO_CLIENT, reply);
+			sess[i] = open_greeted(banner, helo, reply);
 		}
-		for (unsigned int i = 0; i < 8; i++)
-			smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
-		drain(&H, &H.ref);
+		close_all(sess, 8);
 		/* Sampled as the first of the 8 ended: 8 in use, slots of 24 + 16 + 8
 		 * bytes a set of values, and the table (one bucket, 64 bytes, for a
 		 * pool of 8). */
