@@ -253,7 +253,7 @@ size_t strarena_set(struct strarena *a, uint32_t *h, const void *p, size_t n)
 	}
 	if (!a->tab) {
 		strarena_put_inl(a, h);
-		goto private;
+		goto alone;
 	}
 	x = strarena_hash(p, n);
 	tag = (uint16_t)(x >> 48) | 1;
@@ -280,9 +280,9 @@ size_t strarena_set(struct strarena *a, uint32_t *h, const void *p, size_t n)
 		*h = STRARENA_SHARED | (e + (uint32_t)i + 1);
 		return n;
 	}
-	a->st.private ++;
+	a->st.unshared++;
 
-      private:
+alone:
 	*h = strarena_alloc(a, p, n);
 	return *h ? n : 0;
 }

@@ -36,7 +36,7 @@ struct strarena_stats {
 	uint64_t held_bytes;	/* gauge: bytes of the slots in use (a shared one once) */
 	uint64_t touched_bytes; /* high-water: bytes of slots ever handed out */
 	uint64_t shared;	/* values that found an equal one in the table */
-	uint64_t private;	/* values kept apart: bucket full or count at its limit */
+	uint64_t unshared;	/* values kept apart: bucket full or count at its limit */
 };
 
 /*

@@ -212,7 +212,7 @@ static void test_strarena_full_table_falls_back(void **state)
 		assert_int_equal(strarena_set(a, &h[i], v[i], 2), 2);
 		assert_int_equal((h[i] & STRARENA_SHARED) != 0, i < STRARENA_BUCKET);
 	}
-	assert_int_equal(strarena_stats(a)->private, 2);
+	assert_int_equal(strarena_stats(a)->unshared, 2);
 	for (int i = 0; i < STRARENA_BUCKET + 2; i++)
 		assert_memory_equal(strarena_get(a, h[i]), v[i], 2);
 	/* An equal value of a private one is private too (the table never had it). */
