@@ -218,6 +218,11 @@ static const struct row smtp_rows[] = {
 	{NULL, NULL, C, S(buf_no_slot), "pool", "buffer"},
 	{P "event_ring_drops", "Events lost: the worker's ring to the detector was full.", C,
 	 S(events_dropped)},
+	{P "smtp_string_bytes",
+	 "Bytes of the string arena held now (HELO, banner, last reply; a shared value once).", G,
+	 S(string_bytes)},
+	{P "smtp_strings_shared", "Session strings that shared the slot of an equal value.", C,
+	 S(strings_shared)},
 };
 #undef S
 

@@ -2397,6 +2397,8 @@ static void smtp_housekeep(void *arg, uint64_t now_ns)
 		sigs_worker_housekeep(ctx->sigw);
 	ctx->st.sessions_active = pool_in_use(&ctx->sess_pool);
 	ctx->st.events_dropped = ctx->sink->dropped;
+	ctx->st.string_bytes = strarena_stats(ctx->str)->held_bytes;
+	ctx->st.strings_shared = strarena_stats(ctx->str)->shared;
 	stats_publish(ctx->mirror_smtp_stats, &ctx->st, sizeof(ctx->st));
 }
 

@@ -74,6 +74,11 @@ struct smtp_stats {
 	uint64_t tx_no_slot;	   /* transaction pool empty: transaction not recorded */
 	uint64_t buf_no_slot;	   /* line, reply queue, message, ClientHello or AUTH pool empty */
 	uint64_t lines_skipped;	   /* client lines not taken as commands (mid-stream, gap) */
+	/* The string arena (HELO, banner, last reply), at housekeeping: slot bytes
+	 * held, a value shared by sessions once (gauge), and values that found an
+	 * equal one to share. */
+	uint64_t string_bytes;
+	uint64_t strings_shared;
 };
 
 struct smtp_ctx;

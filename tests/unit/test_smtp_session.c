@@ -1421,7 +1421,7 @@ static void test_session_strings_at_caps(void **state)
 static void test_session_strings_shared(void **state)
 {
 	char banner[64], helo[64], reply[64];
-	uint64_t n, bytes, held;
+	uint64_t n, bytes, held, shared[2];
 	void *sess[8];
 
 	(void)state;
@@ -1435,6 +1435,10 @@ static void test_session_strings_shared(void **state)
 			snprintf(reply, sizeof(reply), "250 ok%u\r\n", v);
 			sess[i] = open_greeted(banner, helo, reply);
 		}
+		/* The same bytes, as the metrics see them at housekeeping. */
+		smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+		assert_int_equal(stats().string_bytes, round ? 8 * (24 + 16 + 8) : 24 + 16 + 8);
+		shared[round] = stats().strings_shared;
 		close_all(sess, 8);
 		/* Sampled as the first of the 8 ended: 8 in use, slots of 24 + 16 + 8
 		 * bytes a set of values, and the table (one bucket, 64 bytes, for a
@@ -1446,6 +1450,12 @@ static void test_session_strings_shared(void **state)
 	}
 	smtp_l7_ops.housekeep(H.ctx, TS0 + 4);
 	assert_int_equal(stats().buf_no_slot, 0);
+	assert_int_equal(stats().string_bytes, 0);
+	/* Round 0: sessions 2..8 found each of their three values held, which
+	 * they cannot in round 1 (a session setting a value it holds already
+	 * counts in both rounds). */
+	assert_true(shared[0] >= 7 * 3);
+	assert_true(shared[1] - shared[0] + 7 * 3 <= shared[0]);
 }
 
 /* A pool of one session: the second connection is counted, not parsed. */
