@@ -29,6 +29,7 @@
 
 #include "sensor/alert.h"
 #include "sensor/privacy.h"
+#include "sensor/smtp_session.h"
 
 #define CONFIG_FILE_MAX (1u << 20) /* real files are a few KiB; more is the wrong file */
 #define CONFIG_KEY_MAX	160	   /* dotted key path in messages */
@@ -112,7 +113,8 @@ static const struct ckey limits_keys[] = {
 	K_NUM("flow_closed_timeout", CK_DURATION, limits.flow_closed_timeout_s, 1, HOUR_S),
 	K_NUM("reasm_bytes_per_flow", CK_SIZE, limits.reasm_bytes_per_flow, 4 * KiB, 16 * MiB),
 	K_NUM("reasm_bytes_per_worker", CK_SIZE, limits.reasm_bytes_per_worker, MiB, 16 * GiB),
-	K_NUM("smtp_sessions_per_worker", CK_COUNT, limits.smtp_sessions_per_worker, 64, 1u << 24),
+	K_NUM("smtp_sessions_per_worker", CK_COUNT, limits.smtp_sessions_per_worker, 64,
+	      SMTP_SESSIONS_MAX),
 	K_NUM("smtp_max_line", CK_SIZE, limits.smtp_max_line, 512, 64 * KiB),
 	K_NUM("smtp_max_header_bytes", CK_SIZE, limits.smtp_max_header_bytes, 4 * KiB, 16 * MiB),
 	K_NUM("smtp_max_pipeline", CK_COUNT, limits.smtp_max_pipeline, 1, 4096),

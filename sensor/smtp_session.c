@@ -2448,6 +2448,9 @@ static uint32_t smtp_share(uint32_t n, uint32_t div, uint32_t min)
  * session, 44.2 / 21.9 with 4, both before the sample-once fix; 44.4 /
  * 21.9 now).
  */
+_Static_assert(3ull * SMTP_SESSIONS_MAX < STRARENA_IDX_MASK,
+	       "the string arena must name every slot SMTP_SESSIONS_MAX sessions may take");
+
 static int smtp_str_create(struct smtp_ctx *ctx, uint32_t n)
 {
 	uint32_t slots[STRARENA_CLASSES];
@@ -2469,8 +2472,8 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	uint32_t n;
 	int err;
 
-	if (!cfg || !sink || !cfg->max_sessions || cfg->max_line < 64 ||
-	    cfg->max_line > SMTP_LINE_CAP_MAX || !cfg->max_pipeline)
+	if (!cfg || !sink || !cfg->max_sessions || cfg->max_sessions > SMTP_SESSIONS_MAX ||
+	    cfg->max_line < 64 || cfg->max_line > SMTP_LINE_CAP_MAX || !cfg->max_pipeline)
 		return -EINVAL;
 	ctx = aligned_alloc(64, (sizeof(*ctx) + 63) & ~(size_t)63);
 	if (!ctx)

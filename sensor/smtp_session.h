@@ -26,6 +26,13 @@
 struct sigs;
 struct privacy;
 
+/*
+ * The most sessions a worker may have (limits.smtp_sessions_per_worker):
+ * the string arena names a slot by 24 bits and holds up to three values a
+ * session in its small classes.
+ */
+#define SMTP_SESSIONS_MAX (1u << 22)
+
 struct smtp_cfg {
 	uint32_t max_sessions;	   /* concurrent SMTP sessions per worker (default 16384) */
 	uint32_t max_line;	   /* command/reply line kept, bytes (default 2048, RFC: 512) */

@@ -314,6 +314,8 @@ static const struct err_case err_cases[] = {
 	 "t.yaml:2: limits.flows_per_worker: '12x' is not a count"},
 	{"limits:\n  flows_per_worker: 10\n",
 	 "t.yaml:2: limits.flows_per_worker: '10' is out of range (1024..16777216)"},
+	{"limits:\n  smtp_sessions_per_worker: 4194305\n",
+	 "t.yaml:2: limits.smtp_sessions_per_worker: '4194305' is out of range (64..4194304)"},
 	{"limits:\n  reasm_bytes_per_worker: 1TiB\n",
 	 "t.yaml:2: limits.reasm_bytes_per_worker: '1TiB' is out of range (1MiB..16GiB)"},
 	{"limits:\n  reasm_bytes_per_flow: 64kilo\n",
