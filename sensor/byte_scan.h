@@ -3,7 +3,8 @@
  * byte_scan: where the next of two given bytes is, sixteen bytes at a time
  * where SSE2 is there, eight (word arithmetic) elsewhere. For the message
  * parser's scans over text where the bytes sought are rare (URL marks,
- * address-list commas and quotes, digits that may start an IP address).
+ * address-list commas and quotes, digits that may start an IP address);
+ * and the ASCII case fold those parsers and the rule literals share.
  * Header only, no state; any thread.
  */
 #ifndef RELAYWATCH_SENSOR_BYTE_SCAN_H
@@ -20,6 +21,12 @@
 
 #define BYTE_SCAN_ONES	0x0101010101010101ull
 #define BYTE_SCAN_HIGHS 0x8080808080808080ull
+
+/* ASCII lower case; other bytes as they are (no locale: header names, URLs, rule literals). */
+static inline uint8_t byte_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
 
 /* Does any of the 8 bytes of w equal c? (exact: a zero byte of w ^ c borrows first) */
 static inline bool byte_scan_word_has(uint64_t w, uint8_t c)

@@ -7,17 +7,14 @@
 
 #include <hs.h>
 
+#include "sensor/byte_scan.h"
+
 /* A run of plain characters being read, and where finished runs go. */
 struct sigs_lit_acc {
 	struct sigs_lit *out;
 	unsigned int max, n;
 	struct sigs_lit cur;
 };
-
-static char sigs_lit_lower(char c)
-{
-	return (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-}
 
 static void sigs_lit_flush(struct sigs_lit_acc *a)
 {
@@ -31,7 +28,7 @@ static void sigs_lit_push(struct sigs_lit_acc *a, char c)
 	/* Two pieces of a required run are each required. */
 	if (a->cur.len == SIGS_LIT_MAX)
 		sigs_lit_flush(a);
-	a->cur.s[a->cur.len++] = sigs_lit_lower(c);
+	a->cur.s[a->cur.len++] = (char)byte_lower((uint8_t)c);
 }
 
 /* Past the class opening at p[i] ('['), or 0 if it does not close. */
@@ -218,7 +215,7 @@ bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n)
 		} else if ((p[i] | 0x20) != c0) {
 			continue;
 		}
-		while (k < len && sigs_lit_lower((char)p[i + k]) == lit->s[k])
+		while (k < len && byte_lower(p[i + k]) == (uint8_t)lit->s[k])
 			k++;
 		if (k == len)
 			return true;

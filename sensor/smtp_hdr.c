@@ -523,11 +523,6 @@ static const struct hdr_name hdr_names[HDR_NAME_MAX + 1][HDR_PER_LEN] = {
 	[22] = {{"authentication-results", HDR_AUTH_RESULTS, 0}},
 };
 
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
 /* The entry for name (any case, as strncasecmp compared), or NULL. */
 static const struct hdr_name *hdr_lookup(const char *name, size_t n)
 {
@@ -535,14 +530,14 @@ static const struct hdr_name *hdr_lookup(const char *name, size_t n)
 
 	if (n == 0 || n > HDR_NAME_MAX)
 		return NULL;
-	c0 = lower((uint8_t)name[0]);
+	c0 = byte_lower((uint8_t)name[0]);
 	for (const struct hdr_name *e = hdr_names[n]; e < hdr_names[n] + HDR_PER_LEN && e->name;
 	     e++) {
 		size_t k = 1;
 
 		if ((uint8_t)e->name[0] != c0)
 			continue;
-		while (k < n && lower((uint8_t)name[k]) == (uint8_t)e->name[k])
+		while (k < n && byte_lower((uint8_t)name[k]) == (uint8_t)e->name[k])
 			k++;
 		if (k == n)
 			return e;

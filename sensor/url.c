@@ -25,11 +25,6 @@ static bool url_char(uint8_t c)
 	return !strchr("\"'<>`{}|\\^", c);
 }
 
-static uint8_t lower(int c)
-{
-	return (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-}
-
 /* Byte k positions before p[i], looking into the previous chunk's tail; -1 if unknown. */
 static int back(const struct url *u, const uint8_t *p, size_t i, size_t k)
 {
@@ -45,7 +40,7 @@ static bool back_is(const struct url *u, const uint8_t *p, size_t i, size_t k, c
 	size_t n = strlen(s);
 
 	for (size_t j = 0; j < n; j++)
-		if (lower(back(u, p, i, k + n - 1 - j)) != (uint8_t)s[j])
+		if (byte_lower((uint8_t)back(u, p, i, k + n - 1 - j)) != (uint8_t)s[j])
 			return false;
 	return true;
 }
