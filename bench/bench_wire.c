@@ -177,7 +177,7 @@ static int bench_wire_detector(struct bench_wire *bw)
 
 /* ---- workers ---- */
 
-/* One worker with its ring and SMTP context, as sensor/main.c's setup_worker(). */
+/* One worker with its ring and SMTP context, as sensor/main_setup.c's main_setup_worker(). */
 static int bench_wire_lane(struct bench_wire *bw, uint16_t i)
 {
 	const struct plan *p = &bw->plan;

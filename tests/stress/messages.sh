@@ -20,7 +20,7 @@
 #   memory" and "%s:%u: out of memory"; and "worker %u: SMTP context: %s",
 #   "detection engine: %s", whose only error left after config_validate is ENOMEM.
 # - "detector: too many inputs": one input per worker, at most 64 of both (a
-#   _Static_assert in main.c); "metrics: worker %u: %s": main adds at most 64
+#   _Static_assert in main_output.c); "metrics: worker %u: %s": main adds at most 64
 #   workers, before the server starts, so neither ENOSPC nor EBUSY.
 # - "unknown option (see --help)": the fallback of cli.c's switch; getopt returns
 #   only options that have a case, the others stop earlier ("-Z: unknown option").

@@ -886,7 +886,7 @@ static void test_direct_mx_bot_configured_servers_only(void **state)
 
 /* ---- direct_mx_bot from the XDP pre-filter's counters (live AF_XDP) ---- */
 
-/* A snapshot of the BPF map's running totals for one source, as main.c
+/* A snapshot of the BPF map's running totals for one source, as main_xdp.c
  * hands it over once a second. */
 static void xdp_src(struct fx *f, const char *host, uint64_t syns, uint64_t flows)
 {
