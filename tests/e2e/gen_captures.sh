@@ -102,7 +102,9 @@ expect()
 		--capture "$name.pcap" --packages "$work/packages.json" --notes "$notes"
 }
 
-S=(swaks --helo client.example.net --timeout 10)
+# 30 s per reply, as in dpdk_af_packet.sh: on a loaded 2-CPU machine postfix's first RCPT
+# (which starts its lookup services) can take longer than 10 s.
+S=(swaks --helo client.example.net --timeout 30)
 MX=$(rw_addr4 server)
 SUB=$(rw_addr4 submit)
 
