@@ -112,8 +112,8 @@ static void *body_open(void *ctx, const struct flow *f, uint64_t ts_ns)
 	return s;
 }
 
-static enum l7_verdict body_data(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
-				 uint32_t n, uint64_t ts_ns)
+static enum l7_verdict body_data(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				 const uint8_t *p, uint32_t n, uint64_t ts_ns)
 {
 	struct body_sess *s = sess;
 
@@ -133,8 +133,8 @@ static enum l7_verdict body_data(void *ctx, void *sess, enum flow_dir dir, const
 	return L7_CONTINUE;
 }
 
-static enum l7_verdict body_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len,
-				uint64_t ts_ns)
+static enum l7_verdict body_gap(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				uint32_t len, uint64_t ts_ns)
 {
 	return L7_CONTINUE;
 }

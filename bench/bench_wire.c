@@ -32,14 +32,14 @@ static void *bench_l7_accept(void *ctx, const struct flow *f, uint64_t ts_ns)
 	return &bench_sess_token;
 }
 
-static enum l7_verdict bench_l7_data(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
-				     uint32_t n, uint64_t ts_ns)
+static enum l7_verdict bench_l7_data(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				     const uint8_t *p, uint32_t n, uint64_t ts_ns)
 {
 	return L7_CONTINUE;
 }
 
-static enum l7_verdict bench_l7_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len,
-				    uint64_t ts_ns)
+static enum l7_verdict bench_l7_gap(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				    uint32_t len, uint64_t ts_ns)
 {
 	return L7_CONTINUE;
 }

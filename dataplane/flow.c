@@ -843,7 +843,7 @@ uint16_t flow_server_port(const struct flow *f)
 	return f->client_is_lo ? f->key.hi_port : f->key.lo_port;
 }
 
-void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1])
+static void flow_uid_key(const struct flow_key *key, uint64_t first_ns, char out[FLOW_UID_LEN + 1])
 {
 	static const char digits[] =
 		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -858,8 +858,8 @@ void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1])
 	uint64_t lo, hi;
 
 	_Static_assert(sizeof(in) == sizeof(struct flow_key) + sizeof(uint64_t), "no padding");
-	in.key = f->key;
-	in.first_ns = f->first_ns;
+	in.key = *key;
+	in.first_ns = first_ns;
 	h = XXH3_128bits_withSeed(&in, sizeof(in), FLOW_UID_SEED);
 	v = (unsigned __int128)h.high64 << 64 | h.low64;
 	/* The 17 low base-62 digits of v, as 10 + 7 digits of two 64-bit
@@ -878,6 +878,31 @@ void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1])
 		hi /= 62;
 	}
 	out[FLOW_UID_LEN] = '\0';
+}
+
+void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1])
+{
+	flow_uid_key(&f->key, f->first_ns, out);
+}
+
+void flow_uid_of_ends(uint8_t family, const union pkt_addr *client, uint16_t client_port,
+		      const union pkt_addr *server, uint16_t server_port, uint16_t vlan,
+		      uint64_t first_ns, char out[FLOW_UID_LEN + 1])
+{
+	/* flow_key_make()'s order: the lower address (big-endian, memcmp
+	 * order) first, or the lower port between equal addresses. */
+	int c = memcmp(client->b, server->b, sizeof(client->b));
+	bool client_lo = c < 0 || (c == 0 && client_port <= server_port);
+	struct flow_key key = {
+		.lo = client_lo ? *client : *server,
+		.hi = client_lo ? *server : *client,
+		.lo_port = client_lo ? client_port : server_port,
+		.hi_port = client_lo ? server_port : client_port,
+		.vlan = vlan,
+		.family = family,
+	};
+
+	flow_uid_key(&key, first_ns, out);
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *ft)

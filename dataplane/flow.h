@@ -161,6 +161,12 @@ uint16_t flow_server_port(const struct flow *f);
 /* Zeek-style uid: a function of the key and first packet time only, so the
  * same connection gets the same uid whatever worker or run sees it. */
 void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1]);
+/* The same uid from a flow's two ends (as events carry them) and its first
+ * packet time, on any thread: events are stamped without the uid, which is
+ * made where they are read. vlan is the key's (0 unless vlan_in_key). */
+void flow_uid_of_ends(uint8_t family, const union pkt_addr *client, uint16_t client_port,
+		      const union pkt_addr *server, uint16_t server_port, uint16_t vlan,
+		      uint64_t first_ns, char out[FLOW_UID_LEN + 1]);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
 uint32_t flow_table_capacity(const struct flow_table *ft);

@@ -17,6 +17,9 @@
 enum l7_verdict {
 	L7_CONTINUE = 0,
 	L7_BYPASS = 1, /* no more payload needed; the flow is still tracked and closed */
+	/* As L7_BYPASS, and the parser gave the session back already: close() is
+	 * not called for it (the slot may serve another flow by then). */
+	L7_RELEASED = 2,
 };
 
 struct l7_ops {
@@ -28,13 +31,15 @@ struct l7_ops {
 	/* First payload byte of a flow, in either direction. Returns the session,
 	 * or NULL when the flow is not for this parser (or no session is free). */
 	void *(*open)(void *ctx, const struct flow *f, uint64_t ts_ns);
-	enum l7_verdict (*data)(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
-				uint32_t n, uint64_t ts_ns);
+	/* Every hook after open() gets the flow again, so a session need not
+	 * keep a pointer to it (8 bytes in every session). */
+	enum l7_verdict (*data)(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				const uint8_t *p, uint32_t n, uint64_t ts_ns);
 	/* len bytes are missing in dir; the parser resynchronises. */
-	enum l7_verdict (*gap)(void *ctx, void *sess, enum flow_dir dir, uint32_t len,
-			       uint64_t ts_ns);
+	enum l7_verdict (*gap)(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+			       uint32_t len, uint64_t ts_ns);
 	/* The stream in dir ended (FIN). */
-	void (*eof)(void *ctx, void *sess, enum flow_dir dir, uint64_t ts_ns);
+	void (*eof)(void *ctx, void *sess, const struct flow *f, enum flow_dir dir, uint64_t ts_ns);
 	/* The flow leaves the table; the session must be finished and freed. */
 	void (*close)(void *ctx, void *sess, const struct flow *f, enum flow_end why,
 		      uint64_t ts_ns);

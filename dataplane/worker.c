@@ -62,12 +62,14 @@ static void worker_drain(struct worker *w, struct flow *f, uint64_t ts_ns)
 
 		v = L7_CONTINUE;
 		if (c.gap)
-			v = l7->gap(w->cfg.l7_ctx, f->l7, dir, c.gap, ts_ns);
+			v = l7->gap(w->cfg.l7_ctx, f->l7, f, dir, c.gap, ts_ns);
 		if (v == L7_CONTINUE && c.len)
-			v = l7->data(w->cfg.l7_ctx, f->l7, dir, c.ptr, c.len, ts_ns);
+			v = l7->data(w->cfg.l7_ctx, f->l7, f, dir, c.ptr, c.len, ts_ns);
 		if (v == L7_CONTINUE && c.fin && l7->eof)
-			l7->eof(w->cfg.l7_ctx, f->l7, dir, ts_ns);
-		if (v == L7_BYPASS)
+			l7->eof(w->cfg.l7_ctx, f->l7, f, dir, ts_ns);
+		if (v == L7_RELEASED)
+			f->l7 = NULL; /* gone: close() must not see it */
+		if (v != L7_CONTINUE)
 			worker_stop_payload(w, f, FLOW_L7_BYPASS);
 	}
 }

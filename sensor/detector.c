@@ -23,6 +23,7 @@ struct detector {
 	uint64_t hold_since; /* wall time we started waiting for a lagging input, 0: not */
 	struct detector_stats st;
 	_Atomic uint64_t pub[sizeof(struct detector_stats) / sizeof(uint64_t)];
+	struct event_uid_cache uids; /* workers send no uids: made here */
 };
 
 void detector_cfg_default(struct detector_cfg *cfg)
@@ -68,7 +69,7 @@ void detector_stats_read(struct detector *d, struct detector_stats *out)
 	stats_read(out, d->pub, sizeof(*out));
 }
 
-static void detector_dispatch(struct detector *d, const struct event_hdr *e, uint32_t len)
+static void detector_dispatch(struct detector *d, struct event_hdr *e, uint32_t len)
 {
 	if (len < sizeof(*e) || e->len != len || e->type == 0 || e->type >= EV_TYPE_COUNT) {
 		d->st.bad_events++;
@@ -90,9 +91,11 @@ static void detector_dispatch(struct detector *d, const struct event_hdr *e, uin
 			return;
 		}
 		d->st.transactions++;
+		event_fill_uid(&d->uids, e, len);
 		if (d->out.tx)
 			d->out.tx(d->out.arg, &et->tx);
 	}
+	event_fill_uid(&d->uids, e, len); /* no-op for an EV_TX filled above */
 	if (d->out.event)
 		d->out.event(d->out.arg, e);
 }
@@ -184,10 +187,12 @@ int detector_run(struct detector *d)
 
 		if (i >= 0) {
 			struct msgring *r = d->in[i].ring;
-			const struct event_hdr *e;
+			struct event_hdr *e;
 			uint32_t len;
 
-			e = msgring_peek(r, &len);
+			/* The slot is the detector's until msgring_release(): the
+			 * uid is written into it (event_fill_uid()). */
+			e = (struct event_hdr *)msgring_peek(r, &len);
 			detector_dispatch(d, e, len);
 			msgring_release(r);
 			idle = 0;

@@ -2,6 +2,7 @@
 #include "sensor/event.h"
 
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,6 +44,45 @@ void event_commit(struct event_sink *s)
 {
 	msgring_commit(s->ring);
 	s->emitted++;
+}
+
+/* Six words compared without a branch each (memcmp would be a call). */
+static bool event_uid_same(const uint64_t *a, const uint64_t *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
+		(a[5] ^ b[5])) == 0;
+}
+
+void event_fill_uid(struct event_uid_cache *cache, struct event_hdr *h, uint32_t len)
+{
+	uint64_t w[6];
+	uint32_t i;
+
+	if (!h->family || h->uid[0])
+		return;
+	w[0] = h->first_ns;
+	w[1] = h->client.q[0];
+	w[2] = h->client.q[1];
+	w[3] = h->server.q[0];
+	w[4] = h->server.q[1];
+	w[5] = h->client_port | (uint64_t)h->server_port << 16 | (uint64_t)h->vlan << 32 |
+	       (uint64_t)h->family << 48;
+	i = (uint32_t)(((w[0] ^ w[2] ^ w[4] ^ w[5]) * 0x9e3779b97f4a7c15ull) >> 32) &
+	    (EVENT_UID_CACHE - 1);
+	if (cache && event_uid_same(cache->e[i].w, w)) {
+		memcpy(h->uid, cache->e[i].uid, FLOW_UID_LEN);
+		h->uid[FLOW_UID_LEN] = '\0';
+	} else {
+		flow_uid_of_ends(h->family, &h->client, h->client_port, &h->server, h->server_port,
+				 h->vlan, h->first_ns, h->uid);
+		if (cache) {
+			memcpy(cache->e[i].w, w, sizeof(w));
+			memcpy(cache->e[i].uid, h->uid, FLOW_UID_LEN);
+		}
+	}
+	if (h->type == EV_TX &&
+	    len >= offsetof(struct event_tx, tx) + offsetof(struct smtp_tx, arena))
+		memcpy(((struct event_tx *)h)->tx.uid, h->uid, sizeof(h->uid));
 }
 
 uint16_t event_copy_text(char *dst, size_t cap, const void *src, size_t n)

@@ -122,8 +122,11 @@ struct smtp_txs {
 	char last[SMTP_TX_LAST_MAX]; /* "code text" of its last reply */
 };
 
-/* Line assembly and reply text, from the aux pool while needed. */
+/* Line assembly and reply text, from the aux pool while needed; and the
+ * chunk count of BDAT, held while a chunk is read (M_BDAT): few sessions
+ * are in a chunk at once, every session would carry it otherwise. */
 struct smtp_aux {
+	uint64_t bdat_left; /* a BDAT size may take 64 bits (smtp_cmd.c) */
 	uint16_t text_len;
 	char text[EVENT_TEXT_MAX];
 	uint8_t line[]; /* 2 * max_line: one per direction */
@@ -164,18 +167,18 @@ struct smtp_tlsbuf {
 };
 
 /*
- * Widest first, so nothing pads: the pointer, then 8/4/2/1-byte fields. The
- * pool objects a session holds are pool index + 1 (0: none), half a pointer.
+ * Widest first, so nothing pads: 4/2/1-byte fields. The pool objects a
+ * session holds are pool index + 1 (0: none), half a pointer. No pointer to
+ * the flow (every l7 hook gets it), no uid (made where events are read), no
+ * BDAT count (in aux while a chunk is read).
  */
 struct smtp_sess {
-	const struct flow *f;
-	uint64_t bdat_left; /* a BDAT size may take 64 bits (smtp_cmd.c) */
-	uint32_t aux;	    /* struct smtp_aux, while a line or reply text needs it */
-	uint32_t tx;	    /* struct smtp_txs: the current transaction */
-	uint32_t tx_wait;   /* struct smtp_txs: message ended, its final reply not seen yet */
-	uint32_t tls;	    /* struct smtp_tlsbuf, STARTTLS .. bypass */
-	uint32_t authx;	    /* struct smtp_authx: C_USER and C_MECH; 0 until AUTH */
-	uint32_t flags;	    /* S_* */
+	uint32_t aux;	  /* struct smtp_aux, while a line or reply text needs it */
+	uint32_t tx;	  /* struct smtp_txs: the current transaction */
+	uint32_t tx_wait; /* struct smtp_txs: message ended, its final reply not seen yet */
+	uint32_t tls;	  /* struct smtp_tlsbuf, STARTTLS .. bypass */
+	uint32_t authx;	  /* struct smtp_authx: C_USER and C_MECH; 0 until AUTH */
+	uint32_t flags;	  /* S_* */
 	/* HELO, banner and the last reply (for a session record) as strarena
 	 * handles: nearly every session has them, but they are mostly far
 	 * shorter than their caps (68, 48, 56), which the session used to hold
@@ -208,8 +211,6 @@ struct smtp_sess {
 	uint8_t q_head, q_len;
 	uint8_t q_cap; /* SMTP_Q_INLINE (or less), or max_pipeline while q.big is held */
 	struct smtp_auth auth;
-	/* flow_uid(f) without its NUL, made for the first event: "" before. */
-	char uid[FLOW_UID_LEN];
 };
 
 /*
@@ -217,12 +218,16 @@ struct smtp_sess {
  * one from its first packet, so each byte here is max_sessions bytes per
  * worker and counts in the bytes per flow of issue 6 (goal: 256 in all).
  */
-_Static_assert(sizeof(struct smtp_sess) <= 128, "struct smtp_sess grew: say why");
+_Static_assert(sizeof(struct smtp_sess) <= 92,
+	       "struct smtp_sess grew past a 96-byte pool stride: say why");
 _Static_assert(SMTP_AUTH_UNKNOWN < 32, "auth_result must fit its bits");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
 	struct event_sink *sink;
+	/* The flow of the l7 hook running now (set at each hook's entry): the
+	 * worker hands it to every call, so no session keeps a pointer to it. */
+	const struct flow *f;
 	struct smtp_msg_cfg msg_cfg;
 	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool, q_pool;
 	struct strarena *str; /* the sessions' strings (enum smtp_sess_str) */
@@ -494,20 +499,14 @@ static uint16_t smtp_ev_text(const struct smtp_ctx *ctx, char *dst, size_t cap, 
 
 /* ------------------------------------------------------------------ events */
 
-static void smtp_ev_hdr(struct smtp_sess *s, struct event_hdr *h, uint64_t ts)
+static void smtp_ev_hdr(const struct smtp_ctx *ctx, struct event_hdr *h, uint64_t ts)
 {
-	const struct flow *f = s->f;
+	const struct flow *f = ctx->f;
 
 	memset(h, 0, sizeof(*h));
 	h->ts_ns = ts;
-	/* A session emits about seven events; the hash and base-62 digits of
-	 * its uid cost ten times the copy. */
-	if (!s->uid[0]) {
-		flow_uid(f, h->uid);
-		memcpy(s->uid, h->uid, sizeof(s->uid));
-	} else {
-		memcpy(h->uid, s->uid, sizeof(s->uid)); /* its NUL: the memset's */
-	}
+	/* No uid: it is made where the event is read (event_fill_uid()). */
+	h->first_ns = f->first_ns;
 	h->family = f->key.family;
 	h->client = *flow_client_addr(f);
 	h->server = *flow_server_addr(f);
@@ -522,7 +521,7 @@ static void *smtp_ev_begin(struct smtp_ctx *ctx, struct smtp_sess *s, enum event
 	struct event_hdr h;
 	uint8_t *e;
 
-	smtp_ev_hdr(s, &h, ts);
+	smtp_ev_hdr(ctx, &h, ts);
 	e = event_begin(ctx->sink, t, len, &h);
 	if (!e)
 		return NULL;
@@ -805,11 +804,11 @@ static struct smtp_aux *smtp_aux_get(struct smtp_ctx *ctx, struct smtp_sess *s)
 	return smtp_aux_of(ctx, s);
 }
 
-/* Give aux back once no partial line and no reply text needs it. */
+/* Give aux back once no partial line, no reply text and no BDAT chunk needs it. */
 static inline void smtp_aux_put(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	if (!s->aux || (s->flags & S_TEXT) || smtp_line_pending(&s->lb[0]) ||
-	    smtp_line_pending(&s->lb[1]))
+	    smtp_line_pending(&s->lb[1]) || (s->mode == M_BDAT && !(s->flags & S_DONE)))
 		return;
 	smtp_line_detach(&s->lb[0]);
 	smtp_line_detach(&s->lb[1]);
@@ -960,7 +959,7 @@ static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s,
 		ctx->st.tx_no_slot++;
 		return NULL;
 	}
-	smtp_tx_init(&t->tx, s->f, ts);
+	smtp_tx_init(&t->tx, ctx->f, ts);
 	t->msg = NULL;
 	s->gen = (uint8_t)(s->gen % 7 + 1);
 	t->gen = s->gen;
@@ -1018,7 +1017,7 @@ static void smtp_tx_session_facts(const struct smtp_ctx *ctx, struct smtp_sess *
 		if (s->flags & map[i].s)
 			tx->flags |= map[i].tx;
 	/* The flow counts payload both ways, also what the parser never saw. */
-	if (!s->f->bytes[FLOW_DIR_TO_SERVER] || !s->f->bytes[FLOW_DIR_TO_CLIENT])
+	if (!ctx->f->bytes[FLOW_DIR_TO_SERVER] || !ctx->f->bytes[FLOW_DIR_TO_CLIENT])
 		tx->flags |= SMTP_TX_F_ONE_SIDED;
 	if (s->n_auth)
 		tx->flags |= SMTP_TX_F_AUTH;
@@ -1118,7 +1117,7 @@ static size_t smtp_fmt_reply(char *dst, size_t cap, uint16_t code, const uint8_t
 /* A session that never had a transaction still says what happened in it. */
 static struct smtp_txs *smtp_session_tx(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
-	struct smtp_txs *t = smtp_tx_begin(ctx, s, s->f->first_ns);
+	struct smtp_txs *t = smtp_tx_begin(ctx, s, ctx->f->first_ns);
 
 	if (t)
 		t->tx.flags |= SMTP_TX_F_SESSION;
@@ -1303,14 +1302,16 @@ static void smtp_bdat_chunk_end(struct smtp_ctx *ctx, struct smtp_sess *s, uint6
 		smtp_msg_done(ctx, s, ts);
 }
 
+/* M_BDAT holds aux (smtp_cmd_bdat), where the bytes left of the chunk are. */
 static size_t smtp_bdat_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p, size_t n,
 			      uint64_t ts)
 {
-	size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
+	struct smtp_aux *a = smtp_aux_of(ctx, s);
+	size_t take = n < a->bdat_left ? n : (size_t)a->bdat_left;
 
 	smtp_content(ctx, s, p, take, ts);
-	s->bdat_left -= take;
-	if (s->bdat_left == 0)
+	a->bdat_left -= take;
+	if (a->bdat_left == 0)
 		smtp_bdat_chunk_end(ctx, s, ts);
 	return take;
 }
@@ -1625,15 +1626,20 @@ static void smtp_cmd_bdat(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	}
 	smtp_msg_start(ctx, s, SMTP_TX_F_BDAT, ts);
 	smtp_q_push(ctx, s, EV_CMD_BDAT, c->bdat_last, SMTP_Q_NO_RCPT);
-	s->bdat_left = c->bdat_size;
 	if (c->bdat_last)
 		s->flags |= S_BDAT_LAST;
 	else
 		s->flags &= ~S_BDAT_LAST;
-	if (c->bdat_size)
+	if (c->bdat_size && smtp_aux_get(ctx, s)) {
+		smtp_aux_of(ctx, s)->bdat_left = c->bdat_size;
 		s->mode = M_BDAT;
-	else
-		smtp_bdat_chunk_end(ctx, s, ts);
+		return;
+	}
+	/* No aux to count the chunk in (counted): what follows is read as
+	 * after a hole, strict commands only, and the message ends here. */
+	if (c->bdat_size)
+		s->flags |= S_UNSURE;
+	smtp_bdat_chunk_end(ctx, s, ts);
 }
 
 static uint8_t smtp_simple_cmd(enum smtp_verb v)
@@ -1982,10 +1988,8 @@ static void smtp_reply_bdat(struct smtp_ctx *ctx, struct smtp_sess *s, struct sm
 	/* Answered while its chunk is still coming (nothing queued after the
 	 * chunk being read): the server refused the command and reads what
 	 * follows as commands (RFC 3030 replies come after the chunk). */
-	if (s->mode == M_BDAT && s->q_len == 0) {
-		s->mode = M_CMD;
-		s->bdat_left = 0;
-	}
+	if (s->mode == M_BDAT && s->q_len == 0)
+		s->mode = M_CMD; /* aux and its chunk count go back after this call */
 	if (!(e & SMTP_Q_FLAG))
 		return;
 	if (t) {
@@ -2211,7 +2215,6 @@ static bool smtp_probe_byte_ok(uint8_t c)
 static void smtp_sess_free(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	smtp_release(ctx, s);
-	s->f = NULL;
 	pool_put(&ctx->sess_pool, s);
 }
 
@@ -2233,7 +2236,7 @@ static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 		return NULL;
 	}
 	memset(s, 0, sizeof(*s));
-	s->f = f;
+	ctx->f = f;
 	s->q_cap = smtp_q_inline_cap(ctx);
 	smtp_line_init(&s->lb[0]);
 	smtp_line_init(&s->lb[1]);
@@ -2271,22 +2274,27 @@ static void smtp_feed(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir d
 /*
  * After L7_BYPASS the worker calls nothing but close(), so a flow found not
  * to be SMTP can give its slot back now instead of holding it until the
- * flow ends (with detect_any_port every TCP flow is probed).
+ * flow ends (with detect_any_port every TCP flow is probed); L7_RELEASED
+ * tells the worker not to call close() for it.
  */
 static enum l7_verdict smtp_verdict(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	if (!(s->flags & S_DONE))
 		return L7_CONTINUE;
-	if (s->flags & S_NOT_SMTP)
+	if (s->flags & S_NOT_SMTP) {
 		smtp_sess_free(ctx, s);
+		return L7_RELEASED;
+	}
 	return L7_BYPASS;
 }
 
-static enum l7_verdict smtp_data(void *arg, void *sess, enum flow_dir dir, const uint8_t *p,
-				 uint32_t n, uint64_t ts)
+static enum l7_verdict smtp_data(void *arg, void *sess, const struct flow *f, enum flow_dir dir,
+				 const uint8_t *p, uint32_t n, uint64_t ts)
 {
 	struct smtp_ctx *ctx = arg;
 	struct smtp_sess *s = sess;
+
+	ctx->f = f;
 
 	if (!(s->flags & S_DONE))
 		smtp_feed(ctx, s, dir, p, n, ts);
@@ -2305,6 +2313,7 @@ static void smtp_gap_lines(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_
 
 static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t len, uint64_t ts)
 {
+	struct smtp_aux *a;
 	uint64_t take;
 
 	switch (s->mode) {
@@ -2315,11 +2324,12 @@ static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t 
 		s->dstate = D_MID;
 		break;
 	case M_BDAT:
-		take = len < s->bdat_left ? len : s->bdat_left;
+		a = smtp_aux_of(ctx, s);
+		take = len < a->bdat_left ? len : a->bdat_left;
 		if (smtp_msgbox_of(ctx, s))
 			smtp_msg_gap(SMTP_MSG(smtp_tx_of(ctx, s)->msg), (size_t)take);
-		s->bdat_left -= take;
-		if (s->bdat_left)
+		a->bdat_left -= take;
+		if (a->bdat_left)
 			break;
 		smtp_bdat_chunk_end(ctx, s, ts);
 		if (len > take)
@@ -2335,10 +2345,13 @@ static void smtp_gap_client(struct smtp_ctx *ctx, struct smtp_sess *s, uint32_t 
 	}
 }
 
-static enum l7_verdict smtp_gap(void *arg, void *sess, enum flow_dir dir, uint32_t len, uint64_t ts)
+static enum l7_verdict smtp_gap(void *arg, void *sess, const struct flow *f, enum flow_dir dir,
+				uint32_t len, uint64_t ts)
 {
 	struct smtp_ctx *ctx = arg;
 	struct smtp_sess *s = sess;
+
+	ctx->f = f;
 
 	if (s->flags & S_DONE)
 		return smtp_verdict(ctx, s);
@@ -2361,15 +2374,18 @@ static enum l7_verdict smtp_gap(void *arg, void *sess, enum flow_dir dir, uint32
 	return smtp_verdict(ctx, s);
 }
 
-static void smtp_eof(void *arg, void *sess, enum flow_dir dir, uint64_t ts)
+static void smtp_eof(void *arg, void *sess, const struct flow *f, enum flow_dir dir, uint64_t ts)
 {
 	static const uint8_t lf = '\n';
+	struct smtp_ctx *ctx = arg;
 	struct smtp_sess *s = sess;
+
+	ctx->f = f;
 
 	/* A last line without its line end still counts. Not while probing: the
 	 * worker goes on after eof(), so the slot must not be given back here. */
 	if (!(s->flags & S_DONE) && (s->flags & S_CONFIRMED) && smtp_line_pending(&s->lb[dir]))
-		smtp_feed(arg, s, dir, &lf, 1, ts);
+		smtp_feed(ctx, s, dir, &lf, 1, ts);
 }
 
 static void smtp_close(void *arg, void *sess, const struct flow *f, enum flow_end why, uint64_t ts)
@@ -2377,10 +2393,7 @@ static void smtp_close(void *arg, void *sess, const struct flow *f, enum flow_en
 	struct smtp_ctx *ctx = arg;
 	struct smtp_sess *s = sess;
 
-	/* A flow found not to be SMTP gave its session back already; the slot
-	 * may serve another flow now, which s->f tells. */
-	if (s->f != f)
-		return;
+	ctx->f = f;
 	smtp_finish(ctx, s, ts);
 	if (s->flags & S_OPENED)
 		smtp_ev_close(ctx, s, f, why, ts);

@@ -11,7 +11,7 @@ void smtp_tx_init(struct smtp_tx *tx, const struct flow *f, uint64_t ts_ns)
 	tx->ts_ns = ts_ns;
 	if (!f)
 		return;
-	flow_uid(f, tx->uid);
+	/* uid: made from the event's header where the record is read (event_fill_uid()). */
 	tx->family = f->key.family;
 	tx->orig_h = *flow_client_addr(f);
 	tx->resp_h = *flow_server_addr(f);

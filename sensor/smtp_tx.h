@@ -133,7 +133,8 @@ struct smtp_tx {
 	char arena[SMTP_TX_ARENA];
 };
 
-/* Start a record: clears it and copies the connection identity. */
+/* Start a record: clears it and copies the connection identity but the uid,
+ * which event_fill_uid() makes from the event that carries the record. */
 void smtp_tx_init(struct smtp_tx *tx, const struct flow *f, uint64_t ts_ns);
 /* Copy the identity (uid, addresses, ports) from another record. */
 void smtp_tx_copy_identity(struct smtp_tx *dst, const struct smtp_tx *src);

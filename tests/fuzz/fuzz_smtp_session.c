@@ -114,20 +114,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += 2;
 		ts += 1000;
 		if (((ctl >> 1) & 3) == 3) {
-			v = smtp_l7_ops.gap(fuzz_ctx, s, dir, (uint32_t)n * 61 + 1, ts);
+			v = smtp_l7_ops.gap(fuzz_ctx, s, &f, dir, (uint32_t)n * 61 + 1, ts);
 			continue;
 		}
 		/* A copy of exactly the chunk: reading past it is an ASan report. */
 		uint8_t *chunk = malloc(take ? take : 1);
 
 		memcpy(chunk, data + i, take);
-		v = smtp_l7_ops.data(fuzz_ctx, s, dir, chunk, (uint32_t)take, ts);
+		v = smtp_l7_ops.data(fuzz_ctx, s, &f, dir, chunk, (uint32_t)take, ts);
 		free(chunk);
 		i += take;
 		if (v == L7_CONTINUE && (ctl & 0x80))
-			smtp_l7_ops.eof(fuzz_ctx, s, dir, ts);
+			smtp_l7_ops.eof(fuzz_ctx, s, &f, dir, ts);
 	}
-	if (s)
+	if (s && v != L7_RELEASED) /* released: the worker does not close it */
 		smtp_l7_ops.close(fuzz_ctx, s, &f, FLOW_END_FIN, ts + 1000);
 	smtp_l7_ops.housekeep(fuzz_ctx, ts);
 	fuzz_drain();

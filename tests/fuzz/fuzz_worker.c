@@ -65,8 +65,8 @@ static void *l_open(void *ctx, const struct flow *f, uint64_t ts)
 	return &l->sess_id[id % 64];
 }
 
-static enum l7_verdict l_data(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
-			      uint32_t n, uint64_t ts)
+static enum l7_verdict l_data(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+			      const uint8_t *p, uint32_t n, uint64_t ts)
 {
 	struct log *l = ctx;
 
@@ -76,7 +76,8 @@ static enum l7_verdict l_data(void *ctx, void *sess, enum flow_dir dir, const ui
 	return L7_CONTINUE;
 }
 
-static enum l7_verdict l_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len, uint64_t ts)
+static enum l7_verdict l_gap(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+			     uint32_t len, uint64_t ts)
 {
 	struct log *l = ctx;
 
@@ -85,7 +86,7 @@ static enum l7_verdict l_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t 
 	return L7_CONTINUE;
 }
 
-static void l_eof(void *ctx, void *sess, enum flow_dir dir, uint64_t ts)
+static void l_eof(void *ctx, void *sess, const struct flow *f, enum flow_dir dir, uint64_t ts)
 {
 	log_add(ctx, 0x40000 | (uint64_t) * (uint32_t *)sess << 8 | dir);
 	log_add(ctx, ts);

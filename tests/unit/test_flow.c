@@ -569,6 +569,53 @@ static bool is_base62(char c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/* Events carry a flow's ends, vlan and first time, not its uid: the uid
+ * made from those (on the detector thread) must be the flow's, whichever end
+ * is the client and however the key orders the ends. */
+static void test_flow_uid_of_ends_is_the_flows(void **state)
+{
+	union pkt_addr v6a = {.b = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+	union pkt_addr v6b = {.b = {0x20, 0x01, 0x0d, 0xb8, [7] = 9, [15] = 0}};
+	struct pkt_meta ms[] = {
+		pkt(CLI, 40000, SRV, 25, PKT_TCP_SYN, 0, T0),	  /* client is key.lo */
+		pkt(SRV, 40001, CLI, 25, PKT_TCP_SYN, 0, T0 + 1), /* client is key.hi */
+		pkt(CLI, 2525, CLI, 25, PKT_TCP_SYN, 0, T0 + 2),  /* same address, by ports */
+		pkt(CLI, 25, CLI, 2525, PKT_TCP_SYN, 0, T0 + 3),
+		pkt(v6a, 40002, v6b, 25, PKT_TCP_SYN, 0, T0 + 4),
+		pkt(v6b, 40003, v6a, 587, PKT_TCP_SYN, 0, T0 + 5),
+	};
+	struct flow_table_cfg cfg;
+	struct flow_table *ft;
+
+	(void)state;
+	flow_table_cfg_default(&cfg);
+	cfg.capacity = 64;
+	cfg.vlan_in_key = true;
+	cfg.server_ports = smtp_ports;
+	assert_int_equal(flow_table_create(&cfg, &ft), 0);
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		char want[FLOW_UID_LEN + 1], got[FLOW_UID_LEN + 1];
+		enum flow_dir d;
+		struct flow *f;
+
+		ms[i].family = i >= 4 ? 6 : 4;
+		ms[i].vlan = (uint16_t)(i * 7);
+		f = flow_lookup_or_add(ft, &ms[i], &d);
+		assert_non_null(f);
+		flow_uid(f, want);
+		flow_uid_of_ends(f->key.family, flow_client_addr(f), flow_client_port(f),
+				 flow_server_addr(f), flow_server_port(f), f->key.vlan, f->first_ns,
+				 got);
+		assert_string_equal(got, want);
+		/* Not a function of the ends alone. */
+		flow_uid_of_ends(f->key.family, flow_client_addr(f), flow_client_port(f),
+				 flow_server_addr(f), flow_server_port(f), f->key.vlan,
+				 f->first_ns + 1, got);
+		assert_string_not_equal(got, want);
+	}
+	flow_table_destroy(ft);
+}
+
 static void test_flow_uid_stable_and_distinct(void **state)
 {
 	struct released rl = {0};
@@ -715,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_flow_reuse_after_close),
 		cmocka_unit_test(test_flow_flush_all),
 		cmocka_unit_test(test_flow_uid_stable_and_distinct),
+		cmocka_unit_test(test_flow_uid_of_ends_is_the_flows),
 		cmocka_unit_test(test_flow_prepared_burst_matches_plain),
 		cmocka_unit_test(test_flow_million_inserts_constant_memory),
 	};

@@ -116,6 +116,8 @@ static void drain(struct harness *h, struct run *out)
 		assert_true(len <= REC_MAX);
 		out->r[out->n].len = len;
 		memcpy(out->r[out->n].b, p, len);
+		/* As the detector does: the worker leaves the uid to the reader. */
+		event_fill_uid(NULL, (struct event_hdr *)(void *)out->r[out->n].b, len);
 		out->n++;
 		msgring_release(h->ring);
 	}
@@ -130,7 +132,7 @@ static enum l7_verdict deliver(struct harness *h, void *sess, uint8_t dir, const
 
 	memcpy(copy, p, n);
 	h->flow.bytes[dir] += n; /* the flow table counts payload before L7 sees it */
-	v = smtp_l7_ops.data(h->ctx, sess, dir, copy, (uint32_t)n, ts);
+	v = smtp_l7_ops.data(h->ctx, sess, &h->flow, dir, copy, (uint32_t)n, ts);
 	free(copy);
 	return v;
 }
@@ -173,13 +175,15 @@ static void play(struct harness *h, const struct step *steps, size_t n, size_t s
 			if (v != L7_CONTINUE)
 				h->flow.bytes[steps[i].dir] += steps[i].p ? steps[i].len : 0;
 			else if (!steps[i].p)
-				v = smtp_l7_ops.gap(h->ctx, sess, steps[i].dir,
+				v = smtp_l7_ops.gap(h->ctx, sess, &h->flow, steps[i].dir,
 						    (uint32_t)steps[i].len, ts);
 			else
 				v = deliver_step(h, sess, &steps[i], off, split, bytewise, ts);
 			off += steps[i].p ? steps[i].len : 0;
 		}
-		smtp_l7_ops.close(h->ctx, sess, &h->flow, FLOW_END_FIN, ts + 1000);
+		/* Like the worker: a session given back already is not closed. */
+		if (v != L7_RELEASED)
+			smtp_l7_ops.close(h->ctx, sess, &h->flow, FLOW_END_FIN, ts + 1000);
 	}
 	smtp_l7_ops.housekeep(h->ctx, ts);
 	drain(h, out);
@@ -360,6 +364,10 @@ static int teardown(void **state)
 	C("EHLO client.example.org\r\n"),                                                          \
 		S("250-mx.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"                  \
 		  "250-CHUNKING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+/* Greeting, EHLO and one sender and recipient accepted. */
+#define ENVELOPE_OK                                                                                \
+	GREETING, EHLO_OK, C("MAIL FROM:<a@example.org>\r\n"), S("250 2.1.0 Ok\r\n"),              \
+		C("RCPT TO:<b@example.net>\r\n"), S("250 2.1.5 Ok\r\n")
 
 static const struct step plain[] = {
 	GREETING,
@@ -428,12 +436,7 @@ static void test_session_plain(void **state)
  * message ends its lines with bare LF.
  */
 static const struct step dots[] = {
-	GREETING,
-	EHLO_OK,
-	C("MAIL FROM:<a@example.org>\r\n"),
-	S("250 2.1.0 Ok\r\n"),
-	C("RCPT TO:<b@example.net>\r\n"),
-	S("250 2.1.5 Ok\r\n"),
+	ENVELOPE_OK,
 	C("DATA\r\n"),
 	S("354 go ahead\r\n"),
 	C("Subject: dots\r\n\r\na.b. c..\r\n..x\r\n.\rnot end\r\n..\r\nmid .\r\n. \r\n\r\n"
@@ -557,12 +560,7 @@ static void test_session_pipelining_mixed_rcpts(void **state)
 }
 
 static const struct step bdat[] = {
-	GREETING,
-	EHLO_OK,
-	C("MAIL FROM:<a@example.org>\r\n"),
-	S("250 2.1.0 Ok\r\n"),
-	C("RCPT TO:<b@example.net>\r\n"),
-	S("250 2.1.5 Ok\r\n"),
+	ENVELOPE_OK,
 	/* 46 octets holding a NUL, a lone dot line and QUIT: all content. */
 	C("BDAT 46\r\nSubject: chunked\r\nX-Bin: \0\1\r\n\r\nline\r\n.\r\nQUIT\r\n"),
 	S("250 2.0.0 Ok: 46 bytes\r\n"),
@@ -599,6 +597,50 @@ static void test_session_bdat(void **state)
 	assert_int_equal(b->msg_size, 0);
 	assert_true(b->flags & SMTP_TX_F_COMPLETE);
 	assert_field(b, SMTP_F_MAILFROM, "c@example.org");
+}
+
+static const struct step bdat_no_aux[] = {
+	ENVELOPE_OK,
+	C("BDAT 24 LAST\r\nSubject: x\r\n\r\nbody\r\n"),
+	S("250 2.0.0 Ok: queued as AB12\r\n"),
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+static void sessions_64(struct smtp_cfg *cfg)
+{
+	cfg->max_sessions = 64; /* an aux pool of 16 */
+}
+
+/* The BDAT count lives in aux while a chunk is read. With every aux taken,
+ * the chunk cannot be followed: counted, read as after a hole (only strict
+ * commands), never a crash or a chunk taken for commands. */
+static void test_session_bdat_without_aux(void **state)
+{
+	static const uint8_t half[] = "EHLO half-a-li";
+	void *held[16];
+	struct smtp_stats st0;
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, sessions_64);
+	for (unsigned int i = 0; i < 16; i++) {
+		held[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(held[i]);
+		smtp_l7_ops.data(H.ctx, held[i], &H.flow, FLOW_DIR_TO_SERVER, half,
+				 sizeof(half) - 1, TS0);
+	}
+	st0 = stats();
+	play(&H, STEPS(bdat_no_aux), NO_SPLIT, false, &H.ref);
+	assert_true(stats().buf_no_slot > st0.buf_no_slot);
+	assert_true(stats().lines_skipped >= st0.lines_skipped + 3);
+	assert_int_equal(stats().cmd_quit - st0.cmd_quit, 1);
+	assert_int_equal(stats().cmd_bdat - st0.cmd_bdat, 1);
+	for (unsigned int i = 0; i < 16; i++)
+		smtp_l7_ops.close(H.ctx, held[i], &H.flow, FLOW_END_FIN, TS0 + 1);
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	assert_int_equal(stats().sessions_active, 0);
+	drain(&H, &H.ref);
 }
 
 static const struct step bdat_replies[] = {
@@ -871,12 +913,7 @@ static void test_session_only_failed_auth(void **state)
 }
 
 static const struct step data_gap[] = {
-	GREETING,
-	EHLO_OK,
-	C("MAIL FROM:<a@example.org>\r\n"),
-	S("250 2.1.0 Ok\r\n"),
-	C("RCPT TO:<b@example.net>\r\n"),
-	S("250 2.1.5 Ok\r\n"),
+	ENVELOPE_OK,
 	C("DATA\r\n"),
 	S("354 go ahead\r\n"),
 	C("Subject: holes\r\n\r\nline one\r\n"),
@@ -1029,6 +1066,19 @@ static void test_session_not_smtp(void **state)
 		play(&H, STEPS(longline), NO_SPLIT, false, &H.ref);
 		assert_int_equal(H.ref.n, 0);
 		assert_int_equal(stats().not_smtp, before + 1);
+	}
+	/* The slot goes back with the verdict that says so: the worker must not
+	 * call close() on it (another flow may hold it by then). */
+	{
+		static const uint8_t get[] = "GET / HTTP/1.1\r\n";
+		void *sess = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+
+		assert_non_null(sess);
+		assert_int_equal(smtp_l7_ops.data(H.ctx, sess, &H.flow, FLOW_DIR_TO_SERVER, get,
+						  sizeof(get) - 1, TS0 + 1),
+				 L7_RELEASED);
+		smtp_l7_ops.housekeep(H.ctx, TS0 + 1);
+		assert_int_equal(stats().sessions_active, 0);
 	}
 	st = stats();
 	assert_true(st.not_smtp > st0.not_smtp);
@@ -1287,6 +1337,51 @@ static const struct step uid_conv[] = {
 	C("QUIT\r\n"),
 	S("221 bye\r\n"),
 };
+
+/* The detector's uid cache: each event gets its own flow's uid, also when
+ * flows share a cache entry (three flows per entry here, read in two
+ * orders), an EV_TX's record gets it too, an event without a flow none. */
+static void test_event_uid_cache_gives_each_flow_its_uid(void **state)
+{
+	enum { N = 3 * EVENT_UID_CACHE };
+	struct event_uid_cache *c = calloc(1, sizeof(*c));
+	struct event_tx *tx = calloc(1, sizeof(*tx));
+	struct event_hdr h, plain;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(tx);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t k = 0; k < N; k++) {
+			uint32_t j = pass ? (k * 7919u) % N : k;
+
+			memset(&h, 0, sizeof(h));
+			h.type = EV_RCPT;
+			h.family = 4;
+			h.client.b[15] = (uint8_t)j;
+			h.server.b[15] = 25;
+			h.client_port = (uint16_t)(1024 + j);
+			h.server_port = 25;
+			h.first_ns = TS0 + j / 3;
+			plain = h;
+			event_fill_uid(c, &h, sizeof(h));
+			event_fill_uid(NULL, &plain, sizeof(plain));
+			assert_int_equal(strlen(h.uid), FLOW_UID_LEN);
+			assert_string_equal(h.uid, plain.uid);
+		}
+	}
+	tx->h = h;
+	tx->h.type = EV_TX;
+	tx->h.uid[0] = '\0';
+	event_fill_uid(c, &tx->h, sizeof(*tx));
+	assert_string_equal(tx->h.uid, plain.uid);
+	assert_string_equal(tx->tx.uid, plain.uid);
+	memset(&h, 0, sizeof(h));
+	event_fill_uid(c, &h, sizeof(h));
+	assert_string_equal(h.uid, "");
+	free(tx);
+	free(c);
+}
 
 /* The uid is made once per session: every event and the record carry the
  * flow's, also when the slot serves another flow next. */
@@ -1755,6 +1850,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_bdat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_bdat_replies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_bdat_without_aux, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_starttls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_starttls_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_port_465, setup, teardown),
@@ -1770,6 +1866,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_deep_pipeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_deep_queue_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_counts_saturate, setup, teardown),
+		cmocka_unit_test(test_event_uid_cache_gives_each_flow_its_uid),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),

@@ -29,7 +29,14 @@ struct rec_sess {
 	char buf[2][REC_MAX_BYTES];
 	uint64_t last_ts;
 	bool ts_backwards;
+	const struct flow *f; /* open()'s: every later hook must get the same */
+	bool wrong_flow;
+	bool released;		/* data() said L7_RELEASED */
+	uint32_t after_release; /* hooks called after that: must stay 0 */
 };
+
+/* rec_data() answers L7_RELEASED, as a parser that gave its session back. */
+static bool rec_release;
 
 struct rec {
 	struct rec_sess s[REC_MAX_SESS];
@@ -51,22 +58,28 @@ static void *rec_open(void *ctx, const struct flow *f, uint64_t ts)
 {
 	struct rec *r = ctx;
 
-	(void)f;
 	if (r->sessions == REC_MAX_SESS)
 		return NULL;
 	r->s[r->sessions].used = true;
+	r->s[r->sessions].f = f;
 	r->s[r->sessions].opens++;
 	r->s[r->sessions].last_ts = ts;
 	return &r->s[r->sessions++];
 }
 
-static enum l7_verdict rec_data(void *ctx, void *sess, enum flow_dir dir, const uint8_t *p,
-				uint32_t n, uint64_t ts)
+static enum l7_verdict rec_data(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				const uint8_t *p, uint32_t n, uint64_t ts)
 {
 	struct rec_sess *s = sess;
 	size_t room = REC_MAX_BYTES - 1 - s->n[dir];
 
 	(void)ctx;
+	s->wrong_flow |= f != s->f;
+	s->after_release += s->released;
+	if (rec_release) {
+		s->released = true;
+		return L7_RELEASED;
+	}
 	if (ts < s->last_ts)
 		s->ts_backwards = true;
 	s->last_ts = ts;
@@ -75,24 +88,35 @@ static enum l7_verdict rec_data(void *ctx, void *sess, enum flow_dir dir, const 
 	return L7_CONTINUE;
 }
 
-static enum l7_verdict rec_gap(void *ctx, void *sess, enum flow_dir dir, uint32_t len, uint64_t ts)
+static enum l7_verdict rec_gap(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+			       uint32_t len, uint64_t ts)
 {
-	(void)sess, (void)dir, (void)len, (void)ts;
+	struct rec_sess *s = sess;
+
+	(void)dir, (void)len, (void)ts;
+	s->wrong_flow |= f != s->f;
+	s->after_release += s->released;
 	((struct rec *)ctx)->gaps++;
 	return L7_CONTINUE;
 }
 
-static void rec_eof(void *ctx, void *sess, enum flow_dir dir, uint64_t ts)
+static void rec_eof(void *ctx, void *sess, const struct flow *f, enum flow_dir dir, uint64_t ts)
 {
+	struct rec_sess *s = sess;
+
 	(void)ctx, (void)ts;
-	((struct rec_sess *)sess)->eofs[dir]++;
+	s->wrong_flow |= f != s->f;
+	s->after_release += s->released;
+	s->eofs[dir]++;
 }
 
 static void rec_close(void *ctx, void *sess, const struct flow *f, enum flow_end why, uint64_t ts)
 {
 	struct rec_sess *s = sess;
 
-	(void)ctx, (void)f, (void)ts;
+	(void)ctx, (void)ts;
+	s->wrong_flow |= f != s->f;
+	s->after_release += s->released;
 	s->closes++;
 	s->why = why;
 }
@@ -173,6 +197,7 @@ static void test_worker_delivers_both_directions_in_order(void **state)
 	assert_int_equal(s->eofs[FLOW_DIR_TO_SERVER], 1);
 	assert_int_equal(s->eofs[FLOW_DIR_TO_CLIENT], 1);
 	assert_false(s->ts_backwards);
+	assert_false(s->wrong_flow);
 	assert_int_equal(r->gaps, 0);
 	assert_memory_equal(s->buf[FLOW_DIR_TO_CLIENT], "220 ", 4);
 	assert_memory_equal(s->buf[FLOW_DIR_TO_SERVER], "EHLO ", 5);
@@ -231,9 +256,35 @@ static void test_worker_two_sessions(void **state)
 	for (uint32_t i = 0; i < r->sessions; i++) {
 		assert_int_equal(r->s[i].opens, 1);
 		assert_int_equal(r->s[i].closes, 1);
+		assert_false(r->s[i].wrong_flow);
 		assert_non_null(strstr(r->s[i].buf[FLOW_DIR_TO_SERVER], "Subject:"));
 	}
 	assert_int_equal(ws.flow.created, 2);
+	free(r);
+}
+
+/* A parser that gives its session back (L7_RELEASED) hears nothing more of
+ * the flow, not even close(): its slot may serve another flow by then. The
+ * flow stays tracked, its payload counted as bypassed. */
+static void test_worker_released_session_is_not_closed(void **state)
+{
+	struct worker_stats ws;
+	struct rec *r;
+
+	(void)state;
+	rec_release = true;
+	run_capture(LAB("headers.pcap"), false, &r, &ws);
+	rec_release = false;
+	assert_int_equal(r->sessions, 2);
+	for (uint32_t i = 0; i < r->sessions; i++) {
+		assert_int_equal(r->s[i].opens, 1);
+		assert_true(r->s[i].released);
+		assert_int_equal(r->s[i].after_release, 0);
+		assert_int_equal(r->s[i].closes, 0);
+		assert_false(r->s[i].wrong_flow);
+	}
+	assert_int_equal(ws.flow.created, 2);
+	assert_true(ws.l7_bypassed_pkts > 0);
 	free(r);
 }
 
@@ -376,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_worker_delivers_both_directions_in_order),
 		cmocka_unit_test(test_worker_preload_same_bytes),
 		cmocka_unit_test(test_worker_two_sessions),
+		cmocka_unit_test(test_worker_released_session_is_not_closed),
 		cmocka_unit_test(test_worker_burst_creates_and_evicts_mid_burst),
 		cmocka_unit_test(test_worker_evicted_flow_returns_side_slot),
 	};
