@@ -3,8 +3,9 @@
  * byte_scan: where the next of two given bytes is, sixteen bytes at a time
  * where SSE2 is there, eight (word arithmetic) elsewhere. For the message
  * parser's scans over text where the bytes sought are rare (URL marks,
- * address-list commas and quotes, digits that may start an IP address);
- * and the ASCII case fold those parsers and the rule literals share.
+ * address-list commas and quotes, digits that may start an IP address),
+ * whether a short line holds a NUL (the line splitter), and the ASCII case
+ * fold those parsers and the rule literals share.
  * Header only, no state; any thread.
  */
 #ifndef RELAYWATCH_SENSOR_BYTE_SCAN_H
@@ -50,6 +51,15 @@ static inline size_t byte_scan2(const uint8_t *p, size_t i, size_t n, uint8_t a,
 		if (m)
 			return i + (size_t)__builtin_ctz(m);
 	}
+	/* The tail in one step: the last 16 bytes, those before i masked off. */
+	if (i < n && n >= 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+		unsigned int m = (unsigned int)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(w, va), _mm_cmpeq_epi8(w, vb)));
+
+		m &= 0xffffu << (i - (n - 16));
+		return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
+	}
 #endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
@@ -62,6 +72,47 @@ static inline size_t byte_scan2(const uint8_t *p, size_t i, size_t n, uint8_t a,
 		if (p[i] == a || p[i] == b)
 			return i;
 	return n;
+}
+
+/*
+ * Is there a zero byte in p[0..n)? Short spans (command and reply lines) in
+ * two overlapping loads, no loop and no call; NUL in such text is rare.
+ */
+static inline bool byte_scan_has_zero(const uint8_t *p, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+
+	if (n >= 16) {
+#if defined(__SSE2__)
+		const __m128i z = _mm_setzero_si128();
+		__m128i acc = _mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), z);
+
+		for (size_t i = 0; i + 16 < n; i += 16) {
+			__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+			acc = _mm_or_si128(acc, _mm_cmpeq_epi8(w, z));
+		}
+		return _mm_movemask_epi8(acc) != 0;
+#else
+		return memchr(p, 0, n) != NULL;
+#endif
+	}
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		return byte_scan_word_has(a, 0) || byte_scan_word_has(b, 0);
+	}
+	if (n >= 4) {
+		memcpy(&c, p, 4);
+		memcpy(&d, p + n - 4, 4);
+		return byte_scan_word_has((uint64_t)c << 32 | d, 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!p[i])
+			return true;
+	return false;
 }
 
 /* The offset of the first ASCII digit in p[i..n), or n. */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "sensor/byte_scan.h"
+
 void smtp_line_init(struct smtp_line_buf *lb)
 {
 	*lb = (struct smtp_line_buf){0};
@@ -46,7 +48,7 @@ static void smtp_line_view(struct smtp_line_buf *lb, uint32_t cap, const uint8_t
 		.len = len < cap ? len : cap,
 		.truncated = len > cap,
 		.bare_lf = bare_lf,
-		.has_nul = memchr(p, 0, len) != NULL,
+		.has_nul = byte_scan_has_zero(p, len),
 		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
 	};
 	if (lb->flags & SMTP_LINE_F_AFTER_GAP) /* rare: spare the word a store */

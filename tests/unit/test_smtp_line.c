@@ -109,6 +109,61 @@ static void test_smtp_line_one_byte_chunks(void **state)
 	check_conv(&g);
 }
 
+/*
+ * A NUL at every place in lines of every length up to three 16-byte blocks,
+ * with the line that follows clean, in one chunk and cut at every byte: the
+ * NUL is reported for its own line only, never for the next.
+ */
+static void test_smtp_line_nul_at_every_position(void **state)
+{
+	(void)state;
+	for (size_t len = 1; len <= 48; len++)
+		for (size_t k = 0; k <= len; k++) { /* k == len: no NUL */
+			uint8_t text[64];
+			size_t n = 0;
+
+			memset(text, 'a', len);
+			if (k < len)
+				text[k] = 0;
+			n = len;
+			memcpy(text + n, "\r\nok\r\n", 6);
+			n += 6;
+			for (size_t cut = 0; cut <= n; cut++) {
+				uint8_t buf[64];
+				struct smtp_line_buf lb;
+				struct got g = {0};
+
+				smtp_line_init(&lb);
+				feed(&lb, buf, sizeof(buf), text, cut, &g);
+				feed(&lb, buf, sizeof(buf), text + cut, n - cut, &g);
+				assert_int_equal(g.n, 2);
+				assert_int_equal(g.len[0], len);
+				assert_int_equal(g.nul[0], k < len);
+				assert_false(g.nul[1]);
+				assert_string_equal(g.text[1], "ok");
+			}
+		}
+}
+
+/* A NUL after the LF belongs to the next line, whatever comes first in the chunk. */
+static void test_smtp_line_nul_in_next_line(void **state)
+{
+	static const char two[] = "first line\r\nse\0cond\r\nthird\n";
+	uint8_t buf[64];
+	struct smtp_line_buf lb;
+	struct got g = {0};
+
+	(void)state;
+	smtp_line_init(&lb);
+	feed(&lb, buf, sizeof(buf), U8(two), sizeof(two) - 1, &g);
+	assert_int_equal(g.n, 3);
+	assert_false(g.nul[0]);
+	assert_true(g.nul[1]);
+	assert_int_equal(g.len[1], 7);
+	assert_false(g.nul[2]);
+	assert_true(g.bare_lf[2]);
+}
+
 /* A 5000-byte line without LF: capped, flagged, and the next line is whole. */
 static void test_smtp_line_overlong_assembled(void **state)
 {
@@ -284,6 +339,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_line_every_split),
 		cmocka_unit_test(test_smtp_line_one_byte_chunks),
+		cmocka_unit_test(test_smtp_line_nul_at_every_position),
+		cmocka_unit_test(test_smtp_line_nul_in_next_line),
 		cmocka_unit_test(test_smtp_line_overlong_assembled),
 		cmocka_unit_test(test_smtp_line_overlong_view),
 		cmocka_unit_test(test_smtp_line_no_buffer),

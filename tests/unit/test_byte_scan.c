@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sensor/byte_scan.h"
+
+#define SPAN_MAX 70 /* four 16-byte blocks and a tail of every length */
+
+/*
+ * The bytes in a buffer of exactly n bytes (n > 0): a read past the end is
+ * an ASan error, so the tail loads are checked too.
+ */
+static uint8_t *exact(const uint8_t *src, size_t n)
+{
+	uint8_t *p = malloc(n ? n : 1);
+
+	assert_non_null(p);
+	memcpy(p, src, n);
+	return p;
+}
+
+static void test_byte_scan2_every_start_and_hit(void **state)
+{
+	uint8_t src[SPAN_MAX];
+
+	(void)state;
+	for (size_t n = 0; n <= SPAN_MAX; n++)
+		for (size_t i = 0; i <= n; i++)
+			for (size_t k = i; k <= n; k++) { /* k == n: no hit */
+				memset(src, 'x', sizeof(src));
+				if (i > 0)
+					src[i - 1] = ','; /* before the start: not seen */
+				if (k < n)
+					src[k] = (k & 1) ? '"' : ',';
+				if (k + 1 < n)
+					src[k + 1] = '"'; /* after the first: not reported */
+				uint8_t *p = exact(src, n);
+
+				assert_int_equal(byte_scan2(p, i, n, '"', ','), k);
+				free(p);
+			}
+}
+
+static void test_byte_scan2_high_bytes_do_not_match(void **state)
+{
+	uint8_t src[SPAN_MAX];
+
+	(void)state;
+	memset(src, 0xac, sizeof(src)); /* '"' | 0x80, ',' | 0x80 */
+	src[SPAN_MAX - 1] = ',';
+	assert_int_equal(byte_scan2(src, 0, SPAN_MAX, '"', ','), SPAN_MAX - 1);
+	memset(src, 0xa2, sizeof(src));
+	assert_int_equal(byte_scan2(src, 3, SPAN_MAX, '"', ','), SPAN_MAX);
+}
+
+static void test_byte_scan_has_zero_every_length_and_position(void **state)
+{
+	uint8_t src[SPAN_MAX];
+
+	(void)state;
+	for (size_t n = 0; n <= SPAN_MAX; n++) {
+		memset(src, 0x80, sizeof(src)); /* 0x80 - 1 borrows into no high bit */
+		uint8_t *p = exact(src, n);
+
+		assert_false(byte_scan_has_zero(p, n));
+		free(p);
+		for (size_t k = 0; k < n; k++) {
+			memset(src, 'a', sizeof(src));
+			src[k] = 0;
+			p = exact(src, n);
+			assert_true(byte_scan_has_zero(p, n));
+			/* the same zero just past the span is not in it */
+			assert_false(byte_scan_has_zero(p, k));
+			free(p);
+		}
+	}
+}
+
+static void test_byte_scan_has_zero_near_misses(void **state)
+{
+	/* 0x01 and 0x100-borrow patterns: a zero test that is not exact fails here */
+	static const uint8_t ones[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	static const uint8_t mixed[] = {0xff, 0x01, 0x80, 0x7f, 0x01, 0x00, 0x01, 0xff};
+
+	(void)state;
+	for (size_t n = 0; n <= sizeof(ones); n++)
+		assert_false(byte_scan_has_zero(ones, n));
+	assert_false(byte_scan_has_zero(mixed, 5));
+	assert_true(byte_scan_has_zero(mixed, 6));
+	assert_true(byte_scan_has_zero(mixed, 8));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_byte_scan2_every_start_and_hit),
+		cmocka_unit_test(test_byte_scan2_high_bytes_do_not_match),
+		cmocka_unit_test(test_byte_scan_has_zero_every_length_and_position),
+		cmocka_unit_test(test_byte_scan_has_zero_near_misses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
