@@ -483,6 +483,84 @@ static void test_smtp_hdr_fields(void **state)
 	assert_int_equal(tx.header_count, 10);
 }
 
+/* The stored list of a To: or Cc: set, kept the plain way: compared with every entry. */
+struct ref_set {
+	unsigned int given, stored;
+	char e[SMTP_TX_MAX_HDR_ADDRS][48];
+};
+
+static void ref_add(struct ref_set *r, const char *a)
+{
+	for (unsigned int i = 0; i < r->stored; i++)
+		if (!strcmp(r->e[i], a))
+			return;
+	r->given++;
+	if (r->stored < SMTP_TX_MAX_HDR_ADDRS)
+		snprintf(r->e[r->stored++], sizeof(r->e[0]), "%s", a);
+}
+
+static void check_set(const struct smtp_tx *tx, const struct smtp_str *list, uint16_t stored,
+		      uint32_t given, const struct ref_set *r)
+{
+	assert_int_equal(given, r->given);
+	assert_int_equal(stored, r->stored);
+	for (unsigned int i = 0; i < stored; i++) {
+		assert_int_equal(list[i].len, strlen(r->e[i]));
+		assert_memory_equal(smtp_tx_str(tx, list[i]), r->e[i], list[i].len);
+	}
+}
+
+/*
+ * To: and Cc: stay sets however long and however split over fields: from a
+ * pool of addresses that differ in one byte at the start, middle or end
+ * (and short ones, under a word), with repeats, the stored entries and the
+ * counts are those of a plain compare with every stored entry, past the
+ * list's cap too.
+ */
+static void test_smtp_hdr_addr_sets_match_plain_compare(void **state)
+{
+	static struct smtp_tx tx;
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (unsigned int round = 0; round < 300; round++) {
+		struct ref_set to = {0}, cc = {0};
+		struct smtp_hdr h;
+		unsigned int fields = 1 + round % 4, pool = 4 + round % 90;
+
+		smtp_tx_init(&tx, NULL, 0);
+		smtp_hdr_init(&h, &tx, false);
+		for (unsigned int f = 0; f < fields; f++) {
+			char v[4096];
+			size_t n = 0;
+			bool is_cc = (f + round) & 1;
+			unsigned int count = 1 + (round * 7 + f * 13) % 70;
+
+			for (unsigned int k = 0; k < count; k++) {
+				char a[48];
+				unsigned int x;
+
+				seed = seed * 1103515245u + 12345u;
+				x = (seed >> 8) % pool;
+				if (x % 5 == 0)
+					snprintf(a, sizeof(a), "u%u", x); /* under 8 bytes */
+				else if (x % 5 == 1)
+					snprintf(a, sizeof(a), "<%02u-user@example.com>", x);
+				else if (x % 5 == 2)
+					snprintf(a, sizeof(a), "<user-%02u@example.com>", x);
+				else
+					snprintf(a, sizeof(a), "<user@example.com-%02u>", x);
+				n += (size_t)snprintf(v + n, sizeof(v) - n, "%s%s", k ? ", " : "",
+						      a);
+				ref_add(is_cc ? &cc : &to, a);
+			}
+			smtp_hdr_field(&h, is_cc ? "Cc" : "To", 2, U8(v), n);
+		}
+		check_set(&tx, tx.to, tx.n_to_stored, tx.n_to, &to);
+		check_set(&tx, tx.cc, tx.n_cc_stored, tx.n_cc, &cc);
+	}
+}
+
 /*
  * Field names match in any case and only at their exact length; a byte that
  * merely folds onto a name's byte with | 0x20 ('\r' onto '-') is no match.
@@ -604,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_hdr_ip_search_matches_reference),
 		cmocka_unit_test(test_smtp_hdr_display_name),
 		cmocka_unit_test(test_smtp_hdr_fields),
+		cmocka_unit_test(test_smtp_hdr_addr_sets_match_plain_compare),
 		cmocka_unit_test(test_smtp_hdr_field_names_any_case_exact_length),
 		cmocka_unit_test(test_smtp_hdr_many_received),
 		cmocka_unit_test(test_smtp_hdr_path_start),
