@@ -197,12 +197,28 @@ static size_t v6_reach(const uint8_t *v, size_t n, size_t i, size_t *colon)
 	return s;
 }
 
-/* After no IPv4 at i: the next digit that may start one (none inside a run no '.' ends). */
-static size_t v4_skip(const uint8_t *v, size_t n, size_t i)
+/*
+ * The first offset at or after i where an IPv4 address may start, or n:
+ * match_v4 needs one to three digits and a '.', so only the digits just
+ * before a '.' can, and the dots are found with memchr. Dates, times, ids
+ * and ports (digits and no dot) are passed over at once.
+ */
+static size_t v4_next(const uint8_t *v, size_t n, size_t i)
 {
-	size_t r = digit_run(v + i, n - i);
+	for (size_t at = i + 1; at < n;) {
+		const uint8_t *d = memchr(v + at, '.', n - at);
+		size_t k, b;
 
-	return i + r < n && v[i + r] == '.' ? i + 1 : i + r;
+		if (!d)
+			break;
+		k = (size_t)(d - v);
+		for (b = k; b > i && b + 3 > k && v[b - 1] >= '0' && v[b - 1] <= '9'; b--)
+			;
+		if (b < k)
+			return b;
+		at = k + 1;
+	}
+	return n;
 }
 
 /*
@@ -213,7 +229,7 @@ static size_t v4_skip(const uint8_t *v, size_t n, size_t i)
  */
 static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 {
-	size_t v4_from = 0, v6_from = 0; /* no address of the kind starts before these */
+	size_t v4_from = v4_next(v, n, *pos), v6_from = 0; /* no address of the kind before */
 	size_t colon = 0, v6_ok = *pos < n ? v6_reach(v, n, *pos, &colon) : n;
 
 	for (size_t i = *pos; i < n; i++) {
@@ -244,7 +260,7 @@ static bool ip_next(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hit)
 			v6_ok = v6_reach(v, n, i, &colon);
 		if ((cls & IP_V4) && i >= v4_from) {
 			l4 = match_v4(v + i, n - i, a4);
-			v4_from = l4 ? 0 : v4_skip(v, n, i);
+			v4_from = l4 ? 0 : v4_next(v, n, i + 1);
 		}
 		if (i >= v6_ok && i >= v6_from) {
 			l6 = match_v6(v + i, n - i, hit->addr, &no_v6);

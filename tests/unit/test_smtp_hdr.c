@@ -392,6 +392,31 @@ static void test_smtp_hdr_ip_after_text_every_lane(void **state)
 	}
 }
 
+/*
+ * Digit runs of every length before a '.' (only the last three digits of
+ * one may start an address), after filler of every length: the dot search
+ * finds what trying every offset finds.
+ */
+static void test_smtp_hdr_ip_digits_before_dot_every_offset(void **state)
+{
+	static const char filler[] = "id 20231114; 22:13:20 +0000 mx.example 7.x 1234567.";
+	char v[160], ip[SMTP_HDR_IP_STRLEN];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(filler); k++)
+		for (int digits = 1; digits <= 6; digits++) {
+			int n = snprintf(v, sizeof(v), "%.*s %.*s.2.3.4 (10.9.8.7)", (int)k, filler,
+					 digits, "123456");
+			struct ref_hit h;
+			size_t pos = 0;
+			bool want = ref_next(v, (size_t)n, &pos, &h);
+
+			assert_true(want);
+			assert_true(smtp_hdr_first_ip(U8(v), (size_t)n, ip));
+			assert_string_equal(ip, h.text);
+		}
+}
+
 static void test_smtp_hdr_first_ip(void **state)
 {
 	char ip[SMTP_HDR_IP_STRLEN];
@@ -678,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_hdr_received_styles),
 		cmocka_unit_test(test_smtp_hdr_received_skips_keep_every_address),
 		cmocka_unit_test(test_smtp_hdr_first_ip),
+		cmocka_unit_test(test_smtp_hdr_ip_digits_before_dot_every_offset),
 		cmocka_unit_test(test_smtp_hdr_ip_after_text_every_lane),
 		cmocka_unit_test(test_smtp_hdr_ip_search_matches_reference),
 		cmocka_unit_test(test_smtp_hdr_display_name),
