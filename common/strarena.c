@@ -105,10 +105,9 @@ static inline void strarena_put_inl(struct strarena *a, uint32_t *h)
 		e = (*h & ~STRARENA_SHARED) - 1;
 		b = &a->tab[e / STRARENA_BUCKET];
 		e %= STRARENA_BUCKET;
-		if (--b->refs[e] == 0) {
-			strarena_free(a, b->h[e]);
-			b->h[e] = 0;
-			b->tag[e] = 0;
+		if (--b->e[e].refs == 0) {
+			strarena_free(a, b->e[e].h);
+			b->e[e] = (struct strarena_entry){0};
 		}
 	}
 	*h = 0;
@@ -166,17 +165,6 @@ static inline bool strarena_equal(struct strarena *a, uint32_t own, const void *
 	return (own >> STRARENA_LEN_SHIFT) == n && strarena_same(strarena_bytes(a, own), p, n);
 }
 
-#define STRARENA_LANES 0x0001000100010001ull
-
-/* Bit 15 of each 16-bit lane of w that may equal t (exact for the lowest; a
- * lane above a match may show too: every candidate is compared anyway). */
-static inline uint64_t strarena_lanes_eq(uint64_t w, uint16_t t)
-{
-	uint64_t x = w ^ (t * STRARENA_LANES);
-
-	return (x - STRARENA_LANES) & ~x & (STRARENA_LANES << 15);
-}
-
 /*
  * The table's hash: words from the start, the middle and the end of the
  * value (for n < 8, its bytes), multiplied and mixed. Cheaper than a hash
@@ -214,17 +202,10 @@ static inline uint64_t strarena_hash(const uint8_t *p, size_t n)
 static inline int strarena_find(struct strarena *a, const struct strarena_bucket *b, uint16_t tag,
 				const void *p, size_t n)
 {
-	uint64_t w[2], m;
-
-	memcpy(w, b->tag, sizeof(w));
-	for (int k = 0; k < 2; k++)
-		for (m = strarena_lanes_eq(w[k], tag); m; m &= m - 1) {
-			int i = k * 4 + __builtin_ctzll(m) / 16;
-
-			if (b->tag[i] == tag && b->refs[i] != UINT16_MAX &&
-			    strarena_equal(a, b->h[i], p, n))
-				return i;
-		}
+	for (int i = 0; i < STRARENA_BUCKET; i++)
+		if (b->e[i].tag == tag && b->e[i].refs != UINT16_MAX &&
+		    strarena_equal(a, b->e[i].h, p, n))
+			return i;
 	return -1;
 }
 
@@ -232,7 +213,7 @@ static inline int strarena_find(struct strarena *a, const struct strarena_bucket
 static int strarena_room(const struct strarena_bucket *b)
 {
 	for (int i = 0; i < STRARENA_BUCKET; i++)
-		if (!b->tag[i])
+		if (!b->e[i].tag)
 			return i;
 	return -1;
 }
@@ -261,7 +242,7 @@ size_t strarena_set(struct strarena *a, uint32_t *h, const void *p, size_t n)
 	e = (uint32_t)(b - a->tab) * STRARENA_BUCKET;
 	i = strarena_find(a, b, tag, p, n);
 	if (i >= 0) {
-		b->refs[i]++;
+		b->e[i].refs++;
 		a->st.shared++;
 		strarena_put_inl(a, h);
 		*h = STRARENA_SHARED | (e + (uint32_t)i + 1);
@@ -274,9 +255,7 @@ size_t strarena_set(struct strarena *a, uint32_t *h, const void *p, size_t n)
 		own = strarena_alloc(a, p, n);
 		if (!own)
 			return 0;
-		b->tag[i] = tag;
-		b->refs[i] = 1;
-		b->h[i] = own;
+		b->e[i] = (struct strarena_entry){.tag = tag, .refs = 1, .h = own};
 		*h = STRARENA_SHARED | (e + (uint32_t)i + 1);
 		return n;
 	}

@@ -230,6 +230,38 @@ static void test_strarena_full_table_falls_back(void **state)
 	strarena_destroy(a);
 }
 
+/*
+ * A freed entry in the middle of a bucket: the values after it are still
+ * found (shared, same handle), and a new value takes the freed entry.
+ */
+static void test_strarena_hole_in_bucket(void **state)
+{
+	struct strarena *a = mk_tab(16, 1); /* one bucket */
+	uint32_t h[STRARENA_BUCKET] = {0}, late = 0, fresh = 0, hole;
+	char v[STRARENA_BUCKET][2];
+
+	(void)state;
+	for (int i = 0; i < STRARENA_BUCKET; i++) {
+		v[i][0] = 'w';
+		v[i][1] = (char)('a' + i);
+		assert_int_equal(strarena_set(a, &h[i], v[i], 2), 2);
+	}
+	hole = h[3];
+	strarena_put(a, &h[3]);
+	assert_int_equal(strarena_set(a, &late, v[STRARENA_BUCKET - 1], 2), 2);
+	assert_int_equal(late, h[STRARENA_BUCKET - 1]);
+	assert_int_equal(strarena_set(a, &fresh, "new", 3), 3);
+	assert_int_equal(fresh, hole);
+	assert_memory_equal(strarena_get(a, fresh), "new", 3);
+	assert_int_equal(strarena_stats(a)->unshared, 0);
+	for (int i = 0; i < STRARENA_BUCKET; i++)
+		strarena_put(a, &h[i]);
+	strarena_put(a, &late);
+	strarena_put(a, &fresh);
+	assert_int_equal(strarena_stats(a)->held_bytes, 0);
+	strarena_destroy(a);
+}
+
 /* An entry's count stops at its limit: a further equal value gets a slot of its own. */
 static void test_strarena_refs_limit(void **state)
 {
@@ -260,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_strarena_bad_sizes),
 		cmocka_unit_test(test_strarena_interning_shares),
 		cmocka_unit_test(test_strarena_full_table_falls_back),
+		cmocka_unit_test(test_strarena_hole_in_bucket),
 		cmocka_unit_test(test_strarena_refs_limit),
 	};
 
