@@ -58,7 +58,9 @@ struct sigs_db {
 	bool gated;
 	uint8_t n_gates;
 	struct sigs_gate *line_gate; /* command and reply scopes: NULL scans every line */
+	struct sigs_gate *url_any;   /* URL scope: rules gated by one of a set of literals */
 	hs_database_t *base;
+	hs_database_t *mid; /* base and the rules url_any gates; NULL: none */
 	struct sigs_lit gate[SIGS_URL_GATES];
 };
 
@@ -326,51 +328,101 @@ static uint32_t sigs_min_width(const char *const *expr, const unsigned int *flag
 	return min == UINT32_MAX ? 0 : min;
 }
 
+/* Bytes nearly every URL holds (or a host or path word may): a literal of them gates nothing. */
+static bool sigs_url_lit_common(const struct sigs_lit *lit)
+{
+	static const char *const starts[] = {"https://", "http://", "ftp://", "www."};
+
+	for (unsigned int k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+		if (sigs_lit_in(lit, (const uint8_t *)starts[k], strlen(starts[k])))
+			return true;
+	if (lit->len >= 3)
+		return false;
+	for (unsigned int i = 0; i < lit->len; i++)
+		if (!strchr("@!$'*,;\\^`|", lit->s[i]))
+			return true;
+	return false;
+}
+
 /*
  * The gate of one URL rule: its longest required literal (sigs_lit.h) of 3
- * bytes or more, leaving out those within the starts url.c gives every URL
- * ("https://", "www."), which are in nearly all of them and would open the
- * gate always. False: the rule has none and is always scanned.
+ * bytes or more, or a shorter one of bytes URLs seldom hold ("@"), leaving
+ * out those within the starts url.c gives every URL ("https://", "www."),
+ * which are in nearly all of them and would open the gate always. False:
+ * the rule has none.
  */
 static bool sigs_url_gate_pick(const char *expr, unsigned int flags, struct sigs_lit *gate)
 {
-	static const char *const starts[] = {"https://", "http://", "ftp://", "www."};
 	struct sigs_lit lit[8];
 	unsigned int n = sigs_lit_required(expr, flags, lit, 8);
 
 	gate->len = 0;
-	for (unsigned int i = 0; i < n; i++) {
-		bool common = false;
-
-		for (unsigned int k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
-			common |=
-				sigs_lit_in(&lit[i], (const uint8_t *)starts[k], strlen(starts[k]));
-		if (!common && lit[i].len >= 3 && lit[i].len > gate->len)
+	for (unsigned int i = 0; i < n; i++)
+		if (!sigs_url_lit_common(&lit[i]) && lit[i].len > gate->len)
 			*gate = lit[i];
-	}
 	return gate->len > 0;
+}
+
+/*
+ * The other gate of a URL rule without one literal: a set of literals, one
+ * of which every match holds (sigs_lit_any(): a brand among 25, a hosting
+ * domain among 22), each of 3 bytes or more and none common. Stored at set;
+ * returns how many, 0 for none.
+ */
+static unsigned int sigs_url_gate_set(const char *expr, unsigned int flags, struct sigs_lit *set,
+				      unsigned int max)
+{
+	unsigned int n = sigs_lit_any(expr, flags, set, max);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (set[i].len < 3 || sigs_url_lit_common(&set[i]))
+			return 0;
+	return n;
+}
+
+/* The rules at ids[0..n) of the URL scope compiled into *out (NULL for none); false on failure. */
+static bool sigs_url_sub(const char *const *expr, const unsigned int *flags,
+			 const unsigned int *ids, uint32_t n, const char **sx, unsigned int *sf,
+			 hs_database_t **out)
+{
+	hs_compile_error_t *ce = NULL;
+	bool ok;
+
+	for (uint32_t k = 0; k < n; k++) {
+		sx[k] = expr[ids[k]];
+		sf[k] = flags[ids[k]];
+	}
+	ok = !n || hs_compile_multi(sx, sf, ids, n, sigs_scope_mode(EV_SCOPE_URL), NULL, out,
+				    &ce) == HS_SUCCESS;
+	hs_free_compile_error(ce);
+	return ok;
 }
 
 /*
  * URL rules all start with "^https?://", so each starts work on every URL;
  * most of them (the punycode homographs) cannot match without "xn--". Each
- * rule with a gate literal (sigs_url_gate_pick()) is left out of a second
- * database, base, scanned when a URL holds none of the gates: a rule left out
- * cannot match there, so base reports what db would, and db is scanned
- * whenever a gate is present. Any failure leaves the scope ungated. Returns
- * the number of rules gated.
+ * rule with a gate literal (sigs_url_gate_pick()) or a gate set
+ * (sigs_url_gate_set(), all sets looked for through one sigs_gate bitmap) is
+ * left out of a second database, base, scanned when a URL holds no gate: a
+ * rule left out cannot match there, so base reports what db would. With a
+ * gate literal in the URL db is scanned; else with a piece of a gate set,
+ * mid (base and the rules with a set: the bitmap also lets through what
+ * merely shares a piece, and the punycode rules cost most of db). Any
+ * failure leaves the scope ungated. Returns the number of rules gated.
  */
 static uint32_t sigs_url_gates(struct sigs_db *d, const char *const *expr,
 			       const unsigned int *flags, uint32_t n)
 {
-	const char **bexpr = calloc(n, sizeof(*bexpr));
-	unsigned int *bflags = calloc(n, sizeof(*bflags));
+	const char **sx = calloc(n, sizeof(*sx));
+	unsigned int *sf = calloc(n, sizeof(*sf));
 	unsigned int *bids = calloc(n, sizeof(*bids));
-	hs_compile_error_t *ce = NULL;
-	uint32_t nb = 0;
+	unsigned int *mids = calloc(n, sizeof(*mids));
+	struct sigs_lit *set = calloc((size_t)n * SIGS_LIT_ANY_MAX, sizeof(*set));
+	uint32_t nb = 0, nm = 0, nset = 0;
+	bool ok = sx && sf && bids && mids && set;
 
 	d->n_gates = 0;
-	for (uint32_t i = 0; bexpr && bflags && bids && i < n; i++) {
+	for (uint32_t i = 0; ok && i < n; i++) {
 		struct sigs_lit g;
 		unsigned int k = 0;
 
@@ -383,21 +435,34 @@ static uint32_t sigs_url_gates(struct sigs_db *d, const char *const *expr,
 				d->n_gates = (uint8_t)(k == d->n_gates ? k + 1 : d->n_gates);
 				continue;
 			}
+		} else if ((k = sigs_url_gate_set(expr[i], flags[i], set + nset,
+						  SIGS_LIT_ANY_MAX))) {
+			nset += k;
+			mids[nm++] = i;
+			continue;
 		}
-		bexpr[nb] = expr[i];
-		bflags[nb] = flags[i];
 		bids[nb++] = i;
+		mids[nm++] = i;
 	}
-	if (!bexpr || !bflags || !bids || nb == n)
+	if (ok && nset)
+		d->url_any = sigs_gate_of_lits(set, nset);
+	ok = ok && nb < n && (!nset || d->url_any) &&
+	     sigs_url_sub(expr, flags, bids, nb, sx, sf, &d->base) &&
+	     (!nset || nm == n || sigs_url_sub(expr, flags, mids, nm, sx, sf, &d->mid));
+	if (!ok) {
 		d->n_gates = 0;
-	else if (nb && hs_compile_multi(bexpr, bflags, bids, nb, sigs_scope_mode(EV_SCOPE_URL),
-					NULL, &d->base, &ce) != HS_SUCCESS)
-		d->n_gates = 0;
-	hs_free_compile_error(ce);
-	d->gated = d->n_gates > 0;
-	free(bexpr);
-	free(bflags);
+		sigs_gate_free(d->url_any);
+		d->url_any = NULL;
+		hs_free_database(d->base);
+		hs_free_database(d->mid);
+		d->base = d->mid = NULL;
+	}
+	d->gated = ok;
+	free(sx);
+	free(sf);
 	free(bids);
+	free(mids);
+	free(set);
 	return d->gated ? n - nb : 0;
 }
 
@@ -449,6 +514,8 @@ static void sigs_set_free(struct sigs_set *set)
 		hs_free_database(set->db[i].db);
 		hs_free_database(set->db[i].base);
 		sigs_gate_free(set->db[i].line_gate);
+		sigs_gate_free(set->db[i].url_any);
+		hs_free_database(set->db[i].mid);
 		free(set->db[i].rules);
 	}
 	sigs_file_fini(&set->src);
@@ -477,11 +544,14 @@ static int sigs_measure(struct sigs_set *set, struct errbuf *eb)
 			in->db_bytes += sz;
 		if (hs_alloc_scratch(set->db[i].db, &scratch) != HS_SUCCESS ||
 		    (set->db[i].base &&
-		     hs_alloc_scratch(set->db[i].base, &scratch) != HS_SUCCESS)) {
+		     hs_alloc_scratch(set->db[i].base, &scratch) != HS_SUCCESS) ||
+		    (set->db[i].mid && hs_alloc_scratch(set->db[i].mid, &scratch) != HS_SUCCESS)) {
 			hs_free_scratch(scratch);
 			return errbuf_set(eb, -ENOMEM, "signatures: cannot allocate scratch");
 		}
 		if (set->db[i].base && hs_database_size(set->db[i].base, &sz) == HS_SUCCESS)
+			in->db_bytes += sz;
+		if (set->db[i].mid && hs_database_size(set->db[i].mid, &sz) == HS_SUCCESS)
 			in->db_bytes += sz;
 	}
 	if (scratch && hs_scratch_size(scratch, &sz) == HS_SUCCESS)
@@ -677,6 +747,8 @@ static int sigs_scratch_add(hs_scratch_t **scratch, const struct sigs_set *set)
 		if (set->db[i].db && hs_alloc_scratch(set->db[i].db, scratch) != HS_SUCCESS)
 			return -ENOMEM;
 		if (set->db[i].base && hs_alloc_scratch(set->db[i].base, scratch) != HS_SUCCESS)
+			return -ENOMEM;
+		if (set->db[i].mid && hs_alloc_scratch(set->db[i].mid, scratch) != HS_SUCCESS)
 			return -ENOMEM;
 	}
 	return 0;
@@ -904,6 +976,8 @@ static const hs_database_t *sigs_url_db(const struct sigs_db *db, const struct s
 	for (unsigned int i = 0; db->gated && i < db->n_gates; i++)
 		if (sigs_lit_in(&db->gate[i], sc->data, sc->len))
 			return db->db;
+	if (db->url_any && sigs_gate_may_match(db->url_any, sc->data, sc->len))
+		return db->mid ? db->mid : db->db;
 	return db->gated ? db->base : db->db;
 }
 

@@ -170,6 +170,21 @@ struct sigs_gate *sigs_gate_build(const char *const *expr, const unsigned int *f
 	return g;
 }
 
+struct sigs_gate *sigs_gate_of_lits(const struct sigs_lit *lit, uint32_t n)
+{
+	struct sigs_gate *g = calloc(1, sizeof(*g));
+	struct sigs_lit_alt a = {.n_lit = 1};
+
+	for (uint32_t i = 0; g && i < n; i++) {
+		a.lit[0] = lit[i];
+		if (!sigs_gate_float(g, &a)) {
+			sigs_gate_free(g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
 void sigs_gate_free(struct sigs_gate *g)
 {
 	if (!g)

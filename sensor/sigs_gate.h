@@ -22,12 +22,19 @@
 #include <stdint.h>
 
 struct sigs_gate;
+struct sigs_lit;
 
 /*
  * For the n patterns of one scope with their Hyperscan flags. NULL when some
  * alternative cannot be gated or memory ran out: every line is scanned.
  */
 struct sigs_gate *sigs_gate_build(const char *const *expr, const unsigned int *flags, uint32_t n);
+/*
+ * A gate that lets through any input holding one of n literals (each of 3
+ * bytes or more, lower case, looked for without case): the bitmap alone.
+ * NULL when one is shorter or memory ran out.
+ */
+struct sigs_gate *sigs_gate_of_lits(const struct sigs_lit *lit, uint32_t n);
 /* NULL is fine. */
 void sigs_gate_free(struct sigs_gate *g);
 /* False when no rule of the gate's scope can match p[0..n). */

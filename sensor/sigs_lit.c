@@ -129,67 +129,156 @@ static size_t sigs_lit_quant_end(const char *p, size_t i)
 	return i;
 }
 
-unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
-			       unsigned int max)
+#define SIGS_LIT_BAD SIZE_MAX
+
+static size_t sigs_lit_alt_end(const char *p, size_t i);
+
+/* The best group sigs_lit_any() found so far: one literal of each alternative. */
+struct sigs_lit_grp {
+	unsigned int hs_flags;
+	struct sigs_lit *out;
+	unsigned int max, n;
+	uint8_t shortest; /* of the n in out */
+};
+
+/* Does the quantifier at p[i] let its atom match zero times? */
+static bool sigs_lit_quant_optional(const char *p, size_t i)
 {
-	struct sigs_lit_acc a = {.out = out, .max = max};
-	const char *p = pattern;
-	bool last_lit = false; /* the last atom is the last character of a.cur */
-	size_t i = 0;
+	return p[i] == '?' || p[i] == '*' || (p[i] == '{' && p[i + 1] == '0');
+}
+
+/*
+ * The group p[b] ('(') .. p[e - 1] (')'), which every match passes through:
+ * when each of its alternatives has a required literal, the longest of each
+ * are a set one of which every match holds. Kept in g when its shortest is
+ * longer than that of the set g has.
+ */
+static void sigs_lit_grp_try(struct sigs_lit_grp *g, const char *p, size_t b, size_t e)
+{
+	struct sigs_lit set[SIGS_LIT_ANY_MAX], lit[SIGS_LIT_ALT_LITS];
+	unsigned int n = 0;
+	uint8_t shortest = UINT8_MAX;
+	char *s = strndup(p + b + 1, e - b - 2);
+	size_t k = 0, end;
+
+	if (!s)
+		return;
+	if (s[0] == '?' && s[1] == ':')
+		k = 2;
+	for (;;) {
+		unsigned int m, best = 0;
+		char *alt;
+
+		end = sigs_lit_alt_end(s, k);
+		if (end == SIGS_LIT_BAD || s[end] == ')' || n == g->max || n == SIGS_LIT_ANY_MAX)
+			goto out;
+		alt = strndup(s + k, end - k);
+		m = alt ? sigs_lit_required(alt, g->hs_flags, lit, SIGS_LIT_ALT_LITS) : 0;
+		free(alt);
+		if (m == 0)
+			goto out;
+		for (unsigned int i = 1; i < m; i++)
+			if (lit[i].len > lit[best].len)
+				best = i;
+		set[n++] = lit[best];
+		shortest = lit[best].len < shortest ? lit[best].len : shortest;
+		if (s[end] != '|')
+			break;
+		k = end + 1;
+	}
+	if (g->n == 0 || shortest > g->shortest) {
+		memcpy(g->out, set, n * sizeof(*set));
+		g->n = n;
+		g->shortest = shortest;
+	}
+out:
+	free(s);
+}
+
+/*
+ * Reads the top-level concatenation of pattern: its required literals into
+ * a, and when g is given each group every match passes through into g.
+ * False when the pattern is not understood.
+ */
+static bool sigs_lit_walk(const char *p, unsigned int hs_flags, struct sigs_lit_acc *a,
+			  struct sigs_lit_grp *g)
+{
+	bool last_lit = false; /* the last atom is the last character of a->cur */
+	size_t i = 0, e;
 
 	if (hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_COMBINATION | HS_FLAG_PREFILTER))
-		return 0;
+		return false;
 	/* Options, verbs and look-arounds change what follows: not understood. */
-	for (const char *g = strchr(p, '('); g; g = strchr(g + 1, '('))
-		if ((g[1] == '?' && g[2] != ':') || g[1] == '*')
-			return 0;
+	for (const char *o = strchr(p, '('); o; o = strchr(o + 1, '('))
+		if ((o[1] == '?' && o[2] != ':') || o[1] == '*')
+			return false;
 	while (p[i]) {
 		char c = p[i];
 
 		if (c == '|' || c == ')') {
-			return 0;
+			return false;
 		} else if (c == '?' || c == '*' || c == '+' || c == '{') {
 			/* It applies to the atom before: that atom is not required. */
 			if (last_lit)
-				a.cur.len--;
-			sigs_lit_flush(&a);
+				a->cur.len--;
+			sigs_lit_flush(a);
 			i = sigs_lit_quant_end(p, i);
 			if (!i)
-				return 0;
+				return false;
 			last_lit = false;
 			continue;
 		} else if (c == '\\' && !sigs_lit_alnum(p[i + 1]) && p[i + 1] &&
 			   (unsigned char)p[i + 1] < 0x80) {
-			sigs_lit_push(&a, p[i + 1]);
+			sigs_lit_push(a, p[i + 1]);
 			last_lit = true;
 			i += 2;
 			continue;
 		} else if (c == '\\') {
 			if (!sigs_lit_escape_class(p[i + 1]))
-				return 0;
+				return false;
 			i += 2;
 		} else if (c == '[') {
 			i = sigs_lit_class_end(p, i);
 			if (!i)
-				return 0;
+				return false;
 		} else if (c == '(') {
-			i = sigs_lit_group_end(p, i);
-			if (!i)
-				return 0;
+			e = sigs_lit_group_end(p, i);
+			if (!e)
+				return false;
+			if (g && !sigs_lit_quant_optional(p, e))
+				sigs_lit_grp_try(g, p, i, e);
+			i = e;
 		} else if (c == '.' || c == '^' || c == '$' || (unsigned char)c >= 0x80) {
 			i++;
 		} else {
-			sigs_lit_push(&a, c);
+			sigs_lit_push(a, c);
 			last_lit = true;
 			i++;
 			continue;
 		}
 		/* Anything but a plain character ends the run. */
-		sigs_lit_flush(&a);
+		sigs_lit_flush(a);
 		last_lit = false;
 	}
-	sigs_lit_flush(&a);
-	return a.n;
+	sigs_lit_flush(a);
+	return true;
+}
+
+unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
+			       unsigned int max)
+{
+	struct sigs_lit_acc a = {.out = out, .max = max};
+
+	return sigs_lit_walk(pattern, hs_flags, &a, NULL) ? a.n : 0;
+}
+
+unsigned int sigs_lit_any(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
+			  unsigned int max)
+{
+	struct sigs_lit_acc a = {.out = NULL, .max = 0};
+	struct sigs_lit_grp g = {.hs_flags = hs_flags, .out = out, .max = max};
+
+	return sigs_lit_walk(pattern, hs_flags, &a, &g) ? g.n : 0;
 }
 
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n)
@@ -224,8 +313,6 @@ bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n)
 }
 
 /* ---- top-level alternatives ---- */
-
-#define SIGS_LIT_BAD SIZE_MAX
 
 static bool sigs_lit_is_quant(char c)
 {

@@ -36,6 +36,20 @@ struct sigs_lit {
 unsigned int sigs_lit_required(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
 			       unsigned int max);
 
+#define SIGS_LIT_ANY_MAX 32 /* alternatives of a group sigs_lit_any() reads */
+
+/*
+ * A set of literals one of which every match of pattern contains (ignoring
+ * case): the required literal of each alternative of one group of the
+ * top-level concatenation that no quantifier makes optional
+ * ("^https?://(paypal|apple)\\.com" gives "paypal" and "apple"). Of several
+ * such groups, the one whose shortest literal is longest. Returns how many
+ * were stored (at most max and SIGS_LIT_ANY_MAX): 0 when there is no such
+ * group or the analysis is not sure (as sigs_lit_required()).
+ */
+unsigned int sigs_lit_any(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
+			  unsigned int max);
+
 #define SIGS_LIT_ALTS_MAX 16 /* top-level alternatives one pattern may have to be analysed */
 #define SIGS_LIT_ALT_LITS 4  /* required literals kept per alternative */
 

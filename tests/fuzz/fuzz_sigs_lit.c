@@ -7,6 +7,8 @@
  * Hyperscan compiles the pattern and it matches the input, the input must
  * contain every literal sigs_lit_required() named (ignoring case): a literal
  * that a match can lack would make the gate skip a rule that matches. The
+ * set sigs_lit_any() named must have one of its literals there, and the
+ * bitmap gate of that set (sigs_gate_of_lits()) must let it through. The
  * line gate built from the pattern alone (sigs_gate, from sigs_lit_alts())
  * must let such an input through too: a "cannot match" it gets wrong would
  * skip the scan of a command or reply line that matches.
@@ -68,13 +70,14 @@ static bool fuzz_matches(const hs_database_t *db, const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char pattern[FUZZ_PATTERN_MAX + 1];
-	struct sigs_lit lit[FUZZ_LIT_MAX];
+	struct sigs_lit lit[FUZZ_LIT_MAX], any[SIGS_LIT_ANY_MAX];
+	struct sigs_gate *any_gate = NULL;
 	hs_compile_error_t *ce = NULL;
 	hs_database_t *db = NULL;
 	struct sigs_gate *gate;
 	const char *expr = pattern;
 	const uint8_t *nl, *in;
-	unsigned int flags, n;
+	unsigned int flags, n, n_any;
 	size_t plen, in_len;
 
 	if (size < 2)
@@ -99,12 +102,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (lit[i].s[k] >= 'A' && lit[i].s[k] <= 'Z')
 				abort(); /* literals come out in lower case */
 	}
+	n_any = sigs_lit_any(pattern, flags, any, SIGS_LIT_ANY_MAX);
+	if (n_any > SIGS_LIT_ANY_MAX)
+		abort();
+	/* The URL gate's bitmap of a set (sigs.c keeps sets of 3 bytes or more). */
+	bool long_lits = n_any > 0;
+
+	for (unsigned int i = 0; i < n_any; i++)
+		long_lits &= any[i].len >= 3;
+	if (long_lits && !(any_gate = sigs_gate_of_lits(any, n_any)))
+		abort();
 	gate = sigs_gate_build(&expr, &flags, 1);
-	if (n == 0 && !gate)
+	if (n == 0 && n_any == 0 && !gate)
 		return 0; /* nothing claimed, nothing to check: skip the compile */
 	if (hs_compile(pattern, flags, HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
 		hs_free_compile_error(ce);
 		sigs_gate_free(gate);
+		sigs_gate_free(any_gate);
 		return 0;
 	}
 	if (fuzz_matches(db, in, in_len)) {
@@ -113,8 +127,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort(); /* a match without a literal said to be required */
 		if (gate && !sigs_gate_may_match(gate, in, in_len))
 			abort(); /* the gate ruled out a line the pattern matches */
+		bool held = n_any == 0;
+
+		for (unsigned int i = 0; i < n_any; i++)
+			held |= sigs_lit_in(&any[i], in, in_len);
+		if (!held)
+			abort(); /* a match without any literal of the set */
+		if (any_gate && !sigs_gate_may_match(any_gate, in, in_len))
+			abort(); /* the set's bitmap ruled out a match */
 	}
 	sigs_gate_free(gate);
+	sigs_gate_free(any_gate);
 	hs_free_database(db);
 	return 0;
 }

@@ -703,9 +703,11 @@ static void test_sigs_url_scan_equals_a_block_scan(void **state)
 }
 
 /*
- * URL rules that need a literal ("xn--", ".htm") are scanned only on URLs
- * holding it (sigs_url_gates()): the matches stay those of an ungated scan,
- * with the literal absent, cut short, in another case, at either edge.
+ * URL rules that need a literal ("xn--", ".htm", "@") or one of a set
+ * ("paypal", "apple", "jcb") are scanned only on URLs that may hold it
+ * (sigs_url_gates(): the whole set, or the set rules with the ungated ones):
+ * the matches stay those of an ungated scan, with the literal absent, cut
+ * short, in another case, at either edge.
  */
 static void test_sigs_url_gate_gives_the_matches_of_an_ungated_scan(void **state)
 {
@@ -716,6 +718,10 @@ static void test_sigs_url_gate_gives_the_matches_of_an_ungated_scan(void **state
 		"/^https?:\\/\\/[^\\/?#@]*@/",
 		"/^(https?|ftp):\\/\\/(\\d{1,3}\\.){3}\\d{1,3}(:\\d+)?([\\/?#]|$)/",
 		"/Xn--Q|zz/",
+		"/^https?:\\/\\/"
+		"([a-z0-9-]+\\.)*(paypal|apple|jcb)\\.(com|co\\.jp)[.-][a-z0-9-]+\\.[a-z]{2,}/",
+		"/^https?:\\/\\/[^\\/?#@]+\\.(web\\.app|github\\.io)(:\\d+)?\\/"
+		"[^?#]*(log-?in|verif)/",
 	};
 	static const char *const urls[] = {
 		"http://xn--pypal-4ve.example/",
@@ -735,6 +741,17 @@ static void test_sigs_url_gate_gives_the_matches_of_an_ungated_scan(void **state
 		"ftp://10.1.2.3",
 		"www.xn--q.zz",
 		"http://plain.example/path?q=1",
+		"http://PayPal.com.x.example/",
+		"https://a.b.apple.co.jp-x.ex/",
+		"http://jcb.com-a.bb",
+		"http://jc.com-a.bb",
+		"http://user@paypal.com.x.ex/",
+		"http://paypal.example/apple",
+		"https://x.web.app/login",
+		"https://x.GitHub.IO:8/a/Verify",
+		"https://x.github.i/login",
+		"https://web.app/login",
+		"http://x.web.app.xn--p.ex/login.htm",
 	};
 	struct sigs_info in;
 	struct sigs *s;
@@ -743,8 +760,9 @@ static void test_sigs_url_gate_gives_the_matches_of_an_ungated_scan(void **state
 	(void)state;
 	s = load_url_and_reply(pats, sizeof(pats) / sizeof(pats[0]));
 	sigs_info(s, &in);
-	/* xn-- twice, .htm once; the @, IPv4 and alternation rules have no gate. */
-	assert_int_equal(in.url_gated, 3);
+	/* xn-- twice, .htm once, @ once, a set of brands and one of hosts; the
+	 * IPv4 and alternation rules have no gate. */
+	assert_int_equal(in.url_gated, 6);
 	w = worker(s, 2);
 	for (unsigned int i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
 		url_equals_reply(w, urls[i]);
@@ -772,12 +790,15 @@ static void test_sigs_url_gate_all_rules_gated_and_reload(void **state)
 	assert_int_equal(r.m[0].id, 1);
 	assert_int_equal(sigs_load_text(s, "b.rules", set_b, strlen(set_b), &eb), 0);
 	sigs_info(s, &in);
-	assert_int_equal(in.url_gated, 1);
+	/* ".exe" and "@": a short literal of bytes URLs seldom hold gates too. */
+	assert_int_equal(in.url_gated, 2);
 	assert_true(sigs_worker_housekeep(w));
 	assert_int_equal(line(w, EV_SCOPE_URL, "http://a.XN--p.example/", &r), 0);
 	assert_int_equal(line(w, EV_SCOPE_URL, "http://u@a.example/x.EXE", &r), 1);
 	assert_int_equal(r.m[0].id, 3);
 	assert_int_equal(line(w, EV_SCOPE_URL, "http://u@a.example/x.exe", &r), 2);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://a.example/x.exe", &r), 1);
+	assert_int_equal(line(w, EV_SCOPE_URL, "http://a.example/x.ex", &r), 0);
 	sigs_worker_destroy(w);
 	sigs_destroy(s);
 }

@@ -29,6 +29,25 @@ static void lit_join(const struct sigs_lit *lit, unsigned int n, char *buf, size
 				       lit[i].s);
 }
 
+typedef unsigned int lit_fn(const char *pattern, unsigned int hs_flags, struct sigs_lit *out,
+			    unsigned int max);
+
+/* Each case's literals, as fn gives them, are those it wants. */
+static void check_lits(const struct lit_case *cases, size_t n_cases, lit_fn *fn)
+{
+	struct sigs_lit lit[SIGS_LIT_ANY_MAX];
+	char got[512];
+
+	for (size_t i = 0; i < n_cases; i++) {
+		unsigned int n = fn(cases[i].pattern, cases[i].flags, lit, 8);
+
+		lit_join(lit, n, got, sizeof(got));
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("/%s/: got \"%s\", want \"%s\"", cases[i].pattern, got,
+				 cases[i].want);
+	}
+}
+
 /* Only the top-level concatenation gives literals; a quantified character is not one. */
 static void test_sigs_lit_top_level_runs(void **state)
 {
@@ -57,18 +76,9 @@ static void test_sigs_lit_top_level_runs(void **state)
 		{"x?", 0, ""},
 		{"[a-z]+", 0, ""},
 	};
-	struct sigs_lit lit[8];
-	char got[256];
 
 	(void)state;
-	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		unsigned int n = sigs_lit_required(cases[i].pattern, cases[i].flags, lit, 8);
-
-		lit_join(lit, n, got, sizeof(got));
-		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("/%s/: got \"%s\", want \"%s\"", cases[i].pattern, got,
-				 cases[i].want);
-	}
+	check_lits(cases, sizeof(cases) / sizeof(cases[0]), sigs_lit_required);
 }
 
 /* Whatever the analysis does not fully understand gives nothing. */
@@ -120,6 +130,45 @@ static void test_sigs_lit_at_most_max(void **state)
 	n = sigs_lit_required("ab.cd.ef", 0, lit, 2);
 	lit_join(lit, n, got, sizeof(got));
 	assert_string_equal(got, "ab cd");
+}
+
+/*
+ * One of a group's literals: the group must be passed (no quantifier that
+ * allows zero), each alternative must have a literal (its longest), and of
+ * several groups the one whose shortest literal is longest wins.
+ */
+static void test_sigs_lit_any(void **state)
+{
+	static const struct lit_case cases[] = {
+		{"^https?:\\/\\/([a-z]+\\.)*(PayPal|apple|jcb)\\.com", HS_FLAG_CASELESS,
+		 "paypal apple jcb"},
+		{"x(web\\.app|github\\.io)(:\\d+)?\\/", 0, "web.app github.io"},
+		{"(ab|cd)(efg|hij)", 0, "efg hij"},
+		{"(?:ab(c|d)e|fgh)", 0, "ab fgh"},
+		{"(a\\dbcd|efg)+x", 0, "bcd efg"},
+		{"(abc|def){2}", 0, "abc def"},
+		{"(abc|def){1,3}", 0, "abc def"},
+		/* optional groups, an alternative without a literal, nothing to go on */
+		{"(abc|def)?x", 0, ""},
+		{"(abc|def)*x", 0, ""},
+		{"(abc|def){0,2}x", 0, ""},
+		{"(abc|[a-z]+)x", 0, ""},
+		{"(abc|)x", 0, ""},
+		{"(abc|x?)", 0, ""},
+		{"abcdef", 0, ""},
+		/* not understood: as sigs_lit_required() */
+		{"(abc|def)|x", 0, ""},
+		{"(?i)(abc|def)", 0, ""},
+		{"(abc|def)\\1", 0, ""},
+		{"(abc|def)", HS_FLAG_UTF8, ""},
+		{"(abc|de(f)", 0, ""},
+	};
+	struct sigs_lit lit[2];
+
+	(void)state;
+	check_lits(cases, sizeof(cases) / sizeof(cases[0]), sigs_lit_any);
+	/* A group of more alternatives than max gives nothing. */
+	assert_int_equal(sigs_lit_any("(abc|def|ghi)", 0, lit, 2), 0);
 }
 
 /* Looked for without case, anywhere, including the very start and end. */
@@ -269,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_lit_top_level_runs),
 		cmocka_unit_test(test_sigs_lit_unsure_gives_none),
 		cmocka_unit_test(test_sigs_lit_at_most_max),
+		cmocka_unit_test(test_sigs_lit_any),
 		cmocka_unit_test(test_sigs_lit_in_ignores_case),
 		cmocka_unit_test(test_sigs_lit_alts),
 		cmocka_unit_test(test_sigs_lit_alts_end),
