@@ -26,12 +26,15 @@ static struct event_sink fuzz_sink;
 static struct smtp_ctx *fuzz_ctx;
 static struct sigs *fuzz_sigs;
 
-/* One rule per scope, so the signature glue runs too (when Hyperscan can). */
+/* One rule per scope, so the signature glue runs too (when Hyperscan can); the URL
+ * rules take each URL database (whole set, the one of set-gated rules, base). */
 static const char fuzz_rules[] = "1 reply blocklist high i /blocked using/ \"r\"\n"
 				 "2 command mailer low i /^(ehlo|helo) [a-z]+$/ \"c\"\n"
 				 "3 header other low i /mailer/ \"h\"\n"
 				 "4 body spam low i /pills|viagra$/ \"b\"\n"
-				 "5 url phish low - /\\/login/ \"u\"\n";
+				 "5 url phish low - /\\/login/ \"u\"\n"
+				 "6 url phish low i /^https?:\\/\\/(abc|cdef)\\.x/ \"s\"\n"
+				 "7 url phish low - /^https?:\\/\\/\\d/ \"v\"\n";
 
 static void fuzz_init(void)
 {
