@@ -6,10 +6,11 @@
  * - streaming (default): one queue; packets are copied from libpcap's buffer
  *   into a ring of blocks, each counting the packets still out, so frames
  *   may be released later and from another thread (steer.c).
- * - preload: the whole file is read into memory at open; frames are views
- *   into it and release costs nothing. With several queues, packets are
- *   split by the symmetric flow hash at load time, so each worker walks its
- *   own list with no distribution cost (the benchmark's mode).
+ * - preload (source_pcap_preload.c): the whole file is read into memory at
+ *   open; frames are views into it and release costs nothing. With several
+ *   queues, packets are split by the symmetric flow hash at load time, so
+ *   each worker walks its own list with no distribution cost (the
+ *   benchmark's mode).
  *
  * Time stamps are kept at nanosecond precision. The input may be a FIFO or
  * stdin ("-"), e.g. `gzip -dc x.pcap.gz |` or `tcpdump -w - |`, plain or
@@ -36,72 +37,12 @@
 #include <pcap/pcap.h>
 #include <zlib.h>
 
-#include "common/hash.h"
 #include "common/nodump.h"
-#include "dataplane/decode.h"
 #include "dataplane/source.h"
 #include "dataplane/source_pcap.h"
+#include "dataplane/source_pcap_int.h"
 
 extern const struct source_ops source_pcap_ops;
-
-#define PCAP_N_BLOCKS	   16
-#define PCAP_BLOCK_MIN	   (4u << 20)
-#define PCAP_PROGRESS_STEP 1024	       /* packets between file position reads */
-#define PCAP_IO_BYTES	   (1u << 20)  /* stdio's buffer, and the cookie's input buffer */
-#define PCAP_Z_ARENA	   (64u << 10) /* inflate's state (7 KiB) and window (32 KiB) */
-#define PCAP_IO_SPACE	   (2 * (size_t)PCAP_IO_BYTES + PCAP_Z_ARENA)
-
-struct pcap_block {
-	_Atomic uint32_t refs; /* packets handed out and not yet released */
-	uint32_t used;
-	uint8_t *mem;
-};
-
-struct pcap_src {
-	struct source base;
-	pcap_t *pc;
-	FILE *fp;
-	uint16_t link;
-	bool eof;
-	bool held; /* hdr/data hold a packet that did not fit yet */
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
-	char gz_err[128]; /* why the cookie cut the stream short */
-	char err[PCAP_ERRBUF_SIZE + 512 + 128];
-	bool failed;
-	char desc[512];
-
-	/* counters read by other threads */
-	_Atomic uint64_t pkts, bytes, snapped, file_read;
-	uint64_t file_size; /* 0: a pipe or a device, no size known */
-	uint64_t gz_out;    /* bytes the cookie gave libpcap (progress of a pipe) */
-	uint64_t n_since_progress;
-
-	/* input through the cookie (pipes, gzip); all of io is MADV_DONTDUMP */
-	uint8_t *io; /* stdio buffer | input buffer | inflate arena */
-	int fd;	     /* the cookie's, -1: none */
-	bool cookie, gzip, z_live, z_member_end, z_done;
-	uint32_t in_pos, in_len; /* plain: the head read to tell gzip apart */
-	size_t z_used;
-	uint64_t raw_read; /* bytes read from fd */
-	z_stream zs;
-
-	/* streaming */
-	struct pcap_block blocks[PCAP_N_BLOCKS];
-	uint32_t cur;
-	uint32_t block_bytes;
-
-	/* preload */
-	bool preloaded;
-	uint8_t *mem; /* MADV_DONTDUMP, mem_cap bytes mapped */
-	size_t mem_len, mem_cap;
-	struct pkt *pkts_all;
-	size_t n_pkts;
-	uint32_t *qlist[SOURCE_MAX_QUEUES];
-	size_t qlen[SOURCE_MAX_QUEUES];
-	size_t qpos[SOURCE_MAX_QUEUES];
-	uint16_t spread; /* the queue the last frame of no flow went to */
-};
 
 static int dlt_to_link(int dlt)
 {
@@ -416,7 +357,7 @@ static int open_file(struct pcap_src *ps, const char *path, struct errbuf *eb)
 	return 0;
 }
 
-static void progress_update(struct pcap_src *ps)
+void source_pcap_progress_update(struct pcap_src *ps)
 {
 	long pos;
 
@@ -431,14 +372,14 @@ static void progress_update(struct pcap_src *ps)
 }
 
 /* Next record from libpcap: 1 packet, 0 end of file, -1 error (ps->err set). */
-static int next_record(struct pcap_src *ps)
+int source_pcap_next_record(struct pcap_src *ps)
 {
 	int rc = pcap_next_ex(ps->pc, &ps->hdr, &ps->data);
 
 	if (rc == 1) {
 		if (++ps->n_since_progress >= PCAP_PROGRESS_STEP) {
 			ps->n_since_progress = 0;
-			progress_update(ps);
+			source_pcap_progress_update(ps);
 		}
 		return 1;
 	}
@@ -453,7 +394,7 @@ static int next_record(struct pcap_src *ps)
 	return -1;
 }
 
-static void fill_pkt(struct pcap_src *ps, struct pkt *p, const uint8_t *data)
+void source_pcap_fill_pkt(struct pcap_src *ps, struct pkt *p, const uint8_t *data)
 {
 	p->data = data;
 	p->len = ps->hdr->caplen;
@@ -476,7 +417,7 @@ static void fill_pkt(struct pcap_src *ps, struct pkt *p, const uint8_t *data)
  * line lingers in it. The buffer is libpcap's to write; the const is only
  * its promise not to.
  */
-static void record_wipe(struct pcap_src *ps)
+void source_pcap_record_wipe(struct pcap_src *ps)
 {
 	memset((void *)(uintptr_t)ps->data, 0, ps->hdr->caplen);
 }
@@ -492,11 +433,11 @@ static uint16_t stream_rx(struct pcap_src *ps, struct pkt *pkts, uint16_t n)
 		uint32_t caplen;
 
 		if (!ps->held) {
-			int rc = next_record(ps);
+			int rc = source_pcap_next_record(ps);
 
 			if (rc <= 0) {
 				ps->eof = true;
-				progress_update(ps);
+				source_pcap_progress_update(ps);
 				break;
 			}
 			ps->held = true;
@@ -513,8 +454,8 @@ static uint16_t stream_rx(struct pcap_src *ps, struct pkt *pkts, uint16_t n)
 			b->used = 0;
 		}
 		memcpy(b->mem + b->used, ps->data, caplen);
-		record_wipe(ps);
-		fill_pkt(ps, &pkts[got], b->mem + b->used);
+		source_pcap_record_wipe(ps);
+		source_pcap_fill_pkt(ps, &pkts[got], b->mem + b->used);
 		pkts[got].opaque = ps->cur;
 		/* keep the next frame 64-byte aligned, as NIC buffers are */
 		b->used += (caplen + 63u) & ~63u;
@@ -550,119 +491,6 @@ static int stream_init(struct pcap_src *ps, struct errbuf *eb)
 			return errbuf_set(eb, -ENOMEM, "pcap: no memory for read blocks");
 	}
 	return 0;
-}
-
-/* ---- preload ---- */
-
-/* The preload buffer grows by mremap: it stays out of core dumps. */
-static int grow_mem(struct pcap_src *ps, size_t need)
-{
-	size_t ncap = ps->mem_cap ? ps->mem_cap : PCAP_IO_BYTES;
-	void *np;
-
-	if (need <= ps->mem_cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	np = nodump_grow(ps->mem, ps->mem_cap, ncap);
-	if (!np)
-		return -ENOMEM;
-	ps->mem = np;
-	ps->mem_cap = ncap;
-	return 0;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 1024;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-/* Which queue a preloaded packet goes to: the symmetric hash of its flow. */
-static uint16_t preload_queue(struct pcap_src *ps, struct pkt *p)
-{
-	struct decode_stats st = {0};
-	struct decode_cfg dc;
-	struct pkt_meta m;
-
-	if (ps->base.n_queues <= 1)
-		return 0;
-	decode_cfg_default(&dc);
-	if (decode_pkt(&dc, p, &m, &st) != DECODE_OK) {
-		/* Not a TCP segment: the worker only counts it, so queues take turns
-		 * (a NIC's RSS spreads UDP too). All on queue 0, the 20% UDP of the
-		 * small-64 profile split the queues 60/40. */
-		ps->spread = (uint16_t)((ps->spread + 1) % ps->base.n_queues);
-		return ps->spread;
-	}
-	p->hash = (uint32_t)hash_sym_tuple(m.src.b, m.sport, m.dst.b, m.dport, 0);
-	return (uint16_t)(p->hash % ps->base.n_queues);
-}
-
-static int preload_all(struct pcap_src *ps, struct errbuf *eb)
-{
-	size_t pkt_cap = 0, qcap[SOURCE_MAX_QUEUES] = {0};
-	size_t *offs = NULL, offs_cap = 0;
-	int rc;
-
-	while ((rc = next_record(ps)) == 1) {
-		size_t cl = ps->hdr->caplen, at = ps->mem_len;
-
-		if (grow_mem(ps, at + cl + 64) ||
-		    grow((void **)&ps->pkts_all, &pkt_cap, ps->n_pkts + 1, sizeof(struct pkt)) ||
-		    grow((void **)&offs, &offs_cap, ps->n_pkts + 1, sizeof(size_t)))
-			goto err_nomem;
-		memcpy(ps->mem + at, ps->data, cl);
-		record_wipe(ps);
-		fill_pkt(ps, &ps->pkts_all[ps->n_pkts], NULL);
-		offs[ps->n_pkts++] = at;
-		ps->mem_len = at + ((cl + 63) & ~(size_t)63);
-	}
-	progress_update(ps);
-	/* Pointers only now: the buffer moved while it grew. */
-	for (size_t i = 0; i < ps->n_pkts; i++) {
-		struct pkt *p = &ps->pkts_all[i];
-		uint16_t q;
-
-		p->data = ps->mem + offs[i];
-		q = preload_queue(ps, p);
-		if (grow((void **)&ps->qlist[q], &qcap[q], ps->qlen[q] + 1, sizeof(uint32_t)))
-			goto err_nomem;
-		ps->qlist[q][ps->qlen[q]++] = (uint32_t)i;
-	}
-	free(offs);
-	ps->eof = true;
-	ps->preloaded = true;
-	return 0;
-
-err_nomem:
-	free(offs);
-	return errbuf_set(eb, -ENOMEM, "%s: not enough memory to preload the capture",
-			  ps->base.desc);
-}
-
-static uint16_t preload_rx(struct pcap_src *ps, uint16_t q, struct pkt *pkts, uint16_t n)
-{
-	size_t left = ps->qlen[q] - ps->qpos[q];
-	uint16_t got = (uint16_t)(left < n ? left : n);
-
-	for (uint16_t i = 0; i < got; i++) {
-		pkts[i] = ps->pkts_all[ps->qlist[q][ps->qpos[q] + i]];
-		pkts[i].rxq = q;
-	}
-	ps->qpos[q] += got;
-	return got;
 }
 
 /* ---- ops ---- */
@@ -713,7 +541,7 @@ static int pcap_src_open(const struct source_cfg *cfg, struct source **out, stru
 		goto err_close;
 	}
 	ps->link = (uint16_t)link;
-	err = cfg->preload ? preload_all(ps, eb) : stream_init(ps, eb);
+	err = cfg->preload ? source_pcap_preload_all(ps, eb) : stream_init(ps, eb);
 	if (err)
 		goto err_close;
 	*out = &ps->base;
@@ -733,7 +561,7 @@ static uint16_t pcap_src_rx(struct source *s, uint16_t q, struct pkt *pkts, uint
 	struct pcap_src *ps = (struct pcap_src *)s;
 
 	if (ps->preloaded)
-		return preload_rx(ps, q, pkts, n);
+		return source_pcap_preload_rx(ps, q, pkts, n);
 	return stream_rx(ps, pkts, n);
 }
 

@@ -28,7 +28,7 @@ import json
 import os
 import sys
 
-PCAP_BLOCKS_KB = 16 * 4 * 1024  # dataplane/source_pcap.c: PCAP_N_BLOCKS x PCAP_BLOCK_MIN
+PCAP_BLOCKS_KB = 16 * 4 * 1024  # dataplane/source_pcap_int.h: PCAP_N_BLOCKS x PCAP_BLOCK_MIN
 SLACK_KB = 16 * 1024
 
 
