@@ -47,27 +47,56 @@ struct flow_key {
 };
 
 /*
- * 128 bytes, two cache lines, in every entry of the table (flow.c asserts
- * it): the reassembly state keeps only what in-order segments read (its
- * out-of-order and hold state is in tcp_reasm's side pool).
+ * 112 bytes in every entry of the table (flow.c asserts it): the reassembly
+ * state keeps only what in-order segments read (its out-of-order and hold
+ * state is in tcp_reasm's side pool), the payload counters are 40 bits
+ * (flow_bytes()) and the flags are bits of one byte.
  */
 struct flow {
 	struct flow_key key;
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint64_t bytes[2]; /* payload bytes per direction */
 	uint32_t hash;
 	uint32_t lru_prev; /* index + 1, 0: none */
 	uint32_t lru_next;
-	uint8_t client_is_lo; /* the client is key.lo */
-	uint8_t l7_state;     /* enum flow_l7_state */
-	uint8_t closed;	      /* FIN/RST seen both ways; waiting for the closed timeout */
-	uint8_t seen_dirs;    /* bit per direction that sent a packet */
-	uint8_t syn_seen;     /* the handshake was seen (not a mid-stream pick-up) */
-	uint8_t pad[3];
+	/* Payload bytes per direction, 40-bit and saturating: read flow_bytes(). */
+	uint32_t bytes_lo[2];
+	uint8_t bytes_hi[2];
+	uint8_t l7_state; /* enum flow_l7_state */
+	uint8_t flags;	  /* FLOW_F_* */
 	struct tcp_reasm_pair tcp;
 	void *l7; /* owned by the l7_ops consumer */
 };
+
+#define FLOW_F_CLIENT_LO 0x01 /* the client is key.lo */
+#define FLOW_F_CLOSED	 0x02 /* FIN/RST seen both ways; waiting for the closed timeout */
+#define FLOW_F_SYN	 0x04 /* the handshake was seen (not a mid-stream pick-up) */
+#define FLOW_F_SEEN	 0x08 /* FLOW_F_SEEN << dir: that direction sent a packet */
+
+static inline bool flow_is_closed(const struct flow *f)
+{
+	return f->flags & FLOW_F_CLOSED;
+}
+
+static inline bool flow_syn_seen(const struct flow *f)
+{
+	return f->flags & FLOW_F_SYN;
+}
+
+/* Bit per direction (enum flow_dir) that sent a packet. */
+static inline unsigned int flow_seen_dirs(const struct flow *f)
+{
+	return (f->flags / FLOW_F_SEEN) & 3u;
+}
+
+/* A flow's payload counters saturate here (1 TiB a direction). */
+#define FLOW_BYTES_MAX ((UINT64_C(1) << 40) - 1)
+
+/* Payload bytes one way (enum flow_dir), FLOW_BYTES_MAX when more. */
+static inline uint64_t flow_bytes(const struct flow *f, unsigned int dir)
+{
+	return (uint64_t)f->bytes_hi[dir] << 32 | f->bytes_lo[dir];
+}
 
 /* Called for every flow about to leave the table, before it is reused. */
 typedef void flow_release_fn(void *arg, struct flow *f, enum flow_end why, uint64_t now_ns);

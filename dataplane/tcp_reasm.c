@@ -79,7 +79,7 @@ struct tcp_reasm_side {
 	struct tcp_reasm_xdir dir[2];
 };
 _Static_assert(sizeof(struct tcp_reasm_side) == 32, "a side slot is half a cache line");
-_Static_assert(sizeof(struct tcp_reasm_pair) == 28,
+_Static_assert(sizeof(struct tcp_reasm_dir) == 10 && sizeof(struct tcp_reasm_pair) == 24,
 	       "the pair is in every flow entry: only what the in-order path reads");
 
 /* The payload of the segment being added, still in the packet. */
@@ -935,11 +935,6 @@ bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_r
 }
 
 /* ---- the pair ---- */
-
-void tcp_reasm_pair_init(struct tcp_reasm_pair *tp)
-{
-	memset(tp, 0, sizeof(*tp));
-}
 
 /*
  * Buffers, gaps owed and holds of both directions are dropped and the side

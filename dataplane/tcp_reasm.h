@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dataplane/pkt.h"
 
@@ -72,13 +73,16 @@ enum tcp_reasm_status {
 	TCP_REASM_CAPPED = 3,	/* early segment could not be kept (counted) */
 };
 
-/* Per-direction state, embedded in struct flow: what the in-order path reads. */
-struct tcp_reasm_dir {
+/*
+ * Per-direction state, embedded in struct flow: what the in-order path reads.
+ * Packed to 10 bytes (no tail padding: it is in every flow entry); x86 and
+ * arm64 read the unaligned next_seq of dir[1] with plain loads.
+ */
+struct __attribute__((packed, aligned(2))) tcp_reasm_dir {
 	uint32_t next_seq; /* next byte owed to the consumer */
 	uint32_t fin_seq;  /* sequence number of the FIN, when F_FIN */
 	uint8_t flags;	   /* TCP_REASM_F_* */
 	uint8_t xflags;	   /* private to tcp_reasm.c */
-	uint8_t pad[2];
 };
 
 #define TCP_REASM_F_STARTED  0x01 /* next_seq is valid */
@@ -89,7 +93,7 @@ struct tcp_reasm_dir {
 #define TCP_REASM_F_HAS_DATA 0x20 /* some payload was seen */
 
 /*
- * In every flow entry: 28 bytes (flow.c budgets struct flow to 128). aux is
+ * In every flow entry: 24 bytes (flow.c budgets struct flow). aux is
  * private to tcp_reasm.c: the side slot (0: none) and the bypass bit, in one
  * word so that the in-order path tests both with one compare.
  */
@@ -112,7 +116,11 @@ void tcp_reasm_cfg_default(struct tcp_reasm_cfg *cfg);
 int tcp_reasm_create(const struct tcp_reasm_cfg *cfg, struct tcp_reasm **out);
 void tcp_reasm_destroy(struct tcp_reasm *r);
 
-void tcp_reasm_pair_init(struct tcp_reasm_pair *tp);
+/* Inline: it runs for every new flow. */
+static inline void tcp_reasm_pair_init(struct tcp_reasm_pair *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+}
 /* Returns buffered segments to the pool. */
 void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
 

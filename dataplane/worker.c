@@ -174,7 +174,7 @@ static void worker_handle_pkt(struct worker *w, const struct worker_slot *s)
 		w->st.no_flow_pkts++;
 		return;
 	}
-	if (f->closed) {
+	if (flow_is_closed(f)) {
 		w->st.after_close_pkts++;
 		return;
 	}

@@ -632,8 +632,8 @@ static void smtp_ev_close(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 
 	if (!e)
 		return;
-	e->bytes_to_server = f->bytes[FLOW_DIR_TO_SERVER];
-	e->bytes_to_client = f->bytes[FLOW_DIR_TO_CLIENT];
+	e->bytes_to_server = flow_bytes(f, FLOW_DIR_TO_SERVER);
+	e->bytes_to_client = flow_bytes(f, FLOW_DIR_TO_CLIENT);
 	e->duration_ns = ts > f->first_ns ? ts - f->first_ns : 0;
 	e->transactions = s->n_tx;
 	e->commands = s->n_cmd;
@@ -645,7 +645,7 @@ static void smtp_ev_close(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 	e->tls = (s->flags & S_TLS) != 0;
 	e->end_reason = (uint8_t)why;
 	e->saw_banner = (s->flags & S_BYTES_S) != 0;
-	e->one_sided = !f->bytes[FLOW_DIR_TO_SERVER] || !f->bytes[FLOW_DIR_TO_CLIENT];
+	e->one_sided = !flow_bytes(f, FLOW_DIR_TO_SERVER) || !flow_bytes(f, FLOW_DIR_TO_CLIENT);
 	event_commit(ctx->sink);
 }
 
@@ -1017,7 +1017,7 @@ static void smtp_tx_session_facts(const struct smtp_ctx *ctx, struct smtp_sess *
 		if (s->flags & map[i].s)
 			tx->flags |= map[i].tx;
 	/* The flow counts payload both ways, also what the parser never saw. */
-	if (!ctx->f->bytes[FLOW_DIR_TO_SERVER] || !ctx->f->bytes[FLOW_DIR_TO_CLIENT])
+	if (!flow_bytes(ctx->f, FLOW_DIR_TO_SERVER) || !flow_bytes(ctx->f, FLOW_DIR_TO_CLIENT))
 		tx->flags |= SMTP_TX_F_ONE_SIDED;
 	if (s->n_auth)
 		tx->flags |= SMTP_TX_F_AUTH;
@@ -2240,7 +2240,7 @@ static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 	s->q_cap = smtp_q_inline_cap(ctx);
 	smtp_line_init(&s->lb[0]);
 	smtp_line_init(&s->lb[1]);
-	if (!f->syn_seen)
+	if (!flow_syn_seen(f))
 		s->flags |= S_MIDSTREAM | S_UNSURE;
 	if (tls) {
 		s->flags |= S_TLS | S_IMPLICIT_TLS;

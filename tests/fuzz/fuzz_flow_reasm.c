@@ -214,7 +214,7 @@ static void step(struct harness *h, const uint8_t *in, const uint32_t base[2 * N
 	m.payload = payload;
 
 	f = flow_lookup_or_add(h->ft, &m, &dir);
-	if (f->closed)
+	if (flow_is_closed(f))
 		return;
 	rc = rec_get(h, f);
 	rc->sent[dir] += m.payload_len;

@@ -70,8 +70,7 @@ static void fuzz_flow(struct flow *f, uint8_t sel)
 	f->key.hi.b[12] = 10, f->key.hi.b[15] = 2;
 	f->key.lo_port = 40000;
 	f->key.hi_port = ports[sel & 3];
-	f->client_is_lo = 1;
-	f->syn_seen = !(sel & 4);
+	f->flags = FLOW_F_CLIENT_LO | (sel & 4 ? 0 : FLOW_F_SYN);
 	f->first_ns = 1;
 }
 

@@ -95,7 +95,7 @@ static void l_eof(void *ctx, void *sess, const struct flow *f, enum flow_dir dir
 static void l_close(void *ctx, void *sess, const struct flow *f, enum flow_end why, uint64_t ts)
 {
 	log_add(ctx, 0x50000 | (uint64_t) * (uint32_t *)sess << 8 | why);
-	log_add(ctx, (uint64_t)f->bytes[0] << 32 ^ f->bytes[1] ^ ts);
+	log_add(ctx, flow_bytes(f, 0) << 32 ^ flow_bytes(f, 1) ^ ts);
 }
 
 static const struct l7_ops log_ops = {

@@ -136,7 +136,7 @@ static void test_flow_only_syn_or_payload_starts_a_flow(void **state)
 	assert_int_equal(d, FLOW_DIR_TO_CLIENT); /* 443 is not a server port here: higher port */
 	/* once there, a bare ACK finds it and counts */
 	assert_ptr_equal(flow_lookup_or_start(ft, &ack, &d), f);
-	assert_int_equal(f->seen_dirs, 3);
+	assert_int_equal(flow_seen_dirs(f), 3);
 	assert_non_null(flow_lookup_or_start(ft, &syn, &d));
 	assert_int_equal(flow_table_stats(ft)->created, 2);
 	flow_table_destroy(ft);
@@ -162,9 +162,9 @@ static void test_flow_both_directions_one_flow(void **state)
 	assert_memory_equal(flow_server_addr(f), SRV.b, 16);
 	assert_int_equal(flow_client_port(f), 40000);
 	assert_int_equal(flow_server_port(f), 25);
-	assert_int_equal(f->bytes[FLOW_DIR_TO_CLIENT], 27);
-	assert_int_equal(f->seen_dirs, 3);
-	assert_true(f->syn_seen);
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_CLIENT), 27);
+	assert_int_equal(flow_seen_dirs(f), 3);
+	assert_true(flow_syn_seen(f));
 	assert_int_equal(f->first_ns, T0);
 	assert_int_equal(f->last_ns, T0 + 2);
 
@@ -303,9 +303,9 @@ static void test_flow_orientation_rules(void **state)
 		assert_int_equal(flow_client_port(f), cases[i].client_port);
 		assert_int_equal(d, m.sport == cases[i].client_port ? FLOW_DIR_TO_SERVER
 								    : FLOW_DIR_TO_CLIENT);
-		assert_int_equal(f->syn_seen, !cases[i].midstream);
+		assert_int_equal(flow_syn_seen(f), !cases[i].midstream);
 		assert_int_equal(flow_table_stats(ft)->midstream, cases[i].midstream);
-		assert_int_equal(f->seen_dirs, 1u << d);
+		assert_int_equal(flow_seen_dirs(f), 1u << d);
 		flow_table_destroy(ft);
 	}
 }
@@ -485,6 +485,41 @@ static void test_flow_time_going_backwards(void **state)
 	flow_table_destroy(ft);
 }
 
+/* Payload counters are 40 bits: the low word carries, the top saturates. */
+static void test_flow_bytes_carry_and_saturate(void **state)
+{
+	struct released rl = {0};
+	struct flow_table *ft = table(4, &rl);
+	struct pkt_meta m = pkt(CLI, 1001, SRV, 25, PKT_TCP_ACK, 20, T0);
+	enum flow_dir d;
+	struct flow *f = flow_lookup_or_add(ft, &m, &d);
+
+	(void)state;
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_SERVER), 20);
+	f->bytes_lo[FLOW_DIR_TO_SERVER] = UINT32_MAX - 9;
+	flow_lookup_or_add(ft, &m, &d);
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_SERVER), (UINT64_C(1) << 32) + 10);
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_CLIENT), 0);
+
+	/* a low word that wrapped to 0 still counts as payload seen (established) */
+	f->bytes_lo[FLOW_DIR_TO_SERVER] = 0;
+	m.payload_len = 0;
+	m.ts_ns = T0 + MS(4000);
+	flow_lookup_or_add(ft, &m, &d);
+	assert_int_equal(flow_expire(ft, T0 + MS(4000) + MS(1000), 10), 0);
+
+	f->bytes_hi[FLOW_DIR_TO_SERVER] = UINT8_MAX;
+	f->bytes_lo[FLOW_DIR_TO_SERVER] = UINT32_MAX - 5;
+	m.payload_len = 10;
+	flow_lookup_or_add(ft, &m, &d);
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_SERVER), FLOW_BYTES_MAX);
+	m.payload_len = UINT32_MAX;
+	flow_lookup_or_add(ft, &m, &d);
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_SERVER), FLOW_BYTES_MAX);
+	assert_int_equal(flow_bytes(f, FLOW_DIR_TO_CLIENT), 0);
+	flow_table_destroy(ft);
+}
+
 static void test_flow_reuse_after_close(void **state)
 {
 	struct released rl = {0};
@@ -505,7 +540,7 @@ static void test_flow_reuse_after_close(void **state)
 	assert_ptr_equal(flow_lookup_or_add(ft, &m, &d), f);
 	m = pkt(SRV, 25, CLI, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0 + MS(3));
 	assert_ptr_equal(flow_lookup_or_add(ft, &m, &d), f);
-	assert_true(f->closed);
+	assert_true(flow_is_closed(f));
 	assert_int_equal(rl.n, 0);
 
 	/* the server side opens a new connection on the same key */
@@ -514,11 +549,11 @@ static void test_flow_reuse_after_close(void **state)
 	assert_int_equal(rl.n, 1);
 	assert_int_equal(rl.reason[0], FLOW_END_REUSED);
 	assert_int_equal(rl.client_port[0], 40000);
-	assert_false(f->closed);
+	assert_false(flow_is_closed(f));
 	assert_int_equal(f->first_ns, T0 + MS(4));
 	assert_int_equal(flow_client_port(f), 25);
 	assert_int_equal(d, FLOW_DIR_TO_SERVER);
-	assert_int_equal(f->seen_dirs, 1u << FLOW_DIR_TO_SERVER);
+	assert_int_equal(flow_seen_dirs(f), 1u << FLOW_DIR_TO_SERVER);
 	flow_uid(f, uid2);
 	assert_string_not_equal(uid1, uid2);
 
@@ -689,7 +724,7 @@ static void test_flow_prepared_burst_matches_plain(void **state)
 			continue;
 		assert_int_equal(dp, dq);
 		assert_memory_equal(&fa->key, &fb->key, sizeof(fa->key));
-		assert_int_equal(fa->seen_dirs, fb->seen_dirs);
+		assert_int_equal(flow_seen_dirs(fa), flow_seen_dirs(fb));
 		assert_int_equal(fa->last_ns, fb->last_ns);
 		assert_ptr_equal(flow_lookup(prep, &b[i], &dl), fa);
 		assert_int_equal(dl, dp);
@@ -757,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_flow_eviction_order),
 		cmocka_unit_test(test_flow_full_table_expires_first),
 		cmocka_unit_test(test_flow_timeouts_on_packet_time),
+		cmocka_unit_test(test_flow_bytes_carry_and_saturate),
 		cmocka_unit_test(test_flow_expire_budget),
 		cmocka_unit_test(test_flow_time_going_backwards),
 		cmocka_unit_test(test_flow_reuse_after_close),

@@ -81,8 +81,7 @@ static void harness_flow(struct harness *h, uint16_t server_port, bool syn)
 	memcpy(&h->flow.key.hi.b[12], "\xc6\x33\x64\x19", 4); /* 198.51.100.25: server */
 	h->flow.key.lo_port = 40001;
 	h->flow.key.hi_port = server_port;
-	h->flow.client_is_lo = 1;
-	h->flow.syn_seen = syn;
+	h->flow.flags = FLOW_F_CLIENT_LO | (syn ? FLOW_F_SYN : 0);
 	h->flow.first_ns = TS0;
 }
 
@@ -131,7 +130,7 @@ static enum l7_verdict deliver(struct harness *h, void *sess, uint8_t dir, const
 	enum l7_verdict v;
 
 	memcpy(copy, p, n);
-	h->flow.bytes[dir] += n; /* the flow table counts payload before L7 sees it */
+	h->flow.bytes_lo[dir] += (uint32_t)n; /* the flow table counts payload before L7 sees it */
 	v = smtp_l7_ops.data(h->ctx, sess, &h->flow, dir, copy, (uint32_t)n, ts);
 	free(copy);
 	return v;
@@ -167,13 +166,14 @@ static void play(struct harness *h, const struct step *steps, size_t n, size_t s
 	enum l7_verdict v = L7_CONTINUE;
 	void *sess;
 
-	h->flow.bytes[0] = h->flow.bytes[1] = 0;
+	h->flow.bytes_lo[0] = h->flow.bytes_lo[1] = 0;
 	sess = smtp_l7_ops.open(h->ctx, &h->flow, ts);
 	if (sess) {
 		for (size_t i = 0; i < n; i++) {
 			ts += 1000;
 			if (v != L7_CONTINUE)
-				h->flow.bytes[steps[i].dir] += steps[i].p ? steps[i].len : 0;
+				h->flow.bytes_lo[steps[i].dir] +=
+					steps[i].p ? (uint32_t)steps[i].len : 0;
 			else if (!steps[i].p)
 				v = smtp_l7_ops.gap(h->ctx, sess, &h->flow, steps[i].dir,
 						    (uint32_t)steps[i].len, ts);
