@@ -1346,7 +1346,7 @@ static void test_event_uid_cache_gives_each_flow_its_uid(void **state)
 	enum { N = 3 * EVENT_UID_CACHE };
 	struct event_uid_cache *c = calloc(1, sizeof(*c));
 	struct event_tx *tx = calloc(1, sizeof(*tx));
-	struct event_hdr h, plain;
+	struct event_hdr h, uncached;
 
 	(void)state;
 	assert_non_null(c);
@@ -1363,19 +1363,19 @@ static void test_event_uid_cache_gives_each_flow_its_uid(void **state)
 			h.client_port = (uint16_t)(1024 + j);
 			h.server_port = 25;
 			h.first_ns = TS0 + j / 3;
-			plain = h;
+			uncached = h;
 			event_fill_uid(c, &h, sizeof(h));
-			event_fill_uid(NULL, &plain, sizeof(plain));
+			event_fill_uid(NULL, &uncached, sizeof(uncached));
 			assert_int_equal(strlen(h.uid), FLOW_UID_LEN);
-			assert_string_equal(h.uid, plain.uid);
+			assert_string_equal(h.uid, uncached.uid);
 		}
 	}
 	tx->h = h;
 	tx->h.type = EV_TX;
 	tx->h.uid[0] = '\0';
 	event_fill_uid(c, &tx->h, sizeof(*tx));
-	assert_string_equal(tx->h.uid, plain.uid);
-	assert_string_equal(tx->tx.uid, plain.uid);
+	assert_string_equal(tx->h.uid, uncached.uid);
+	assert_string_equal(tx->tx.uid, uncached.uid);
 	memset(&h, 0, sizeof(h));
 	event_fill_uid(c, &h, sizeof(h));
 	assert_string_equal(h.uid, "");
