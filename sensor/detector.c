@@ -71,6 +71,8 @@ void detector_stats_read(struct detector *d, struct detector_stats *out)
 
 static void detector_dispatch(struct detector *d, struct event_hdr *e, uint32_t len)
 {
+	const struct event_tx *et = (const struct event_tx *)e; /* read only for an EV_TX */
+
 	if (len < sizeof(*e) || e->len != len || e->type == 0 || e->type >= EV_TYPE_COUNT) {
 		d->st.bad_events++;
 		return;
@@ -82,20 +84,19 @@ static void detector_dispatch(struct detector *d, struct event_hdr *e, uint32_t 
 	else
 		d->st.last_ts_ns = e->ts_ns;
 
+	if (e->type == EV_TX &&
+	    (len < offsetof(struct event_tx, tx) + offsetof(struct smtp_tx, arena) ||
+	     offsetof(struct event_tx, tx) + et->tx.wire_size > len)) {
+		d->st.bad_events++;
+		return;
+	}
+	/* Before either output: an EV_TX's record gets the uid too. */
+	event_fill_uid(&d->uids, e, len);
 	if (e->type == EV_TX) {
-		const struct event_tx *et = (const struct event_tx *)e;
-
-		if (len < offsetof(struct event_tx, tx) + offsetof(struct smtp_tx, arena) ||
-		    offsetof(struct event_tx, tx) + et->tx.wire_size > len) {
-			d->st.bad_events++;
-			return;
-		}
 		d->st.transactions++;
-		event_fill_uid(&d->uids, e, len);
 		if (d->out.tx)
 			d->out.tx(d->out.arg, &et->tx);
 	}
-	event_fill_uid(&d->uids, e, len); /* no-op for an EV_TX filled above */
 	if (d->out.event)
 		d->out.event(d->out.arg, e);
 }
