@@ -515,8 +515,7 @@ static void smtp_ev_hdr(const struct smtp_ctx *ctx, struct event_hdr *h, uint64_
 	h->vlan = f->key.vlan;
 }
 
-static void *smtp_ev_begin(struct smtp_ctx *ctx, struct smtp_sess *s, enum event_type t,
-			   uint32_t len, uint64_t ts)
+static void *smtp_ev_begin(struct smtp_ctx *ctx, enum event_type t, uint32_t len, uint64_t ts)
 {
 	struct event_hdr h;
 	uint8_t *e;
@@ -548,7 +547,7 @@ static void smtp_ev_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 		return;
 	s->flags |= S_OPENED;
 	ctx->st.sessions++;
-	e = smtp_ev_begin(ctx, s, EV_SESSION_OPEN, sizeof(*e), ts);
+	e = smtp_ev_begin(ctx, EV_SESSION_OPEN, sizeof(*e), ts);
 	if (!e)
 		return;
 	e->midstream = (s->flags & S_MIDSTREAM) != 0;
@@ -560,7 +559,7 @@ static void smtp_ev_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 static void smtp_ev_banner(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code,
 			   const void *text, size_t n, uint64_t ts)
 {
-	struct event_banner *e = smtp_ev_begin(ctx, s, EV_BANNER, sizeof(*e), ts);
+	struct event_banner *e = smtp_ev_begin(ctx, EV_BANNER, sizeof(*e), ts);
 
 	if (!e)
 		return;
@@ -571,7 +570,7 @@ static void smtp_ev_banner(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t c
 
 static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 {
-	struct event_auth *e = smtp_ev_begin(ctx, s, EV_AUTH, sizeof(*e), ts);
+	struct event_auth *e = smtp_ev_begin(ctx, EV_AUTH, sizeof(*e), ts);
 
 	if (!e)
 		return;
@@ -587,7 +586,7 @@ static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 static void smtp_ev_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_tx *tx,
 			 const struct smtp_rcpt *r, const void *text, size_t n, uint64_t ts)
 {
-	struct event_rcpt *e = smtp_ev_begin(ctx, s, EV_RCPT, sizeof(*e), ts);
+	struct event_rcpt *e = smtp_ev_begin(ctx, EV_RCPT, sizeof(*e), ts);
 
 	if (!e)
 		return;
@@ -610,7 +609,7 @@ static void smtp_ev_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, const struct
 static void smtp_ev_reply(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
 			  uint8_t cmd, const void *text, size_t n, uint64_t ts)
 {
-	struct event_reply *e = smtp_ev_begin(ctx, s, EV_REPLY, sizeof(*e), ts);
+	struct event_reply *e = smtp_ev_begin(ctx, EV_REPLY, sizeof(*e), ts);
 
 	if (!e)
 		return;
@@ -628,7 +627,7 @@ static void smtp_ev_reply(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 static void smtp_ev_close(struct smtp_ctx *ctx, struct smtp_sess *s, const struct flow *f,
 			  enum flow_end why, uint64_t ts)
 {
-	struct event_session_close *e = smtp_ev_begin(ctx, s, EV_SESSION_CLOSE, sizeof(*e), ts);
+	struct event_session_close *e = smtp_ev_begin(ctx, EV_SESSION_CLOSE, sizeof(*e), ts);
 
 	if (!e)
 		return;
@@ -664,7 +663,7 @@ struct smtp_sigscan {
 static void smtp_ev_sig(struct smtp_ctx *ctx, struct smtp_sess *s, const struct sigs_match *m,
 			uint16_t reply_code, const void *snip, size_t n, uint64_t ts)
 {
-	struct event_sig *e = smtp_ev_begin(ctx, s, EV_SIG, sizeof(*e), ts);
+	struct event_sig *e = smtp_ev_begin(ctx, EV_SIG, sizeof(*e), ts);
 
 	if (!e)
 		return;
@@ -1077,7 +1076,7 @@ static void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_
 		tx = ctx->ptx;
 	}
 	wire = smtp_tx_wire_size(tx);
-	e = smtp_ev_begin(ctx, s, EV_TX, (uint32_t)(offsetof(struct event_tx, tx) + wire), ts);
+	e = smtp_ev_begin(ctx, EV_TX, (uint32_t)(offsetof(struct event_tx, tx) + wire), ts);
 	if (e) {
 		memcpy(&e->tx, tx, wire);
 		event_commit(ctx->sink);
