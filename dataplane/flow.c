@@ -244,12 +244,25 @@ static inline uint64_t flow_key_tail(uint16_t lo_port, uint16_t hi_port, uint16_
  * addresses compare as 128-bit big-endian numbers (memcmp order) and the
  * halves are picked with selects, so there is no data-dependent branch.
  */
+/*
+ * The order of a key's two ends: the lower address (as a big-endian number,
+ * which is memcmp's order) first, or the lower port between equal
+ * addresses. True when end a comes first. One definition for the packet
+ * path and flow_uid_of_ends(), whose uids must be the flow's.
+ */
+static inline bool flow_end_is_lo(const union pkt_addr *a, uint16_t a_port, const union pkt_addr *b,
+				  uint16_t b_port)
+{
+	unsigned __int128 x = (unsigned __int128)be64toh(a->q[0]) << 64 | be64toh(a->q[1]);
+	unsigned __int128 y = (unsigned __int128)be64toh(b->q[0]) << 64 | be64toh(b->q[1]);
+
+	return (x < y) | ((x == y) & (a_port <= b_port));
+}
+
 static inline bool flow_key_make(const struct flow_table *ft, const struct pkt_meta *m,
 				 struct flow_kw *k)
 {
-	unsigned __int128 s = (unsigned __int128)be64toh(m->src.q[0]) << 64 | be64toh(m->src.q[1]);
-	unsigned __int128 d = (unsigned __int128)be64toh(m->dst.q[0]) << 64 | be64toh(m->dst.q[1]);
-	bool src_lo = (s < d) | ((s == d) & (m->sport <= m->dport));
+	bool src_lo = flow_end_is_lo(&m->src, m->sport, &m->dst, m->dport);
 	const union pkt_addr *lo = src_lo ? &m->src : &m->dst;
 	const union pkt_addr *hi = src_lo ? &m->dst : &m->src;
 	uint16_t lo_port = src_lo ? m->sport : m->dport;
@@ -908,10 +921,7 @@ void flow_uid_of_ends(uint8_t family, const union pkt_addr *client, uint16_t cli
 		      const union pkt_addr *server, uint16_t server_port, uint16_t vlan,
 		      uint64_t first_ns, char out[FLOW_UID_LEN + 1])
 {
-	/* flow_key_make()'s order: the lower address (big-endian, memcmp
-	 * order) first, or the lower port between equal addresses. */
-	int c = memcmp(client->b, server->b, sizeof(client->b));
-	bool client_lo = c < 0 || (c == 0 && client_port <= server_port);
+	bool client_lo = flow_end_is_lo(client, client_port, server, server_port);
 	struct flow_key key = {
 		.lo = client_lo ? *client : *server,
 		.hi = client_lo ? *server : *client,
