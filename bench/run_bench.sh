@@ -27,6 +27,11 @@ buildtype=$(meson introspect --buildoptions "$build/.." 2>/dev/null |
 if [ -n "$buildtype" ] && [ "$buildtype" != release ]; then
 	echo "bench: this build is '$buildtype'; figures are only meaningful with --buildtype=release" >&2
 fi
+lto=$(meson introspect --buildoptions "$build/.." 2>/dev/null |
+	grep -o '"name": "b_lto", "value": [a-z]*' | sed 's/.*"value": //' || true)
+if [ -n "$lto" ] && [ "$lto" != true ]; then
+	echo "bench: this build has no link-time optimisation; releases are built with -Db_lto=true" >&2
+fi
 lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|Socket)' || true
 for p in $profiles; do
 	cap="$dir/$p-s$seed-$bytes.pcap"

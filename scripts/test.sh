@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Run every test suite: the regular build (unit, lint, corpus, bpf, e2e),
-# the same suites under ASan+UBSan, and each libFuzzer target for a bounded
-# time. Ends with the line "N passed, N failed". Run as root for the
-# network-namespace, XDP and DPDK tests (they are skipped otherwise).
+# unit and corpus in the release build (LTO), the same suites under
+# ASan+UBSan, and each libFuzzer target for a bounded time. Ends with the
+# line "N passed, N failed". Run as root for the network-namespace, XDP and
+# DPDK tests (they are skipped otherwise).
 #
 # usage: scripts/test.sh [--quick] [--fuzz-seconds N]
-#   --quick   regular build only (no sanitizer build, no fuzzing)
+#   --quick   regular build only (no release, sanitizer or fuzz build)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,6 +66,15 @@ else
 fi
 
 if [ $quick -eq 0 ]; then
+	# The build that runs on a tap: -O3, asserts compiled out, link-time
+	# optimisation inlining across files. An assert with a side effect or code
+	# that only breaks once inlined elsewhere shows only here.
+	if build_dir "$top/build-release" --buildtype=release -Db_lto=true; then
+		run_suites release "$top/build-release" --num-processes 2 --suite unit --suite corpus
+	else
+		echo "release build failed"; failed=$((failed + 1))
+	fi
+
 	# Sanitizers, ASan+UBSan: unit and conformance, and from the end-to-end tests the
 	# 'sanitize' suite: the detector scenarios, hostile captures, privacy, and one run
 	# of each live source and of the collector link (the rest repeat the same code
