@@ -9,8 +9,6 @@
 #define SMTP_AUTH_B64_MAX 4096
 #define SMTP_AUTH_RAW_MAX (SMTP_AUTH_B64_MAX / 4 * 3)
 
-#define SMTP_AUTH_F_ABORTED 0x01
-
 enum smtp_auth_expect {
 	SMTP_AUTH_X_SKIP = 0, /* nothing we want (password, GSSAPI token, ...) */
 	SMTP_AUTH_X_USER,     /* LOGIN: the user name line */
@@ -18,6 +16,8 @@ enum smtp_auth_expect {
 	SMTP_AUTH_X_CRED,     /* one blob that names the user (PLAIN, CRAM-MD5, ...) */
 	SMTP_AUTH_X_NTLM,     /* NTLM messages until the Type 3 */
 };
+
+_Static_assert(SMTP_AUTH_X_NTLM < 8, "expect must fit its bits");
 
 struct smtp_auth_mech_def {
 	const char *name;
@@ -344,10 +344,8 @@ void smtp_auth_response(struct smtp_auth *a, const uint8_t *line, uint32_t n,
 {
 	uint8_t expect = a->expect;
 
-	if (a->responses < UINT8_MAX)
-		a->responses++;
 	if (n == 1 && line[0] == '*') {
-		a->flags |= SMTP_AUTH_F_ABORTED;
+		a->aborted = 1;
 		out->aborted = true;
 		return;
 	}
@@ -378,7 +376,7 @@ void smtp_auth_response(struct smtp_auth *a, const uint8_t *line, uint32_t n,
 
 enum smtp_auth_result smtp_auth_result_of(const struct smtp_auth *a, uint16_t code)
 {
-	if (a->flags & SMTP_AUTH_F_ABORTED)
+	if (a->aborted)
 		return SMTP_AUTH_ABORTED;
 	if (code == 235 || (code >= 200 && code < 300))
 		return SMTP_AUTH_SUCCESS;

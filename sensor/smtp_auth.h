@@ -31,13 +31,15 @@ enum smtp_auth_mech {
 	SMTP_AUTH_MECH_OTHER,
 };
 
-/* Exchange state, four bytes in the session. */
+/* Exchange state, one byte in every session (issue 6: bytes per flow). */
 struct smtp_auth {
-	uint8_t mech;	   /* enum smtp_auth_mech */
-	uint8_t expect;	   /* what the next client response carries (internal) */
-	uint8_t responses; /* client responses so far */
-	uint8_t flags;
+	uint8_t mech : 4;    /* enum smtp_auth_mech */
+	uint8_t expect : 3;  /* what the next client response carries (internal) */
+	uint8_t aborted : 1; /* the client cancelled with "*" */
 };
+
+_Static_assert(sizeof(struct smtp_auth) == 1, "every session holds one: keep it a byte");
+_Static_assert(SMTP_AUTH_MECH_OTHER < 16, "mech must fit its bits");
 
 /* What one call learnt. user is set only when user_len > 0. */
 struct smtp_auth_out {

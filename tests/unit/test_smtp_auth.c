@@ -271,6 +271,19 @@ static void test_smtp_auth_abort(void **state)
 	respond(&a, "*", &out);
 	assert_true(out.aborted);
 	assert_int_equal(smtp_auth_result_of(&a, 501), SMTP_AUTH_ABORTED);
+	/* The state is one byte of bits: a new exchange starts from none of them,
+	 * and LOGIN's steps still follow the server's prompts. */
+	begin(&a, "LOGIN", &out);
+	assert_int_equal(a.mech, SMTP_AUTH_MECH_LOGIN);
+	assert_int_equal(smtp_auth_result_of(&a, 235), SMTP_AUTH_SUCCESS);
+	challenge(&a, "UGFzc3dvcmQ6"); /* "Password:" first: that line is not the user */
+	respond(&a, "c2VjcmV0", &out);
+	assert_int_equal(out.user_len, 0);
+	challenge(&a, "VXNlcm5hbWU6");
+	respond(&a, "ZGF2ZQ==", &out); /* dave */
+	assert_int_equal(out.user_len, 4);
+	assert_memory_equal(out.user, "dave", 4);
+	assert_int_equal(smtp_auth_result_of(&a, 535), SMTP_AUTH_FAILURE);
 }
 
 static void test_smtp_auth_invalid_base64(void **state)
