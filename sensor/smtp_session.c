@@ -27,7 +27,8 @@
  * deep reply queue (while more commands await replies than the session
  * holds), the transaction record (MAIL .. its EV_TX), the message parser
  * (DATA/BDAT content), the ClientHello buffer (STARTTLS .. bypass), the AUTH
- * user and mechanism (AUTH .. end of session). A pool running dry costs
+ * user and mechanism (AUTH .. end of session; with the ClientHello buffer's
+ * reference, in one struct smtp_ext). A pool running dry costs
  * detail, never correctness of the state machine, and is counted. Pool
  * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
  * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
@@ -38,7 +39,7 @@
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
 #define SMTP_PIPELINE_CAP   255	 /* queue index is a byte */
 #define SMTP_Q_INLINE	    6	 /* replies awaited in the session itself */
-#define SMTP_CARRY_AUTH	    76	 /* AUTH user and mechanism, in struct smtp_authx */
+#define SMTP_CARRY_AUTH	    76	 /* AUTH user and mechanism, in struct smtp_ext */
 #define SMTP_LAST_MAX	    56	 /* last reply text kept for a session record */
 #define SMTP_TX_LAST_MAX    EVENT_TEXT_MAX
 
@@ -80,6 +81,12 @@
 #define S_BYPASS       (1u << 24) /* TLS: nothing more to parse; records wait for close */
 #define S_STR_SAMPLED  (1u << 25) /* went by the arena figures' sample point once */
 #define S_DONE	       (S_FINISHED | S_BYPASS)
+/* Not flags: two small values in the flags word's last six bits, a byte the
+ * session would spend on them otherwise (smtp_gen(), smtp_auth_result()). */
+#define S_GEN_SHIFT   26 /* generation of the last transaction started (1..7) */
+#define S_GEN_MASK    (7u << S_GEN_SHIFT)
+#define S_AUTHR_SHIFT 29 /* enum smtp_auth_result of the last finished exchange */
+#define S_AUTHR_MASK  (7u << S_AUTHR_SHIFT)
 
 enum smtp_mode {
 	M_CMD = 0,    /* client lines are commands */
@@ -153,11 +160,24 @@ struct smtp_msgbox {
 
 #define SMTP_MSG(box) ((struct smtp_msg *)(void *)(box)->m)
 
-/* What AUTH carries into every later record, from the auth pool at AUTH. */
-struct smtp_authx {
-	uint8_t len[C_COUNT]; /* of C_USER and C_MECH */
+/*
+ * What AUTH carries into every later record, and where the ClientHello is
+ * collected: from the auth pool at AUTH or at the first ClientHello byte,
+ * back when neither is held. Both are rare and the session keeps one
+ * reference to them (issue 6: bytes per flow); a TLS session that finds the
+ * pool empty loses its ClientHello facts as when the tls pool is empty
+ * (buf_no_slot), never the AUTH counts, which stay in the session.
+ */
+struct smtp_ext {
+	uint32_t tls : 20;     /* struct smtp_tlsbuf: pool index + 1 (0: none) */
+	uint32_t user_len : 6; /* of C_USER */
+	uint32_t mech_len : 6; /* of C_MECH */
 	char carry[SMTP_CARRY_AUTH];
 };
+
+_Static_assert(sizeof(struct smtp_ext) <= 80, "one per AUTH session: keep the 80-byte stride");
+_Static_assert(SMTP_SESSIONS_MAX / 16 < (1u << 20) && 56 < 64 && 20 < 64,
+	       "the tls reference (a pool of max_sessions / 16) and the lengths fit their bits");
 
 struct smtp_tlsbuf {
 	struct tls_hello hello;
@@ -170,15 +190,15 @@ struct smtp_tlsbuf {
  * Widest first, so nothing pads: 4/2/1-byte fields. The pool objects a
  * session holds are pool index + 1 (0: none), half a pointer. No pointer to
  * the flow (every l7 hook gets it), no uid (made where events are read), no
- * BDAT count (in aux while a chunk is read).
+ * BDAT count (in aux while a chunk is read), no AUTH reply code (its EV_AUTH
+ * is made with the reply at hand).
  */
 struct smtp_sess {
 	uint32_t aux;	  /* struct smtp_aux, while a line or reply text needs it */
 	uint32_t tx;	  /* struct smtp_txs: the current transaction */
 	uint32_t tx_wait; /* struct smtp_txs: message ended, its final reply not seen yet */
-	uint32_t tls;	  /* struct smtp_tlsbuf, STARTTLS .. bypass */
-	uint32_t authx;	  /* struct smtp_authx: C_USER and C_MECH; 0 until AUTH */
-	uint32_t flags;	  /* S_* */
+	uint32_t ext;	  /* struct smtp_ext: C_USER, C_MECH, the ClientHello buffer */
+	uint32_t flags;	  /* S_*, and the generation and AUTH result (S_GEN_*, S_AUTHR_*) */
 	/* HELO, banner and the last reply (for a session record) as strarena
 	 * handles: nearly every session has them, but they are mostly far
 	 * shorter than their caps (68, 48, 56), which the session used to hold
@@ -201,13 +221,10 @@ struct smtp_sess {
 	uint16_t n_cmd, n_unknown, n_auth, n_auth_fail, n_rcpt, n_rcpt_rej;
 	uint16_t rcode; /* code of the multi-line reply in progress */
 	uint16_t last_code;
-	uint16_t auth_code;
-	uint8_t mode;		 /* enum smtp_mode (client direction) */
-	uint8_t srv;		 /* enum smtp_srv */
-	uint8_t dstate;		 /* enum smtp_dstate */
-	uint8_t gen : 3;	 /* generation of the last transaction started (1..7) */
-	uint8_t auth_result : 5; /* enum smtp_auth_result: last finished exchange */
-	uint8_t rcmd;		 /* enum event_cmd the reply in progress answers */
+	uint8_t mode;	/* enum smtp_mode (client direction) */
+	uint8_t srv;	/* enum smtp_srv */
+	uint8_t dstate; /* enum smtp_dstate */
+	uint8_t rcmd;	/* enum event_cmd the reply in progress answers */
 	uint8_t q_head, q_len;
 	uint8_t q_cap; /* SMTP_Q_INLINE (or less), or max_pipeline while q.big is held */
 	struct smtp_auth auth;
@@ -217,10 +234,13 @@ struct smtp_sess {
  * All of an idle session (smtp_session_size()): every tracked SMTP flow has
  * one from its first packet, so each byte here is max_sessions bytes per
  * worker and counts in the bytes per flow of issue 6 (goal: 256 in all).
+ * pool.c rounds objects to 16 bytes: one byte past 80 costs 16 a session
+ * (bytes per flow on smtp-heavy: 253 with 80, 269 with 92).
  */
-_Static_assert(sizeof(struct smtp_sess) <= 92,
-	       "struct smtp_sess grew past a 96-byte pool stride: say why");
-_Static_assert(SMTP_AUTH_UNKNOWN < 32, "auth_result must fit its bits");
+_Static_assert(sizeof(struct smtp_sess) <= 80,
+	       "struct smtp_sess grew past an 80-byte pool stride: say why");
+_Static_assert(SMTP_AUTH_UNKNOWN <= (S_AUTHR_MASK >> S_AUTHR_SHIFT),
+	       "the AUTH result must fit its bits");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
@@ -274,6 +294,21 @@ static inline struct smtp_txs *smtp_tx_wait_of(const struct smtp_ctx *ctx,
 	return smtp_txs_at(ctx, s->tx_wait);
 }
 
+static inline unsigned int smtp_gen(const struct smtp_sess *s)
+{
+	return (s->flags & S_GEN_MASK) >> S_GEN_SHIFT;
+}
+
+static inline enum smtp_auth_result smtp_auth_result(const struct smtp_sess *s)
+{
+	return (enum smtp_auth_result)((s->flags & S_AUTHR_MASK) >> S_AUTHR_SHIFT);
+}
+
+static inline void smtp_auth_result_set(struct smtp_sess *s, enum smtp_auth_result r)
+{
+	s->flags = (s->flags & ~S_AUTHR_MASK) | (uint32_t)r << S_AUTHR_SHIFT;
+}
+
 static inline struct smtp_aux *smtp_aux_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
 {
 	return s->aux ? pool_at(&ctx->aux_pool, s->aux - 1) : NULL;
@@ -322,7 +357,7 @@ static bool smtp_port_in(const uint8_t *map, uint16_t port, bool tls)
  */
 static const struct {
 	uint8_t off, cap;
-	bool auth; /* in struct smtp_authx, else in the arena at s->str[str] */
+	bool auth; /* in struct smtp_ext, else in the arena at s->str[str] */
 	uint8_t str;
 } smtp_carry_at[C_COUNT] = {
 	[C_HELO] = {0, 68, false, STR_HELO},
@@ -335,35 +370,77 @@ _Static_assert(56 + 20 == SMTP_CARRY_AUTH, "carry caps fill");
 _Static_assert(68 <= STRARENA_MAX && 48 <= STRARENA_MAX && SMTP_LAST_MAX <= STRARENA_MAX,
 	       "arena slots hold the carry caps");
 
-static struct smtp_authx *smtp_authx_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
+static struct smtp_ext *smtp_ext_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
 {
-	return s->authx ? pool_at(&ctx->auth_pool, s->authx - 1) : NULL;
+	return s->ext ? pool_at(&ctx->auth_pool, s->ext - 1) : NULL;
+}
+
+/* The session's struct smtp_ext, taken empty if it has none; NULL: the pool is empty (counted). */
+static struct smtp_ext *smtp_ext_get(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	struct smtp_ext *x = smtp_ext_of(ctx, s);
+
+	if (x)
+		return x;
+	x = pool_get(&ctx->auth_pool);
+	if (!x) {
+		ctx->st.buf_no_slot++;
+		return NULL;
+	}
+	s->ext = pool_index(&ctx->auth_pool, x) + 1;
+	x->tls = 0;
+	x->user_len = x->mech_len = 0;
+	return x;
 }
 
 static struct smtp_tlsbuf *smtp_tls_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
 {
-	return s->tls ? pool_at(&ctx->tls_pool, s->tls - 1) : NULL;
+	const struct smtp_ext *x = smtp_ext_of(ctx, s);
+
+	return x && x->tls ? pool_at(&ctx->tls_pool, x->tls - 1) : NULL;
 }
 
-/* The ClientHello buffer goes back to its pool, if the session holds one. */
+/* The ClientHello buffer goes back to its pool, if the session holds one;
+ * struct smtp_ext too when it carries no AUTH value. */
 static void smtp_tls_put(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
-	if (s->tls) {
+	struct smtp_ext *x = smtp_ext_of(ctx, s);
+
+	if (!x)
+		return;
+	if (x->tls) {
 		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
-		s->tls = 0;
+		x->tls = 0;
 	}
+	if (!x->user_len && !x->mech_len) {
+		pool_put(&ctx->auth_pool, x);
+		s->ext = 0;
+	}
+}
+
+static size_t smtp_ext_len(const struct smtp_ext *x, enum smtp_carry c)
+{
+	return c == C_USER ? x->user_len : x->mech_len;
+}
+
+static void smtp_ext_len_set(struct smtp_ext *x, enum smtp_carry c, size_t n)
+{
+	if (c == C_USER)
+		x->user_len = n & 63u;
+	else
+		x->mech_len = n & 63u;
 }
 
 /* The value's length (0: none). HELO and banner: the arena keeps it. */
 static size_t smtp_carry_len(const struct smtp_ctx *ctx, const struct smtp_sess *s,
 			     enum smtp_carry c)
 {
-	const struct smtp_authx *ax;
+	const struct smtp_ext *x;
 
 	if (!smtp_carry_at[c].auth)
 		return strarena_len(ctx->str, s->str[smtp_carry_at[c].str]);
-	ax = smtp_authx_of(ctx, s);
-	return ax ? ax->len[c] : 0;
+	x = smtp_ext_of(ctx, s);
+	return x ? smtp_ext_len(x, c) : 0;
 }
 
 /* The value's bytes ("" when it has none). */
@@ -374,7 +451,7 @@ static const char *smtp_carry_get(const struct smtp_ctx *ctx, const struct smtp_
 		return "";
 	if (!smtp_carry_at[c].auth)
 		return strarena_get(ctx->str, s->str[smtp_carry_at[c].str]);
-	return smtp_authx_of(ctx, s)->carry + smtp_carry_at[c].off;
+	return smtp_ext_of(ctx, s)->carry + smtp_carry_at[c].off;
 }
 
 /*
@@ -415,28 +492,21 @@ static void smtp_str_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_carry c,
 			   const void *p, size_t n)
 {
-	struct smtp_authx *ax = NULL;
+	struct smtp_ext *ax = NULL;
 
 	if (!smtp_carry_at[c].auth && !n) {
 		strarena_put(ctx->str, &s->str[smtp_carry_at[c].str]);
 		return;
 	}
 	if (smtp_carry_at[c].auth) {
-		ax = smtp_authx_of(ctx, s);
+		ax = smtp_ext_of(ctx, s);
 		if (ax)
-			ax->len[c] = 0;
+			smtp_ext_len_set(ax, c, 0);
 		if (!n)
 			return;
-		ax = smtp_authx_of(ctx, s);
-		if (!ax) {
-			ax = pool_get(&ctx->auth_pool);
-			if (!ax) {
-				ctx->st.buf_no_slot++;
-				return;
-			}
-			s->authx = pool_index(&ctx->auth_pool, ax) + 1;
-			ax->len[C_USER] = ax->len[C_MECH] = 0;
-		}
+		ax = smtp_ext_get(ctx, s);
+		if (!ax)
+			return;
 	}
 	if (n > smtp_carry_at[c].cap) {
 		/* The banner is a hint; a cut HELO or user name is worth a flag. */
@@ -446,7 +516,7 @@ static void smtp_carry_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_
 	}
 	if (ax) {
 		memcpy(ax->carry + smtp_carry_at[c].off, p, n);
-		ax->len[c] = (uint8_t)n;
+		smtp_ext_len_set(ax, c, n);
 	} else if (!smtp_str_set(ctx, s, smtp_carry_at[c].str, p, n)) {
 		/* No slot: the value is lost as a cap of 0 would lose it. */
 		if (c != C_BANNER)
@@ -568,14 +638,14 @@ static void smtp_ev_banner(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t c
 	event_commit(ctx->sink);
 }
 
-static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
+static void smtp_ev_auth(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code, uint64_t ts)
 {
 	struct event_auth *e = smtp_ev_begin(ctx, EV_AUTH, sizeof(*e), ts);
 
 	if (!e)
 		return;
-	e->result = s->auth_result;
-	e->code = s->auth_code;
+	e->result = (uint8_t)smtp_auth_result(s);
+	e->code = code;
 	e->mech_len = event_copy_text(e->mech, sizeof(e->mech), smtp_carry_get(ctx, s, C_MECH),
 				      smtp_carry_len(ctx, s, C_MECH));
 	e->user_len = event_copy_text(e->user, sizeof(e->user), smtp_carry_get(ctx, s, C_USER),
@@ -960,8 +1030,8 @@ static struct smtp_txs *smtp_tx_begin(struct smtp_ctx *ctx, struct smtp_sess *s,
 	}
 	smtp_tx_init(&t->tx, ctx->f, ts);
 	t->msg = NULL;
-	s->gen = (uint8_t)(s->gen % 7 + 1);
-	t->gen = s->gen;
+	t->gen = (uint8_t)(smtp_gen(s) % 7 + 1);
+	s->flags = (s->flags & ~S_GEN_MASK) | (uint32_t)t->gen << S_GEN_SHIFT;
 	t->last_len = 0;
 	smtp_hdr_path_start(&t->tx);
 	smtp_carry_to_tx(ctx, s, &t->tx, C_HELO, SMTP_F_HELO);
@@ -1020,7 +1090,7 @@ static void smtp_tx_session_facts(const struct smtp_ctx *ctx, struct smtp_sess *
 		tx->flags |= SMTP_TX_F_ONE_SIDED;
 	if (s->n_auth)
 		tx->flags |= SMTP_TX_F_AUTH;
-	tx->auth_result = s->auth_result;
+	tx->auth_result = (uint8_t)smtp_auth_result(s);
 	tx->auth_attempts = s->n_auth;
 	tx->auth_failures = s->n_auth_fail;
 	if (!smtp_tx_has(tx, SMTP_F_HELO))
@@ -1332,9 +1402,9 @@ static void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 	}
 	smtp_tls_put(ctx, s);
 	smtp_str_release(ctx, s);
-	if (s->authx) {
-		pool_put(&ctx->auth_pool, smtp_authx_of(ctx, s));
-		s->authx = 0;
+	if (s->ext) {
+		pool_put(&ctx->auth_pool, smtp_ext_of(ctx, s));
+		s->ext = 0;
 	}
 	if (s->aux) {
 		/* A client line left half (an AUTH line whose end never came) goes with it. */
@@ -1401,17 +1471,22 @@ static size_t smtp_tls_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const ui
 			     uint64_t ts)
 {
 	struct smtp_tlsbuf *b = smtp_tls_of(ctx, s);
+	struct smtp_ext *x;
 	size_t take;
 	int rc;
 
 	if (!b) {
-		b = pool_get(&ctx->tls_pool);
+		/* The buffer's reference waits in struct smtp_ext: no ClientHello
+		 * without one, as without a buffer (both counted in buf_no_slot). */
+		x = smtp_ext_get(ctx, s);
+		b = x ? pool_get(&ctx->tls_pool) : NULL;
 		if (!b) {
-			ctx->st.buf_no_slot++;
+			if (x)
+				ctx->st.buf_no_slot++;
 			smtp_tls_done(ctx, s);
 			return n;
 		}
-		s->tls = pool_index(&ctx->tls_pool, b) + 1;
+		x->tls = pool_index(&ctx->tls_pool, b) + 1;
 		b->len = 0;
 		b->parsed = false;
 	}
@@ -1470,16 +1545,15 @@ static void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 static void smtp_auth_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code, uint64_t ts)
 {
 	s->flags &= ~(S_AUTH_OPEN | S_AUTH_CHAL);
-	s->auth_result = code ? (uint8_t)smtp_auth_result_of(&s->auth, code) : SMTP_AUTH_UNKNOWN;
-	s->auth_code = code;
-	if (s->auth_result == SMTP_AUTH_SUCCESS) {
+	smtp_auth_result_set(s, code ? smtp_auth_result_of(&s->auth, code) : SMTP_AUTH_UNKNOWN);
+	if (smtp_auth_result(s) == SMTP_AUTH_SUCCESS) {
 		ctx->st.auth_success++;
 		s->flags |= S_AUTH_OK;
-	} else if (s->auth_result == SMTP_AUTH_FAILURE) {
+	} else if (smtp_auth_result(s) == SMTP_AUTH_FAILURE) {
 		ctx->st.auth_failure++;
 		smtp_count(&s->n_auth_fail, true);
 	}
-	smtp_ev_auth(ctx, s, ts);
+	smtp_ev_auth(ctx, s, code, ts);
 }
 
 static void smtp_auth_learnt(struct smtp_ctx *ctx, struct smtp_sess *s,
@@ -2516,7 +2590,7 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	if (!err)
 		err = pool_init(&ctx->tls_pool, smtp_share(n, 16, 8), sizeof(struct smtp_tlsbuf));
 	if (!err)
-		err = pool_init(&ctx->auth_pool, smtp_share(n, 2, 16), sizeof(struct smtp_authx));
+		err = pool_init(&ctx->auth_pool, smtp_share(n, 2, 16), sizeof(struct smtp_ext));
 	/* Deep queues are held only while a pipelined burst waits for its replies. */
 	if (!err && ctx->cfg.max_pipeline > SMTP_Q_INLINE)
 		err = pool_init(&ctx->q_pool, smtp_share(n, 8, 8),

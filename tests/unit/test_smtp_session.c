@@ -710,15 +710,18 @@ static size_t client_hello(uint8_t *p)
 
 static uint8_t hello[512];
 
+/* STARTTLS accepted, the ClientHello (its length set by the test) and the
+ * server's first TLS record. */
+#define STARTTLS_HELLO                                                                             \
+	C("STARTTLS\r\n"), S("220 2.0.0 Ready to start TLS\r\n"), {FLOW_DIR_TO_SERVER, hello, 0},  \
+		S("\x16\x03\x03\x00\x04\x02\x00\x00\x00")
+
 static void test_session_starttls(void **state)
 {
 	struct step conv[] = {
 		GREETING,
 		EHLO_OK,
-		C("STARTTLS\r\n"),
-		S("220 2.0.0 Ready to start TLS\r\n"),
-		{FLOW_DIR_TO_SERVER, hello, 0},
-		S("\x16\x03\x03\x00\x04\x02\x00\x00\x00"),
+		STARTTLS_HELLO,
 	};
 	const struct smtp_tx *tx;
 
@@ -1629,6 +1632,162 @@ static void test_session_passwords_never_emitted(void **state)
 	assert_int_equal(tx_of(&H.ref, 0)->auth_attempts, 3);
 }
 
+/* AUTH values and the ClientHello buffer's reference share one pool object
+ * (struct smtp_ext): a session that authenticated and then starts TLS has
+ * both in its record. */
+static void test_session_auth_then_starttls(void **state)
+{
+	struct step conv[] = {
+		GREETING,
+		EHLO_OK,
+		C("AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"), /* \0u@example.org\0pw */
+		S("235 2.7.0 Authentication successful\r\n"),
+		STARTTLS_HELLO,
+	};
+	const struct smtp_tx *tx;
+
+	(void)state;
+	conv[7].len = client_hello(hello);
+	harness_flow(&H, 587, true);
+	play_all_splits(&H, STEPS(conv));
+	tx = tx_of(&H.ref, 0);
+	assert_field(tx, SMTP_F_TLS_SNI, "mx.example.net");
+	assert_field(tx, SMTP_F_AUTH_USER, "u@example.org");
+	assert_field(tx, SMTP_F_AUTH_MECH, "PLAIN");
+	assert_int_equal(tx->auth_result, SMTP_AUTH_SUCCESS);
+	assert_int_equal(tx->auth_attempts, 1);
+	assert_int_equal(stats().buf_no_slot, 0);
+}
+
+/* A session that finds the AUTH pool empty still counts its AUTH exchanges
+ * in its records, and its ClientHello, which needs that pool too, is lost
+ * and counted: the record says TLS without the ClientHello facts. */
+static void test_session_ext_pool_dry(void **state)
+{
+	static const char auth[] = "AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n";
+	struct step conv[] = {
+		C("AUTH PLAIN AGFkbWluAGhhbnRlcjI=\r\n"),
+		S("535 5.7.8 Error: authentication failed\r\n"),
+		C("AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"),
+		S("235 2.7.0 Authentication successful\r\n"),
+		C("STARTTLS\r\n"),
+		S("220 2.0.0 Ready to start TLS\r\n"),
+		{FLOW_DIR_TO_SERVER, hello, 0},
+	};
+	const struct event_session_close *cl;
+	const struct smtp_tx *tx;
+	void *sess[16];
+
+	(void)state;
+	conv[6].len = client_hello(hello);
+	harness_down(&H);
+	harness_up(&H, sessions_32); /* 16 struct smtp_ext */
+	for (unsigned int i = 0; i < 16; i++) {
+		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(sess[i]);
+		feed(sess[i], FLOW_DIR_TO_SERVER, auth);
+	}
+	drain(&H, &H.got);
+	play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
+	/* Two values of each AUTH, then the ClientHello. */
+	assert_int_equal(stats().buf_no_slot, 5);
+	assert_int_equal(stats().tls_hellos, 0);
+	tx = tx_of(&H.ref, 0);
+	assert_true(tx->flags & SMTP_TX_F_TLS);
+	assert_false(tx->flags & SMTP_TX_F_TLS_HELLO);
+	assert_int_equal(tx->f[SMTP_F_AUTH_USER].len, 0);
+	assert_int_equal(tx->auth_result, SMTP_AUTH_SUCCESS);
+	assert_int_equal(tx->auth_attempts, 2);
+	assert_int_equal(tx->auth_failures, 1);
+	cl = nth(&H.ref, EV_SESSION_CLOSE, 0);
+	assert_int_equal(cl->auth_attempts, 2);
+	assert_int_equal(cl->auth_failures, 1);
+	close_all(sess, 16);
+}
+
+/* The ClientHello's struct smtp_ext goes back at the bypass when it carries
+ * no AUTH value: more TLS sessions than the pool holds, all still open,
+ * leave it whole for a session that authenticates. */
+static void test_session_ext_back_after_hello(void **state)
+{
+	static const char auth[] = "AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n";
+	void *sess[18];
+	size_t n = client_hello(hello);
+	const struct event_auth *a;
+
+	(void)state;
+	harness_down(&H);
+	harness_up(&H, sessions_32); /* 16 struct smtp_ext, 8 ClientHello buffers */
+	harness_flow(&H, 465, true);
+	for (unsigned int i = 0; i < 17; i++) {
+		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+		assert_non_null(sess[i]);
+		assert_int_equal(deliver(&H, sess[i], FLOW_DIR_TO_SERVER, hello, n, TS0 + 1),
+				 L7_BYPASS);
+	}
+	harness_flow(&H, 25, true);
+	sess[17] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
+	assert_non_null(sess[17]);
+	feed(sess[17], FLOW_DIR_TO_SERVER, auth);
+	feed(sess[17], FLOW_DIR_TO_CLIENT, "235 2.7.0 Authentication successful\r\n");
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
+	assert_int_equal(stats().tls_hellos, 17);
+	assert_int_equal(stats().buf_no_slot, 0);
+	close_all(sess, 18);
+	a = nth(&H.ref, EV_AUTH, 0);
+	assert_string_equal(a->user, "u@example.org");
+	assert_string_equal(a->mech, "PLAIN");
+}
+
+/* The transaction generation and the AUTH result share the session's flags
+ * word: more transactions than there are generations, each record with its
+ * own depth and the AUTH result, and no flag changed by either. */
+#define ONE_TX                                                                                     \
+	C("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"),                     \
+		S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),                             \
+		C("Subject: s\r\n\r\nbody\r\n.\r\n"), S("250 2.0.0 Ok: queued\r\n")
+
+static const struct step auth_nine_tx[] = {
+	GREETING,
+	EHLO_OK,
+	C("AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"),
+	S("235 2.7.0 Authentication successful\r\n"),
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	ONE_TX,
+	C("QUIT\r\n"),
+	S("221 2.0.0 Bye\r\n"),
+};
+
+#undef ONE_TX
+
+static void test_session_gen_beside_auth_result(void **state)
+{
+	(void)state;
+	harness_flow(&H, 587, true);
+	play_all_splits(&H, STEPS(auth_nine_tx));
+	assert_int_equal(count(&H.ref, EV_TX), 9);
+	for (unsigned int i = 0; i < 9; i++) {
+		const struct smtp_tx *tx = tx_of(&H.ref, i);
+
+		assert_int_equal(tx->trans_depth, i + 1);
+		assert_int_equal(tx->auth_result, SMTP_AUTH_SUCCESS);
+		assert_int_equal(tx->mail_code, 250);
+		assert_int_equal(tx->data_code, 250);
+		assert_true(tx->flags & SMTP_TX_F_COMPLETE);
+		assert_true(tx->flags & SMTP_TX_F_PIPELINED);
+		assert_true(tx->flags & SMTP_TX_F_ESMTP);
+		assert_false(tx->flags & (SMTP_TX_F_TLS | SMTP_TX_F_GAP | SMTP_TX_F_TRUNCATED));
+		assert_field(tx, SMTP_F_AUTH_USER, "u@example.org");
+	}
+}
+
 /* ------------------------------------------------------------ privacy */
 
 static const char key_one[] = "relaywatch-session-test-key-0123456789";
@@ -1870,6 +2029,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_auth_then_starttls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_ext_pool_dry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_ext_back_after_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_gen_beside_auth_result, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_session_strings_at_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_strings_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
