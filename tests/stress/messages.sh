@@ -6,7 +6,7 @@
 # 78 configuration). One row per message; a message that changes wording or
 # exit code fails here, on purpose.
 #
-# Messages of sensor/ checked elsewhere: tests/unit/test_config.c (config_validate
+# Messages of sensor/ checked elsewhere: tests/unit/test_config_errors.c (config_validate
 # on a struct no file can produce), test_sigs.c (rules directories), test_privdrop.c
 # (keep lists main never passes).
 #
