@@ -12,10 +12,13 @@
  * embryonic, established) through lru_prev/lru_next, so expiry only looks at
  * list heads and eviction can prefer flows that never carried payload.
  * Free slots are chained through lru_next.
+ *
+ * The parts: this file (create, destroy, keys, the hash index, lookups and
+ * new flows), flow_lru.c (the lists, release, expiry, flush), flow_uid.c (a
+ * flow's ends and its uid); flow_int.h is what they share.
  */
 #include "dataplane/flow.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -28,16 +31,7 @@
 #endif
 
 #include "common/clock.h"
-#include "common/hash.h"
-
-#define FLOW_BUCKET_SLOTS   10
-#define FLOW_BUCKET_LOAD    5 /* flows per bucket when the table is full */
-#define FLOW_MAX_CAPACITY   (1u << 28)
-#define FLOW_OVERFLOW_STUCK UINT16_MAX /* saturated: never decremented again */
-#define FLOW_HUGE_PAGE	    (2u << 20)
-#define FLOW_INDEX_SEED	    0x9e3779b97f4a7c15ull /* when getrandom() fails */
-#define FLOW_HASH_KEYS	    6
-#define FLOW_UID_SEED	    0x72656c6179776174ull /* fixed: uids must not depend on the run */
+#include "dataplane/flow_int.h"
 
 /* One per tracked connection, and most of the memory a tracked SMTP flow
  * costs before DATA (bench's memory line): at 112 bytes a full default table
@@ -54,44 +48,6 @@ _Static_assert(offsetof(struct flow, first_ns) == sizeof(struct flow_key) &&
 			       offsetof(struct flow, tcp) + sizeof(struct tcp_reasm_pair) &&
 		       sizeof(struct flow) == offsetof(struct flow, l7) + sizeof(void *),
 	       "flow_init() clears first_ns..tcp and sets tcp and l7 itself: nothing else");
-
-enum flow_list {
-	FLOW_LIST_CLOSED = 0,
-	FLOW_LIST_EMBRYONIC = 1,
-	FLOW_LIST_ESTABLISHED = 2,
-	FLOW_LIST_N = 3,
-};
-
-struct flow_bucket {
-	uint16_t sig[FLOW_BUCKET_SLOTS]; /* 0: empty slot */
-	uint16_t overflow;		 /* entries homed here or before, stored after */
-	uint16_t pad;
-	uint32_t idx[FLOW_BUCKET_SLOTS]; /* flow index + 1 */
-};
-_Static_assert(sizeof(struct flow_bucket) == 64, "a bucket is one cache line");
-
-struct flow_lru {
-	uint32_t head, tail; /* flow index + 1, 0: empty */
-};
-
-struct flow_table {
-	struct flow *flows;
-	struct flow_bucket *buckets;
-	size_t flows_bytes, buckets_bytes; /* as allocated */
-	uint32_t capacity;
-	uint32_t n_buckets;
-	uint32_t n_fresh;	       /* slots [n_fresh, capacity) were never used */
-	uint32_t free_head;	       /* released slots, chained through lru_next */
-	uint64_t hkey[FLOW_HASH_KEYS]; /* secret: see flow_hash() */
-	uint64_t timeout_ns[FLOW_LIST_N];
-	unsigned int grain_shift; /* log2 of the LRU time grain */
-	struct flow_lru lru[FLOW_LIST_N];
-	uint64_t vlan_mask; /* keeps the VLAN id in the key's last word, or drops it */
-	const uint8_t *server_ports;
-	flow_release_fn *release;
-	void *release_arg;
-	struct flow_stats st;
-};
 
 void flow_table_cfg_default(struct flow_table_cfg *cfg)
 {
@@ -244,21 +200,6 @@ static inline uint64_t flow_key_tail(uint16_t lo_port, uint16_t hi_port, uint16_
  * addresses compare as 128-bit big-endian numbers (memcmp order) and the
  * halves are picked with selects, so there is no data-dependent branch.
  */
-/*
- * The order of a key's two ends: the lower address (as a big-endian number,
- * which is memcmp's order) first, or the lower port between equal
- * addresses. True when end a comes first. One definition for the packet
- * path and flow_uid_of_ends(), whose uids must be the flow's.
- */
-static inline bool flow_end_is_lo(const union pkt_addr *a, uint16_t a_port, const union pkt_addr *b,
-				  uint16_t b_port)
-{
-	unsigned __int128 x = (unsigned __int128)be64toh(a->q[0]) << 64 | be64toh(a->q[1]);
-	unsigned __int128 y = (unsigned __int128)be64toh(b->q[0]) << 64 | be64toh(b->q[1]);
-
-	return (x < y) | ((x == y) & (a_port <= b_port));
-}
-
 static inline bool flow_key_make(const struct flow_table *ft, const struct pkt_meta *m,
 				 struct flow_kw *k)
 {
@@ -304,22 +245,11 @@ static inline void flow_key_store(struct flow_key *a, const struct flow_kw *k)
 	memcpy(p + 32, &k->tail, 8);
 }
 
-/* Low 32 bits pick the bucket (stored in f->hash), the top 16 are the signature. */
-static inline uint32_t flow_home(const struct flow_table *ft, uint32_t h32)
-{
-	return (uint32_t)(((uint64_t)h32 * ft->n_buckets) >> 32);
-}
-
 static inline uint16_t flow_sig(uint64_t h)
 {
 	uint16_t s = (uint16_t)(h >> 48);
 
 	return s ? s : 1;
-}
-
-static inline uint32_t flow_bucket_next(const struct flow_table *ft, uint32_t b)
-{
-	return b + 1 == ft->n_buckets ? 0 : b + 1;
 }
 
 /* Bit 2*i is set when slot i holds sig (two bits per 16-bit lane is what SSE2 gives). */
@@ -395,100 +325,6 @@ static void flow_index_insert(struct flow_table *ft, uint32_t idx, uint64_t h)
 	}
 }
 
-static void flow_index_remove(struct flow_table *ft, uint32_t idx)
-{
-	uint32_t b = flow_home(ft, ft->flows[idx - 1].hash);
-
-	for (uint32_t n = 0; n < ft->n_buckets; n++) {
-		struct flow_bucket *bk = &ft->buckets[b];
-
-		for (unsigned int s = 0; s < FLOW_BUCKET_SLOTS; s++) {
-			if (bk->idx[s] != idx)
-				continue;
-			bk->sig[s] = 0;
-			bk->idx[s] = 0;
-			return;
-		}
-		if (bk->overflow != FLOW_OVERFLOW_STUCK)
-			bk->overflow--;
-		b = flow_bucket_next(ft, b);
-	}
-}
-
-/* ---- least-recently-seen lists ---- */
-
-static inline struct flow *flow_at(const struct flow_table *ft, uint32_t idx)
-{
-	return &ft->flows[idx - 1];
-}
-
-static inline enum flow_list flow_list_of(const struct flow *f)
-{
-	uint64_t lo;
-	uint16_t hi;
-
-	if (f->flags & FLOW_F_CLOSED)
-		return FLOW_LIST_CLOSED;
-	/* both directions' counters as two loads */
-	memcpy(&lo, f->bytes_lo, sizeof(lo));
-	memcpy(&hi, f->bytes_hi, sizeof(hi));
-	return (lo | hi) ? FLOW_LIST_ESTABLISHED : FLOW_LIST_EMBRYONIC;
-}
-
-/* The list is found from the heads, not from flow state, so state may change first. */
-static void flow_lru_unlink(struct flow_table *ft, uint32_t idx)
-{
-	struct flow *f = flow_at(ft, idx);
-
-	if (f->lru_prev) {
-		flow_at(ft, f->lru_prev)->lru_next = f->lru_next;
-	} else {
-		for (unsigned int l = 0; l < FLOW_LIST_N; l++)
-			if (ft->lru[l].head == idx)
-				ft->lru[l].head = f->lru_next;
-	}
-	if (f->lru_next) {
-		flow_at(ft, f->lru_next)->lru_prev = f->lru_prev;
-	} else {
-		for (unsigned int l = 0; l < FLOW_LIST_N; l++)
-			if (ft->lru[l].tail == idx)
-				ft->lru[l].tail = f->lru_prev;
-	}
-	f->lru_prev = 0;
-	f->lru_next = 0;
-}
-
-static void flow_lru_push(struct flow_table *ft, enum flow_list l, uint32_t idx)
-{
-	struct flow *f = flow_at(ft, idx);
-
-	f->lru_prev = ft->lru[l].tail;
-	f->lru_next = 0;
-	if (ft->lru[l].tail)
-		flow_at(ft, ft->lru[l].tail)->lru_next = idx;
-	else
-		ft->lru[l].head = idx;
-	ft->lru[l].tail = idx;
-}
-
-/*
- * Most recently seen goes last, and a flow whose state changed moves list.
- * Relinking writes two neighbours, which are cache misses in a big table, so
- * a flow seen again within the same time grain (1/8 of the shortest timeout)
- * stays where it is: list order is least-recently-seen to within a grain.
- */
-static inline void flow_lru_touch(struct flow_table *ft, const struct flow *f, uint32_t idx,
-				  enum flow_list was, uint64_t was_ns)
-{
-	enum flow_list l = flow_list_of(f);
-
-	if (ft->lru[l].tail == idx ||
-	    (l == was && (f->last_ns >> ft->grain_shift) == (was_ns >> ft->grain_shift)))
-		return;
-	flow_lru_unlink(ft, idx);
-	flow_lru_push(ft, l, idx);
-}
-
 /* ---- flow life cycle ---- */
 
 static inline bool flow_port_is_server(const struct flow_table *ft, uint16_t port)
@@ -532,70 +368,6 @@ static inline void flow_init(struct flow_table *ft, struct flow *f, uint32_t h32
 	ft->st.created++;
 	if (!(m->tcp_flags & PKT_TCP_SYN))
 		ft->st.midstream++;
-}
-
-static enum flow_end flow_closed_reason(const struct flow *f)
-{
-	return ((f->tcp.dir[0].flags | f->tcp.dir[1].flags) & TCP_REASM_F_RST) ? FLOW_END_RST
-									       : FLOW_END_FIN;
-}
-
-/* The owner's last look at a flow that leaves (or is reused). */
-static void flow_owner_release(struct flow_table *ft, struct flow *f, enum flow_end why,
-			       uint64_t now_ns)
-{
-	if (ft->release)
-		ft->release(ft->release_arg, f, why, now_ns);
-	if (flow_seen_dirs(f) != 3)
-		ft->st.one_sided++;
-}
-
-/* The owner sees the flow first, then the slot goes back to the free chain. */
-static void flow_release(struct flow_table *ft, uint32_t idx, enum flow_end why, uint64_t now_ns)
-{
-	struct flow *f = flow_at(ft, idx);
-
-	flow_owner_release(ft, f, why, now_ns);
-	flow_index_remove(ft, idx);
-	flow_lru_unlink(ft, idx);
-	f->flags &= (uint8_t)~FLOW_F_CLOSED;
-	f->lru_next = ft->free_head;
-	ft->free_head = idx;
-	ft->st.active--;
-}
-
-static inline bool flow_expired(const struct flow_table *ft, enum flow_list l, uint64_t now_ns)
-{
-	uint32_t idx = ft->lru[l].head;
-	uint64_t last;
-
-	if (!idx)
-		return false;
-	last = flow_at(ft, idx)->last_ns;
-	/* packet time may step back a little (two tap ports): that is age 0 */
-	return now_ns > last && now_ns - last >= ft->timeout_ns[l];
-}
-
-unsigned int flow_expire(struct flow_table *ft, uint64_t now_ns, unsigned int budget)
-{
-	unsigned int n = 0;
-
-	for (unsigned int l = 0; l < FLOW_LIST_N; l++) {
-		while (n < budget && flow_expired(ft, l, now_ns)) {
-			uint32_t idx = ft->lru[l].head;
-			bool closed = l == FLOW_LIST_CLOSED;
-
-			flow_release(ft, idx,
-				     closed ? flow_closed_reason(flow_at(ft, idx)) : FLOW_END_IDLE,
-				     now_ns);
-			if (closed)
-				ft->st.expired_closed++;
-			else
-				ft->st.expired_idle++;
-			n++;
-		}
-	}
-	return n;
 }
 
 /*
@@ -811,127 +583,6 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt_meta *m, enum f
 	f = flow_at(ft, idx);
 	*dir = flow_dir_of(f, p.src_lo);
 	return f;
-}
-
-void flow_mark_closed(struct flow_table *ft, struct flow *f)
-{
-	uint32_t idx = (uint32_t)(f - ft->flows) + 1;
-
-	if (f->flags & FLOW_F_CLOSED)
-		return;
-	f->flags |= FLOW_F_CLOSED;
-	flow_lru_unlink(ft, idx);
-	flow_lru_push(ft, FLOW_LIST_CLOSED, idx);
-}
-
-/*
- * Every flow leaves, so the owner sees each one (in list order, as expiry
- * would) and the lists and free chain are reset whole instead of unlinked
- * flow by flow (two neighbour writes each). The index entries still go one
- * by one: clearing the whole index would sweep a big, mostly empty table.
- */
-void flow_flush_all(struct flow_table *ft, uint64_t now_ns)
-{
-	for (unsigned int l = 0; l < FLOW_LIST_N; l++) {
-		uint32_t idx = ft->lru[l].head;
-
-		for (uint32_t n = 0; idx && n < ft->capacity; n++) {
-			struct flow *f = flow_at(ft, idx);
-
-			flow_owner_release(ft, f, FLOW_END_SHUTDOWN, now_ns);
-			flow_index_remove(ft, idx);
-			idx = f->lru_next;
-			f->flags &= (uint8_t)~FLOW_F_CLOSED;
-			f->lru_prev = 0;
-			f->lru_next = 0;
-		}
-		ft->lru[l].head = 0;
-		ft->lru[l].tail = 0;
-	}
-	ft->free_head = 0;
-	ft->n_fresh = 0;
-	ft->st.active = 0;
-}
-
-/* ---- accessors ---- */
-
-const union pkt_addr *flow_client_addr(const struct flow *f)
-{
-	return (f->flags & FLOW_F_CLIENT_LO) ? &f->key.lo : &f->key.hi;
-}
-
-const union pkt_addr *flow_server_addr(const struct flow *f)
-{
-	return (f->flags & FLOW_F_CLIENT_LO) ? &f->key.hi : &f->key.lo;
-}
-
-uint16_t flow_client_port(const struct flow *f)
-{
-	return (f->flags & FLOW_F_CLIENT_LO) ? f->key.lo_port : f->key.hi_port;
-}
-
-uint16_t flow_server_port(const struct flow *f)
-{
-	return (f->flags & FLOW_F_CLIENT_LO) ? f->key.hi_port : f->key.lo_port;
-}
-
-static void flow_uid_key(const struct flow_key *key, uint64_t first_ns, char out[FLOW_UID_LEN + 1])
-{
-	static const char digits[] =
-		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	struct {
-		struct flow_key key;
-		uint64_t first_ns;
-	} in;
-	const uint64_t b10 = 839299365868340224ull; /* 62^10 */
-	const uint64_t b7 = 3521614606208ull;	    /* 62^7 */
-	XXH128_hash_t h;
-	unsigned __int128 v, q;
-	uint64_t lo, hi;
-
-	_Static_assert(sizeof(in) == sizeof(struct flow_key) + sizeof(uint64_t), "no padding");
-	in.key = *key;
-	in.first_ns = first_ns;
-	h = XXH3_128bits_withSeed(&in, sizeof(in), FLOW_UID_SEED);
-	v = (unsigned __int128)h.high64 << 64 | h.low64;
-	/* The 17 low base-62 digits of v, as 10 + 7 digits of two 64-bit
-	 * numbers: two 128-bit divisions instead of one per digit (this runs
-	 * for every event). */
-	q = v / b10;
-	lo = (uint64_t)(v - q * b10);
-	hi = (uint64_t)(q % b7);
-	out[0] = 'C';
-	for (int i = FLOW_UID_LEN - 1; i >= FLOW_UID_LEN - 10; i--) {
-		out[i] = digits[lo % 62];
-		lo /= 62;
-	}
-	for (int i = FLOW_UID_LEN - 11; i >= 1; i--) {
-		out[i] = digits[hi % 62];
-		hi /= 62;
-	}
-	out[FLOW_UID_LEN] = '\0';
-}
-
-void flow_uid(const struct flow *f, char out[FLOW_UID_LEN + 1])
-{
-	flow_uid_key(&f->key, f->first_ns, out);
-}
-
-void flow_uid_of_ends(uint8_t family, const union pkt_addr *client, uint16_t client_port,
-		      const union pkt_addr *server, uint16_t server_port, uint16_t vlan,
-		      uint64_t first_ns, char out[FLOW_UID_LEN + 1])
-{
-	bool client_lo = flow_end_is_lo(client, client_port, server, server_port);
-	struct flow_key key = {
-		.lo = client_lo ? *client : *server,
-		.hi = client_lo ? *server : *client,
-		.lo_port = client_lo ? client_port : server_port,
-		.hi_port = client_lo ? server_port : client_port,
-		.vlan = vlan,
-		.family = family,
-	};
-
-	flow_uid_key(&key, first_ns, out);
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *ft)
