@@ -82,7 +82,7 @@ struct __attribute__((packed, aligned(2))) tcp_reasm_dir {
 	uint32_t next_seq; /* next byte owed to the consumer */
 	uint32_t fin_seq;  /* sequence number of the FIN, when F_FIN */
 	uint8_t flags;	   /* TCP_REASM_F_* */
-	uint8_t xflags;	   /* private to tcp_reasm.c */
+	uint8_t xflags;	   /* private to tcp_reasm*.c */
 };
 
 #define TCP_REASM_F_STARTED  0x01 /* next_seq is valid */
@@ -94,7 +94,7 @@ struct __attribute__((packed, aligned(2))) tcp_reasm_dir {
 
 /*
  * In every flow entry: 24 bytes (flow.c budgets struct flow). aux is
- * private to tcp_reasm.c: the side slot (0: none) and the bypass bit, in one
+ * private to the tcp_reasm*.c files: the side slot (0: none) and the bypass bit, in one
  * word so that the in-order path tests both with one compare.
  */
 struct tcp_reasm_pair {
