@@ -17,12 +17,20 @@ void url_init(struct url *u)
 	u->cut_count = 0;
 }
 
-/* Characters a URL is made of (RFC 3986, plus '%'); anything else ends it. */
+/*
+ * Characters a URL is made of (RFC 3986, plus '%'): printable ASCII but
+ * " ' < > \ ^ ` { | }; anything else ends it. One load a byte: the URL loop
+ * asked strchr() about every byte of every URL.
+ */
+static const bool url_chars[256] = {
+	['!'] = true, ['#' ... '&'] = true, ['(' ... ';'] = true,
+	['='] = true, ['?' ... '['] = true, [']'] = true,
+	['_'] = true, ['a' ... 'z'] = true, ['~'] = true,
+};
+
 static bool url_char(uint8_t c)
 {
-	if (c <= ' ' || c >= 0x7f)
-		return false;
-	return !strchr("\"'<>`{}|\\^", c);
+	return url_chars[c];
 }
 
 /* Byte k positions before p[i], looking into the previous chunk's tail; -1 if unknown. */

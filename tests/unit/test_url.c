@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -151,6 +152,31 @@ static void test_url_mark_in_every_vector_lane(void **state)
 		}
 }
 
+/*
+ * Every byte value after a URL: RFC 3986 characters and '%' go on with it,
+ * anything else (controls, space, 8-bit, " ' < > \\ ^ ` { | }) ends it, as
+ * the character table must say.
+ */
+static void test_url_every_byte_after_the_url(void **state)
+{
+	(void)state;
+	for (unsigned int c = 0; c < 256; c++) {
+		bool goes_on = c > ' ' && c < 0x7f && !strchr("\"'<>`{}|\\^", (int)c);
+		uint8_t text[] = "see http://a.example/pXz tail";
+
+		text[sizeof("see http://a.example/p") - 1] = (uint8_t)c;
+		memset(&f, 0, sizeof(f));
+		url_init(&u);
+		url_feed(&u, text, sizeof(text) - 1, on_url, &f);
+		url_end(&u, on_url, &f);
+		assert_int_equal(f.n, 1);
+		if (goes_on)
+			assert_int_equal(f.len[0], strlen("http://a.example/pXz"));
+		else
+			assert_string_equal(f.u[0], "http://a.example/p");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_url_cut_at_1k),
 		cmocka_unit_test(test_url_every_alignment),
 		cmocka_unit_test(test_url_mark_in_every_vector_lane),
+		cmocka_unit_test(test_url_every_byte_after_the_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
