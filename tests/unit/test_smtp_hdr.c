@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -432,6 +433,43 @@ static void test_smtp_hdr_first_ip(void **state)
 	assert_string_equal(ip, "1.2.3.25");
 }
 
+/* Every octet value in every position is written as inet_ntop writes it. */
+static void test_smtp_hdr_ip_text_every_octet(void **state)
+{
+	char ip[SMTP_HDR_IP_STRLEN], want[INET_ADDRSTRLEN], text[64];
+
+	(void)state;
+	for (unsigned int v = 0; v < 256; v++)
+		for (unsigned int pos = 0; pos < 4; pos++) {
+			uint8_t a[4] = {7, 77, 177, 255};
+			int n;
+
+			a[pos] = (uint8_t)v;
+			n = snprintf(text, sizeof(text), "via [%u.%u.%u.%u]", a[0], a[1], a[2],
+				     a[3]);
+			assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+			memset(ip, 'x', sizeof(ip));
+			assert_true(smtp_hdr_first_ip(U8(text), (size_t)n, ip));
+			assert_string_equal(ip, want);
+		}
+}
+
+/* Trimming takes space, tab, CR, LF, VT and FF from both ends, no other byte. */
+static void test_smtp_hdr_trim_every_byte(void **state)
+{
+	(void)state;
+	for (unsigned int c = 0; c < 256; c++) {
+		bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+		uint8_t text[] = {(uint8_t)c, (uint8_t)c, 'a', (uint8_t)c, 'b', (uint8_t)c};
+		const uint8_t *p = text;
+		size_t n = sizeof(text);
+
+		smtp_hdr_trim(&p, &n);
+		assert_ptr_equal(p, ws ? text + 2 : text);
+		assert_int_equal(n, ws ? 3 : 6);
+	}
+}
+
 static const char *display(const char *v)
 {
 	static char out[256];
@@ -703,6 +741,8 @@ int main(void)
 		cmocka_unit_test(test_smtp_hdr_received_styles),
 		cmocka_unit_test(test_smtp_hdr_received_skips_keep_every_address),
 		cmocka_unit_test(test_smtp_hdr_first_ip),
+		cmocka_unit_test(test_smtp_hdr_ip_text_every_octet),
+		cmocka_unit_test(test_smtp_hdr_trim_every_byte),
 		cmocka_unit_test(test_smtp_hdr_ip_digits_before_dot_every_offset),
 		cmocka_unit_test(test_smtp_hdr_ip_after_text_every_lane),
 		cmocka_unit_test(test_smtp_hdr_ip_search_matches_reference),
