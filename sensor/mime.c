@@ -562,9 +562,11 @@ static void part_open(struct mime *m)
 		pt->filename_len =
 			(uint16_t)rfc2047_convert(e->fn_cs, e->fn_cs_len, (const uint8_t *)e->fn,
 						  e->fn_len, pt->filename, sizeof(pt->filename));
-	else
+	else if (e->fn_len) /* most parts have no name: nothing to decode */
 		pt->filename_len = (uint16_t)rfc2047_decode((const uint8_t *)e->fn, e->fn_len,
 							    pt->filename, sizeof(pt->filename));
+	else
+		pt->filename_len = 0;
 	memset(&m->b64, 0, offsetof(struct mime_b64, invalid));
 	m->b64.invalid = 0;
 	m->qp.state = 0;

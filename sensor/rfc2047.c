@@ -143,6 +143,17 @@ struct dec {
 	uint8_t buf[RFC2047_RUN_BUF];
 };
 
+/* The run buffer is not cleared: only its first blen bytes are ever read, and a
+ * zeroed 256-byte buffer cost more than the decoding of most display names. */
+static void dec_init(struct dec *d, char *out, size_t cap)
+{
+	d->out = out;
+	d->cap = cap;
+	d->len = 0;
+	d->slot = CS_NONE;
+	d->blen = 0;
+}
+
 static void put(struct dec *d, const void *p, size_t n)
 {
 	size_t room = d->cap - d->len;
@@ -312,10 +323,11 @@ static bool is_fws(uint8_t c)
 
 size_t rfc2047_decode(const uint8_t *in, size_t n, char *out, size_t cap)
 {
-	struct dec d = {.out = out, .cap = cap, .slot = CS_NONE};
+	struct dec d;
 	bool after_word = false;
 	size_t i = 0, held = 0;
 
+	dec_init(&d, out, cap);
 	while (i < n && d.len < cap) {
 		uint8_t wb[RFC2047_WORD_MAX];
 		struct word w;
@@ -353,9 +365,10 @@ size_t rfc2047_decode(const uint8_t *in, size_t n, char *out, size_t cap)
 size_t rfc2047_convert(const char *charset, size_t cslen, const uint8_t *in, size_t n, char *out,
 		       size_t cap)
 {
-	struct dec d = {.out = out, .cap = cap, .slot = CS_NONE};
+	struct dec d;
 	int slot = cs_lookup(charset, cslen);
 
+	dec_init(&d, out, cap);
 	if (slot == CS_NONE)
 		slot = CS_ASCII;
 	run_put(&d, slot, in, n);

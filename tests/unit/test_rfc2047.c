@@ -181,6 +181,37 @@ static void test_rfc2047_thread_init(void **state)
 	assert_string_equal(dec("=?Shift_JIS?B?g2WDWINn?="), "テスト");
 }
 
+/* Writes a byte pattern where the decoder's frame (and its run buffer) will be. */
+static __attribute__((noinline)) void dirty_stack(uint8_t fill)
+{
+	volatile uint8_t junk[4096];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = fill;
+}
+
+/*
+ * The decoder's run buffer is not cleared: only the bytes a word put there
+ * are read. Characters split between words and charsets held across words
+ * decode the same over a stack full of any byte.
+ */
+static void test_rfc2047_run_buffer_not_cleared(void **state)
+{
+	static const uint8_t fills[] = {0x00, 0xff, 0x1b, 0xe3};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fills); i++) {
+		dirty_stack(fills[i]);
+		assert_string_equal(dec("=?UTF-8?B?44OG4w==?= =?UTF-8?B?grnjg4g=?="), "テスト");
+		dirty_stack(fills[i]);
+		assert_string_equal(dec("=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=\r\n "
+					"=?ISO-2022-JP?B?GyRCJE43b0w+GyhC?="),
+				    "日本語の件名");
+		dirty_stack(fills[i]);
+		assert_string_equal(dec("a =?Shift_JIS?B?g2WDWINn?= b"), "a テスト b");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_rfc2047_bounded),
 		cmocka_unit_test(test_rfc2047_param_values),
 		cmocka_unit_test(test_rfc2047_thread_init),
+		cmocka_unit_test(test_rfc2047_run_buffer_not_cleared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
