@@ -7,6 +7,10 @@
 
 #include "sensor/rfc2047.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define MIME_SLICE 1024 /* encoded bytes decoded per step (stack output buffer) */
 
 enum { MS_HDR = 0, MS_BODY, MS_SKIP, MS_DONE };
@@ -480,6 +484,35 @@ static const bool field_name_char[256] = {
 	[0x3b ... 0x7e] = true,
 };
 
+/*
+ * The end of the field name at p: the first byte that is no ftext. Sixteen
+ * bytes a step while sixteen are left (the value follows the name, so they
+ * mostly are), the table for the rest: a name of ten bytes took fifty
+ * instructions a byte at a time.
+ */
+static const uint8_t *field_name_end(const uint8_t *p, const uint8_t *end)
+{
+#if defined(__SSE2__)
+	const __m128i lo = _mm_set1_epi8(0x20), hi = _mm_set1_epi8(0x7f),
+		      colon = _mm_set1_epi8(':');
+
+	for (; end - p >= 16; p += 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* Signed compares: 8-bit bytes are negative, so not above 0x20. */
+		__m128i ok = _mm_andnot_si128(
+			_mm_cmpeq_epi8(w, colon),
+			_mm_and_si128(_mm_cmpgt_epi8(w, lo), _mm_cmplt_epi8(w, hi)));
+		unsigned int m = ~(unsigned int)_mm_movemask_epi8(ok) & 0xffffu;
+
+		if (m)
+			return p + __builtin_ctz(m);
+	}
+#endif
+	while (p < end && field_name_char[*p])
+		p++;
+	return p;
+}
+
 /* The completed field in m->field: MIME fields for the walk, top-level ones for the caller. */
 static void field_finish(struct mime *m)
 {
@@ -490,8 +523,8 @@ static void field_finish(struct mime *m)
 		return;
 	m->field_open = false;
 	p = skip_lws(p, end);
-	for (name = p; p < end && field_name_char[*p]; p++)
-		;
+	name = p;
+	p = field_name_end(p, end);
 	nlen = (size_t)(p - name);
 	p = skip_lws(p, end);
 	if (nlen == 0 || p >= end || *p != ':')
@@ -1017,7 +1050,11 @@ static const uint8_t *skip_to_eol(struct mime *m, const uint8_t *p, const uint8_
 void mime_init(struct mime *m, const struct mime_cb *cb, void *arg, uint32_t max_header_bytes,
 	       bool walk_body)
 {
-	memset(m, 0, offsetof(struct mime, field));
+	/* The buffers (lead, boundaries, the entity's strings, the part's name,
+	 * the field) are read only up to their lengths: 1.5 KiB of zeroes a
+	 * message was most of the start of a message. */
+	memset(m, 0, offsetof(struct mime, lead));
+	memset(&m->part, 0, offsetof(struct mime_part, filename));
 	m->cb = cb;
 	m->arg = arg;
 	m->max_header_bytes = max_header_bytes;

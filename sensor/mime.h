@@ -148,13 +148,15 @@ struct mime {
 	uint16_t line_off; /* start of the current line in field */
 	uint16_t next_index;
 	uint64_t hdr_bytes; /* top-level header bytes so far */
+	struct mime_b64 b64;
+	struct mime_qp qp;
+	struct mime_stats stats;
+	/* From here on buffers read only up to their lengths: mime_init leaves
+	 * their bytes as they are (and sets the entity's and part's scalars). */
 	uint8_t lead[MIME_BOUNDARY_MAX + 6];
 	struct mime_level bnd[MIME_MAX_DEPTH];
 	struct mime_ent ent;
 	struct mime_part part;
-	struct mime_b64 b64;
-	struct mime_qp qp;
-	struct mime_stats stats;
 	uint8_t field[MIME_FIELD_MAX];
 };
 

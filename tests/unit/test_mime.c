@@ -192,12 +192,14 @@ static const struct mime_cb text_cb = {.body = seen_body, .part_end = seen_end, 
 static struct mime m;
 static struct seen seen;
 static const struct mime_cb *walk_with = &seen_cb;
+static uint8_t stale_fill; /* what the walker's struct holds before mime_init */
 
 static void walk_cut(const char *text, size_t a)
 {
 	size_t n = strlen(text);
 
 	memset(&seen, 0, sizeof(seen));
+	memset(&m, stale_fill, sizeof(m));
 	mime_init(&m, walk_with, &seen, 0, true);
 	mime_feed(&m, U8(text), a);
 	mime_feed(&m, U8(text) + a, n - a);
@@ -266,6 +268,13 @@ static void test_mime_odd_structures(void **state)
 	assert_int_equal(seen.last.type, MIME_T_OTHER);
 }
 
+/* The last part's file name: filename_len bytes, not NUL-terminated. */
+static void check_filename(const char *want)
+{
+	assert_int_equal(seen.last.filename_len, strlen(want));
+	assert_memory_equal(seen.last.filename, want, strlen(want));
+}
+
 /* File names: filename over name, RFC 2231 sections with a charset, RFC 2047 in quotes. */
 static void test_mime_filenames(void **state)
 {
@@ -277,13 +286,13 @@ static void test_mime_filenames(void **state)
 		 " filename*2=\".pdf\"\r\n"
 		 "\r\nx",
 		 0);
-	assert_string_equal(seen.last.filename, "\xe2\x82\xac rates.pdf");
+	check_filename("\xe2\x82\xac rates.pdf");
 	assert_true(seen.last.is_attachment);
 	walk_cut("Content-Type: application/octet-stream;\r\n"
 		 "\tname=\"=?UTF-8?B?6KuL5rGC5pu4LnppcA==?=\"\r\n"
 		 "\r\nx",
 		 0);
-	assert_string_equal(seen.last.filename, "請求書.zip");
+	check_filename("請求書.zip");
 	assert_true(seen.last.is_attachment);
 	walk_cut("Content-Type: text/html; charset=utf-8\r\n\r\n<p>", 0);
 	assert_int_equal(seen.last.filename_len, 0);
@@ -443,8 +452,8 @@ static void field_seen_header(void *arg, const char *name, size_t nlen, const ui
 	(void)v;
 	(void)vlen;
 	fs->n++;
-	fs->nlen = nlen < sizeof(fs->name) ? nlen : sizeof(fs->name);
-	memcpy(fs->name, name, fs->nlen);
+	fs->nlen = nlen;
+	memcpy(fs->name, name, nlen < sizeof(fs->name) ? nlen : sizeof(fs->name));
 }
 
 /*
@@ -481,10 +490,82 @@ static void test_mime_field_name_every_byte(void **state)
 	}
 }
 
+/*
+ * mime_init leaves the buffers as they were (boundaries, file names, the
+ * lead, the field): a struct full of stale bytes walks every message of the
+ * tests above as a zeroed one does.
+ */
+static void test_mime_init_over_stale_bytes(void **state)
+{
+	static const uint8_t fills[] = {0xa5, 0xff, '-'};
+
+	for (size_t i = 0; i < sizeof(fills); i++) {
+		stale_fill = fills[i];
+		test_mime_boundary_lookalikes(state);
+		test_mime_unclosed_parts(state);
+		test_mime_odd_structures(state);
+		test_mime_filenames(state);
+		test_mime_long_boundary(state);
+		test_mime_line_starts(state);
+		test_mime_long_dash_lines(state);
+	}
+	stale_fill = 0;
+}
+
+/*
+ * The name's end found sixteen bytes a step: every byte value at every
+ * offset of a 40-byte name, with values long enough that the name is read
+ * by vectors and short enough that its end is read byte by byte.
+ */
+static void test_mime_field_name_every_byte_every_offset(void **state)
+{
+	static const struct mime_cb cb = {.header = field_seen_header};
+
+	(void)state;
+	for (size_t vlen = 0; vlen < 40; vlen += 13)
+		for (size_t k = 0; k < 40; k++)
+			for (int c = 0; c < 256; c++) {
+				uint8_t msg[128];
+				struct field_seen fs = {0};
+				bool ftext = c > ' ' && c < 0x7f && c != ':';
+				size_t o = 0;
+
+				if (c == '\n' || c == '\r')
+					continue; /* line ends, not bytes of the name */
+				memset(msg, 'N', 40);
+				msg[k] = (uint8_t)c;
+				o = 40;
+				msg[o++] = ':';
+				memset(msg + o, 'v', vlen);
+				o += vlen;
+				memcpy(msg + o, "\r\n\r\n", 4);
+				o += 4;
+				mime_init(&m, &cb, &fs, 0, false);
+				mime_feed(&m, msg, o);
+				mime_end(&m);
+				if (ftext) {
+					assert_int_equal(fs.n, 1);
+					assert_int_equal(fs.nlen, 40);
+				} else if (c == ':' && k > 0) {
+					assert_int_equal(fs.n, 1);
+					assert_int_equal(fs.nlen, k);
+				} else if ((k == 0 || k == 39) && (c == ' ' || c == '\t')) {
+					/* whitespace before the name or the ':' is skipped */
+					assert_int_equal(fs.n, 1);
+					assert_int_equal(fs.nlen, 39);
+				} else {
+					assert_int_equal(fs.n,
+							 0); /* the name ends and no ':' follows */
+				}
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mime_field_name_every_byte),
+		cmocka_unit_test(test_mime_field_name_every_byte_every_offset),
+		cmocka_unit_test(test_mime_init_over_stale_bytes),
 		cmocka_unit_test(test_mime_b64_every_split),
 		cmocka_unit_test(test_mime_b64_tolerant),
 		cmocka_unit_test(test_mime_qp_every_split),
