@@ -288,14 +288,33 @@ static void ent_reset(struct mime_ent *e)
 	e->fn_cs_len = 0;
 }
 
-static bool is_lws(uint8_t c)
+/*
+ * Bytes that end a token of a MIME field's value, by what they end: one
+ * load and a test a byte where the loops compared each byte with four to
+ * seven values (every Content-Type, -Transfer-Encoding and -Disposition).
+ */
+#define TOK_LWS	  1u /* space, tab, CR, LF */
+#define TOK_SEMI  2u
+#define TOK_EQ	  4u
+#define TOK_SLASH 8u
+#define TOK_PAREN 16u
+
+static const uint8_t tok_end[256] = {
+	[' '] = TOK_LWS,  ['\t'] = TOK_LWS, ['\r'] = TOK_LWS,  ['\n'] = TOK_LWS,
+	[';'] = TOK_SEMI, ['='] = TOK_EQ,   ['/'] = TOK_SLASH, ['('] = TOK_PAREN,
+};
+
+/* The first byte at or after p of one of the classes in stop, or end. */
+static const uint8_t *tok_stop(const uint8_t *p, const uint8_t *end, unsigned int stop)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	while (p < end && !(tok_end[*p] & stop))
+		p++;
+	return p;
 }
 
 static const uint8_t *skip_lws(const uint8_t *p, const uint8_t *end)
 {
-	while (p < end && is_lws(*p))
+	while (p < end && (tok_end[*p] & TOK_LWS))
 		p++;
 	return p;
 }
@@ -327,8 +346,7 @@ static bool param_next(const uint8_t **pp, const uint8_t *end, struct mime_param
 	p = skip_lws(p + 1, end);
 	pa->name = p;
 	pa->val = p;
-	while (p < end && *p != '=' && *p != ';' && !is_lws(*p))
-		p++;
+	p = tok_stop(p, end, TOK_EQ | TOK_SEMI | TOK_LWS);
 	pa->nlen = (size_t)(p - pa->name);
 	p = skip_lws(p, end);
 	pa->vlen = 0;
@@ -337,9 +355,11 @@ static bool param_next(const uint8_t **pp, const uint8_t *end, struct mime_param
 		p = skip_lws(p + 1, end);
 		pa->quoted = p < end && *p == '"';
 		pa->val = p + pa->quoted;
-		for (p = pa->val; p < end && (pa->quoted ? *p != '"' : *p != ';' && !is_lws(*p));
-		     p++)
-			p += pa->quoted && *p == '\\' && p + 1 < end;
+		if (pa->quoted)
+			for (p = pa->val; p < end && *p != '"'; p++)
+				p += *p == '\\' && p + 1 < end;
+		else
+			p = tok_stop(pa->val, end, TOK_SEMI | TOK_LWS);
 		pa->vlen = (size_t)(p - pa->val);
 		p += pa->quoted && p < end;
 	}
@@ -373,11 +393,13 @@ static void param_filename(struct mime_ent *e, const struct mime_param *pa)
 	bool ext = pa->nlen && pa->name[pa->nlen - 1] == '*';
 	bool cont = star && star + 1 < pa->name + pa->nlen && star[1] > '0' && star[1] <= '9';
 	uint8_t raw[MIME_FILENAME_MAX];
-	size_t n = param_copy(pa, raw, sizeof(raw));
 	const uint8_t *v = raw;
+	size_t n;
 
+	/* Before the copy: most parameters that get here are charset=. */
 	if (!src || src < e->fn_src || (cont && src != e->fn_src))
 		return;
+	n = param_copy(pa, raw, sizeof(raw));
 	if (!cont) {
 		e->fn_len = 0;
 		e->fn_cs_len = 0;
@@ -432,13 +454,11 @@ static void parse_ctype(struct mime *m, const uint8_t *v, const uint8_t *end)
 	struct mime_ent *e = &m->ent;
 	const uint8_t *t = skip_lws(v, end), *slash, *sub, *s;
 
-	for (slash = t; slash < end && *slash != '/' && *slash != ';' && !is_lws(*slash); slash++)
-		;
+	slash = tok_stop(t, end, TOK_SLASH | TOK_SEMI | TOK_LWS);
 	if (slash >= end || *slash != '/')
 		return; /* no type/subtype: stays text/plain, as in Zeek */
 	sub = skip_lws(slash + 1, end);
-	for (s = sub; s < end && *s != ';' && !is_lws(*s); s++)
-		;
+	s = tok_stop(sub, end, TOK_SEMI | TOK_LWS);
 	if (token_is(t, (size_t)(slash - t), "multipart"))
 		e->type = MIME_T_MULTIPART;
 	else if (token_is(t, (size_t)(slash - t), "message") &&
@@ -455,10 +475,8 @@ static void parse_ctype(struct mime *m, const uint8_t *v, const uint8_t *end)
 
 static void parse_cte(struct mime *m, const uint8_t *v, const uint8_t *end)
 {
-	const uint8_t *t = skip_lws(v, end), *s = t;
+	const uint8_t *t = skip_lws(v, end), *s = tok_stop(t, end, TOK_SEMI | TOK_LWS | TOK_PAREN);
 
-	while (s < end && *s != ';' && !is_lws(*s) && *s != '(')
-		s++;
 	if (token_is(t, (size_t)(s - t), "base64"))
 		m->ent.encoding = MIME_ENC_BASE64;
 	else if (token_is(t, (size_t)(s - t), "quoted-printable"))
@@ -469,10 +487,8 @@ static void parse_cte(struct mime *m, const uint8_t *v, const uint8_t *end)
 
 static void parse_cdisp(struct mime *m, const uint8_t *v, const uint8_t *end)
 {
-	const uint8_t *t = skip_lws(v, end), *s = t;
+	const uint8_t *t = skip_lws(v, end), *s = tok_stop(t, end, TOK_SEMI | TOK_LWS);
 
-	while (s < end && *s != ';' && !is_lws(*s))
-		s++;
 	if (token_is(t, (size_t)(s - t), "attachment"))
 		m->ent.is_attachment = true;
 	parse_params(m, s, end, false);

@@ -490,6 +490,69 @@ static void test_mime_field_name_every_byte(void **state)
 	}
 }
 
+static bool sep_byte(int c, const char *seps)
+{
+	return c && strchr(seps, c);
+}
+
+/* Walks header + body in one piece; NUL bytes of the header are given by length. */
+static void walk_bytes(const uint8_t *text, size_t n)
+{
+	memset(&seen, 0, sizeof(seen));
+	mime_init(&m, &seen_cb, &seen, 0, true);
+	mime_feed(&m, text, n);
+	mime_end(&m);
+}
+
+/* hdr with its '#' replaced by c, then body; returns the length. */
+static size_t with_byte(uint8_t *buf, const char *hdr, int c, const char *body)
+{
+	size_t h = strlen(hdr), b = strlen(body);
+
+	memcpy(buf, hdr, h);
+	*(uint8_t *)memchr(buf, '#', h) = (uint8_t)c;
+	memcpy(buf + h, body, b);
+	return h + b;
+}
+
+/*
+ * Every byte value after a token of a MIME field: whitespace and ';' end a
+ * subtype, a disposition or a parameter value, '(' also ends an encoding,
+ * whitespace and '=' a parameter name; any other byte is the token's.
+ */
+static void test_mime_token_ends_every_byte(void **state)
+{
+	uint8_t buf[256];
+	size_t n;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		if (c == '\r' || c == '\n')
+			continue; /* line ends: the field's own structure */
+		n = with_byte(buf, "Content-Type: text/html#x\r\n\r\n", c, "b");
+		walk_bytes(buf, n);
+		assert_int_equal(seen.last.is_html, sep_byte(c, " \t;"));
+		n = with_byte(buf, "Content-Transfer-Encoding: base64#x\r\n\r\n", c, "aGk=");
+		walk_bytes(buf, n);
+		assert_string_equal(seen.body, sep_byte(c, " \t;(") ? "hi|" : "aGk=|");
+		n = with_byte(buf, "Content-Disposition: attachment#x\r\n\r\n", c, "b");
+		walk_bytes(buf, n);
+		assert_int_equal(seen.last.is_attachment, sep_byte(c, " \t;"));
+		n = with_byte(buf, "Content-Type: multipart/mixed; boundary=b#x\r\n\r\n", c,
+			      "--b\r\n\r\none\r\n--b--\r\n");
+		walk_bytes(buf, n);
+		assert_int_equal(seen.parts, sep_byte(c, " \t;") ? 1 : 0);
+		n = with_byte(buf, "Content-Type: multipart/mixed; boundary#=b\r\n\r\n", c,
+			      "--b\r\n\r\none\r\n--b--\r\n");
+		walk_bytes(buf, n);
+		/* Whitespace before '=' is skipped; "==b" sets the boundary "=b", which no
+		 * line matches; otherwise no boundary: one opaque part, all its text. */
+		assert_string_equal(seen.body, sep_byte(c, " \t") ? "one|"
+					       : c == '='	  ? ""
+								  : "--b\r\n\r\none\r\n--b--\r\n|");
+	}
+}
+
 /*
  * mime_init leaves the buffers as they were (boundaries, file names, the
  * lead, the field): a struct full of stale bytes walks every message of the
@@ -566,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_mime_field_name_every_byte),
 		cmocka_unit_test(test_mime_field_name_every_byte_every_offset),
 		cmocka_unit_test(test_mime_init_over_stale_bytes),
+		cmocka_unit_test(test_mime_token_ends_every_byte),
 		cmocka_unit_test(test_mime_b64_every_split),
 		cmocka_unit_test(test_mime_b64_tolerant),
 		cmocka_unit_test(test_mime_qp_every_split),
