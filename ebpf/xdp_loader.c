@@ -90,6 +90,16 @@ const char *xdp_loader_reason_name(unsigned int reason)
 /* The kernel's own words for the last refused load or attach (set-up thread only). */
 static char verifier_reason[256];
 
+/* prefix + the first n bytes of s: a longer reason keeps its start, which
+ * names the fault (the whole log went to the log already). */
+static void set_verifier_reason(const char *prefix, const char *s, size_t n)
+{
+	size_t room = sizeof(verifier_reason) - 1 - strnlen(prefix, sizeof(verifier_reason) - 1);
+
+	snprintf(verifier_reason, sizeof(verifier_reason), "%s%.*s", prefix,
+		 (int)(n < room ? n : room), s);
+}
+
 /*
  * While attaching, libbpf/libxdp warn about things they then work around
  * (libxdp's dispatcher check fails on kernels without BPF trampolines and it
@@ -121,8 +131,7 @@ static void keep_verifier_reason(const char *msg)
 	const char *line_end, *p;
 
 	if (ack) {
-		snprintf(verifier_reason, sizeof(verifier_reason), "kernel: %.*s",
-			 (int)strcspn(ack + 22, "\n"), ack + 22);
+		set_verifier_reason("kernel: ", ack + 22, strcspn(ack + 22, "\n"));
 		return;
 	}
 	if (!strstr(msg, "-- BEGIN PROG LOAD LOG --") || !end)
@@ -137,8 +146,7 @@ static void keep_verifier_reason(const char *msg)
 		if (line_end > p && strncmp(p, "processed ", 10) != 0 &&
 		    strncmp(p, "verification time", 17) != 0 &&
 		    strncmp(p, "stack depth", 11) != 0) {
-			snprintf(verifier_reason, sizeof(verifier_reason), "verifier: %.*s",
-				 (int)(line_end - p), p);
+			set_verifier_reason("verifier: ", p, (size_t)(line_end - p));
 			return;
 		}
 		line_end = p;
@@ -157,8 +165,10 @@ static int lib_print(int level, const char *fmt, va_list ap)
 		buf[len - 1] = '\0';
 	/* Both libraries use 0 = warn, 1 = info, 2 = debug. */
 	if (level == 0 && held.holding) {
+		/* Repeated cut to its first line's worth; log_info() below has it whole. */
 		if (held.n < HELD_MSGS)
-			snprintf(held.msg[held.n++], sizeof(held.msg[0]), "%s", buf);
+			snprintf(held.msg[held.n++], sizeof(held.msg[0]), "%.*s",
+				 (int)sizeof(held.msg[0]) - 1, buf);
 		log_info("%s", buf);
 	} else if (level == 0)
 		log_warn("%s", buf);

@@ -52,7 +52,15 @@ static u128 addr_u128(const union pkt_addr *a)
 	return v;
 }
 
-static void format_cidr(u128 base, unsigned int len, char *buf, size_t cap)
+/* One CIDR's text, as the hello carries it: the longest,
+ * "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", takes 44 bytes with its NUL. */
+#define CIDR_TEXT_SIZE sizeof(((struct export_pb_setup *)0)->home[0])
+_Static_assert(CIDR_TEXT_SIZE >= sizeof("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"),
+	       "a home_net prefix in the hello must never be cut");
+
+/* inet_ntop() needs INET6_ADDRSTRLEN, room for forms it never writes here:
+ * the longest it writes is 39 bytes, which the precision tells the compiler. */
+static void format_cidr(u128 base, unsigned int len, char buf[CIDR_TEXT_SIZE])
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char a[INET6_ADDRSTRLEN];
@@ -62,17 +70,17 @@ static void format_cidr(u128 base, unsigned int len, char *buf, size_t cap)
 		b[i] = (uint8_t)base;
 	if (len >= 96 && memcmp(b, mapped, 12) == 0) {
 		inet_ntop(AF_INET, b + 12, a, sizeof(a));
-		snprintf(buf, cap, "%s/%u", a, len - 96);
+		len -= 96;
 	} else {
 		inet_ntop(AF_INET6, b, a, sizeof(a));
-		snprintf(buf, cap, "%s/%u", a, len);
 	}
+	snprintf(buf, CIDR_TEXT_SIZE, "%.39s/%u", a, len);
 }
 
 /* The fewest prefixes that cover [lo, hi] exactly; calls cb for each. */
 static void range_cidrs(u128 lo, u128 hi, void (*cb)(void *arg, const char *cidr), void *arg)
 {
-	char buf[64];
+	char buf[CIDR_TEXT_SIZE];
 
 	for (int guard = 0; guard < 256 && lo <= hi; guard++) {
 		unsigned int len = 128;
@@ -86,7 +94,7 @@ static void range_cidrs(u128 lo, u128 hi, void (*cb)(void *arg, const char *cidr
 		}
 		if (len == 1 && lo == 0 && hi == ~(u128)0)
 			len = 0; /* everything: ::/0 */
-		format_cidr(lo, len, buf, sizeof(buf));
+		format_cidr(lo, len, buf);
 		cb(arg, buf);
 		if (len == 0 || hi - lo < size)
 			break;

@@ -132,9 +132,13 @@ static int parse_u16(const char *s, const char *opt, uint16_t min, uint16_t max,
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return errbuf_set(eb, -EINVAL, "%s: '%s' is not a number in %u..%u", opt, s, min,
-				  max);
+	if (errno || end == s || *end || v < min || v > max) {
+		errbuf_set(eb, -EINVAL, "%s: '%s' is not a number in %u..%u", opt, s, min, max);
+		/* Not errbuf_set()'s result: a variadic call is never inlined, so the
+		 * compiler could not see that a refusal is non-zero and that callers
+		 * read *out only after a 0. */
+		return -EINVAL;
+	}
 	*out = (uint16_t)v;
 	return 0;
 }
@@ -180,8 +184,10 @@ static int parse_exit_idle(const char *arg, struct cli_opts *o, struct errbuf *e
 	uint16_t secs;
 	int err = parse_u16(arg, "--exit-idle", 1, 3600, &secs, eb);
 
+	if (err)
+		return err; /* secs is unset: leave the option as it was */
 	o->exit_idle_ms = (uint32_t)secs * 1000;
-	return err;
+	return 0;
 }
 
 static int parse_choice(const char *arg, const char *opt, const char *const *names, int n, int *out,

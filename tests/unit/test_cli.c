@@ -100,6 +100,22 @@ static void test_cli_port_lists(void **state)
 	assert_int_equal(cli_parse_ports("", map, NULL, &n, 4, &eb), -EINVAL);
 }
 
+/* A refused --exit-idle sets nothing: the value it would have read was never
+ * written (the earlier good parse leaves its own on the stack). */
+static void test_cli_refused_exit_idle_leaves_it_unset(void **state)
+{
+	struct errbuf eb = {""};
+	struct cli_opts o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, &eb, "--dpdk", "--exit-idle", "5"), 0);
+	assert_int_equal(o.exit_idle_ms, 5000);
+	expect_error(PARSE(&o, &eb, "--dpdk", "--exit-idle", "0"), &eb, "--exit-idle");
+	assert_int_equal(o.exit_idle_ms, 0);
+	expect_error(PARSE(&o, &eb, "--dpdk", "--exit-idle", "3601"), &eb, "--exit-idle");
+	assert_int_equal(o.exit_idle_ms, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_cli_dpdk_takes_eal_args_after_dashdash),
 		cmocka_unit_test(test_cli_errors_name_the_problem),
 		cmocka_unit_test(test_cli_port_lists),
+		cmocka_unit_test(test_cli_refused_exit_idle_leaves_it_unset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -606,12 +606,28 @@ static void test_export_pb_config_digest_is_canonical(void **state)
 	assert_string_not_equal(a, d);
 }
 
+/* The longest prefixes in each family reach the hello whole. */
+static void test_export_pb_longest_home_net_is_not_cut(void **state)
+{
+	static struct export_pb_setup st;
+	char a[65];
+
+	(void)state;
+	digest_of("home_net: [\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127\", "
+		  "255.255.255.254/31, \"::ffff:203.0.113.7/128\"]\n",
+		  a, &st);
+	assert_string_equal(st.home[0], "203.0.113.7/32");
+	assert_string_equal(st.home[1], "255.255.255.254/31");
+	assert_string_equal(st.home[2], "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_export_pb_backoff_doubles_with_jitter),
 		cmocka_unit_test(test_export_pb_digest_is_sha256),
 		cmocka_unit_test(test_export_pb_config_digest_is_canonical),
+		cmocka_unit_test(test_export_pb_longest_home_net_is_not_cut),
 		cmocka_unit_test(test_export_pb_privacy_from_config),
 		cmocka_unit_test(test_export_pb_delivers_in_order),
 		cmocka_unit_test(test_export_pb_connection_dropped_mid_stream),
