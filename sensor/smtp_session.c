@@ -937,13 +937,16 @@ static uint16_t smtp_q_head(struct smtp_ctx *ctx, struct smtp_sess *s)
 	return smtp_q_ents(ctx, s)[s->q_head];
 }
 
-/* The inline entries are full: move them to a pooled queue of max_pipeline. */
+/* The inline entries are full: move them to a pooled queue of max_pipeline.
+ * false: the command is not queued, counted here once under its cause. */
 static bool smtp_q_grow(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	uint16_t *big;
 
-	if (s->q_cap >= ctx->cfg.max_pipeline)
+	if (s->q_cap >= ctx->cfg.max_pipeline) {
+		ctx->st.pipeline_overflow++;
 		return false;
+	}
 	big = pool_get(&ctx->q_pool);
 	if (!big) {
 		ctx->st.buf_no_slot++;
@@ -981,10 +984,8 @@ static void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, 
 		if (s->tx)
 			smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_PIPELINED;
 	}
-	if (s->q_len >= s->q_cap && !smtp_q_grow(ctx, s)) {
-		ctx->st.pipeline_overflow++;
+	if (s->q_len >= s->q_cap && !smtp_q_grow(ctx, s))
 		return;
-	}
 	smtp_q_ents(ctx, s)[(s->q_head + s->q_len) % s->q_cap] = SMTP_Q_MAKE(cmd, flag, gen, rcpt);
 	s->q_len++;
 }
