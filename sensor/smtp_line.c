@@ -31,9 +31,17 @@ static void smtp_line_keep(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
 	}
 	if (memchr(p, 0, n))
 		lb->flags |= SMTP_LINE_F_NUL;
-	if (n > take)
+	if (n > take) {
+		/* CRs alone past the cap may be the line's end, not a part of it. */
+		bool cr_only = !lb->cut || (lb->flags & SMTP_LINE_F_CUT_CR);
+
+		for (uint32_t i = take; i < n && cr_only; i++)
+			cr_only = p[i] == '\r';
+		lb->flags = cr_only ? lb->flags | SMTP_LINE_F_CUT_CR
+				    : lb->flags & (uint8_t)~SMTP_LINE_F_CUT_CR;
 		lb->cut = n - take < SMTP_LINE_CUT_MAX - lb->cut ? lb->cut + (n - take)
 								 : SMTP_LINE_CUT_MAX;
+	}
 }
 
 /* A line wholly inside this chunk: a view, cut at cap. */
@@ -60,22 +68,24 @@ static void smtp_line_finish(struct smtp_line_buf *lb, const uint8_t *buf, struc
 {
 	bool bare_lf;
 	uint32_t kept = lb->len;
-	/* CRs at the end of what was kept only count when nothing was dropped. */
-	uint32_t len = !lb->cut ? smtp_line_strip_cr(buf, kept, &bare_lf) : kept;
+	/* Only CRs dropped: the line fit, and it ended with CR LF. */
+	bool whole = !lb->cut || (lb->flags & SMTP_LINE_F_CUT_CR);
+	/* CRs at the end of what was kept only count when no line byte was dropped. */
+	uint32_t len = whole ? smtp_line_strip_cr(buf, kept, &bare_lf) : kept;
 
 	if (lb->cut)
 		bare_lf = false;
 	*out = (struct smtp_line){
 		.ptr = buf,
 		.len = len,
-		.truncated = lb->cut != 0,
+		.truncated = !whole,
 		.bare_lf = bare_lf,
 		.has_nul = (lb->flags & SMTP_LINE_F_NUL) != 0,
 		.after_gap = (lb->flags & SMTP_LINE_F_AFTER_GAP) != 0,
 	};
 	lb->len = 0;
 	lb->cut = 0;
-	lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL);
+	lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL | SMTP_LINE_F_CUT_CR);
 }
 
 enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
@@ -109,8 +119,8 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uin
 		*out = (struct smtp_line){.ptr = p, .len = 0, .truncated = true};
 		lb->cut = 0;
 		/* The next partial line asks for a buffer again: one may be free by then. */
-		lb->flags &=
-			(uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL | SMTP_LINE_F_NOBUF);
+		lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL |
+					 SMTP_LINE_F_CUT_CR | SMTP_LINE_F_NOBUF);
 		*pos = lf + 1;
 		return SMTP_LINE_OK;
 	}
@@ -122,9 +132,9 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uin
 void smtp_line_attach(struct smtp_line_buf *lb, bool have)
 {
 	if (have)
-		lb->flags = (lb->flags & ~SMTP_LINE_F_NOBUF & 0xfu) | SMTP_LINE_F_BUF;
+		lb->flags = (lb->flags & ~SMTP_LINE_F_NOBUF & 0x1fu) | SMTP_LINE_F_BUF;
 	else
-		lb->flags = (lb->flags & ~SMTP_LINE_F_BUF & 0xfu) | SMTP_LINE_F_NOBUF;
+		lb->flags = (lb->flags & ~SMTP_LINE_F_BUF & 0x1fu) | SMTP_LINE_F_NOBUF;
 }
 
 bool smtp_line_detach(struct smtp_line_buf *lb)
@@ -145,7 +155,7 @@ void smtp_line_reset(struct smtp_line_buf *lb)
 {
 	lb->len = 0;
 	lb->cut = 0;
-	lb->flags &= (uint8_t) ~(SMTP_LINE_F_NUL | SMTP_LINE_F_AFTER_GAP);
+	lb->flags &= (uint8_t) ~(SMTP_LINE_F_NUL | SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_CUT_CR);
 }
 
 void smtp_line_wipe(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap)

@@ -21,24 +21,25 @@
 #define SMTP_LINE_F_AFTER_GAP 0x02 /* bytes went missing: the next line may be a tail */
 #define SMTP_LINE_F_NUL	      0x04 /* the partial line held a NUL */
 #define SMTP_LINE_F_BUF	      0x08 /* a buffer is attached */
+#define SMTP_LINE_F_CUT_CR    0x10 /* every byte cut so far is a CR: the line may end at the cap */
 
 #define SMTP_LINE_CAP_MAX 65536u /* the longest cap: len holds it */
-#define SMTP_LINE_CUT_MAX 2047u	 /* cut stops here: it only needs to say "some", or "many" */
+#define SMTP_LINE_CUT_MAX 1023u	 /* cut stops here: it only needs to say "some", or "many" */
 
 /*
  * Every session holds two of these (one per direction), so they are packed
  * into one word: a capped line's length needs 17 bits, the bytes dropped
  * beyond the cap only whether there were any (truncated) and whether the
- * partial line passed a probing limit (smtp_line_seen()), and the flags 4.
+ * partial line passed a probing limit (smtp_line_seen()), and the flags 5.
  */
 struct smtp_line_buf {
 	uint32_t len : 17;  /* bytes of the partial line kept in the buffer (<= cap) */
-	uint32_t cut : 11;  /* bytes of it not kept, saturating at SMTP_LINE_CUT_MAX */
-	uint32_t flags : 4; /* SMTP_LINE_F_* */
+	uint32_t cut : 10;  /* bytes of it not kept, saturating at SMTP_LINE_CUT_MAX */
+	uint32_t flags : 5; /* SMTP_LINE_F_* */
 };
 
 _Static_assert(sizeof(struct smtp_line_buf) == 4, "two per session: keep it one word");
-_Static_assert(SMTP_LINE_CAP_MAX < (1u << 17) && SMTP_LINE_CUT_MAX < (1u << 11),
+_Static_assert(SMTP_LINE_CAP_MAX < (1u << 17) && SMTP_LINE_CUT_MAX < (1u << 10),
 	       "len and cut must hold their limits");
 
 struct smtp_line {

@@ -96,6 +96,61 @@ static void test_smtp_line_every_split(void **state)
 	}
 }
 
+/* Each line of in (cap 16) split at byte k, then in 1-byte chunks: all as unsplit. */
+static void check_at_every_split(const char *in, const struct got *want)
+{
+	size_t n = strlen(in);
+
+	for (size_t k = 0; k <= n + 1; k++) {
+		uint8_t buf[16];
+		struct smtp_line_buf lb;
+		struct got g = {0};
+
+		smtp_line_init(&lb);
+		if (k <= n) {
+			feed(&lb, buf, sizeof(buf), U8(in), k, &g);
+			feed(&lb, buf, sizeof(buf), U8(in) + k, n - k, &g);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				feed(&lb, buf, sizeof(buf), U8(in) + i, 1, &g);
+		}
+		assert_int_equal(g.n, want->n);
+		for (unsigned int i = 0; i < g.n; i++) {
+			assert_string_equal(g.text[i], want->text[i]);
+			assert_int_equal(g.truncated[i], want->truncated[i]);
+			assert_int_equal(g.bare_lf[i], want->bare_lf[i]);
+		}
+		assert_false(smtp_line_pending(&lb));
+	}
+}
+
+/* A line that fills the cap exactly is whole wherever it is split: the CRs
+ * that end it are not line bytes, though the buffer has no room for them;
+ * a byte past the cap after such a CR still cuts it. */
+static void test_smtp_line_exactly_cap_at_every_split(void **state)
+{
+	static const struct got whole = {
+		.n = 3,
+		.text = {"0123456789abcdef", "0123456789abcdef", "0123456789abcdef"},
+	};
+	static const struct got cut = {
+		.n = 3,
+		.text = {"0123456789abcdef", "0123456789abcdef", "0123456789abcdef"},
+		.truncated = {true, true, false},
+		.bare_lf = {false, false, true},
+	};
+
+	(void)state;
+	check_at_every_split("0123456789abcdef\r\n"
+			     "0123456789abcdef\r\r\n"
+			     "0123456789abcdef\r\n",
+			     &whole);
+	check_at_every_split("0123456789abcdef\rx\r\n"
+			     "0123456789abcdefg\r\n"
+			     "0123456789abcdef\n",
+			     &cut);
+}
+
 static void test_smtp_line_one_byte_chunks(void **state)
 {
 	uint8_t buf[64];
@@ -219,10 +274,15 @@ static void test_smtp_line_state_at_caps(void **state)
 	const uint8_t *pos;
 
 	(void)state;
-	/* Assembled, the CR takes a byte of the buffer too: cap - 1 bytes and CR fill it. */
+	/* Assembled, the CR takes a byte of the buffer too: cap - 1 bytes and CR fill it;
+	 * cap bytes leave the CR no room, and the line is still whole. */
 	l = at_max_cap(&lb, buf, in, SMTP_LINE_CAP_MAX - 1);
 	assert_int_equal(l.len, SMTP_LINE_CAP_MAX - 1);
 	assert_false(l.truncated);
+	l = at_max_cap(&lb, buf, in, SMTP_LINE_CAP_MAX);
+	assert_int_equal(l.len, SMTP_LINE_CAP_MAX);
+	assert_false(l.truncated);
+	assert_false(l.bare_lf);
 	l = at_max_cap(&lb, buf, in, SMTP_LINE_CAP_MAX + 1);
 	assert_int_equal(l.len, SMTP_LINE_CAP_MAX);
 	assert_true(l.truncated);
@@ -339,6 +399,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_line_every_split),
 		cmocka_unit_test(test_smtp_line_one_byte_chunks),
+		cmocka_unit_test(test_smtp_line_exactly_cap_at_every_split),
 		cmocka_unit_test(test_smtp_line_nul_at_every_position),
 		cmocka_unit_test(test_smtp_line_nul_in_next_line),
 		cmocka_unit_test(test_smtp_line_overlong_assembled),
