@@ -58,6 +58,7 @@ struct sigs_db {
 	bool gated;
 	uint8_t n_gates;
 	struct sigs_gate *line_gate; /* command and reply scopes: NULL scans every line */
+	bool gate_first;	     /* line_gate is cheaper than the verdict cache */
 	struct sigs_gate *url_any;   /* URL scope: rules gated by one of a set of literals */
 	hs_database_t *base;
 	hs_database_t *mid; /* base and the rules url_any gates; NULL: none */
@@ -494,8 +495,10 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		set->info.url_gated = sigs_url_gates(&set->db[scope], expr, flags, n);
 	if (scope == EV_SCOPE_COMMAND || scope == EV_SCOPE_REPLY)
 		set->db[scope].line_gate = sigs_gate_build(expr, flags, n);
-	if (set->db[scope].line_gate)
+	if (set->db[scope].line_gate) {
 		set->info.lines_gated |= 1u << scope;
+		set->db[scope].gate_first = sigs_gate_cheap(set->db[scope].line_gate);
+	}
 	for (uint32_t i = 0; i < n; i++)
 		set->db[scope].any_field |= rt[i].header_len == 0;
 	rt = NULL;
@@ -1011,6 +1014,9 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 		return 0;
 	if (scope == EV_SCOPE_HEADER && !sigs_field_wanted(db, sc))
 		return 0;
+	/* A cheap gate goes first: a line it rules out needs no hash and no cache slot. */
+	if (db->gate_first && !sigs_gate_may_match(db->line_gate, sc->data, sc->len))
+		return 0;
 	sc->db = db;
 	sc->scope = (uint8_t)scope;
 	if (sigs_verdict_key(sc, buf, &key, &len)) {
@@ -1027,7 +1033,8 @@ static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct
 	if (sc->len > UINT_MAX)
 		sc->len = UINT_MAX;
 	/* A line no rule can match gives the verdict of a scan that found nothing. */
-	if (db->line_gate && !sigs_gate_may_match(db->line_gate, sc->data, sc->len)) {
+	if (db->line_gate && !db->gate_first &&
+	    !sigs_gate_may_match(db->line_gate, sc->data, sc->len)) {
 		if (v)
 			sigs_verdict_keep(v, tag, scope, sc, key, len);
 		return 0;

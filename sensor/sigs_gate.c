@@ -248,3 +248,8 @@ bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n)
 	}
 	return false;
 }
+
+bool sigs_gate_cheap(const struct sigs_gate *g)
+{
+	return g->all_first && !g->floating && !g->multiline;
+}

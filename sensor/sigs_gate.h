@@ -39,5 +39,12 @@ struct sigs_gate *sigs_gate_of_lits(const struct sigs_lit *lit, uint32_t n);
 void sigs_gate_free(struct sigs_gate *g);
 /* False when no rule of the gate's scope can match p[0..n). */
 bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n);
+/*
+ * True when every alternative is anchored at the start and none is looked
+ * for by a 3-byte piece: sigs_gate_may_match() then reads a line's first
+ * byte and, only where it fits, the alternatives' literals, which costs less
+ * than hashing the line for a cache (the command scope of the default rules).
+ */
+bool sigs_gate_cheap(const struct sigs_gate *g);
 
 #endif /* RELAYWATCH_SENSOR_SIGS_GATE_H */

@@ -15,10 +15,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <hs.h>
 
 #include "sensor/alert.h"
 #include "sensor/sigs.h"
 #include "sensor/sigs_file.h"
+#include "sensor/sigs_gate.h"
 
 #define U8(s) ((const uint8_t *)(s))
 
@@ -883,6 +885,58 @@ static void test_sigs_line_gate_skips_lines_no_rule_can_match(void **state)
 	sigs_destroy(s);
 }
 
+/*
+ * A gate of start-anchored alternatives only (the default command rules) runs
+ * before the verdict cache: the lines it lets through still match, the first
+ * time and again from the cache; a gate with a 3-byte piece or a multi-line
+ * rule is not cheap and runs after the cache.
+ */
+static void test_sigs_cheap_gate_runs_before_the_cache(void **state)
+{
+	static const char *const anchored[] = {"^(HELO|EHLO) +\\d{1,3}(\\.\\d{1,3}){3}$",
+					       "^RCPT TO: ?<[^>]*[%!][^>]*@|^RCPT TO: ?<@"};
+	static const char *const floating[] = {"^HELO x", "relay access denied"};
+	static const unsigned int fl[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS};
+	static const unsigned int ml[] = {HS_FLAG_MULTILINE, HS_FLAG_CASELESS};
+	static const char rules[] =
+		"1 command other low i /^(HELO|EHLO) +\\d{1,3}(\\.\\d{1,3}){3}$/ \"ip\"\n"
+		"2 command other low i /^RCPT TO: ?<[^>]*[%!][^>]*@|^RCPT TO: ?<@/ \"route\"\n";
+	struct sigs_gate *g;
+	struct sigs *s;
+	struct sigs_worker *w;
+	struct rec r;
+
+	(void)state;
+	g = sigs_gate_build(anchored, fl, 2);
+	assert_non_null(g);
+	assert_true(sigs_gate_cheap(g));
+	sigs_gate_free(g);
+	g = sigs_gate_build(floating, fl, 2);
+	assert_non_null(g);
+	assert_false(sigs_gate_cheap(g));
+	sigs_gate_free(g);
+	g = sigs_gate_build(anchored, ml, 1);
+	assert_non_null(g);
+	assert_false(sigs_gate_cheap(g));
+	sigs_gate_free(g);
+
+	s = load(rules);
+	w = worker(s, 2);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, "MAIL FROM:<a@example.com>", &r), 0);
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, "RCPT TO:<a@example.net>", &r), 0);
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, "EHLO 192.0.2.1x", &r), 0);
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, "ehlo 192.0.2.1", &r), 1);
+		assert_int_equal(r.m[0].id, 1);
+		assert_int_equal(line(w, EV_SCOPE_COMMAND, "RCPT TO:<a%b@example.net>", &r), 1);
+		assert_int_equal(r.m[0].id, 2);
+		/* Scanned once each; the second round is answered by the cache. */
+		assert_int_equal(scans(w), 2);
+	}
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /* A new set may match what the old one did not: the worker forgets at the switch. */
 static void test_sigs_quiet_lines_forgotten_when_the_set_changes(void **state)
 {
@@ -1321,6 +1375,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_url_gate_gives_the_matches_of_an_ungated_scan),
 		cmocka_unit_test(test_sigs_url_gate_all_rules_gated_and_reload),
 		cmocka_unit_test(test_sigs_line_gate_skips_lines_no_rule_can_match),
+		cmocka_unit_test(test_sigs_cheap_gate_runs_before_the_cache),
 		cmocka_unit_test(test_sigs_line_shorter_than_every_rule_is_not_scanned),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
