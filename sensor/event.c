@@ -32,7 +32,7 @@ void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
 	if (h)
 		*e = *h;
 	else
-		memset(e, 0, sizeof(*e));
+		memset(e, 0, len);
 	e->type = (uint16_t)type;
 	e->len = len;
 	e->worker = s->worker;

@@ -209,8 +209,10 @@ struct event_sink {
 /*
  * Reserve an event of `len` bytes (the struct of that type, or more for
  * EV_TX), fill its header from `h` (type, len and seq are set here) and
- * return it for the body to be written. NULL when the ring is full and the
- * sink drops. event_commit() publishes it.
+ * return it for the body to be written. h NULL: the whole event is zeroed
+ * instead (header, body and padding), for a builder that writes its fields
+ * in place rather than in a header it would copy. NULL when the ring is full
+ * and the sink drops. event_commit() publishes it.
  */
 void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
 		  const struct event_hdr *h);

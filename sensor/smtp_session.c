@@ -569,11 +569,11 @@ static uint16_t smtp_ev_text(const struct smtp_ctx *ctx, char *dst, size_t cap, 
 
 /* ------------------------------------------------------------------ events */
 
+/* The header's flow fields; event_begin() zeroed the rest, the body and the padding. */
 static void smtp_ev_hdr(const struct smtp_ctx *ctx, struct event_hdr *h, uint64_t ts)
 {
 	const struct flow *f = ctx->f;
 
-	memset(h, 0, sizeof(*h));
 	h->ts_ns = ts;
 	/* No uid: it is made where the event is read (event_fill_uid()). */
 	h->first_ns = f->first_ns;
@@ -585,17 +585,13 @@ static void smtp_ev_hdr(const struct smtp_ctx *ctx, struct event_hdr *h, uint64_
 	h->vlan = f->key.vlan;
 }
 
+/* Bodies are written field by field into a zeroed event: no stale ring bytes in the padding. */
 static void *smtp_ev_begin(struct smtp_ctx *ctx, enum event_type t, uint32_t len, uint64_t ts)
 {
-	struct event_hdr h;
-	uint8_t *e;
+	struct event_hdr *e = event_begin(ctx->sink, t, len, NULL);
 
-	smtp_ev_hdr(ctx, &h, ts);
-	e = event_begin(ctx->sink, t, len, &h);
-	if (!e)
-		return NULL;
-	/* Bodies are written field by field: no stale ring bytes in the padding. */
-	memset(e + sizeof(struct event_hdr), 0, len - sizeof(struct event_hdr));
+	if (e)
+		smtp_ev_hdr(ctx, e, ts);
 	return e;
 }
 

@@ -1999,9 +1999,47 @@ static void test_session_signatures(void **state)
 	harness_up(&H, NULL);
 }
 
+/*
+ * event_begin() without a header zeroes the whole event, however stale the
+ * ring's bytes there were: the session's builders write their fields into it
+ * in place and leave the rest (padding included) as it is.
+ */
+static void test_event_begin_without_header_zeroes_the_event(void **state)
+{
+	struct event_sink sink = {.worker = 3};
+	uint8_t zero[sizeof(struct event_reply)] = {0};
+	struct event_reply *e;
+	uint32_t len;
+	void *p;
+
+	(void)state;
+	assert_int_equal(msgring_create(4096, &sink.ring), 0);
+	/* Fill the ring with 0xa5 and take it back, more than once round. */
+	for (int i = 0; i < 64; i++) {
+		p = msgring_reserve(sink.ring, sizeof(*e));
+		assert_non_null(p);
+		memset(p, 0xa5, sizeof(*e));
+		msgring_commit(sink.ring);
+		assert_non_null(msgring_peek(sink.ring, &len));
+		msgring_release(sink.ring);
+	}
+	e = event_begin(&sink, EV_REPLY, sizeof(*e), NULL);
+	assert_non_null(e);
+	assert_int_equal(e->h.type, EV_REPLY);
+	assert_int_equal(e->h.len, sizeof(*e));
+	assert_int_equal(e->h.worker, 3);
+	e->h.type = 0;
+	e->h.len = 0;
+	e->h.worker = 0;
+	assert_memory_equal(e, zero, sizeof(*e));
+	event_commit(&sink);
+	msgring_destroy(sink.ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_begin_without_header_zeroes_the_event),
 		cmocka_unit_test_setup_teardown(test_session_plain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_dot_unstuffing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_rset_two_transactions, setup,
