@@ -88,19 +88,18 @@ static void smtp_line_finish(struct smtp_line_buf *lb, const uint8_t *buf, struc
 	lb->flags &= (uint8_t) ~(SMTP_LINE_F_AFTER_GAP | SMTP_LINE_F_NUL | SMTP_LINE_F_CUT_CR);
 }
 
-enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
-				     const uint8_t **pos, const uint8_t *end, struct smtp_line *out)
+/*
+ * A partial line to finish or keep, or no input: the assembly path, out of
+ * line so the common one (a whole line in the chunk) saves few registers.
+ * lf: the chunk's first LF, NULL if none.
+ */
+static __attribute__((noinline)) enum smtp_line_status
+smtp_line_assemble(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap, const uint8_t **pos,
+		   const uint8_t *end, const uint8_t *lf, struct smtp_line *out)
 {
 	const uint8_t *p = *pos;
-	uint32_t avail = (uint32_t)(end - p);
-	const uint8_t *lf = avail ? memchr(p, '\n', avail) : NULL;
-	uint32_t n = lf ? (uint32_t)(lf - p) : avail;
+	uint32_t n = lf ? (uint32_t)(lf - p) : (uint32_t)(end - p);
 
-	if (lf && !smtp_line_pending(lb)) {
-		smtp_line_view(lb, cap, p, n, out);
-		*pos = lf + 1;
-		return SMTP_LINE_OK;
-	}
 	if (!lf && n == 0)
 		return SMTP_LINE_AGAIN;
 	if (!(lb->flags & (SMTP_LINE_F_BUF | SMTP_LINE_F_NOBUF)))
@@ -125,6 +124,20 @@ enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uin
 		return SMTP_LINE_OK;
 	}
 	smtp_line_finish(lb, buf, out);
+	*pos = lf + 1;
+	return SMTP_LINE_OK;
+}
+
+enum smtp_line_status smtp_line_next(struct smtp_line_buf *lb, uint8_t *buf, uint32_t cap,
+				     const uint8_t **pos, const uint8_t *end, struct smtp_line *out)
+{
+	const uint8_t *p = *pos;
+	uint32_t avail = (uint32_t)(end - p);
+	const uint8_t *lf = avail ? memchr(p, '\n', avail) : NULL;
+
+	if (!lf || smtp_line_pending(lb))
+		return smtp_line_assemble(lb, buf, cap, pos, end, lf, out);
+	smtp_line_view(lb, cap, p, (uint32_t)(lf - p), out);
 	*pos = lf + 1;
 	return SMTP_LINE_OK;
 }
