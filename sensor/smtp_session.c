@@ -2166,10 +2166,22 @@ static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	struct smtp_txs *t = NULL;
 
 	ctx->st.replies++;
-	ctx->st.replies_2xx += r->code / 100 == 2;
-	ctx->st.replies_3xx += r->code / 100 == 3;
-	ctx->st.replies_4xx += r->code / 100 == 4;
-	ctx->st.replies_5xx += r->code / 100 == 5;
+	switch (r->code / 100) {
+	case 2:
+		ctx->st.replies_2xx++;
+		break;
+	case 3:
+		ctx->st.replies_3xx++;
+		break;
+	case 4:
+		ctx->st.replies_4xx++;
+		break;
+	case 5:
+		ctx->st.replies_5xx++;
+		break;
+	default:
+		break;
+	}
 	if ((s->flags & S_RMATCHED) && smtp_q_pop(ctx, s, &e)) {
 		s->flags &= ~S_UNSURE;
 		t = smtp_q_tx(ctx, s, e);
