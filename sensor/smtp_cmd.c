@@ -265,13 +265,19 @@ enum smtp_verb smtp_cmd_parse(const uint8_t *line, uint32_t n, struct smtp_cmd *
 
 	memset(out, 0, sizeof(*out));
 	n = smtp_trim_end(line, n);
-	while (vlen < n && !smtp_is_blank(line[vlen]))
+	/* Most verbs are four letters and a blank or the end: no walk to the blank.
+	 * A verb found is letters only, so it holds no blank either. */
+	v = n >= 4 && (n == 4 || smtp_is_blank(line[4])) ? smtp_verb_find(line, 4) : SMTP_VERB_NONE;
+	if (v != SMTP_VERB_NONE)
+		vlen = 4;
+	while (v == SMTP_VERB_NONE && vlen < n && !smtp_is_blank(line[vlen]))
 		vlen++;
 	if (vlen == 0) {
 		out->verb = n ? SMTP_VERB_UNKNOWN : SMTP_VERB_NONE;
 		return out->verb;
 	}
-	v = smtp_verb_find(line, vlen);
+	if (v == SMTP_VERB_NONE)
+		v = smtp_verb_find(line, vlen);
 	if (v == SMTP_VERB_NONE) {
 		out->verb = SMTP_VERB_UNKNOWN;
 		return out->verb;

@@ -133,6 +133,45 @@ static void test_smtp_cmd_verb_lookup_exact(void **state)
 	}
 }
 
+/*
+ * A four-letter verb is taken from the first four bytes when a blank or the
+ * end follows them; a longer word, a blank inside or before it, and the
+ * eight-letter STARTTLS still go by the walk to the first blank.
+ */
+static void test_smtp_cmd_four_letter_verb_without_the_walk(void **state)
+{
+	static const struct {
+		const char *line;
+		enum smtp_verb verb;
+		const char *arg;
+	} cases[] = {
+		{"EHLO x.example", SMTP_VERB_EHLO, "x.example"},
+		{"helo\tx.example", SMTP_VERB_HELO, "x.example"},
+		{"QUIT", SMTP_VERB_QUIT, ""},
+		{"QUIT  \r", SMTP_VERB_QUIT, ""},
+		{"QUITS", SMTP_VERB_UNKNOWN, NULL},
+		{"QUITS now", SMTP_VERB_UNKNOWN, NULL},
+		{" QUIT", SMTP_VERB_UNKNOWN, NULL},
+		{"QU T x", SMTP_VERB_UNKNOWN, NULL},
+		{"QUI", SMTP_VERB_UNKNOWN, NULL},
+		{"STARTTLS", SMTP_VERB_STARTTLS, ""},
+		{"STARTTLS x", SMTP_VERB_STARTTLS, "x"},
+		{"STAR TLS", SMTP_VERB_UNKNOWN, NULL},
+	};
+	struct smtp_cmd c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *l = cases[i].line;
+
+		assert_int_equal(smtp_cmd_parse(U8(l), (uint32_t)strlen(l), &c), cases[i].verb);
+		if (!cases[i].arg)
+			continue;
+		assert_int_equal(c.arg_len, strlen(cases[i].arg));
+		assert_memory_equal(c.arg, cases[i].arg, c.arg_len);
+	}
+}
+
 static void test_smtp_cmd_mail_forms(void **state)
 {
 	struct smtp_cmd c;
@@ -323,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smtp_cmd_every_verb),
 		cmocka_unit_test(test_smtp_cmd_verb_lookup_exact),
+		cmocka_unit_test(test_smtp_cmd_four_letter_verb_without_the_walk),
 		cmocka_unit_test(test_smtp_cmd_mail_forms),
 		cmocka_unit_test(test_smtp_cmd_rcpt_forms),
 		cmocka_unit_test(test_smtp_cmd_bdat),
