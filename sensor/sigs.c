@@ -1001,17 +1001,28 @@ static hs_error_t sigs_hs_block(const struct sigs_db *db, struct sigs_scan *sc,
 	return hs_scan(hdb, data, len, 0, scratch, sigs_on_match, sc);
 }
 
-static unsigned int sigs_block(struct sigs_worker *w, unsigned int scope, struct sigs_scan *sc)
+/*
+ * The database of scope when an input of n bytes may match in it, else NULL:
+ * checked before sigs_block(), whose frame (a key buffer, the cache) an input
+ * too short for every rule need not pay.
+ */
+static inline const struct sigs_db *sigs_db_for(const struct sigs_worker *w, unsigned int scope,
+						size_t n)
 {
 	const struct sigs_db *db = w->cur ? &w->cur->db[scope] : NULL;
+
+	return db && db->db && n != 0 && n >= db->min_width ? db : NULL;
+}
+
+static unsigned int sigs_block(struct sigs_worker *w, const struct sigs_db *db, unsigned int scope,
+			       struct sigs_scan *sc)
+{
 	struct sigs_verdict *v = NULL;
 	uint8_t buf[SIGS_VERDICT_MAX];
 	const uint8_t *key;
 	uint64_t tag = 0;
 	size_t len;
 
-	if (!db || !db->db || sc->len == 0 || sc->len < db->min_width)
-		return 0;
 	if (scope == EV_SCOPE_HEADER && !sigs_field_wanted(db, sc))
 		return 0;
 	/* A cheap gate goes first: a line it rules out needs no hash and no cache slot. */
@@ -1072,21 +1083,28 @@ static void sigs_scan_init(struct sigs_scan *sc, sigs_match_fn *cb, void *arg, c
 unsigned int sigs_scan_line(struct sigs_worker *w, enum event_sig_scope scope, const uint8_t *p,
 			    size_t n, sigs_match_fn *cb, void *arg)
 {
+	const struct sigs_db *db;
 	struct sigs_scan sc;
 
 	if (scope != EV_SCOPE_COMMAND && scope != EV_SCOPE_REPLY && scope != EV_SCOPE_URL)
 		return 0;
+	db = sigs_db_for(w, scope, n);
+	if (!db)
+		return 0;
 	sigs_scan_init(&sc, cb, arg, p, n, NULL, 0);
-	return sigs_block(w, scope, &sc);
+	return sigs_block(w, db, scope, &sc);
 }
 
 unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t name_len,
 			      const uint8_t *value, size_t value_len, sigs_match_fn *cb, void *arg)
 {
+	const struct sigs_db *db = sigs_db_for(w, EV_SCOPE_HEADER, value_len);
 	struct sigs_scan sc;
 
+	if (!db)
+		return 0;
 	sigs_scan_init(&sc, cb, arg, value, value_len, name, name_len);
-	return sigs_block(w, EV_SCOPE_HEADER, &sc);
+	return sigs_block(w, db, EV_SCOPE_HEADER, &sc);
 }
 
 struct sigs_stream *sigs_body_open(struct sigs_worker *w, sigs_match_fn *cb, void *arg)

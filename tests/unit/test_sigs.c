@@ -827,6 +827,25 @@ static void test_sigs_line_shorter_than_every_rule_is_not_scanned(void **state)
 	sigs_destroy(s);
 }
 
+/* The same holds for a header field's value, before its name is looked at. */
+static void test_sigs_header_shorter_than_every_rule_is_not_scanned(void **state)
+{
+	static const char rules[] = "72 header spam low i /cheap/ \"cheap\"\n";
+	struct sigs *s = load(rules);
+	struct sigs_worker *w = worker(s, 2);
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(header(w, "Subject", "chea", &r), 0);
+	assert_int_equal(header(w, "Subject", "", &r), 0);
+	assert_int_equal(scans(w), 0);
+	assert_int_equal(header(w, "Subject", "cheap", &r), 1);
+	assert_int_equal(r.m[0].id, 72);
+	assert_int_equal(scans(w), 1);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /*
  * Lines no command or reply rule can match are not scanned (sigs_gate.h):
  * a first byte, last byte, class or literal they lack. Lines that have
@@ -1377,6 +1396,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_line_gate_skips_lines_no_rule_can_match),
 		cmocka_unit_test(test_sigs_cheap_gate_runs_before_the_cache),
 		cmocka_unit_test(test_sigs_line_shorter_than_every_rule_is_not_scanned),
+		cmocka_unit_test(test_sigs_header_shorter_than_every_rule_is_not_scanned),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
 		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
