@@ -51,8 +51,9 @@ struct sigs_db {
 	hs_database_t *db; /* NULL: no rules in this scope */
 	struct sigs_rt *rules;
 	uint32_t n;
-	bool any_field;	    /* header scope: some rule sees every field */
-	uint32_t min_width; /* no rule matches fewer bytes: a shorter input is not scanned */
+	bool any_field;	     /* header scope: some rule sees every field */
+	uint64_t field_lens; /* header scope: bit sigs_len_bit() of each rule's field name */
+	uint32_t min_width;  /* no rule matches fewer bytes: a shorter input is not scanned */
 	/* URL scope, see sigs_url_gates(): without any gate literal in a URL,
 	 * base (the rules with no gate; NULL if none) is scanned instead of db. */
 	bool gated;
@@ -167,6 +168,12 @@ struct sigs_scan {
 };
 
 /* ---- the match callback ---- */
+
+/* Names of 63 bytes or more share the last bit; the compare tells them apart. */
+static inline unsigned int sigs_len_bit(size_t n)
+{
+	return n < 63 ? (unsigned int)n : 63;
+}
 
 static bool sigs_name_eq(const char *lower, size_t n, const char *name, size_t name_len)
 {
@@ -499,8 +506,10 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		set->info.lines_gated |= 1u << scope;
 		set->db[scope].gate_first = sigs_gate_cheap(set->db[scope].line_gate);
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		set->db[scope].any_field |= rt[i].header_len == 0;
+		set->db[scope].field_lens |= UINT64_C(1) << sigs_len_bit(rt[i].header_len);
+	}
 	rt = NULL;
 out:
 	free(expr);
@@ -966,6 +975,10 @@ static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *
 {
 	if (db->any_field)
 		return true;
+	/* Rules name a few fields (Subject, X-Mailer...): most fields of a
+	 * message have a length none of them has, ruled out in one test. */
+	if (!(db->field_lens >> sigs_len_bit(sc->hname_len) & 1))
+		return false;
 	for (uint32_t i = 0; i < db->n; i++)
 		if (sigs_name_eq(db->rules[i].header, db->rules[i].header_len, sc->hname,
 				 sc->hname_len))

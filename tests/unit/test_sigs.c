@@ -1008,6 +1008,46 @@ static void test_sigs_header_field_no_rule_names_is_skipped(void **state)
 	sigs_destroy(s);
 }
 
+/*
+ * Fields are first ruled out by name length (one bit per length, names of 63
+ * bytes or more sharing one): a name of a rule's length but other bytes, and
+ * long names of other lengths, must still be told apart by the compare.
+ */
+static void test_sigs_header_field_length_then_name(void **state)
+{
+	char rules[256], name[80];
+	struct sigs *s;
+	struct sigs_worker *w;
+	struct rec r;
+
+	(void)state;
+	/* The longest name a rule may give (SIGS_FILE_HEADER_MAX), lower case. */
+	memset(name, 'x', SIGS_FILE_HEADER_MAX);
+	name[SIGS_FILE_HEADER_MAX] = '\0';
+	snprintf(rules, sizeof(rules),
+		 "32 header:subject spam low i /cheap/ \"cheap\"\n"
+		 "33 header:%s spam low i /cheap/ \"long\"\n",
+		 name);
+	s = load(rules);
+	w = worker(s, 2);
+	assert_int_equal(header(w, "Subjecx", "cheap", &r), 0);	 /* same length */
+	assert_int_equal(header(w, "Subjects", "cheap", &r), 0); /* a length no rule has */
+	for (size_t n = 63; n < sizeof(name); n++) {		 /* all share the last bit */
+		memset(name, 'X', n);
+		name[n] = '\0';
+		assert_int_equal(header(w, name, "cheap", &r), n == SIGS_FILE_HEADER_MAX);
+		if (n == SIGS_FILE_HEADER_MAX)
+			assert_int_equal(r.m[0].id, 33);
+		name[n - 1] = 'y'; /* the right length, another name */
+		assert_int_equal(header(w, name, "cheap", &r), 0);
+	}
+	assert_int_equal(scans(w), 1);
+	assert_int_equal(header(w, "SUBJECT", "cheap", &r), 1);
+	assert_int_equal(r.m[0].id, 32);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
 /* ---- reload ---- */
 
 static const char set_b[] = "60 reply blocklist critical - /listed at BL-B/ \"B\"\n"
@@ -1399,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_header_shorter_than_every_rule_is_not_scanned),
 		cmocka_unit_test(test_sigs_quiet_lines_forgotten_when_the_set_changes),
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
+		cmocka_unit_test(test_sigs_header_field_length_then_name),
 		cmocka_unit_test(test_sigs_reload_switches_at_housekeep_and_bad_file_keeps_set),
 		cmocka_unit_test(test_sigs_reload_open_body_finishes_on_old_set),
 		cmocka_unit_test(test_sigs_second_reload_cuts_bodies_of_the_oldest_set),
