@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * smtp_session: the server's side. The queue of awaited replies, replies
+ * matched to the commands they answer, and the server's lines. The layout
+ * is told at the top of smtp_session.c.
+ */
+#include "sensor/smtp_session_int.h"
+
+/* ------------------------------------------------------------------ queue */
+
+static uint16_t *smtp_q_ents(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	return s->q_cap > SMTP_Q_INLINE ? pool_at(&ctx->q_pool, s->q.big) : s->q.in;
+}
+
+/* The command the next reply answers; the queue must not be empty. */
+static uint16_t smtp_q_head(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	return smtp_q_ents(ctx, s)[s->q_head];
+}
+
+/* The inline entries are full: move them to a pooled queue of max_pipeline.
+ * false: the command is not queued, counted here once under its cause. */
+static bool smtp_q_grow(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	uint16_t *big;
+
+	if (s->q_cap >= ctx->cfg.max_pipeline) {
+		ctx->st.pipeline_overflow++;
+		return false;
+	}
+	big = pool_get(&ctx->q_pool);
+	if (!big) {
+		ctx->st.buf_no_slot++;
+		return false;
+	}
+	for (unsigned int i = 0; i < s->q_len; i++)
+		big[i] = s->q.in[(s->q_head + i) % s->q_cap];
+	s->q.big = pool_index(&ctx->q_pool, big);
+	s->q_head = 0;
+	s->q_cap = (uint8_t)ctx->cfg.max_pipeline;
+	return true;
+}
+
+/* Nothing awaited: back to the inline entries. */
+void smtp_q_empty(struct smtp_ctx *ctx, struct smtp_sess *s)
+{
+	if (s->q_cap > SMTP_Q_INLINE) {
+		pool_put(&ctx->q_pool, pool_at(&ctx->q_pool, s->q.big));
+		s->q_cap = smtp_q_inline_cap(ctx);
+	}
+	s->q_len = 0;
+	s->q_head = 0;
+}
+
+void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, bool flag,
+		 unsigned int rcpt)
+{
+	uint8_t gen = s->tx ? smtp_tx_of(ctx, s)->gen : 0;
+
+	/* A command while an earlier one still waits: pipelining (RFC 2920). A
+	 * capture without the server's side tells nothing, so it is not marked. */
+	if (s->q_len && (s->flags & S_BYTES_S) &&
+	    (s->q_len > 1 || SMTP_Q_CMD(smtp_q_head(ctx, s)) != EV_CMD_BANNER)) {
+		s->flags |= S_PIPELINED;
+		if (s->tx)
+			smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_PIPELINED;
+	}
+	if (s->q_len >= s->q_cap && !smtp_q_grow(ctx, s))
+		return;
+	smtp_q_ents(ctx, s)[(s->q_head + s->q_len) % s->q_cap] = SMTP_Q_MAKE(cmd, flag, gen, rcpt);
+	s->q_len++;
+}
+
+static bool smtp_q_pop(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t *e)
+{
+	if (!s->q_len)
+		return false;
+	*e = smtp_q_head(ctx, s);
+	if (--s->q_len)
+		s->q_head = (uint8_t)((s->q_head + 1) % s->q_cap);
+	else
+		smtp_q_empty(ctx, s);
+	return true;
+}
+
+/* The transaction a queued command belongs to, if it is still in flight. */
+static struct smtp_txs *smtp_q_tx(const struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t e)
+{
+	unsigned int gen = SMTP_Q_GEN(e);
+
+	if (!gen)
+		return NULL;
+	struct smtp_txs *t = smtp_tx_wait_of(ctx, s);
+
+	if (t && t->gen == gen)
+		return t;
+	t = smtp_tx_of(ctx, s);
+	if (t && t->gen == gen)
+		return t;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ replies */
+
+static void smtp_text_add(struct smtp_aux *aux, const uint8_t *p, size_t n)
+{
+	size_t room = sizeof(aux->text) - 1 - aux->text_len;
+
+	if (aux->text_len && room) {
+		aux->text[aux->text_len++] = ' ';
+		room--;
+	}
+	n = n < room ? n : room;
+	memcpy(aux->text + aux->text_len, p, n);
+	aux->text_len = (uint16_t)(aux->text_len + n);
+}
+
+static bool smtp_greeting_code(uint16_t code)
+{
+	return code == 220 || code == 421 || code == 554;
+}
+
+static bool smtp_banner_like(const struct smtp_sess *s, uint16_t code)
+{
+	return !(s->flags & S_BANNER) && s->n_cmd == 0 && smtp_greeting_code(code);
+}
+
+/* First line of a reply: what it answers, and whether its text is worth gathering. */
+static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			     uint64_t ts)
+{
+	/* The server speaks only after the end of data: the terminator was lost. */
+	if (s->mode == M_DATA && !(s->flags & S_DATA_WAIT))
+		smtp_data_end(ctx, s, ts);
+	s->flags &= ~(S_RMATCHED | S_TEXT);
+	/* A greeting is 220 (or 421/554 refusing service): anything else means
+	 * the capture lost it and the reply answers the first command. */
+	if (s->q_len && SMTP_Q_CMD(smtp_q_head(ctx, s)) == EV_CMD_BANNER &&
+	    !smtp_greeting_code(r->code)) {
+		uint16_t e;
+
+		smtp_q_pop(ctx, s, &e);
+	}
+	if (s->q_len) {
+		s->flags |= S_RMATCHED;
+		s->rcmd = (uint8_t)SMTP_Q_CMD(smtp_q_head(ctx, s));
+	} else {
+		s->rcmd = smtp_banner_like(s, r->code) ? EV_CMD_BANNER : EV_CMD_NONE;
+	}
+	if (s->rcmd == EV_CMD_BANNER && !s->str[STR_BANNER])
+		smtp_carry_set(ctx, s, C_BANNER, r->text, r->text_len);
+	if (r->more && (r->code >= 400 || s->rcmd == EV_CMD_BANNER) && smtp_aux_get(ctx, s)) {
+		s->flags |= S_TEXT;
+		smtp_aux_of(ctx, s)->text_len = 0;
+		smtp_text_add(smtp_aux_of(ctx, s), r->text, r->text_len);
+	}
+}
+
+static void smtp_reply_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    unsigned int idx, const struct smtp_reply *r, const void *text,
+			    size_t n, uint64_t ts)
+{
+	bool ok = r->code >= 200 && r->code < 300, bad = r->code >= 400;
+	struct smtp_rcpt *rc;
+
+	smtp_count(&s->n_rcpt_rej, bad);
+	if (!t)
+		return;
+	t->tx.n_rcpt_accepted += ok;
+	t->tx.n_rcpt_rejected += bad;
+	if (idx >= t->tx.n_rcpt_stored)
+		return;
+	rc = &t->tx.rcpt[idx];
+	rc->code = r->code;
+	rc->enh_class = r->enh_class;
+	rc->enh_subject = r->enh_subject;
+	rc->enh_detail = r->enh_detail;
+	smtp_ev_rcpt(ctx, s, &t->tx, rc, text, n, ts);
+}
+
+static void smtp_reply_data(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    const struct smtp_reply *r, uint64_t ts)
+{
+	s->flags &= ~S_DATA_WAIT;
+	if (t)
+		t->tx.data_code = r->code;
+	if (r->code == 354) {
+		if (s->mode == M_CMD)
+			smtp_data_begin(ctx, s, ts);
+		return;
+	}
+	/* Refused: what the client streamed ahead is read as commands by the server. */
+	if (s->mode == M_DATA) {
+		smtp_msg_stop(ctx, s);
+		s->mode = M_CMD;
+	}
+}
+
+static void smtp_reply_bdat(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+			    uint16_t e, const struct smtp_reply *r, uint64_t ts)
+{
+	/* Answered while its chunk is still coming (nothing queued after the
+	 * chunk being read): the server refused the command and reads what
+	 * follows as commands (RFC 3030 replies come after the chunk). */
+	if (s->mode == M_BDAT && s->q_len == 0)
+		s->mode = M_CMD; /* aux and its chunk count go back after this call */
+	if (!(e & SMTP_Q_FLAG))
+		return;
+	if (t) {
+		t->tx.data_code = r->code;
+		smtp_tx_emit(ctx, s, t, true, ts);
+	} else {
+		smtp_count(&s->msgs_done, true);
+	}
+}
+
+static void smtp_reply_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			    uint64_t ts)
+{
+	if (!(s->flags & S_AUTH_OPEN))
+		return;
+	if (r->code == 334) {
+		smtp_auth_challenge(&s->auth, r->text, r->text_len);
+		s->flags |= S_AUTH_CHAL;
+		return;
+	}
+	smtp_auth_finish(ctx, s, r->code, ts);
+}
+
+static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t e,
+				struct smtp_txs *t, const struct smtp_reply *r, const void *text,
+				size_t n, uint64_t ts)
+{
+	bool ok = r->code >= 200 && r->code < 300;
+
+	switch (s->rcmd) {
+	case EV_CMD_BANNER:
+		s->flags |= S_BANNER;
+		smtp_ev_banner(ctx, s, r->code, text, n, ts);
+		break;
+	case EV_CMD_HELO:
+	case EV_CMD_EHLO:
+		/* RFC 5321 4.1.4: an accepted EHLO resets the transaction it
+		 * found, not one a pipelined MAIL opened after it. */
+		if (ok && t && t == smtp_tx_of(ctx, s))
+			smtp_tx_emit(ctx, s, t, false, ts);
+		break;
+	case EV_CMD_AUTH:
+		smtp_reply_auth(ctx, s, r, ts);
+		break;
+	case EV_CMD_MAIL:
+		if (t)
+			t->tx.mail_code = r->code;
+		break;
+	case EV_CMD_RCPT:
+		smtp_reply_rcpt(ctx, s, t, SMTP_Q_RCPT(e), r, text, n, ts);
+		break;
+	case EV_CMD_DATA:
+		smtp_reply_data(ctx, s, t, r, ts);
+		break;
+	case EV_CMD_DATA_END:
+		if (t) {
+			t->tx.data_code = r->code;
+			smtp_tx_emit(ctx, s, t, true, ts);
+		} else {
+			smtp_count(&s->msgs_done, true);
+		}
+		break;
+	case EV_CMD_BDAT:
+		smtp_reply_bdat(ctx, s, t, e, r, ts);
+		break;
+	case EV_CMD_RSET:
+		if (ok && t && t == smtp_tx_of(ctx, s))
+			smtp_tx_emit(ctx, s, t, false, ts);
+		break;
+	case EV_CMD_STARTTLS:
+		if (r->code == 220)
+			smtp_starttls(ctx, s, r, ts);
+		break;
+	case EV_CMD_QUIT:
+		smtp_tx_emit_open(ctx, s, ts);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Remember the reply as the last one of its transaction and of the session. */
+void smtp_reply_last(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
+		     const struct smtp_reply *r)
+{
+	size_t n = r->text_len < SMTP_LAST_MAX ? r->text_len : SMTP_LAST_MAX;
+
+	s->last_code = r->code;
+	/* No slot: the session record says the code alone. */
+	smtp_str_set(ctx, s, STR_LAST, r->text, n);
+	if (!t)
+		return;
+	t->tx.last_code = r->code;
+	t->last_len =
+		(uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), r->code, r->text, r->text_len);
+}
+
+static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+			     uint64_t ts)
+{
+	const void *text = r->text;
+	size_t n = r->text_len;
+	uint16_t e = SMTP_Q_MAKE(EV_CMD_NONE, false, 0, SMTP_Q_NO_RCPT);
+	struct smtp_txs *t = NULL;
+
+	ctx->st.replies++;
+	switch (r->code / 100) {
+	case 2:
+		ctx->st.replies_2xx++;
+		break;
+	case 3:
+		ctx->st.replies_3xx++;
+		break;
+	case 4:
+		ctx->st.replies_4xx++;
+		break;
+	case 5:
+		ctx->st.replies_5xx++;
+		break;
+	default:
+		break;
+	}
+	if ((s->flags & S_RMATCHED) && smtp_q_pop(ctx, s, &e)) {
+		s->flags &= ~S_UNSURE;
+		t = smtp_q_tx(ctx, s, e);
+	} else if (s->rcmd == EV_CMD_NONE) {
+		ctx->st.replies_unmatched++;
+	}
+	/* smtp_server_line() added this last line to the gathered text already. */
+	if (s->flags & S_TEXT) {
+		text = smtp_aux_of(ctx, s)->text;
+		n = smtp_aux_of(ctx, s)->text_len;
+		s->flags &= ~S_TEXT;
+	}
+	smtp_reply_last(ctx, s, t ? t : smtp_tx_of(ctx, s), r);
+	if (r->code >= 400)
+		smtp_ev_reply(ctx, s, r, s->rcmd, text, n, ts);
+	smtp_reply_dispatch(ctx, s, e, t, r, text, n, ts);
+}
+
+void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
+		      uint64_t ts)
+{
+	struct smtp_reply r;
+
+	if (s->srv == SRV_PROXY_STATUS) {
+		smtp_proxy_status(ctx, s, l);
+		return;
+	}
+	if (s->srv == SRV_PROXY_HDRS) {
+		if (l->len == 0 && !l->truncated)
+			smtp_proxy_up(ctx, s, ts);
+		return;
+	}
+	if (!(s->flags & S_CONFIRMED)) {
+		smtp_probe_server(ctx, s, l, ts);
+		return;
+	}
+	if (!smtp_reply_parse(l->ptr, l->len, &r)) {
+		ctx->st.replies_bad++;
+		return;
+	}
+	smtp_sig_line(ctx, s, EV_SCOPE_REPLY, l->ptr, l->len, r.code, ts);
+	/* A new code in the middle of a multi-line reply: the old one is over. */
+	if (s->rcode && r.code != s->rcode)
+		s->rcode = 0;
+	if (!s->rcode)
+		smtp_reply_first(ctx, s, &r, ts);
+	else if (s->flags & S_TEXT)
+		smtp_text_add(smtp_aux_of(ctx, s), r.text, r.text_len);
+	if (r.more) {
+		s->rcode = r.code;
+		return;
+	}
+	s->rcode = 0;
+	smtp_reply_final(ctx, s, &r, ts);
+}
