@@ -22,13 +22,14 @@ workers=${BENCH_WORKERS:-"1 2"}
 mkdir -p "$dir"
 : > "$dir/results.jsonl"
 : > "$dir/summary.txt"
-buildtype=$(meson introspect --buildoptions "$build/.." 2>/dev/null |
-	grep -o '"name": "buildtype", "value": "[a-z]*"' | sed 's/.*"value": "//; s/"$//' || true)
+# The build's options, read once: the figures mean something only for a release build with LTO.
+opts=$(meson introspect --buildoptions "$build/.." 2>/dev/null || true)
+buildtype=$(printf '%s' "$opts" | grep -o '"name": "buildtype", "value": "[a-z]*"' |
+	sed 's/.*"value": "//; s/"$//' || true)
 if [ -n "$buildtype" ] && [ "$buildtype" != release ]; then
 	echo "bench: this build is '$buildtype'; figures are only meaningful with --buildtype=release" >&2
 fi
-lto=$(meson introspect --buildoptions "$build/.." 2>/dev/null |
-	grep -o '"name": "b_lto", "value": [a-z]*' | sed 's/.*"value": //' || true)
+lto=$(printf '%s' "$opts" | grep -o '"name": "b_lto", "value": [a-z]*' | sed 's/.*"value": //' || true)
 if [ -n "$lto" ] && [ "$lto" != true ]; then
 	echo "bench: this build has no link-time optimisation; releases are built with -Db_lto=true" >&2
 fi
