@@ -21,11 +21,10 @@ static const struct {
 } smtp_carry_at[C_COUNT] = {
 	[C_HELO] = {0, 68, false, STR_HELO},
 	[C_BANNER] = {0, 48, false, STR_BANNER},
-	[C_USER] = {0, 56, true, 0},
-	[C_MECH] = {56, 20, true, 0},
+	[C_USER] = {0, SMTP_CARRY_USER, true, 0},
+	[C_MECH] = {SMTP_CARRY_USER, SMTP_CARRY_MECH, true, 0},
 };
 
-_Static_assert(56 + 20 == SMTP_CARRY_AUTH, "carry caps fill");
 _Static_assert(68 <= STRARENA_MAX && 48 <= STRARENA_MAX && SMTP_LAST_MAX <= STRARENA_MAX,
 	       "arena slots hold the carry caps");
 

@@ -34,8 +34,10 @@
 #define SMTP_PROBE_LINE_MAX 1024 /* first line of a probed flow, at most */
 #define SMTP_PIPELINE_CAP   255	 /* queue index is a byte */
 #define SMTP_Q_INLINE	    6	 /* replies awaited in the session itself */
-#define SMTP_CARRY_AUTH	    76	 /* AUTH user and mechanism, in struct smtp_ext */
-#define SMTP_LAST_MAX	    56	 /* last reply text kept for a session record */
+#define SMTP_CARRY_USER	    56	 /* AUTH user kept, in struct smtp_ext */
+#define SMTP_CARRY_MECH	    20	 /* AUTH mechanism kept, after the user */
+#define SMTP_CARRY_AUTH	    (SMTP_CARRY_USER + SMTP_CARRY_MECH)
+#define SMTP_LAST_MAX	    56 /* last reply text kept for a session record */
 #define SMTP_TX_LAST_MAX    EVENT_TEXT_MAX
 
 /* Reply queue entry: the command (enum event_cmd), a flag, the transaction
@@ -171,7 +173,7 @@ struct smtp_ext {
 };
 
 _Static_assert(sizeof(struct smtp_ext) <= 80, "one per AUTH session: keep the 80-byte stride");
-_Static_assert(SMTP_SESSIONS_MAX / 16 < (1u << 20) && 56 < 64 && 20 < 64,
+_Static_assert(SMTP_SESSIONS_MAX / 16 < (1u << 20) && SMTP_CARRY_USER < 64 && SMTP_CARRY_MECH < 64,
 	       "the tls reference (a pool of max_sessions / 16) and the lengths fit their bits");
 
 struct smtp_tlsbuf {
