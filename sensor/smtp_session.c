@@ -22,9 +22,15 @@
  * reference, in one struct smtp_ext). A pool running dry costs
  * detail, never correctness of the state machine, and is counted. Pool
  * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
- * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16 (default
- * config: 160 bytes per idle session). HELO, banner and last reply are in a
- * string arena, in slots as big as each value needs (smtp_str_create()).
+ * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16. HELO,
+ * banner and last reply are in a string arena, in slots as big as each
+ * value needs (smtp_str_create()). Default config (16384 sessions): an idle
+ * session is 84 bytes (smtp_session_size(): struct smtp_sess, 80, and its
+ * pool index, 4); the whole context (smtp_ctx_mem_bytes()) is about 122 MiB,
+ * 7.8 kB a session, nearly all of it the pools above, each session's share:
+ * records 3 946, message parsers 1 593, line buffers 1 093, ClientHello
+ * buffers 275, AUTH values 42, deep queues 16.5; and the string arena's 756
+ * (752 of slots, resident only as used, and 4 of table).
  */
 _Static_assert(sizeof(struct smtp_stats) % sizeof(uint64_t) == 0,
 	       "smtp_stats must be made of uint64_t");

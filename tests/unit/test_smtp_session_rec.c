@@ -217,6 +217,28 @@ static void test_session_pool_exhausted(void **state)
 	assert_true(smtp_ctx_mem_bytes(H.ctx) > smtp_session_size() * H.cfg.max_sessions);
 }
 
+/* The figures the memory comment at the top of smtp_session.c quotes for the
+ * default config: an idle session is 84 bytes (struct smtp_sess, 80, and its
+ * pool index), the whole context 7.8 kB a session. Change the comment with
+ * them. */
+static void test_session_mem_default_config(void **state)
+{
+	struct event_sink sink = {0};
+	struct smtp_cfg cfg;
+	struct smtp_ctx *ctx;
+	size_t per;
+
+	(void)state;
+	assert_int_equal(smtp_session_size(), 84);
+	smtp_cfg_default(&cfg);
+	assert_int_equal(cfg.max_sessions, 16384);
+	assert_int_equal(smtp_ctx_create(&cfg, &sink, &ctx), 0);
+	per = smtp_ctx_mem_bytes(ctx) / cfg.max_sessions;
+	if (per < 7750 || per >= 7850)
+		fail_msg("the context is %zu bytes a session, not 7.8 kB", per);
+	smtp_ctx_destroy(ctx);
+}
+
 /* ------------------------------------------------------------ privacy */
 
 static const char key_one[] = "relaywatch-session-test-key-0123456789";
@@ -474,6 +496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_strings_at_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_strings_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
+		cmocka_unit_test(test_session_mem_default_config),
 		cmocka_unit_test_setup_teardown(test_session_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_pseudonymised, setup_privacy,
 						teardown_privacy),
