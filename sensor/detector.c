@@ -2,11 +2,10 @@
 #include "sensor/detector.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/stats.h"
@@ -167,20 +166,21 @@ static void detector_tick(struct detector *d, bool final)
 	stats_publish(d->pub, &d->st, sizeof(d->st));
 }
 
-static void detector_idle(unsigned int *idle)
-{
-	if (++*idle < 64) {
-		sched_yield();
-	} else {
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = 200000};
-
-		nanosleep(&ts, NULL);
-	}
-}
+/*
+ * No event waiting: yield 63 times, then nap, from 200 us doubling up to
+ * 800 us. An event ring (32 MiB by default) takes far longer to fill; the
+ * tick above runs on the clock, not on a count of polls.
+ */
+static const struct backoff_cfg detector_backoff_cfg = {
+	.spins = 0,
+	.yields = 63,
+	.nap_min_ns = 200000,
+	.nap_max_ns = 800000,
+};
 
 int detector_run(struct detector *d)
 {
-	unsigned int idle = 0;
+	struct backoff bo = {0};
 	bool all_done;
 
 	for (;;) {
@@ -196,7 +196,7 @@ int detector_run(struct detector *d)
 			e = (struct event_hdr *)msgring_peek(r, &len);
 			detector_dispatch(d, e, len);
 			msgring_release(r);
-			idle = 0;
+			backoff_reset(&bo);
 			if ((d->st.events & 255) == 0)
 				detector_tick(d, false);
 			continue;
@@ -204,7 +204,7 @@ int detector_run(struct detector *d)
 		if (all_done || atomic_load(&d->stop))
 			break;
 		detector_tick(d, false);
-		detector_idle(&idle);
+		backoff_wait(&bo, &detector_backoff_cfg);
 	}
 	detector_tick(d, true);
 	return 0;
