@@ -272,34 +272,46 @@ static inline uint32_t flow_bucket_match(const struct flow_bucket *bk, uint16_t 
 #endif
 }
 
-/* Flow index + 1 of k, 0 when absent; m is the home bucket's flow_bucket_match(). */
-static inline uint32_t flow_find_from(const struct flow_table *ft, const struct flow_kw *k,
-				      uint64_t h, uint32_t m)
+/* Flow index + 1 of k among bucket bk's slots in m (its flow_bucket_match()), 0 when none. */
+static inline uint32_t flow_bucket_find(const struct flow_table *ft, const struct flow_bucket *bk,
+					uint32_t m, const struct flow_kw *k)
 {
-	uint32_t b = flow_home(ft, (uint32_t)h);
-	uint16_t sig = flow_sig(h);
+	for (; m; m &= m - 1) {
+		uint32_t idx = bk->idx[__builtin_ctz(m) >> 1];
 
-	/* The bound is checked after the home bucket: a miss there costs no loop state. */
-	for (uint32_t n = 1;; n++) {
-		const struct flow_bucket *bk = &ft->buckets[b];
-
-		for (; m; m &= m - 1) {
-			uint32_t idx = bk->idx[__builtin_ctz(m) >> 1];
-
-			if (flow_key_eq(&ft->flows[idx - 1].key, k))
-				return idx;
-		}
-		if (!bk->overflow || n >= ft->n_buckets)
-			return 0;
-		b = flow_bucket_next(ft, b);
-		m = flow_bucket_match(&ft->buckets[b], sig);
+		if (flow_key_eq(&ft->flows[idx - 1].key, k))
+			return idx;
 	}
+	return 0;
+}
+
+/*
+ * k is not in its home bucket b: the buckets its spilled entries reach, as
+ * far as each one's overflow count says anything spilled past it.
+ */
+static uint32_t flow_find_spilled(const struct flow_table *ft, const struct flow_kw *k,
+				  uint16_t sig, uint32_t b)
+{
+	for (uint32_t n = 1; ft->buckets[b].overflow && n < ft->n_buckets; n++) {
+		const struct flow_bucket *bk;
+		uint32_t idx;
+
+		b = flow_bucket_next(ft, b);
+		bk = &ft->buckets[b];
+		idx = flow_bucket_find(ft, bk, flow_bucket_match(bk, sig), k);
+		if (idx)
+			return idx;
+	}
+	return 0;
 }
 
 static inline uint32_t flow_find(const struct flow_table *ft, const struct flow_kw *k, uint64_t h)
 {
-	return flow_find_from(
-		ft, k, h, flow_bucket_match(&ft->buckets[flow_home(ft, (uint32_t)h)], flow_sig(h)));
+	uint32_t b = flow_home(ft, (uint32_t)h);
+	const struct flow_bucket *bk = &ft->buckets[b];
+	uint32_t idx = flow_bucket_find(ft, bk, flow_bucket_match(bk, flow_sig(h)), k);
+
+	return idx ? idx : flow_find_spilled(ft, k, flow_sig(h), b);
 }
 
 static void flow_index_insert(struct flow_table *ft, uint32_t idx, uint64_t h)
@@ -436,13 +448,17 @@ static __attribute__((noinline, cold)) void flow_bytes_carry(struct flow *f, enu
 		f->bytes_hi[dir]++;
 }
 
+static inline void flow_bytes_add(struct flow *f, enum flow_dir dir, uint32_t len)
+{
+	if (__builtin_expect(__builtin_add_overflow(f->bytes_lo[dir], len, &f->bytes_lo[dir]), 0))
+		flow_bytes_carry(f, dir);
+}
+
 static inline void flow_account(struct flow *f, const struct pkt_meta *m, enum flow_dir dir)
 {
 	if (m->ts_ns > f->last_ns)
 		f->last_ns = m->ts_ns;
-	if (__builtin_expect(
-		    __builtin_add_overflow(f->bytes_lo[dir], m->payload_len, &f->bytes_lo[dir]), 0))
-		flow_bytes_carry(f, dir);
+	flow_bytes_add(f, dir, m->payload_len);
 	f->flags |= (uint8_t)(FLOW_F_SEEN << dir);
 	if (m->tcp_flags & PKT_TCP_SYN)
 		f->flags |= FLOW_F_SYN;
@@ -456,9 +472,11 @@ static inline enum flow_dir flow_dir_of(const struct flow *f, bool src_lo)
 }
 
 /* The part of a lookup that runs once the index has answered: idx is the flow
- * of p's key, or 0 to add one. */
-static inline struct flow *flow_settle(struct flow_table *ft, const struct pkt_meta *m,
-				       const struct flow_prep *p, uint32_t idx, enum flow_dir *dir)
+ * of p's key, or 0 to add one. Any flow; flow_hit() is the usual one's. */
+static __attribute__((noinline)) struct flow *flow_settle(struct flow_table *ft,
+							  const struct pkt_meta *m,
+							  const struct flow_prep *p, uint32_t idx,
+							  enum flow_dir *dir)
 {
 	enum flow_list was;
 	uint64_t was_ns;
@@ -481,29 +499,75 @@ static inline struct flow *flow_settle(struct flow_table *ft, const struct pkt_m
 	return f;
 }
 
+/* A flow seen again in a later grain, or whose list changed: most recent, last. */
+static __attribute__((noinline)) void flow_lru_move(struct flow_table *ft, uint32_t idx,
+						    enum flow_list l)
+{
+	flow_lru_unlink(ft, idx);
+	flow_lru_push(ft, l, idx);
+}
+
+/*
+ * flow_settle() for a flow found and not closed (every packet of a live
+ * connection), with what it works out twice done once: the list after the
+ * packet follows from the one before (a payload makes the flow established;
+ * the counters saturate, so they never come back to zero), the flags are
+ * written once, and the LRU move is out of line. Same answer, same lists.
+ */
+static inline struct flow *flow_hit(struct flow_table *ft, const struct pkt_meta *m,
+				    const struct flow_prep *p, uint32_t idx, enum flow_dir *dir)
+{
+	struct flow *f = flow_at(ft, idx);
+	uint8_t fl = f->flags;
+	uint64_t was_ns = f->last_ns, now_ns;
+	enum flow_list was, l;
+	enum flow_dir d;
+
+	if (__builtin_expect(fl & FLOW_F_CLOSED, 0))
+		return flow_settle(ft, m, p, idx, dir);
+	d = flow_dir_of(f, p->src_lo);
+	*dir = d;
+	was = flow_list_of(f);
+	l = m->payload_len ? FLOW_LIST_ESTABLISHED : was;
+	now_ns = m->ts_ns > was_ns ? m->ts_ns : was_ns;
+	f->last_ns = now_ns;
+	flow_bytes_add(f, d, m->payload_len);
+	f->flags = (uint8_t)(fl | FLOW_F_SEEN << d | (m->tcp_flags & PKT_TCP_SYN ? FLOW_F_SYN : 0));
+	if (ft->lru[l].tail != idx &&
+	    (l != was || (now_ns >> ft->grain_shift) != (was_ns >> ft->grain_shift)))
+		flow_lru_move(ft, idx, l);
+	return f;
+}
+
 /*
  * The two ways on from the home bucket are out of line, so the lookup itself
  * saves no registers and spills nothing for them (the probe loop holds the
- * whole key): a new flow, and the probe of a bucket that holds the signature
- * (match) or spilled entries past it.
+ * whole key): a new flow (flow_settle() with no index), and the probe of a
+ * bucket that holds the signature (match) or spilled entries past it. A flow
+ * found in its home bucket (the usual packet) is settled right there; one
+ * found past it (flow_get_far()) is rare.
  */
-static __attribute__((noinline)) struct flow *flow_get_new(struct flow_table *ft,
+static __attribute__((noinline)) struct flow *flow_get_far(struct flow_table *ft,
 							   const struct pkt_meta *m,
 							   const struct flow_prep *p,
-							   enum flow_dir *dir)
+							   enum flow_dir *dir, bool may_add)
 {
-	return flow_settle(ft, m, p, 0, dir);
+	uint32_t idx = flow_find_spilled(ft, &p->k, p->sig, p->home);
+
+	if (!idx && !may_add)
+		return NULL;
+	return flow_settle(ft, m, p, idx, dir);
 }
 
 static __attribute__((noinline)) struct flow *
 flow_get_probe(struct flow_table *ft, const struct pkt_meta *m, const struct flow_prep *p,
 	       uint32_t match, enum flow_dir *dir, bool may_add)
 {
-	uint32_t idx = flow_find_from(ft, &p->k, p->hash, match);
+	uint32_t idx = flow_bucket_find(ft, &ft->buckets[p->home], match, &p->k);
 
-	if (!idx && !may_add)
-		return NULL;
-	return flow_settle(ft, m, p, idx, dir);
+	if (__builtin_expect(idx != 0, 1))
+		return flow_hit(ft, m, p, idx, dir);
+	return flow_get_far(ft, m, p, dir, may_add);
 }
 
 /*
@@ -514,14 +578,14 @@ flow_get_probe(struct flow_table *ft, const struct pkt_meta *m, const struct flo
 static inline struct flow *flow_get(struct flow_table *ft, const struct pkt_meta *m,
 				    const struct flow_prep *p, enum flow_dir *dir, bool may_add)
 {
-	const struct flow_bucket *bk = &ft->buckets[flow_home(ft, (uint32_t)p->hash)];
-	uint32_t match = flow_bucket_match(bk, flow_sig(p->hash));
+	const struct flow_bucket *bk = &ft->buckets[p->home];
+	uint32_t match = flow_bucket_match(bk, p->sig);
 
 	if (match || bk->overflow)
 		return flow_get_probe(ft, m, p, match, dir, may_add);
 	if (!may_add)
 		return NULL;
-	return flow_get_new(ft, m, p, dir);
+	return flow_settle(ft, m, p, 0, dir);
 }
 
 static inline void flow_prep_make(const struct flow_table *ft, const struct pkt_meta *m,
@@ -529,6 +593,8 @@ static inline void flow_prep_make(const struct flow_table *ft, const struct pkt_
 {
 	p->src_lo = flow_key_make(ft, m, &p->k);
 	p->hash = flow_hash(ft, &p->k);
+	p->home = flow_home(ft, (uint32_t)p->hash);
+	p->sig = flow_sig(p->hash);
 }
 
 static inline bool flow_may_start(const struct pkt_meta *m)
@@ -561,7 +627,7 @@ struct flow *flow_lookup_or_start(struct flow_table *ft, const struct pkt_meta *
 void flow_prepare(const struct flow_table *ft, const struct pkt_meta *m, struct flow_prep *p)
 {
 	flow_prep_make(ft, m, p);
-	__builtin_prefetch(&ft->buckets[flow_home(ft, (uint32_t)p->hash)]);
+	__builtin_prefetch(&ft->buckets[p->home]);
 }
 
 struct flow *flow_lookup_or_start_prepared(struct flow_table *ft, const struct pkt_meta *m,

@@ -139,7 +139,9 @@ struct flow_kw {
 struct flow_prep {
 	struct flow_kw k; /* canonical key */
 	uint64_t hash;
-	bool src_lo; /* the sender is key.lo */
+	uint32_t home; /* the key's home bucket (from hash) */
+	uint16_t sig;  /* its signature in the index (from hash) */
+	bool src_lo;   /* the sender is key.lo */
 };
 
 void flow_table_cfg_default(struct flow_table_cfg *cfg);

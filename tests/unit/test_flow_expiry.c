@@ -309,6 +309,65 @@ static void test_flow_million_inserts_constant_memory(void **state)
 	flow_table_destroy(ft);
 }
 
+/*
+ * The table of table(): its shortest timeout is 1 s, so its LRU grain is 2^26
+ * ns (the largest power of two within 1/8 of it).
+ */
+#define GRAIN (UINT64_C(1) << 26)
+
+/*
+ * Flows 1001, 1002, 1003 start (SYN, embryonic) at the start of a grain, then
+ * the server side of flow `again` sends a packet of `len` payload bytes at
+ * `ts`, and a fourth flow starts: the client port of the flow evicted for it.
+ */
+static uint16_t evicted_after(uint16_t again, uint32_t len, uint64_t ts)
+{
+	struct released rl = {0};
+	struct flow_table *ft = table(3, &rl);
+	uint64_t edge = (T0 / GRAIN + 1) * GRAIN;
+	struct pkt_meta m;
+	enum flow_dir d;
+	uint16_t port;
+
+	for (uint16_t p = 1001; p <= 1003; p++) {
+		m = pkt(CLI, p, SRV, 25, PKT_TCP_SYN, 0, edge + p - 1001);
+		flow_lookup_or_add(ft, &m, &d);
+	}
+	m = pkt(SRV, 25, CLI, again, PKT_TCP_ACK, len, edge + ts);
+	assert_non_null(flow_lookup_or_start(ft, &m, &d));
+	assert_int_equal(d, FLOW_DIR_TO_CLIENT);
+	m = pkt(CLI, 2001, SRV, 25, PKT_TCP_SYN, 0, edge + ts + 1);
+	flow_lookup_or_add(ft, &m, &d);
+	assert_int_equal(rl.n, 1);
+	assert_int_equal(rl.reason[0], FLOW_END_EVICTED);
+	port = rl.client_port[0];
+	flow_table_destroy(ft);
+	return port;
+}
+
+/*
+ * A flow seen again stays in place within its grain and moves last from the
+ * next one on, or at once when its list changes: the packet path skips the
+ * move only where a full relink would leave the same order to within a grain.
+ */
+static void test_flow_lru_grain_edge(void **state)
+{
+	(void)state;
+	/* the last nanosecond of the grain: not moved, so still the oldest */
+	assert_int_equal(evicted_after(1001, 0, GRAIN - 1), 1001);
+	/* the first of the next grain: moved behind 1003 */
+	assert_int_equal(evicted_after(1001, 0, GRAIN), 1002);
+	assert_int_equal(evicted_after(1002, 0, GRAIN), 1001);
+	/* payload in the same grain: established now, so embryonic flows go first */
+	assert_int_equal(evicted_after(1001, 1, 5), 1002);
+	assert_int_equal(evicted_after(1001, 1, GRAIN - 1), 1002);
+	/* the newest flow seen again, in a later grain: order unchanged */
+	assert_int_equal(evicted_after(1003, 0, 3 * GRAIN), 1001);
+	assert_int_equal(evicted_after(1003, 7, 3 * GRAIN), 1001);
+	/* packet time stepping back does not count as a later grain */
+	assert_int_equal(evicted_after(1001, 0, (uint64_t)-GRAIN), 1001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_flow_reuse_after_close),
 		cmocka_unit_test(test_flow_flush_all),
 		cmocka_unit_test(test_flow_million_inserts_constant_memory),
+		cmocka_unit_test(test_flow_lru_grain_edge),
 	};
 
 	return cmocka_run_group_tests(tests, setup_ports, NULL);
