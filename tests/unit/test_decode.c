@@ -453,6 +453,38 @@ static void test_decode_tcp_header_flags_and_ports(void **state)
 	assert_reason(fx_decode_cut(f, f->len, f->len + 4), DECODE_R_TRUNCATED_TCP);
 }
 
+/*
+ * Every TCP flag byte and zero ports: the Ethernet frame takes the fast path,
+ * the same IP packet as a raw-IP link the general decoder; same verdict, and
+ * the one decode_tcp()'s rule gives.
+ */
+static void test_decode_fast_flags_match_general(void **state)
+{
+	struct pkt_build_tcp t = tcp_psh;
+	struct fx *f = *state;
+
+	for (unsigned int fl = 0; fl < 256 * 3; fl++) {
+		bool bad_port = fl >= 256;
+		unsigned int want = R_OK;
+
+		t = tcp_psh;
+		t.flags = (uint8_t)fl;
+		t.sport = fl >= 512 ? 0 : t.sport;
+		t.dport = fl >= 256 && fl < 512 ? 0 : t.dport;
+		/* SYN+FIN, RST+SYN, RST+FIN (low three bits 3, 6, 7) or no flags */
+		if (((0xc8u >> (fl & 7)) & 1) || (fl & 0xff) == 0)
+			want = DECODE_R_BAD_TCP_FLAGS;
+		else if (bad_port)
+			want = DECODE_R_BAD_PORT;
+		fx_eth_ip4(f, &ip4, &t, smtp_line);
+		assert_reason(fx_decode(f), want);
+		assert_int_equal(f->st.ipv4, 1);
+		assert_reason(decode_wire(f->buf + 14, f->len - 14, f->len - 14, PKT_LINK_RAW,
+					  &f->m, &f->st),
+			      want);
+	}
+}
+
 static void test_decode_non_tcp_is_skipped(void **state)
 {
 	struct pkt_build_ipv4 icmp = ip4;
@@ -729,6 +761,7 @@ int main(void)
 		T(test_decode_ipv6_extension_chains),
 		T(test_decode_snapped_frame_delivers_captured_payload),
 		T(test_decode_tcp_header_flags_and_ports),
+		T(test_decode_fast_flags_match_general),
 		T(test_decode_non_tcp_is_skipped),
 		T(test_decode_fast_path_agrees_with_general_decoder),
 		T(test_decode_checksums_checked_only_when_asked),
