@@ -476,6 +476,7 @@ void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
 	}
 	if (answered)
 		smtp_count(&s->msgs_done, true);
+	smtp_last_gone(ctx, s, t);
 	pool_put(&ctx->tx_pool, t);
 }
 
@@ -512,16 +513,16 @@ struct smtp_txs *smtp_session_tx(struct smtp_ctx *ctx, struct smtp_sess *s)
 
 void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t, uint64_t ts)
 {
+	char text[SMTP_LAST_MAX];
+	size_t n;
+
 	if (!t)
 		t = smtp_session_tx(ctx, s);
 	if (!t)
 		return;
-	t->tx.last_code = s->last_code;
-	if (s->last_code)
-		t->last_len = (uint16_t)smtp_fmt_reply(
-			t->last, sizeof(t->last), s->last_code,
-			s->str[STR_LAST] ? (const uint8_t *)strarena_get(ctx->str, s->str[STR_LAST])
-					 : (const uint8_t *)"",
-			strarena_len(ctx->str, s->str[STR_LAST]));
+	t->tx.last_code = smtp_last_text(ctx, s, text, &n);
+	if (t->tx.last_code)
+		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), t->tx.last_code,
+						       (const uint8_t *)text, n);
 	smtp_tx_emit(ctx, s, t, false, ts);
 }

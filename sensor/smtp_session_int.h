@@ -39,6 +39,11 @@
 #define SMTP_CARRY_AUTH	    (SMTP_CARRY_USER + SMTP_CARRY_MECH)
 #define SMTP_LAST_MAX	    56 /* last reply text kept for a session record */
 #define SMTP_TX_LAST_MAX    EVENT_TEXT_MAX
+/* s->last_code: the code in the low bits; above them the generation of the
+ * transaction whose last[] holds the reply's text (0: the text is at
+ * STR_LAST, or not kept; smtp_session_reply.c tells when). */
+#define SMTP_LAST_CODE_MASK 0x3ffu
+#define SMTP_LAST_GEN_SHIFT 13
 
 /* Reply queue entry: the command (enum event_cmd), a flag, the transaction
  * generation it belongs to and the recipient index for RCPT. */
@@ -438,6 +443,10 @@ void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, bool fl
 		 unsigned int rcpt);
 void smtp_reply_last(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
 		     const struct smtp_reply *r);
+void smtp_last_keep(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r);
+void smtp_last_gone(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_txs *t);
+uint16_t smtp_last_text(const struct smtp_ctx *ctx, const struct smtp_sess *s,
+			char buf[SMTP_LAST_MAX], size_t *n);
 void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_line *l,
 		      uint64_t ts);
 

@@ -286,20 +286,95 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
 	}
 }
 
+/*
+ * The session's last reply is read only for a session record
+ * (smtp_session_record()): when the session ends with no transaction record
+ * said (n_tx == 0), or after TLS starts (the record smtp_tls_done() makes).
+ * Interning its text in the arena at every reply cost ~185 instructions a
+ * reply (callgrind); instead, while a transaction holds the same text in
+ * its last[], the session names that transaction by its generation (in
+ * last_code's high bits), and the text goes to the arena only when that
+ * transaction leaves (smtp_last_gone()) while the text may still be read.
+ */
+_Static_assert(SMTP_TX_LAST_MAX - 4 >= SMTP_LAST_MAX, "a transaction's last[] holds the session's");
+_Static_assert(999 <= SMTP_LAST_CODE_MASK && SMTP_LAST_CODE_MASK < (1u << SMTP_LAST_GEN_SHIFT) &&
+		       (7u << SMTP_LAST_GEN_SHIFT) <= UINT16_MAX,
+	       "a code and a generation share last_code");
+
+/* The text may be read later: n_tx only grows, and S_TLS is set (and the
+ * text kept, smtp_last_keep()) before smtp_tls_done() can make a record. */
+static bool smtp_last_wanted(const struct smtp_sess *s)
+{
+	return s->n_tx == 0 || (s->flags & S_TLS);
+}
+
+static void smtp_last_arena(struct smtp_ctx *ctx, struct smtp_sess *s, const void *p, size_t n)
+{
+	/* No slot: the session record says the code alone. */
+	smtp_str_set(ctx, s, STR_LAST, p, n < SMTP_LAST_MAX ? n : SMTP_LAST_MAX);
+}
+
 /* Remember the reply as the last one of its transaction and of the session. */
 void smtp_reply_last(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
 		     const struct smtp_reply *r)
 {
-	size_t n = r->text_len < SMTP_LAST_MAX ? r->text_len : SMTP_LAST_MAX;
-
 	s->last_code = r->code;
-	/* No slot: the session record says the code alone. */
-	smtp_str_set(ctx, s, STR_LAST, r->text, n);
-	if (!t)
+	if (t) {
+		t->tx.last_code = r->code;
+		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), r->code, r->text,
+						       r->text_len);
+		s->last_code = (uint16_t)(s->last_code | t->gen << SMTP_LAST_GEN_SHIFT);
+		if (s->str[STR_LAST])
+			strarena_put(ctx->str, &s->str[STR_LAST]);
+	} else if (smtp_last_wanted(s)) {
+		smtp_last_arena(ctx, s, r->text, r->text_len);
+	} else if (s->str[STR_LAST]) {
+		strarena_put(ctx->str, &s->str[STR_LAST]);
+	}
+}
+
+/* S_TLS was just set: r, the session's last reply, may be read again. */
+void smtp_last_keep(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r)
+{
+	if (!(s->last_code >> SMTP_LAST_GEN_SHIFT))
+		smtp_last_arena(ctx, s, r->text, r->text_len);
+}
+
+/* t goes back to its pool: if it holds the session's last reply, the arena takes it. */
+void smtp_last_gone(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_txs *t)
+{
+	if ((s->last_code >> SMTP_LAST_GEN_SHIFT) != t->gen)
 		return;
-	t->tx.last_code = r->code;
-	t->last_len =
-		(uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), r->code, r->text, r->text_len);
+	s->last_code &= SMTP_LAST_CODE_MASK;
+	if (smtp_last_wanted(s))
+		smtp_last_arena(ctx, s, t->last + 4, t->last_len - 4u);
+}
+
+/* The session's last reply: its code (0: none) and text, copied into buf. */
+uint16_t smtp_last_text(const struct smtp_ctx *ctx, const struct smtp_sess *s,
+			char buf[SMTP_LAST_MAX], size_t *n)
+{
+	unsigned int gen = s->last_code >> SMTP_LAST_GEN_SHIFT;
+	const struct smtp_txs *t = NULL;
+	const char *p = NULL;
+
+	*n = 0;
+	if (!gen) {
+		*n = strarena_len(ctx->str, s->str[STR_LAST]);
+		p = strarena_get(ctx->str, s->str[STR_LAST]);
+	} else {
+		t = smtp_tx_of(ctx, s);
+		if (!t || t->gen != gen)
+			t = smtp_tx_wait_of(ctx, s);
+		if (t && t->gen == gen && t->last_len >= 4) {
+			*n = t->last_len - 4u;
+			p = t->last + 4;
+		}
+	}
+	*n = *n < SMTP_LAST_MAX ? *n : SMTP_LAST_MAX;
+	if (*n)
+		memcpy(buf, p, *n);
+	return (uint16_t)(s->last_code & SMTP_LAST_CODE_MASK);
 }
 
 static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,

@@ -79,6 +79,7 @@ void smtp_tls_wait(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t first)
 	/* Clear text goes on (a decrypted capture): the records to come say TLS;
 	 * the one that stood for the switch alone is not needed. */
 	if (s->tx && smtp_tx_empty(&smtp_tx_of(ctx, s)->tx)) {
+		smtp_last_gone(ctx, s, smtp_tx_of(ctx, s));
 		pool_put(&ctx->tx_pool, smtp_tx_of(ctx, s));
 		s->tx = 0;
 	}
@@ -93,6 +94,7 @@ void smtp_starttls(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_
 	 * the 220 that started TLS. */
 	if (!s->tx && smtp_tx_begin(ctx, s, ts))
 		smtp_reply_last(ctx, s, smtp_tx_of(ctx, s), r);
+	smtp_last_keep(ctx, s, r);
 	smtp_line_reset(&s->lb[FLOW_DIR_TO_SERVER]);
 	s->mode = M_TLS_WAIT;
 }

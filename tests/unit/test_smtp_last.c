@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The last reply of the records (sensor/smtp_session_reply.c): a
+ * transaction's is its own last reply; a session record's (no transaction
+ * said, or the one smtp_tls_done() makes) is the session's last reply, its
+ * text cut at 56 bytes. The session's text lives in the string arena or in
+ * the transaction holding the same reply; these tests walk the paths where
+ * it moves between them: STARTTLS, a transaction that leaves, a lost
+ * segment, the close.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/msgring.h"
+#include "dataplane/flow.h"
+#include "sensor/event.h"
+#include "sensor/smtp_session.h"
+
+#define TS0	 1700000000000000000ull
+#define MAX_TX	 8
+#define GAP_MARK "\x01gap"
+
+static struct {
+	struct msgring *ring;
+	struct event_sink sink;
+	struct smtp_ctx *ctx;
+	struct flow flow;
+	unsigned int n_tx;
+	char last[MAX_TX][300]; /* SMTP_F_LAST_REPLY of each EV_TX, in order */
+	bool session[MAX_TX];	/* SMTP_TX_F_SESSION */
+} L;
+
+static void last_up(uint32_t max_sessions)
+{
+	struct smtp_cfg cfg;
+
+	memset(&L, 0, sizeof(L));
+	assert_int_equal(msgring_create(4u << 20, &L.ring), 0);
+	L.sink.ring = L.ring;
+	smtp_cfg_default(&cfg);
+	cfg.max_sessions = max_sessions;
+	assert_int_equal(smtp_ctx_create(&cfg, &L.sink, &L.ctx), 0);
+	L.flow.key.family = 4;
+	L.flow.key.lo.b[10] = L.flow.key.hi.b[10] = 0xff;
+	L.flow.key.lo.b[11] = L.flow.key.hi.b[11] = 0xff;
+	memcpy(&L.flow.key.lo.b[12], "\xc0\x00\x02\x0a", 4);
+	memcpy(&L.flow.key.hi.b[12], "\xc6\x33\x64\x19", 4);
+	L.flow.key.lo_port = 40001;
+	L.flow.key.hi_port = 25;
+	L.flow.flags = FLOW_F_CLIENT_LO | FLOW_F_SYN;
+	L.flow.first_ns = TS0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	last_up(8);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	smtp_ctx_destroy(L.ctx);
+	msgring_destroy(L.ring);
+	return 0;
+}
+
+/* The records so far, their last replies. */
+static void drain(void)
+{
+	const void *p;
+	uint32_t len;
+
+	while ((p = msgring_peek(L.ring, &len))) {
+		const struct event_hdr *h = p;
+
+		if (h->type == EV_TX) {
+			const struct event_tx *e = p;
+			size_t n;
+			const char *v = smtp_tx_get(&e->tx, SMTP_F_LAST_REPLY, &n);
+
+			assert_true(L.n_tx < MAX_TX);
+			snprintf(L.last[L.n_tx], sizeof(L.last[0]), "%.*s", (int)n, v);
+			L.session[L.n_tx] = (e->tx.flags & SMTP_TX_F_SESSION) != 0;
+			L.n_tx++;
+		}
+		msgring_release(L.ring);
+	}
+}
+
+/* Client lines start "C", server lines "S"; GAP_MARK + 'C'/'S': a lost segment. */
+static void feed(void *sess, const char *step)
+{
+	uint8_t dir = step[0] == 'C' ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+	const char *text = step + 1;
+	size_t n = strlen(text);
+
+	if (!strncmp(step, GAP_MARK, 4)) {
+		dir = step[4] == 'C' ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
+		smtp_l7_ops.gap(L.ctx, sess, &L.flow, dir, 100, TS0 + 1);
+		return;
+	}
+	/* A ClientHello's first bytes: TLS starts for real. */
+	if (!strcmp(text, "TLS"))
+		text = "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00", n = 10;
+	L.flow.bytes_lo[dir] += (uint32_t)n;
+	smtp_l7_ops.data(L.ctx, sess, &L.flow, dir, (const uint8_t *)text, (uint32_t)n, TS0 + 1);
+}
+
+/* One session, every step, then its close: the records it made. */
+static void run(const char *const *steps, size_t n)
+{
+	void *s = smtp_l7_ops.open(L.ctx, &L.flow, TS0);
+
+	assert_non_null(s);
+	L.flow.bytes_lo[0] = L.flow.bytes_lo[1] = 0;
+	for (size_t i = 0; i < n; i++)
+		feed(s, steps[i]);
+	smtp_l7_ops.close(L.ctx, s, &L.flow, FLOW_END_FIN, TS0 + 2);
+	smtp_l7_ops.housekeep(L.ctx, TS0 + 3);
+	drain();
+}
+
+#define RUN(a) run((a), sizeof(a) / sizeof((a)[0]))
+#define HELLO  "S220 mx.example.net ESMTP\r\n", "CEHLO c.example.org\r\n"
+#define LONG   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* What a session record says of a reply: its code and 56 bytes of its text. */
+static const char *cut56(const char *code, const char *text)
+{
+	static char buf[80];
+
+	snprintf(buf, sizeof(buf), "%s %.56s", code, text);
+	return buf;
+}
+
+/* A message accepted: a transaction record. */
+#define MAIL_OK                                                                                    \
+	"CMAIL FROM:<a@example.org>\r\n", "S250 2.1.0 Ok\r\n", "CRCPT TO:<b@example.net>\r\n",     \
+		"S250 2.1.5 Ok\r\n", "CDATA\r\n", "S354 go\r\n", "Cx\r\n.\r\n",                    \
+		"S250 2.0.0 queued\r\n"
+
+/* No transaction: the session record says the last reply, from the arena. */
+static void test_last_session_record_no_tx(void **state)
+{
+	const char *const st[] = {HELLO, "S250 mx\r\n", "CQUIT\r\n", "S221 2.0.0 Bye " LONG "\r\n"};
+	const char *const multi[] = {HELLO, "S250-mx\r\n", "S250 8BITMIME\r\n"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 1);
+	assert_true(L.session[0]);
+	assert_string_equal(L.last[0], cut56("221", "2.0.0 Bye " LONG));
+	/* A multi-line reply last: the text of its last line. */
+	RUN(multi);
+	assert_int_equal(L.n_tx, 2);
+	assert_true(L.session[1]);
+	assert_string_equal(L.last[1], "250 8BITMIME");
+}
+
+/* A transaction said, then QUIT: its record has its own last reply; no session record. */
+static void test_last_tx_then_quit(void **state)
+{
+	const char *const st[] = {HELLO, "S250 mx\r\n", MAIL_OK, "CQUIT\r\n", "S221 Bye\r\n"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 1);
+	assert_false(L.session[0]);
+	assert_string_equal(L.last[0], "250 2.0.0 queued");
+}
+
+/* The session ends with a transaction open (no message): its record has the last reply. */
+static void test_last_open_tx_at_close(void **state)
+{
+	const char *const st[] = {HELLO, "S250 mx\r\n", "CMAIL FROM:<a@example.org>\r\n",
+				  "S250 2.1.0 Ok " LONG "\r\n"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 1);
+	assert_false(L.session[0]);
+	assert_string_equal(L.last[0], "250 2.1.0 Ok " LONG);
+}
+
+/* A transaction refused and reset (RSET is not a record), then the close:
+ * no transaction said, so the session record has the session's last reply,
+ * which the transaction held until it left. */
+static void test_last_held_by_tx_then_session_record(void **state)
+{
+	const char *const st[] = {HELLO, "S250 mx\r\n", "CMAIL FROM:<a@example.org>\r\n",
+				  "S550 5.7.1 no " LONG "\r\n"};
+
+	(void)state;
+	RUN(st);
+	assert_true(L.n_tx >= 1);
+	/* Whatever record the refused MAIL makes carries that reply, cut or not. */
+	assert_memory_equal(L.last[L.n_tx - 1], "550 5.7.1 no ", 13);
+}
+
+/* STARTTLS after a transaction was said: the record TLS makes has the 220. */
+static void test_last_starttls_after_tx(void **state)
+{
+	const char *const st[] = {
+		HELLO, "S250 mx\r\n", MAIL_OK, "CSTARTTLS\r\n", "S220 2.0.0 Ready " LONG "\r\n",
+		"CTLS"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 2);
+	assert_string_equal(L.last[0], "250 2.0.0 queued");
+	assert_string_equal(L.last[1], "220 2.0.0 Ready " LONG);
+}
+
+/* STARTTLS and QUIT pipelined after a transaction: the QUIT's reply sends
+ * the STARTTLS record; TLS then makes a session record whose last reply is
+ * the 221, kept in the arena when the record holding it left. */
+static void test_last_starttls_quit_pipelined(void **state)
+{
+	const char *const st[] = {HELLO,
+				  "S250 mx\r\n",
+				  MAIL_OK,
+				  "CSTARTTLS\r\nQUIT\r\n",
+				  "S220 2.0.0 Ready\r\n",
+				  "S221 2.0.0 Bye " LONG "\r\n",
+				  "CTLS"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 3);
+	assert_false(L.session[1]);
+	assert_string_equal(L.last[1], "221 2.0.0 Bye " LONG);
+	assert_true(L.session[2]);
+	assert_string_equal(L.last[2], cut56("221", "2.0.0 Bye " LONG));
+}
+
+/* STARTTLS, then clear text (a decrypted capture): the record that stood
+ * for the switch goes unsaid; the session record has the 220, which that
+ * record held, cut at 56 bytes. */
+static void test_last_starttls_clear_text(void **state)
+{
+	const char *const st[] = {HELLO, "S250 mx\r\n", "CSTARTTLS\r\n",
+				  "S220 2.0.0 Ready " LONG "\r\n", "CNOOP\r\n"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 1);
+	assert_true(L.session[0]);
+	assert_string_equal(L.last[0], cut56("220", "2.0.0 Ready " LONG));
+}
+
+/* A lost segment after the last reply, then the close: the reply's text
+ * was not in the line buffer the gap dropped. */
+static void test_last_after_gap(void **state)
+{
+	const char *const st[] = {HELLO,	"S250 mx " LONG "\r\n", GAP_MARK "S",
+				  GAP_MARK "C", "S250-half\r\n",	GAP_MARK "S"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 1);
+	assert_true(L.session[0]);
+	assert_string_equal(L.last[0], cut56("250", "mx " LONG));
+}
+
+/* A transaction open at a gap, refused after it: its last reply and the session's. */
+static void test_last_tx_across_gap(void **state)
+{
+	const char *const st[] = {HELLO,
+				  "S250 mx\r\n",
+				  "CMAIL FROM:<a@example.org>\r\n",
+				  GAP_MARK "S",
+				  "S250 2.1.0 Ok\r\n",
+				  "CRSET\r\n",
+				  "S250 2.0.0 Reset\r\n"};
+
+	(void)state;
+	RUN(st);
+	assert_int_equal(L.n_tx, 1);
+	assert_false(L.session[0]);
+	assert_string_equal(L.last[0], "250 2.0.0 Reset");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_last_session_record_no_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_tx_then_quit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_open_tx_at_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_held_by_tx_then_session_record, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_last_starttls_after_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_starttls_quit_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_starttls_clear_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_after_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_tx_across_gap, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
