@@ -322,6 +322,14 @@ static void smtp_reply_enhanced(struct smtp_reply *r)
 
 	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
 		return;
+	/* Nearly every code has one-digit parts ("2.1.0 Ok", "5.7.1 <x>"): no loop. */
+	if (p[3] == '.' && smtp_digit(p[2]) && smtp_digit(p[4]) &&
+	    (n == 5 || smtp_is_blank(p[5]))) {
+		r->enh_class = (uint8_t)(p[0] - '0');
+		r->enh_subject = (uint8_t)(p[2] - '0');
+		r->enh_detail = (uint16_t)(p[4] - '0');
+		return;
+	}
 	for (int f = 0; f < 2; f++) {
 		v = 0;
 		for (k = 0; k < 3 && i < n && smtp_digit(p[i]); k++, i++)

@@ -357,6 +357,147 @@ static void test_smtp_reply_forms(void **state)
 	assert_false(reply("\xff\xfe\x00", &r));
 }
 
+/* The reply parser as it was before its enhanced code fast path: the slow
+ * path, kept here to check the fast one against. */
+static bool ref_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool ref_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void ref_enhanced(struct smtp_reply *r)
+{
+	const uint8_t *p = r->text;
+	uint32_t n = r->text_len, i = 2, v, k;
+	uint32_t part[2];
+
+	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+		return;
+	for (int f = 0; f < 2; f++) {
+		v = 0;
+		for (k = 0; k < 3 && i < n && ref_digit(p[i]); k++, i++)
+			v = v * 10 + (p[i] - '0');
+		if (k == 0)
+			return;
+		part[f] = v;
+		if (f == 0) {
+			if (i >= n || p[i] != '.')
+				return;
+			i++;
+		}
+	}
+	if (i < n && !ref_blank(p[i]))
+		return;
+	r->enh_class = (uint8_t)(p[0] - '0');
+	r->enh_subject = (uint8_t)part[0];
+	r->enh_detail = (uint16_t)part[1];
+}
+
+static bool ref_reply(const uint8_t *line, uint32_t n, struct smtp_reply *out)
+{
+	uint32_t i;
+
+	memset(out, 0, sizeof(*out));
+	while (n > 0 && (ref_blank(line[n - 1]) || line[n - 1] == '\r'))
+		n--;
+	if (n < 3 || !ref_digit(line[0]) || !ref_digit(line[1]) || !ref_digit(line[2]))
+		return false;
+	out->code = (uint16_t)((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
+	if (out->code < 100 || out->code > 599) {
+		out->code = 0;
+		return false;
+	}
+	out->more = n > 3 && line[3] == '-';
+	for (i = out->more ? 4 : 3; i < n && ref_blank(line[i]); i++)
+		;
+	out->text = line + i;
+	out->text_len = n - i;
+	ref_enhanced(out);
+	return true;
+}
+
+static void assert_same_reply(const uint8_t *line, uint32_t n)
+{
+	struct smtp_reply a, b;
+	bool ok_a = smtp_reply_parse(line, n, &a), ok_b = ref_reply(line, n, &b);
+
+	if (ok_a != ok_b || memcmp(&a, &b, sizeof(a)))
+		fail_msg("'%.*s': %d %u %d.%u.%u, reference %d %u %d.%u.%u", (int)n,
+			 (const char *)line, ok_a, a.code, a.enh_class, a.enh_subject, a.enh_detail,
+			 ok_b, b.code, b.enh_class, b.enh_subject, b.enh_detail);
+}
+
+/* The fast path against the slow one: every text of up to 6 bytes from the
+ * characters enhanced codes are made of, after each kind of code and
+ * separator, and the shapes at the edges of the digit counts. */
+static void test_smtp_reply_fast_path_as_slow(void **state)
+{
+	static const char alpha[] = "0125.x \t";
+	static const char *const heads[] = {"250 ", "421-", "250", "550  "};
+	static const char *const edges[] = {
+		"250 2.1.0",
+		"250 2.1.0 ",
+		"250 2.1.0\r",
+		"250 2.1.0x",
+		"250 2.1.10",
+		"250 2.10.1 ok",
+		"250 2.100.100 ok",
+		"250 2.1000.0 x",
+		"250 2.1.1000",
+		"550 5.7.26 dmarc",
+		"550 5.7.1\t<a@b>",
+		"250 2..0 x",
+		"250 2.1. x",
+		"250 .1.0 x",
+		"250 3.1.0 x",
+		"250 2.a.0 x",
+		"250 2.1.a x",
+		"250 2-1-0 x",
+		"250-2.1.0-x",
+		"250 2.1.0.5",
+		"250",
+		"250 ",
+		"250-",
+		"250\r",
+		"099 2.1.0",
+		"600 2.1.0",
+		"6xx 2.1.0",
+		"25",
+		"2\xff"
+		"0 2.1.0",
+		"250 5.5.5\t\t\r\r",
+		"421 4.4.2 \r",
+		"250\t2.1.0 tab",
+	};
+	uint8_t line[16];
+
+	(void)state;
+	for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
+		assert_same_reply(U8(edges[e]), (uint32_t)strlen(edges[e]));
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		size_t hl = strlen(heads[h]);
+
+		memcpy(line, heads[h], hl);
+		for (uint32_t len = 0; len <= 6; len++) {
+			uint32_t combos = 1;
+
+			for (uint32_t k = 0; k < len; k++)
+				combos *= sizeof(alpha) - 1;
+			for (uint32_t c = 0; c < combos; c++) {
+				uint32_t x = c;
+
+				for (uint32_t k = 0; k < len; k++, x /= sizeof(alpha) - 1)
+					line[hl + k] = (uint8_t)alpha[x % (sizeof(alpha) - 1)];
+				assert_same_reply(line, (uint32_t)(hl + len));
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_cmd_rcpt_forms),
 		cmocka_unit_test(test_smtp_cmd_bdat),
 		cmocka_unit_test(test_smtp_reply_forms),
+		cmocka_unit_test(test_smtp_reply_fast_path_as_slow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
