@@ -134,7 +134,9 @@ struct smtp_tx {
 };
 
 /* Start a record: clears it and copies the connection identity but the uid,
- * which event_fill_uid() makes from the event that carries the record. */
+ * which event_fill_uid() makes from the event that carries the record.
+ * List entries past their counts and the arena past arena_used are left as
+ * they were: read nothing there. */
 void smtp_tx_init(struct smtp_tx *tx, const struct flow *f, uint64_t ts_ns);
 /* Copy the identity (uid, addresses, ports) from another record. */
 void smtp_tx_copy_identity(struct smtp_tx *dst, const struct smtp_tx *src);

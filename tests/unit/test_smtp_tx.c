@@ -159,6 +159,94 @@ static void test_smtp_tx_auth_result_names(void **state)
 	assert_null(smtp_auth_result_name(SMTP_AUTH_NONE)); /* no AUTH: field left out */
 }
 
+/* A record is reused from its pool: init clears only what is read before it
+ * is written. Over a record full of stale bytes, and over one used to the
+ * brim, it must read as a record cleared whole. */
+static void fill_lists(struct smtp_tx *tx)
+{
+	char v[32];
+
+	for (int i = 0; i < SMTP_TX_MAX_RCPT + 2; i++) {
+		snprintf(v, sizeof(v), "rcpt%d@example.org", i);
+		smtp_tx_add_rcpt(tx, v, strlen(v));
+	}
+	for (int i = 0; i < SMTP_TX_MAX_HDR_ADDRS + 2; i++) {
+		snprintf(v, sizeof(v), "to%d@example.org", i);
+		smtp_tx_add_to(tx, v, strlen(v));
+		smtp_tx_add_cc(tx, v, strlen(v));
+	}
+	for (int i = 0; i < SMTP_TX_MAX_PATH + 2; i++) {
+		snprintf(v, sizeof(v), "192.0.2.%d", i);
+		smtp_tx_add_path(tx, v, strlen(v));
+	}
+	for (int f = 0; f < SMTP_F_COUNT; f++)
+		smtp_tx_set(tx, (enum smtp_field)f, "value", 5);
+	tx->rcpt[0].code = 250;
+	tx->flags |= SMTP_TX_F_DATA;
+	tx->n_commands = 7;
+}
+
+static void assert_same_record(const struct smtp_tx *a, const struct smtp_tx *b)
+{
+	/* Everything a reader may read: the scalars and single values, the
+	 * lists up to their counts, the strings they point at. */
+	assert_memory_equal(a, b, offsetof(struct smtp_tx, rcpt));
+	assert_int_equal(a->arena_used, b->arena_used);
+	for (unsigned int i = 0; i < a->n_rcpt_stored; i++) {
+		assert_memory_equal(&a->rcpt[i], &b->rcpt[i], sizeof(a->rcpt[i]));
+		assert_memory_equal(smtp_tx_str(a, a->rcpt[i].addr),
+				    smtp_tx_str(b, b->rcpt[i].addr), a->rcpt[i].addr.len);
+	}
+	for (unsigned int i = 0; i < a->n_to_stored; i++)
+		assert_memory_equal(&a->to[i], &b->to[i], sizeof(a->to[i]));
+	for (unsigned int i = 0; i < a->n_cc_stored; i++)
+		assert_memory_equal(&a->cc[i], &b->cc[i], sizeof(a->cc[i]));
+	for (unsigned int i = 0; i < a->n_path; i++)
+		assert_memory_equal(&a->path[i], &b->path[i], sizeof(a->path[i]));
+	assert_memory_equal(a->arena, b->arena, a->arena_used);
+}
+
+static void test_smtp_tx_init_over_stale_bytes(void **state)
+{
+	static const uint8_t fills[] = {0xa5, 0xff, '-', 0x00};
+	struct smtp_tx *clean = malloc(sizeof(*clean));
+	struct smtp_tx *stale = malloc(sizeof(*stale));
+
+	(void)state;
+	assert_non_null(clean);
+	assert_non_null(stale);
+	for (size_t k = 0; k <= sizeof(fills); k++) {
+		memset(clean, 0, sizeof(*clean));
+		smtp_tx_init(clean, NULL, 42);
+		if (k < sizeof(fills)) {
+			memset(stale, fills[k], sizeof(*stale));
+		} else {
+			/* A record used to the brim, then started again. */
+			smtp_tx_init(stale, NULL, 7);
+			fill_lists(stale);
+			assert_int_not_equal(stale->n_rcpt_stored, 0);
+		}
+		smtp_tx_init(stale, NULL, 42);
+		assert_same_record(clean, stale);
+		assert_int_equal(stale->n_rcpt, 0);
+		assert_int_equal(stale->n_path, 0);
+		for (int f = 0; f < SMTP_F_COUNT; f++)
+			assert_false(smtp_tx_has(stale, (enum smtp_field)f));
+		assert_int_equal(smtp_tx_wire_size(stale), offsetof(struct smtp_tx, arena));
+		assert_int_equal(smtp_tx_wire_size(clean), offsetof(struct smtp_tx, arena));
+		/* Filled the same way, both read the same: a new entry is whole. */
+		smtp_tx_add_rcpt(clean, "a@example.org", 13);
+		smtp_tx_add_rcpt(stale, "a@example.org", 13);
+		assert_int_equal(stale->rcpt[0].code, 0);
+		assert_int_equal(stale->rcpt[0].enh_class, 0);
+		fill_lists(clean);
+		fill_lists(stale);
+		assert_same_record(clean, stale);
+	}
+	free(clean);
+	free(stale);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_tx_lists_count_past_capacity),
 		cmocka_unit_test(test_smtp_tx_wire_prefix_is_complete),
 		cmocka_unit_test(test_smtp_tx_auth_result_names),
+		cmocka_unit_test(test_smtp_tx_init_over_stale_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
