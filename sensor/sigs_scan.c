@@ -108,17 +108,16 @@ static void sigs_verdict_keep(struct sigs_verdict *v, uint64_t tag, unsigned int
 }
 
 /* Header rules that name their field: a field no rule names has nothing to scan. */
-static bool sigs_field_wanted(const struct sigs_db *db, const struct sigs_scan *sc)
+static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t name_len)
 {
 	if (db->any_field)
 		return true;
 	/* Rules name a few fields (Subject, X-Mailer...): most fields of a
 	 * message have a length none of them has, ruled out in one test. */
-	if (!(db->field_lens >> sigs_len_bit(sc->hname_len) & 1))
+	if (!(db->field_lens >> sigs_len_bit(name_len) & 1))
 		return false;
 	for (uint32_t i = 0; i < db->n; i++)
-		if (sigs_name_eq(db->rules[i].header, db->rules[i].header_len, sc->hname,
-				 sc->hname_len))
+		if (sigs_name_eq(db->rules[i].header, db->rules[i].header_len, name, name_len))
 			return true;
 	return false;
 }
@@ -173,8 +172,6 @@ static unsigned int sigs_block(struct sigs_worker *w, const struct sigs_db *db, 
 	uint64_t tag = 0;
 	size_t len;
 
-	if (scope == EV_SCOPE_HEADER && !sigs_field_wanted(db, sc))
-		return 0;
 	/* A cheap gate goes first: a line it rules out needs no hash and no cache slot. */
 	if (db->gate_first && !sigs_gate_may_match(db->line_gate, sc->data, sc->len))
 		return 0;
@@ -251,7 +248,8 @@ unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t na
 	const struct sigs_db *db = sigs_db_for(w, EV_SCOPE_HEADER, value_len);
 	struct sigs_scan sc;
 
-	if (!db)
+	/* Most fields are ones no rule names: ruled out before the view is set up. */
+	if (!db || !sigs_field_wanted(db, name, name_len))
 		return 0;
 	sigs_scan_init(&sc, cb, arg, value, value_len, name, name_len);
 	return sigs_block(w, db, EV_SCOPE_HEADER, &sc);
