@@ -5,6 +5,10 @@
 
 #include "sensor/byte_scan.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define URL_CB void (*cb)(void *arg, const uint8_t *url, size_t len)
 
 void url_init(struct url *u)
@@ -127,6 +131,32 @@ static void url_keep_tail(struct url *u, const uint8_t *p, size_t n)
 	u->win_len = (uint8_t)(keep + n);
 }
 
+/*
+ * The next '/' or '.' at or after i, or n: sixty-four bytes a step over the
+ * text between them (most of a body: words with a dot a sentence), the
+ * block with a hit and the tail to byte_scan2. '.' and '/' differ in the low
+ * bit only, so one compare of c | 1 finds both. byte_scan2 alone took
+ * sixteen bytes a step, 2.6 M instructions of short-spam's 168 M.
+ */
+size_t url_mark_next(const uint8_t *p, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+	const __m128i one = _mm_set1_epi8(1), mark = _mm_set1_epi8('/');
+
+	for (; i + 64 <= n; i += 64) {
+		const __m128i *w = (const __m128i *)(const void *)(p + i);
+		__m128i a = _mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128(w), one), mark);
+		__m128i b = _mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128(w + 1), one), mark);
+		__m128i c = _mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128(w + 2), one), mark);
+		__m128i d = _mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128(w + 3), one), mark);
+
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))))
+			break;
+	}
+#endif
+	return byte_scan2(p, i, n, '/', '.');
+}
+
 void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
 {
 	size_t i = 0, start = 0;
@@ -141,7 +171,7 @@ void url_feed(struct url *u, const uint8_t *p, size_t n, URL_CB, void *arg)
 			continue;
 		}
 		/* Only a '/' or '.' can end a URL start: a few bytes in a hundred of text. */
-		for (; (i = byte_scan2(p, i, n, '/', '.')) < n; i++) {
+		for (; (i = url_mark_next(p, i, n)) < n; i++) {
 			size_t pre = url_start(u, p, i);
 
 			if (!pre)

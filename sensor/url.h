@@ -36,4 +36,7 @@ void url_feed(struct url *u, const uint8_t *p, size_t n,
 /* End of the text: a URL running to its end is emitted; the scan starts afresh. */
 void url_end(struct url *u, void (*cb)(void *arg, const uint8_t *url, size_t len), void *arg);
 
+/* The offset of the next '/' or '.' in p[i..n), or n (the bytes a URL start ends with). */
+size_t url_mark_next(const uint8_t *p, size_t i, size_t n);
+
 #endif /* RELAYWATCH_SENSOR_URL_H */

@@ -177,6 +177,68 @@ static void test_url_every_byte_after_the_url(void **state)
 	}
 }
 
+/* The plain loop url_mark_next stands for. */
+static size_t mark_next_slow(const uint8_t *p, size_t i, size_t n)
+{
+	while (i < n && p[i] != '/' && p[i] != '.')
+		i++;
+	return i;
+}
+
+/*
+ * Every byte value at every offset of a 150-byte text (two 64-byte blocks
+ * and a tail), scanned from offsets on both sides of the block edges and of
+ * the byte: the 64-byte step finds what the plain loop finds. Bytes that
+ * differ from '.' or '/' in one bit ('.' | 1 == '/', 0xae, 0xaf) are in it.
+ */
+static void test_url_mark_next_matches_plain_loop(void **state)
+{
+	static const size_t from[] = {0, 1, 15, 16, 17, 48, 63, 64, 65, 127, 128, 129, 149, 150};
+	uint8_t text[150];
+
+	(void)state;
+	for (unsigned int c = 0; c < 256; c++)
+		for (size_t at = 0; at < sizeof(text); at++) {
+			memset(text, 'x', sizeof(text));
+			text[at] = (uint8_t)c;
+			for (size_t k = 0; k < sizeof(from) / sizeof(from[0]); k++) {
+				size_t n = sizeof(text);
+
+				assert_int_equal(url_mark_next(text, from[k], n),
+						 mark_next_slow(text, from[k], n));
+				/* ends that cut the blocks short */
+				n = at + 1 < sizeof(text) ? at + 1 : at;
+				if (from[k] <= n)
+					assert_int_equal(url_mark_next(text, from[k], n),
+							 mark_next_slow(text, from[k], n));
+			}
+			assert_int_equal(url_mark_next(text, at, sizeof(text)),
+					 mark_next_slow(text, at, sizeof(text)));
+		}
+}
+
+/*
+ * A URL after mark-free text long enough for the 64-byte step, at every
+ * offset across two blocks, with the text cut in three anywhere: the same
+ * URLs as always.
+ */
+static void test_url_after_long_plain_text(void **state)
+{
+	static const char *const want[] = {"https://a.example/p?q=1", "www.b.example", NULL};
+	char text[300];
+
+	(void)state;
+	for (int k = 60; k < 140; k += 7) {
+		snprintf(text, sizeof(text), "%.*s https://a.example/p?q=1 %.*s www.b.example.", k,
+			 "abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz abcdefghijkl"
+			 "mnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz",
+			 70,
+			 "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+			 "Z");
+		check(text, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +248,8 @@ int main(void)
 		cmocka_unit_test(test_url_every_alignment),
 		cmocka_unit_test(test_url_mark_in_every_vector_lane),
 		cmocka_unit_test(test_url_every_byte_after_the_url),
+		cmocka_unit_test(test_url_mark_next_matches_plain_loop),
+		cmocka_unit_test(test_url_after_long_plain_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
