@@ -36,6 +36,8 @@ void smtp_hdr_field(struct smtp_hdr *h, const char *name, size_t name_len, const
 		    size_t value_len);
 /* End of the header block: stores first_received / second_received. */
 void smtp_hdr_finish(struct smtp_hdr *h);
+/* The lower-case name of a field the record reads (any case), or NULL. */
+const char *smtp_hdr_name_known(const char *name, size_t n);
 
 /* Starts tx->path with resp_h, orig_h (Zeek's order) when it is empty. */
 void smtp_hdr_path_start(struct smtp_tx *tx);
