@@ -186,11 +186,12 @@ static void test_smtp_cmd_path_fast_against_slow(void **state)
 	(void)state;
 	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
 		for (size_t c = 0; c < k * k * k * k; c++) {
-			char rest[64] = "";
-			size_t v = c;
+			char rest[64];
+			size_t v = c, len = 0;
 
 			for (int i = 0; i < 4; i++, v /= k)
-				strcat(rest, parts[v % k]);
+				len += (size_t)snprintf(rest + len, sizeof(rest) - len, "%s",
+							parts[v % k]);
 			snprintf(fast, sizeof(fast), "%s%s", heads[h][0], rest);
 			snprintf(slow, sizeof(slow), "%s%s", heads[h][1], rest);
 			smtp_cmd_parse((const uint8_t *)fast, (uint32_t)strlen(fast), &a);
