@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
-		  const struct event_hdr *h)
+/* Room for len bytes in the ring, waiting for it when the sink may wait; NULL: dropped. */
+static struct event_hdr *event_reserve(struct event_sink *s, uint32_t len)
 {
 	struct event_hdr *e;
 	unsigned int spins = 0;
@@ -29,14 +29,41 @@ void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (h)
-		*e = *h;
-	else
-		memset(e, 0, len);
+	return e;
+}
+
+static void event_stamp(struct event_sink *s, struct event_hdr *e, enum event_type type,
+			uint32_t len)
+{
 	e->type = (uint16_t)type;
 	e->len = len;
 	e->worker = s->worker;
 	e->seq = s->seq++;
+}
+
+void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
+		  const struct event_hdr *h)
+{
+	struct event_hdr *e = event_reserve(s, len);
+
+	if (!e)
+		return NULL;
+	if (h)
+		*e = *h;
+	else
+		memset(e, 0, len);
+	event_stamp(s, e, type, len);
+	return e;
+}
+
+void *event_begin_head(struct event_sink *s, enum event_type type, uint32_t len, uint32_t zero)
+{
+	struct event_hdr *e = event_reserve(s, len);
+
+	if (!e)
+		return NULL;
+	memset(e, 0, zero < len ? zero : len);
+	event_stamp(s, e, type, len);
 	return e;
 }
 

@@ -238,6 +238,17 @@ void *smtp_ev_begin(struct smtp_ctx *ctx, enum event_type t, uint32_t len, uint6
 	return e;
 }
 
+/* A record whose bytes past `zero` the caller copies in whole: only the head is zeroed. */
+static void *smtp_ev_begin_head(struct smtp_ctx *ctx, enum event_type t, uint32_t len,
+				uint32_t zero, uint64_t ts)
+{
+	struct event_hdr *e = event_begin_head(ctx->sink, t, len, zero);
+
+	if (e)
+		smtp_ev_hdr(ctx, e, ts);
+	return e;
+}
+
 void smtp_ev_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 {
 	struct event_session_open *e;
@@ -469,7 +480,9 @@ void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
 		tx = ctx->ptx;
 	}
 	wire = smtp_tx_wire_size(tx);
-	e = smtp_ev_begin(ctx, EV_TX, (uint32_t)(offsetof(struct event_tx, tx) + wire), ts);
+	/* Every byte past the head is the copy's: it is not zeroed first. */
+	e = smtp_ev_begin_head(ctx, EV_TX, (uint32_t)(offsetof(struct event_tx, tx) + wire),
+			       (uint32_t)offsetof(struct event_tx, tx), ts);
 	if (e) {
 		memcpy(&e->tx, tx, wire);
 		event_commit(ctx->sink);

@@ -486,10 +486,74 @@ static void test_event_begin_without_header_zeroes_the_event(void **state)
 	msgring_destroy(sink.ring);
 }
 
+/* A ring whose bytes are all 0xa5, taken round more than once. */
+static void stale_ring(struct event_sink *sink, uint32_t len)
+{
+	const uint32_t size = 1u << 14;
+	uint32_t got;
+	void *p;
+
+	assert_int_equal(msgring_create(size, &sink->ring), 0);
+	for (uint32_t i = 0; i < 2 * size / len + 4; i++) {
+		p = msgring_reserve(sink->ring, len);
+		assert_non_null(p);
+		memset(p, 0xa5, len);
+		msgring_commit(sink->ring);
+		assert_non_null(msgring_peek(sink->ring, &got));
+		msgring_release(sink->ring);
+	}
+}
+
+/*
+ * event_begin_head() (an EV_TX record: the head zeroed, the transaction
+ * copied over the rest) gives the bytes event_begin() without a header and
+ * the same copy give, however stale the ring; past the head it writes
+ * nothing, and a head longer than the event zeroes the event.
+ */
+static void test_event_begin_head_matches_the_zeroed_event(void **state)
+{
+	static const uint32_t wires[] = {1, 7, 64, 1000, 2048, 3000};
+	const uint32_t head = (uint32_t)offsetof(struct event_tx, tx);
+	uint8_t body[3000];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7 + 1);
+	for (size_t k = 0; k < sizeof(wires) / sizeof(wires[0]); k++) {
+		struct event_sink slow = {.worker = 2}, fast = {.worker = 2};
+		uint32_t len = head + wires[k];
+		uint8_t *a, *b;
+
+		stale_ring(&slow, len);
+		stale_ring(&fast, len);
+		a = event_begin(&slow, EV_TX, len, NULL);
+		b = event_begin_head(&fast, EV_TX, len, head);
+		assert_non_null(a);
+		assert_non_null(b);
+		/* Past the head: the ring's bytes, untouched, until the copy. */
+		for (uint32_t j = head; j < len; j++)
+			assert_int_equal(b[j], 0xa5);
+		memcpy(a + head, body, wires[k]);
+		memcpy(b + head, body, wires[k]);
+		assert_memory_equal(a, b, len);
+		event_commit(&slow);
+		event_commit(&fast);
+		/* A head past the end: the whole event is zeroed, as event_begin() does. */
+		a = event_begin(&slow, EV_REPLY, sizeof(struct event_reply), NULL);
+		b = event_begin_head(&fast, EV_REPLY, sizeof(struct event_reply), UINT32_MAX);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_memory_equal(a, b, sizeof(struct event_reply));
+		msgring_destroy(slow.ring);
+		msgring_destroy(fast.ring);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_begin_without_header_zeroes_the_event),
+		cmocka_unit_test(test_event_begin_head_matches_the_zeroed_event),
 		cmocka_unit_test(test_event_uid_cache_gives_each_flow_its_uid),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
