@@ -179,11 +179,13 @@ enum { B_NONE = 0, B_MORE, B_MATCH };
 static int bcheck_level(const struct mime_level *l, const uint8_t *s, size_t len, bool complete,
 			bool *closing)
 {
-	size_t need = 2 + (size_t)l->len, i;
+	size_t need = 2 + (size_t)l->len, i = len < need ? len : need;
 
-	for (i = 0; i < len && i < need; i++)
-		if (s[i] != (i < 2 ? '-' : (uint8_t)l->b[i - 2]))
-			return B_NONE;
+	/* The "--" and the boundary's bytes the line holds: one memcmp, not a
+	 * byte loop choosing between '-' and the boundary at every byte. */
+	if ((i > 0 && s[0] != '-') || (i > 1 && s[1] != '-') ||
+	    (i > 2 && memcmp(s + 2, l->b, i - 2) != 0))
+		return B_NONE;
 	if (len < need)
 		return complete ? B_NONE : B_MORE;
 	*closing = false;

@@ -612,51 +612,6 @@ static const struct hdr_name hdr_names[HDR_NAME_MAX + 1][HDR_PER_LEN] = {
 	[22] = {{"authentication-results", HDR_AUTH_RESULTS, 0}},
 };
 
-/* Bytes s[off..off+w) as a word, w 2, 4 or 8. */
-static uint64_t name_word(const char *s, size_t off, size_t w)
-{
-	uint64_t v = 0;
-	uint16_t v2;
-	uint32_t v4;
-
-	if (w == 8) {
-		memcpy(&v, s + off, 8);
-	} else if (w == 4) {
-		memcpy(&v4, s + off, 4);
-		v = v4;
-	} else {
-		memcpy(&v2, s + off, 2);
-		v = v2;
-	}
-	return v;
-}
-
-/*
- * Does name equal the table's lower-case e (same length n >= 2), ASCII case
- * folded? A word at a time, the last word overlapping the one before: the
- * table's names are letters and '-' only, so bit 0x40 marks the letters and
- * OR-ing 0x20 into the name's byte there folds exactly 'A'-'Z' onto 'a'-'z'
- * (x | 0x20 == letter only for the letter and its upper case), while a '-'
- * must match as it is. A byte at a time took eight instructions a byte.
- */
-static bool name_eq(const char *name, const char *e, size_t n)
-{
-	size_t w = n >= 8 ? 8 : n >= 4 ? 4 : 2;
-
-	for (size_t off = 0;; off += w) {
-		uint64_t want, fold;
-
-		if (off + w > n)
-			off = n - w;
-		want = name_word(e, off, w);
-		fold = (want & 0x4040404040404040ull) >> 1;
-		if ((name_word(name, off, w) | fold) != want)
-			return false;
-		if (off + w >= n)
-			return true;
-	}
-}
-
 /* The entry for name (any case, as strncasecmp compared), or NULL. */
 static const struct hdr_name *hdr_lookup(const char *name, size_t n)
 {
@@ -667,7 +622,8 @@ static const struct hdr_name *hdr_lookup(const char *name, size_t n)
 	c0 = byte_lower((uint8_t)name[0]);
 	for (const struct hdr_name *e = hdr_names[n]; e < hdr_names[n] + HDR_PER_LEN && e->name;
 	     e++)
-		if ((uint8_t)e->name[0] == c0 && name_eq(name, e->name, n))
+		if ((uint8_t)e->name[0] == c0 &&
+		    byte_scan_lower_eq((const uint8_t *)name, e->name, n))
 			return e;
 	return NULL;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include "sensor/byte_scan.h"
@@ -95,6 +96,61 @@ static void test_byte_scan_has_zero_near_misses(void **state)
 	assert_true(byte_scan_has_zero(mixed, 8));
 }
 
+/*
+ * byte_scan_lower_eq against the strncasecmp it replaced: the literals the
+ * parsers compare with (letters, digits, '-'; lengths 2 to 25, so every word
+ * width and overlap), each byte of the input replaced by every value, in a
+ * buffer of exactly n bytes (a read past it is an ASan error).
+ */
+static void test_byte_scan_lower_eq_every_byte(void **state)
+{
+	static const char *const lits[] = {
+		"to",
+		"cc",
+		"text",
+		"html",
+		"name",
+		"rfc822",
+		"base64",
+		"global",
+		"message",
+		"subject",
+		"boundary",
+		"filename",
+		"multipart",
+		"attachment",
+		"content-type",
+		"x-mailer-9",
+		"abcdefghijklmnopqrstuvwxy",
+		"quoted-printable",
+		"content-disposition",
+		"content-transfer-encoding",
+	};
+
+	(void)state;
+	for (size_t l = 0; l < sizeof(lits) / sizeof(lits[0]); l++) {
+		size_t n = strlen(lits[l]);
+		uint8_t src[32];
+
+		for (size_t k = 0; k < n; k++)
+			for (int c = 0; c < 256; c++) {
+				uint8_t *p;
+
+				memcpy(src, lits[l], n);
+				/* upper case elsewhere: folded, whatever k holds */
+				for (size_t j = 0; j < n; j++)
+					if (j != k && (j & 1) && src[j] >= 'a' && src[j] <= 'z')
+						src[j] = (uint8_t)(src[j] - 'a' + 'A');
+				src[k] = (uint8_t)c;
+				p = exact(src, n);
+				if (byte_scan_lower_eq(p, lits[l], n) !=
+				    (c != 0 && strncasecmp((const char *)p, lits[l], n) == 0))
+					fail_msg("'%s' byte %zu = %d", lits[l], k, c);
+				free(p);
+			}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_byte_scan2_high_bytes_do_not_match),
 		cmocka_unit_test(test_byte_scan_has_zero_every_length_and_position),
 		cmocka_unit_test(test_byte_scan_has_zero_near_misses),
+		cmocka_unit_test(test_byte_scan_lower_eq_every_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -623,6 +623,42 @@ static void test_mime_field_name_every_byte_every_offset(void **state)
 			}
 }
 
+/*
+ * The boundary line with each of its bytes changed to every other value, and
+ * every prefix of it: content, not a boundary (the compare is exact, case
+ * included); only the line itself ends the part. Cut at every offset.
+ */
+static void test_mime_boundary_every_byte_changed(void **state)
+{
+	static const char full[] = "--b0-Xy_z9";
+	char line[sizeof(full)], msg[256], want[256];
+	size_t n = strlen(full);
+
+	(void)state;
+	for (size_t k = 0; k <= n; k++)
+		for (int c = 1; c < 256; c++) {
+			bool prefix = c == 1;
+
+			if (c == '\r' || c == '\n' || (!prefix && (k == n || c == full[k])))
+				continue;
+			memcpy(line, full, n + 1);
+			if (prefix)
+				line[k] = '\0';
+			else
+				line[k] = (char)c;
+			snprintf(msg, sizeof(msg),
+				 "Content-Type: multipart/mixed; boundary=\"b0-Xy_z9\"\r\n\r\n"
+				 "--b0-Xy_z9\r\n\r\none\r\n%s\r\n\r\ntwo\r\n--b0-Xy_z9--\r\n",
+				 line);
+			if (prefix && k == n) {
+				check_walk(msg, "one|two|", 2);
+				continue;
+			}
+			snprintf(want, sizeof(want), "one\r\n%s\r\n\r\ntwo|", line);
+			check_walk(msg, want, 1);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_mime_qp_every_split),
 		cmocka_unit_test(test_mime_qp_invalid),
 		cmocka_unit_test(test_mime_boundary_lookalikes),
+		cmocka_unit_test(test_mime_boundary_every_byte_changed),
 		cmocka_unit_test(test_mime_unclosed_parts),
 		cmocka_unit_test(test_mime_odd_structures),
 		cmocka_unit_test(test_mime_filenames),
