@@ -26,11 +26,12 @@
  * banner and last reply are in a string arena, in slots as big as each
  * value needs (smtp_str_create()). Default config (16384 sessions): an idle
  * session is 84 bytes (smtp_session_size(): struct smtp_sess, 80, and its
- * pool index, 4); the whole context (smtp_ctx_mem_bytes()) is about 122 MiB,
- * 7.8 kB a session, nearly all of it the pools above, each session's share:
+ * pool index, 4); the whole context (smtp_ctx_mem_bytes()) is about 132 MiB,
+ * 8.5 kB a session, nearly all of it the pools above, each session's share:
  * records 3 946, message parsers 1 593, line buffers 1 093, ClientHello
- * buffers 275, AUTH values 42, deep queues 16.5; and the string arena's 756
- * (752 of slots, resident only as used, and 4 of table).
+ * buffers 275, AUTH values 42, deep queues 16.5; and the string arena's
+ * 1 420 (1 416 of slots in 4-byte steps, address space resident only as
+ * used, and 4 of table).
  */
 _Static_assert(sizeof(struct smtp_stats) % sizeof(uint64_t) == 0,
 	       "smtp_stats must be made of uint64_t");
@@ -471,16 +472,18 @@ static uint32_t smtp_share(uint32_t n, uint32_t div, uint32_t min)
 /*
  * Slots for every session's three strings whatever their lengths, so the
  * arena never runs dry while the session pool does not: classes up to the
- * banner cap (48) may take all three values of every session, the 56-byte
- * class HELO and last reply, the larger ones HELO alone. That is 752 bytes
- * of address space a session; only the slots ever used become resident.
+ * banner cap (48) may take all three values of every session, the 52- and
+ * 56-byte classes HELO and last reply, the larger ones HELO alone. That is
+ * 1 416 bytes of address space a session (752 with 8-byte steps: the 4-byte
+ * ones cost address space, not resident memory, and save 3-5 bytes of held
+ * slots a session); only the slots ever used become resident.
  * The interning table has an entry for every two sessions (4 bytes a
  * session): values repeat so much (2 798 distinct of 28 483 replies in
  * short spam) that more entries were bytes for nothing; a value whose
  * bucket is full is kept private, as without the table (bench, smtp-heavy
  * / short-spam string bytes per session: 48.2 / 25.9 with 8 bytes a
- * session, 44.2 / 21.9 with 4, both before the sample-once fix; 44.4 /
- * 21.9 now).
+ * session, 44.2 / 21.9 with 4, both before the sample-once fix; 40.8 /
+ * 19.2 at c79d696, 37.9 / 19.1 with 4-byte slot steps).
  */
 _Static_assert(3ull * SMTP_SESSIONS_MAX < STRARENA_IDX_MASK,
 	       "the string arena must name every slot SMTP_SESSIONS_MAX sessions may take");

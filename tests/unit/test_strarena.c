@@ -84,15 +84,15 @@ static void test_strarena_slots_reused(void **state)
 	uint32_t h = 0, g = 0, first;
 
 	(void)state;
-	strarena_set(a, &h, "abc", 3);
+	strarena_set(a, &h, "abcde", 5);
 	first = h;
 	strarena_set(a, &h, "abcdefgh", 8); /* same class: the slot it gave back */
 	assert_int_equal(strarena_len(a, h), 8);
 	assert_memory_equal(strarena_get(a, h), "abcdefgh", 8);
 	assert_int_equal(strarena_stats(a)->held_bytes, 8);
-	strarena_set(a, &h, "abcdefghi", 9); /* 16-byte class */
-	assert_int_equal(strarena_stats(a)->held_bytes, 16);
-	strarena_set(a, &g, "xy", 2); /* takes the 8-byte slot h left */
+	strarena_set(a, &h, "abcdefghi", 9); /* 12-byte class */
+	assert_int_equal(strarena_stats(a)->held_bytes, 12);
+	strarena_set(a, &g, "uvwxyz", 6); /* takes the 8-byte slot h left */
 	assert_int_equal(g & STRARENA_IDX_MASK, first & STRARENA_IDX_MASK);
 	strarena_put(a, &g);
 	assert_int_equal(g, 0);
@@ -100,7 +100,7 @@ static void test_strarena_slots_reused(void **state)
 	assert_int_equal(strarena_set(a, &h, "", 0), 0);
 	assert_int_equal(h, 0);
 	assert_int_equal(strarena_stats(a)->held_bytes, 0);
-	assert_int_equal(strarena_stats(a)->touched_bytes, 8 + 16);
+	assert_int_equal(strarena_stats(a)->touched_bytes, 8 + 12);
 	/* 1000 rounds of set and put stay within the two slots of each class. */
 	for (int i = 0; i < 1000; i++) {
 		strarena_set(a, &h, text, (size_t)(i % STRARENA_MAX) + 1);
@@ -124,14 +124,55 @@ static void test_strarena_exhaustion_counted(void **state)
 	(void)state;
 	assert_int_equal(strarena_set(a, &h[0], "one", 3), 3);
 	assert_int_equal(strarena_set(a, &h[1], "two", 3), 3);
-	assert_int_equal(strarena_set(a, &h[2], "three", 5), 0);
+	assert_int_equal(strarena_set(a, &h[2], "six", 3), 0);
 	assert_int_equal(h[2], 0);
 	assert_int_equal(strarena_stats(a)->exhausted, 1);
 	assert_memory_equal(strarena_get(a, h[0]), "one", 3);
 	assert_memory_equal(strarena_get(a, h[1]), "two", 3);
 	strarena_put(a, &h[0]);
-	assert_int_equal(strarena_set(a, &h[2], "three", 5), 5);
-	assert_memory_equal(strarena_get(a, h[2]), "three", 5);
+	assert_int_equal(strarena_set(a, &h[2], "six", 3), 3); /* the slot "one" left */
+	assert_memory_equal(strarena_get(a, h[2]), "six", 3);
+	strarena_destroy(a);
+}
+
+/*
+ * Slots are 4 bytes apart (the bench's strings: a 25-byte HELO costs 28, a
+ * 30-byte banner 32), and the 4-byte slots, the least that holds a free
+ * slot's link, chain and read back as the others do.
+ */
+static void test_strarena_grain_of_four(void **state)
+{
+	static const struct {
+		size_t n, cost;
+	} edge[] = {{1, 4},   {4, 4},	{5, 8},	  {8, 8},   {9, 12},  {24, 24}, {25, 28},
+		    {30, 32}, {32, 32}, {33, 36}, {68, 68}, {69, 72}, {72, 72}};
+	struct strarena *a = mk(4);
+	uint32_t h[4] = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		assert_int_equal(strarena_set(a, &h[0], text, edge[i].n), edge[i].n);
+		assert_int_equal(strarena_stats(a)->held_bytes, edge[i].cost);
+		assert_memory_equal(strarena_get(a, h[0]), text, edge[i].n);
+	}
+	strarena_put(a, &h[0]);
+	/* Four 1..4-byte values fill the class; freed and taken again in turn. */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(strarena_set(a, &h[i], text + round + i, (size_t)i + 1),
+					 (size_t)i + 1);
+		assert_int_equal(strarena_stats(a)->held_bytes, 16);
+		assert_int_equal(strarena_set(a, &h[0], text, 4), 4); /* its own slot back */
+		for (int i = 0; i < 4; i++)
+			assert_memory_equal(strarena_get(a, h[i]), i ? text + round + i : text,
+					    i ? (size_t)i + 1 : 4);
+		for (int i = 0; i < 4; i++)
+			strarena_put(a, &h[i]);
+	}
+	assert_int_equal(strarena_stats(a)->touched_bytes,
+			 16 + 8 + 12 + 24 + 28 + 32 + 36 + 68 + 72);
+	assert_int_equal(strarena_stats(a)->exhausted, 0);
+	assert_int_equal(strarena_stats(a)->held_bytes, 0);
 	strarena_destroy(a);
 }
 
@@ -218,7 +259,7 @@ static void test_strarena_full_table_falls_back(void **state)
 	/* An equal value of a private one is private too (the table never had it). */
 	assert_int_equal(strarena_set(a, &again, v[STRARENA_BUCKET], 2), 2);
 	assert_false(again & STRARENA_SHARED);
-	assert_int_equal(strarena_stats(a)->held_bytes, 8 * (STRARENA_BUCKET + 3));
+	assert_int_equal(strarena_stats(a)->held_bytes, 4 * (STRARENA_BUCKET + 3));
 	/* An entry freed: the next new value goes into the table again. */
 	strarena_put(a, &h[0]);
 	assert_int_equal(strarena_set(a, &h[0], "new", 3), 3);
@@ -288,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_strarena_values_read_back_exactly),
 		cmocka_unit_test(test_strarena_cuts_at_max),
 		cmocka_unit_test(test_strarena_slots_reused),
+		cmocka_unit_test(test_strarena_grain_of_four),
 		cmocka_unit_test(test_strarena_exhaustion_counted),
 		cmocka_unit_test(test_strarena_bad_sizes),
 		cmocka_unit_test(test_strarena_interning_shares),
