@@ -52,6 +52,9 @@
 #define DECODE_IPPROTO_IPV6 41
 #define DECODE_IPPROTO_GRE  47
 
+/* UDP to this port is VXLAN (decode_tunnel.c); decode_fast leaves it to the general decoder. */
+#define DECODE_VXLAN_PORT 4789
+
 /*
  * Offsets are from the start of the frame. cap is where the captured bytes of
  * the current layer end; wire is where they would end had nothing been

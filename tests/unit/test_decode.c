@@ -603,6 +603,64 @@ static void test_decode_fast_path_agrees_with_general_decoder(void **state)
 	fast_vs_general_mutations(f, 14);
 }
 
+/*
+ * Not TCP in an option-less IPv4 header: decode_fast counts UDP, ICMP and the
+ * rest NOT_TCP itself and leaves the protocols that may carry a tunnel (GRE,
+ * IP-in-IP, IPv6-in-IP, UDP to the VXLAN port) to the general decoder.
+ * Every protocol number, every cut and the usual byte mutations (ports and
+ * lengths included) give the general decoder's verdict and counters.
+ */
+static void test_decode_fast_non_tcp_agrees_with_general_decoder(void **state)
+{
+	static const char dns[] = "0123456789abcdef0123456789abcdef0123456789";
+	struct pkt_build_ipv4 ipp = ip4;
+	struct fx *f = *state;
+	struct pkt_build *pb;
+
+	for (unsigned int proto = 0; proto < 256; proto++) {
+		ipp.proto = (uint8_t)proto;
+		pb = fx_start(f, true);
+		pkt_build_ipv4(pb, &ipp);
+		pkt_build_payload(pb, dns, sizeof(dns) - 1);
+		fx_finish(f);
+		assert_fast_matches_general(f->buf, f->len, f->len);
+		assert_fast_matches_general(f->buf, f->len, f->len + 3);
+	}
+
+	pb = fx_start(f, true);
+	pkt_build_ipv4(pb, &ip4);
+	pkt_build_udp(pb, 5353, 53);
+	pkt_build_payload(pb, dns, sizeof(dns) - 1);
+	fx_finish(f);
+	assert_reason(fx_decode(f), DECODE_R_NOT_TCP);
+	assert_int_equal(f->st.ipv4, 1);
+	assert_int_equal(f->st.pkts, 1);
+	assert_int_equal(f->st.bytes, f->len);
+	fast_vs_general_mutations(f, 14);
+	/* The VXLAN port in either byte order, and as the source port only. */
+	f->buf[14 + 22] = 0x12;
+	f->buf[14 + 23] = 0xb5;
+	fast_vs_general_mutations(f, 14);
+	f->buf[14 + 22] = 0xb5;
+	f->buf[14 + 23] = 0x12;
+	assert_fast_matches_general(f->buf, f->len, f->len);
+	f->buf[14 + 20] = 0x12;
+	f->buf[14 + 21] = 0xb5;
+	assert_fast_matches_general(f->buf, f->len, f->len);
+
+	/* Tagged, padded to the Ethernet minimum, and a real VXLAN frame. */
+	pb = fx_start(f, true);
+	pkt_build_vlan(pb, 0, 4001);
+	pkt_build_ipv4(pb, &ip4);
+	pkt_build_udp(pb, 123, 123);
+	fx_finish(f);
+	f->len = pkt_build_pad_to(&f->pb, 64, 0xee);
+	fast_vs_general_mutations(f, 18);
+	fx_vxlan(f, false, 4789, 0);
+	fast_vs_general_mutations(f, 18);
+	assert_reason(fx_decode(f), R_OK);
+}
+
 /* ---- checksums ---- */
 
 static void test_decode_checksums_checked_only_when_asked(void **state)
@@ -764,6 +822,7 @@ int main(void)
 		T(test_decode_fast_flags_match_general),
 		T(test_decode_non_tcp_is_skipped),
 		T(test_decode_fast_path_agrees_with_general_decoder),
+		T(test_decode_fast_non_tcp_agrees_with_general_decoder),
 		T(test_decode_checksums_checked_only_when_asked),
 		T(test_decode_every_prefix_is_a_drop),
 		T(test_decode_reason_names_and_defaults),
