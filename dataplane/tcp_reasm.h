@@ -108,6 +108,7 @@ struct tcp_reasm_chunk {
 	uint32_t gap; /* bytes missing just before ptr */
 	uint8_t dir;  /* enum flow_dir */
 	bool fin;     /* the stream in this direction ended after this chunk */
+	bool last;    /* nothing else is ready: the next tcp_reasm_next() would say false */
 };
 
 struct tcp_reasm;

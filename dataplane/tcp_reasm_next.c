@@ -251,8 +251,14 @@ bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_r
 	/* Kept small so the per-packet calls spill no registers. No side slot
 	 * and no bypass: nothing is buffered, held or owed. */
 	if (!tp->aux) {
-		if (r->view.tp == tp)
-			return tcp_reasm_next_fast(r, tp, out) || tcp_reasm_next_slow(r, tp, out);
+		if (r->view.tp == tp) {
+			/* The fast path left both directions idle and the view spent. */
+			if (tcp_reasm_next_fast(r, tp, out)) {
+				out->last = true;
+				return true;
+			}
+			return tcp_reasm_next_slow(r, tp, out);
+		}
 		if (tcp_reasm_dir_idle(r, tp, 0, NULL) && tcp_reasm_dir_idle(r, tp, 1, NULL))
 			return false;
 	}

@@ -80,6 +80,8 @@ static void worker_drain(struct worker *w, struct flow *f, uint64_t ts_ns)
 			f->l7 = NULL; /* gone: close() must not see it */
 		if (v != L7_CONTINUE)
 			worker_stop_payload(w, f, FLOW_L7_BYPASS);
+		else if (c.last)
+			break; /* asking again would only be told there is nothing */
 	}
 }
 

@@ -91,10 +91,14 @@ static inline unsigned int drain_pair(struct rig *g, struct tcp_reasm_pair *tp)
 {
 	struct tcp_reasm_chunk c;
 	unsigned int n = 0;
+	bool said_last = false;
 
 	while (tcp_reasm_next(g->r, tp, &c)) {
 		struct transcript *t = &g->out[c.dir];
 
+		/* A chunk marked last promises this call would have said false. */
+		assert_false(said_last);
+		said_last = c.last;
 		assert_true(++n < 1000);
 		assert_true(t->len + c.gap + c.len <= sizeof(t->buf));
 		assert_true(c.len == 0 || c.ptr != NULL);

@@ -56,6 +56,7 @@ static void test_reasm_in_order_zero_copy(void **state)
 	assert_int_equal(c.gap, 0);
 	assert_int_equal(c.dir, S2C);
 	assert_false(c.fin);
+	assert_true(c.last); /* the worker stops asking here */
 	assert_false(tcp_reasm_next(g->r, &g->tp, &c));
 
 	m = seg(1001, 5001 + strlen(banner), ACK | PKT_TCP_PSH, ehlo);
@@ -63,6 +64,7 @@ static void test_reasm_in_order_zero_copy(void **state)
 	assert_true(tcp_reasm_next(g->r, &g->tp, &c));
 	assert_ptr_equal(c.ptr, (const uint8_t *)ehlo);
 	assert_int_equal(c.dir, C2S);
+	assert_true(c.last);
 	assert_false(tcp_reasm_next(g->r, &g->tp, &c));
 
 	assert_int_equal(st(g)->bytes_in_order, strlen(banner) + strlen(ehlo));
