@@ -230,6 +230,36 @@ static uint32_t sigs_url_gates(struct sigs_db *d, const char *const *expr,
 	return d->gated ? n - nb : 0;
 }
 
+/*
+ * The field names d's rules name, each once: sigs_field_wanted() compares a
+ * field's name with these rather than with every rule's (the stock rules
+ * name X-Mailer eight times, and every Received field has its length).
+ * Rule names are lower case already, so equal names are equal strings.
+ */
+static void sigs_field_names(struct sigs_db *d)
+{
+	d->n_names = 0;
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct sigs_rt *r = &d->rules[i];
+		uint8_t k = 0;
+
+		if (!r->header_len)
+			continue;
+		while (k < d->n_names && (d->name_len[k] != r->header_len ||
+					  memcmp(d->name[k], r->header, r->header_len)))
+			k++;
+		if (k < d->n_names)
+			continue;
+		if (d->n_names == SIGS_FIELD_NAMES) {
+			d->n_names = 0; /* too many: every rule is asked */
+			return;
+		}
+		d->name[k] = r->header;
+		d->name_len[k] = r->header_len;
+		d->n_names++;
+	}
+}
+
 static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t n,
 			      struct errbuf *eb)
 {
@@ -266,6 +296,7 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		set->db[scope].any_field |= rt[i].header_len == 0;
 		set->db[scope].field_lens |= UINT64_C(1) << sigs_len_bit(rt[i].header_len);
 	}
+	sigs_field_names(&set->db[scope]);
 	rt = NULL;
 out:
 	free(expr);

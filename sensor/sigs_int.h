@@ -38,6 +38,8 @@
  * housekeeping, or the control thread).
  */
 #define SIGS_URL_GATES 8 /* distinct gate literals of the URL rules; more: no gate */
+/* Distinct field names of the header rules kept in a list; more: every rule is asked. */
+#define SIGS_FIELD_NAMES 8
 
 /* What a Hyperscan match id (the index within its scope) stands for. */
 struct sigs_rt {
@@ -54,7 +56,12 @@ struct sigs_db {
 	uint32_t n;
 	bool any_field;	     /* header scope: some rule sees every field */
 	uint64_t field_lens; /* header scope: bit sigs_len_bit() of each rule's field name */
-	uint32_t min_width;  /* no rule matches fewer bytes: a shorter input is not scanned */
+	/* Header scope: the field names the rules name, each once (rules[]' own
+	 * strings); 0 when there are more than SIGS_FIELD_NAMES. */
+	uint8_t n_names;
+	uint8_t name_len[SIGS_FIELD_NAMES];
+	const char *name[SIGS_FIELD_NAMES];
+	uint32_t min_width; /* no rule matches fewer bytes: a shorter input is not scanned */
 	/* URL scope, see sigs_url_gates(): without any gate literal in a URL,
 	 * base (the rules with no gate; NULL if none) is scanned instead of db. */
 	bool gated;

@@ -116,6 +116,12 @@ static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t
 	 * message have a length none of them has, ruled out in one test. */
 	if (!(db->field_lens >> sigs_len_bit(name_len) & 1))
 		return false;
+	if (db->n_names) {
+		for (unsigned int k = 0; k < db->n_names; k++)
+			if (sigs_name_eq(db->name[k], db->name_len[k], name, name_len))
+				return true;
+		return false;
+	}
 	for (uint32_t i = 0; i < db->n; i++)
 		if (sigs_name_eq(db->rules[i].header, db->rules[i].header_len, name, name_len))
 			return true;

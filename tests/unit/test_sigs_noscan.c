@@ -11,6 +11,7 @@
 #include "sensor/sigs.h"
 #include "sensor/sigs_file.h"
 #include "sensor/sigs_gate.h"
+#include "sensor/sigs_int.h" /* SIGS_FIELD_NAMES */
 
 #include "sigs_fx.h"
 
@@ -589,6 +590,60 @@ static void test_sigs_header_field_skip_equals_a_scan(void **state)
 	sigs_destroy(fast);
 }
 
+/*
+ * sigs_field_wanted() asks the distinct names the rules name (here X-Mailer
+ * three times) and, past SIGS_FIELD_NAMES distinct names, every rule: both
+ * give, field by field, what the set with an any-field rule gives (every
+ * field scanned). The Received-like names share a named field's length.
+ */
+static void test_sigs_header_field_names_once_and_past_the_cap(void **state)
+{
+	static const char dup[] = "40 header:x-mailer mailer medium - /^The Bat!/ \"bat\"\n"
+				  "41 header:X-Mailer mailer medium - /^PHPMailer/ \"php\"\n"
+				  "42 header:x-MAILER mailer medium - /Foxmail/ \"fox\"\n"
+				  "43 header:subject spam low i /cheap/ \"cheap\"\n";
+	static const char *const names[] = {"X-Mailer", "x-mailer", "Received", "Reply-To",
+					    "Subject",	"Subjecx",  "A1",	"a9",
+					    "A10",	"Ax"};
+	static const char *const values[] = {"The Bat! 4", "PHPMailer 6", "Foxmail", "cheap", "x"};
+	char many[1024], text[1200];
+	size_t len = 0;
+
+	(void)state;
+	/* More distinct names than the list holds: a1 .. a9, then the cap's fallback. */
+	for (int i = 1; i <= SIGS_FIELD_NAMES + 1; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len,
+					"%d header:a%d spam low - /x/ \"a%d\"\n", 50 + i, i, i);
+	len += (size_t)snprintf(many + len, sizeof(many) - len, "%s", dup);
+	for (int set = 0; set < 2; set++) {
+		const char *named = set ? many : dup;
+		struct sigs *fast = load(named), *slow;
+		struct sigs_worker *wf = worker(fast, 2), *ws;
+		struct rec a, b;
+
+		snprintf(text, sizeof(text), "%s39 header spam low - /\\x01never\\x02/ \"any\"\n",
+			 named);
+		slow = load(text);
+		ws = worker(slow, 2);
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			for (size_t k = 0; k < sizeof(values) / sizeof(values[0]); k++) {
+				header(wf, names[i], values[k], &a);
+				header(ws, names[i], values[k], &b);
+				assert_same_matches(&a, &b);
+			}
+		/* Not vacuous: the second and third X-Mailer rules, and a9 past the cap, match. */
+		assert_int_equal(header(wf, "X-MAILER", "Foxmail", &a), 1);
+		assert_int_equal(a.m[0].id, 42);
+		assert_int_equal(header(wf, "x-mailer", "PHPMailer", &a), 1);
+		assert_int_equal(a.m[0].id, 41);
+		assert_int_equal(header(wf, "A9", "x", &a), set ? 1 : 0);
+		sigs_worker_destroy(ws);
+		sigs_worker_destroy(wf);
+		sigs_destroy(slow);
+		sigs_destroy(fast);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_header_field_no_rule_names_is_skipped),
 		cmocka_unit_test(test_sigs_header_field_length_then_name),
 		cmocka_unit_test(test_sigs_header_field_skip_equals_a_scan),
+		cmocka_unit_test(test_sigs_header_field_names_once_and_past_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
