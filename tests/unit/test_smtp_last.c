@@ -8,94 +8,45 @@
  * it moves between them: STARTTLS, a transaction that leaves, a lost
  * segment, the close.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <cmocka.h>
+#include "smtp_session_fx.h"
 
-#include "common/msgring.h"
-#include "dataplane/flow.h"
-#include "sensor/event.h"
-#include "sensor/smtp_session.h"
-
-#define TS0	 1700000000000000000ull
 #define MAX_TX	 8
 #define GAP_MARK "\x01gap"
 
+/* The session's ring, context and flow are H's (smtp_session_fx.h). */
 static struct {
-	struct msgring *ring;
-	struct event_sink sink;
-	struct smtp_ctx *ctx;
-	struct flow flow;
 	unsigned int n_tx;
 	char last[MAX_TX][300]; /* SMTP_F_LAST_REPLY of each EV_TX, in order */
 	bool session[MAX_TX];	/* SMTP_TX_F_SESSION */
 } L;
 
-static void last_up(uint32_t max_sessions)
+static int setup_last(void **state)
 {
-	struct smtp_cfg cfg;
-
 	memset(&L, 0, sizeof(L));
-	assert_int_equal(msgring_create(4u << 20, &L.ring), 0);
-	L.sink.ring = L.ring;
-	smtp_cfg_default(&cfg);
-	cfg.max_sessions = max_sessions;
-	assert_int_equal(smtp_ctx_create(&cfg, &L.sink, &L.ctx), 0);
-	L.flow.key.family = 4;
-	L.flow.key.lo.b[10] = L.flow.key.hi.b[10] = 0xff;
-	L.flow.key.lo.b[11] = L.flow.key.hi.b[11] = 0xff;
-	memcpy(&L.flow.key.lo.b[12], "\xc0\x00\x02\x0a", 4);
-	memcpy(&L.flow.key.hi.b[12], "\xc6\x33\x64\x19", 4);
-	L.flow.key.lo_port = 40001;
-	L.flow.key.hi_port = 25;
-	L.flow.flags = FLOW_F_CLIENT_LO | FLOW_F_SYN;
-	L.flow.first_ns = TS0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	last_up(8);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	smtp_ctx_destroy(L.ctx);
-	msgring_destroy(L.ring);
-	return 0;
+	return setup(state);
 }
 
 /* The records so far, their last replies. */
-static void drain(void)
+static void drain_last(void)
 {
-	const void *p;
-	uint32_t len;
+	drain(&H, &H.ref);
+	for (unsigned int i = 0; i < H.ref.n; i++) {
+		const struct event_tx *e = (const void *)H.ref.r[i].b;
+		const char *v;
+		size_t n;
 
-	while ((p = msgring_peek(L.ring, &len))) {
-		const struct event_hdr *h = p;
-
-		if (h->type == EV_TX) {
-			const struct event_tx *e = p;
-			size_t n;
-			const char *v = smtp_tx_get(&e->tx, SMTP_F_LAST_REPLY, &n);
-
-			assert_true(L.n_tx < MAX_TX);
-			snprintf(L.last[L.n_tx], sizeof(L.last[0]), "%.*s", (int)n, v);
-			L.session[L.n_tx] = (e->tx.flags & SMTP_TX_F_SESSION) != 0;
-			L.n_tx++;
-		}
-		msgring_release(L.ring);
+		if (e->h.type != EV_TX)
+			continue;
+		v = smtp_tx_get(&e->tx, SMTP_F_LAST_REPLY, &n);
+		assert_true(L.n_tx < MAX_TX);
+		snprintf(L.last[L.n_tx], sizeof(L.last[0]), "%.*s", (int)n, v);
+		L.session[L.n_tx] = (e->tx.flags & SMTP_TX_F_SESSION) != 0;
+		L.n_tx++;
 	}
 }
 
 /* Client lines start "C", server lines "S"; GAP_MARK + 'C'/'S': a lost segment. */
-static void feed(void *sess, const char *step)
+static void feed_step(void *sess, const char *step)
 {
 	uint8_t dir = step[0] == 'C' ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
 	const char *text = step + 1;
@@ -103,31 +54,30 @@ static void feed(void *sess, const char *step)
 
 	if (!strncmp(step, GAP_MARK, 4)) {
 		dir = step[4] == 'C' ? FLOW_DIR_TO_SERVER : FLOW_DIR_TO_CLIENT;
-		smtp_l7_ops.gap(L.ctx, sess, &L.flow, dir, 100, TS0 + 1);
+		smtp_l7_ops.gap(H.ctx, sess, &H.flow, dir, 100, TS0 + 1);
 		return;
 	}
 	/* A ClientHello's first bytes: TLS starts for real. */
 	if (!strcmp(text, "TLS"))
 		text = "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00", n = 10;
-	L.flow.bytes_lo[dir] += (uint32_t)n;
-	smtp_l7_ops.data(L.ctx, sess, &L.flow, dir, (const uint8_t *)text, (uint32_t)n, TS0 + 1);
+	deliver(&H, sess, dir, (const uint8_t *)text, n, TS0 + 1);
 }
 
 /* One session, every step, then its close: the records it made. */
-static void run(const char *const *steps, size_t n)
+static void run_steps(const char *const *steps, size_t n)
 {
-	void *s = smtp_l7_ops.open(L.ctx, &L.flow, TS0);
+	void *s = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
 
 	assert_non_null(s);
-	L.flow.bytes_lo[0] = L.flow.bytes_lo[1] = 0;
+	H.flow.bytes_lo[0] = H.flow.bytes_lo[1] = 0;
 	for (size_t i = 0; i < n; i++)
-		feed(s, steps[i]);
-	smtp_l7_ops.close(L.ctx, s, &L.flow, FLOW_END_FIN, TS0 + 2);
-	smtp_l7_ops.housekeep(L.ctx, TS0 + 3);
-	drain();
+		feed_step(s, steps[i]);
+	smtp_l7_ops.close(H.ctx, s, &H.flow, FLOW_END_FIN, TS0 + 2);
+	smtp_l7_ops.housekeep(H.ctx, TS0 + 3);
+	drain_last();
 }
 
-#define RUN(a) run((a), sizeof(a) / sizeof((a)[0]))
+#define RUN(a) run_steps((a), sizeof(a) / sizeof((a)[0]))
 #define HELLO  "S220 mx.example.net ESMTP\r\n", "CEHLO c.example.org\r\n"
 #define LONG   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -290,16 +240,19 @@ static void test_last_tx_across_gap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_last_session_record_no_tx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_tx_then_quit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_open_tx_at_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_session_record_no_tx, setup_last,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_last_tx_then_quit, setup_last, teardown),
+		cmocka_unit_test_setup_teardown(test_last_open_tx_at_close, setup_last, teardown),
 		cmocka_unit_test_setup_teardown(test_last_held_by_tx_then_session_record, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_last_starttls_after_tx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_starttls_quit_pipelined, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_starttls_clear_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_after_gap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_tx_across_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_starttls_after_tx, setup_last, teardown),
+		cmocka_unit_test_setup_teardown(test_last_starttls_quit_pipelined, setup_last,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_last_starttls_clear_text, setup_last,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_last_after_gap, setup_last, teardown),
+		cmocka_unit_test_setup_teardown(test_last_tx_across_gap, setup_last, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
