@@ -352,9 +352,11 @@ bool smtp_hdr_first_ip(const uint8_t *v, size_t n, char out[SMTP_HDR_IP_STRLEN])
 
 /* ---- address lists ---- */
 
-/* End of a quoted string starting at q (a '"'), or NULL when it is not closed. */
-/* From quote to backslash to quote with byte_scan2: a display name ("Sender
- * 528") is quoted in most From: fields and read twice, a byte at a time. */
+/*
+ * End of a quoted string starting at q (a '"'), or NULL when it is not
+ * closed. It jumps from backslash to quote with byte_scan2: a display name
+ * ("Sender 528") is quoted in most From: fields and read twice.
+ */
 static const uint8_t *quote_end(const uint8_t *q, const uint8_t *end)
 {
 	size_t n = (size_t)(end - q);
