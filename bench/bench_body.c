@@ -9,6 +9,9 @@
 #include "sensor/smtp_tx.h"
 
 #define BODY_LINE_MAX 8192
+/* Sessions open at once, all workers together (l7.h wants them in one
+ * arena: here a table of pointers to them, as this pass mallocs each). */
+#define BODY_SLOTS (1u << 20)
 
 struct body_sess {
 	bool in_data;
@@ -93,14 +96,43 @@ static void body_line(struct bench_bodies *b, struct body_sess *s)
 	smtp_msg_feed(s->msg, p, (size_t)(s->line + s->llen + 1 - p));
 }
 
+static const void *body_arena(void *ctx, size_t *bytes)
+{
+	struct bench_bodies *b = ctx;
+
+	if (!b->slot) {
+		b->slot = calloc(BODY_SLOTS, sizeof(*b->slot));
+		b->free_slot = malloc(BODY_SLOTS * sizeof(*b->free_slot));
+		if (!b->slot || !b->free_slot) {
+			free(b->slot);
+			free(b->free_slot);
+			b->slot = NULL;
+			b->free_slot = NULL;
+			b->failed = true;
+			return NULL;
+		}
+		for (uint32_t i = 0; i < BODY_SLOTS; i++)
+			b->free_slot[i] = BODY_SLOTS - 1 - i;
+		b->n_free = BODY_SLOTS;
+	}
+	*bytes = BODY_SLOTS * sizeof(*b->slot);
+	return b->slot;
+}
+
 static void *body_open(void *ctx, const struct flow *f, uint64_t ts_ns)
 {
+	struct bench_bodies *b = ctx;
 	uint16_t port = flow_server_port(f);
 	struct body_sess *s;
+	uint32_t i;
 
 	/* the generator's SMTP sessions; other flows carry no messages */
 	if (port != 25 && port != 587 && port != 2525)
 		return NULL;
+	if (!b->n_free) {
+		b->failed = true; /* a message missed: the figures are incomplete */
+		return NULL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -109,13 +141,15 @@ static void *body_open(void *ctx, const struct flow *f, uint64_t ts_ns)
 		free(s);
 		return NULL;
 	}
-	return s;
+	i = b->free_slot[--b->n_free];
+	b->slot[i] = s;
+	return &b->slot[i];
 }
 
 static enum l7_verdict body_data(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
 				 const uint8_t *p, uint32_t n, uint64_t ts_ns)
 {
-	struct body_sess *s = sess;
+	struct body_sess *s = *(struct body_sess **)sess;
 
 	if (dir != FLOW_DIR_TO_SERVER)
 		return L7_CONTINUE;
@@ -142,15 +176,20 @@ static enum l7_verdict body_gap(void *ctx, void *sess, const struct flow *f, enu
 static void body_close(void *ctx, void *sess, const struct flow *f, enum flow_end why,
 		       uint64_t ts_ns)
 {
-	struct body_sess *s = sess;
+	struct bench_bodies *b = ctx;
+	struct body_sess **slot = sess;
+	struct body_sess *s = *slot;
 
 	if (s->in_data)
-		body_msg_end(ctx, s);
+		body_msg_end(b, s);
 	free(s->msg);
 	free(s);
+	*slot = NULL;
+	b->free_slot[b->n_free++] = (uint32_t)(slot - b->slot);
 }
 
 const struct l7_ops bench_body_ops = {
+	.sess_arena = body_arena,
 	.open = body_open,
 	.data = body_data,
 	.gap = body_gap,
@@ -161,5 +200,7 @@ void bench_bodies_fini(struct bench_bodies *b)
 {
 	free(b->buf);
 	free(b->msg_end);
+	free(b->slot);
+	free(b->free_slot);
 	memset(b, 0, sizeof(*b));
 }

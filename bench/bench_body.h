@@ -9,7 +9,7 @@
  * message by message.
  *
  * Owns: the body buffer and a session per flow (malloc: this pass is not
- * timed). Single-threaded.
+ * timed), found through a table of slots. Single-threaded.
  */
 #ifndef RELAYWATCH_BENCH_BENCH_BODY_H
 #define RELAYWATCH_BENCH_BENCH_BODY_H
@@ -20,14 +20,19 @@
 
 #include "dataplane/l7.h"
 
+struct body_sess;
+
 struct bench_bodies {
 	uint8_t *buf; /* decoded bodies, back to back */
 	size_t len, cap;
 	size_t *msg_end; /* end offset of each message */
 	size_t n_msgs, cap_msgs;
-	uint64_t text_bytes;	/* of buf: text parts (the rest is attachments) */
-	uint64_t content_bytes; /* DATA content on the wire, dot-stuffed */
-	bool failed;		/* out of memory: the figures are incomplete */
+	uint64_t text_bytes;	 /* of buf: text parts (the rest is attachments) */
+	uint64_t content_bytes;	 /* DATA content on the wire, dot-stuffed */
+	bool failed;		 /* out of memory: the figures are incomplete */
+	struct body_sess **slot; /* the sessions (l7.h's arena), made at the first worker */
+	uint32_t *free_slot;	 /* free indexes of slot */
+	uint32_t n_free;
 };
 
 /* The l7_ops; its context is the struct bench_bodies to fill. */

@@ -22,6 +22,12 @@ const char *const bench_stage_names[BENCH_STAGE_COUNT] = {
 
 static char bench_sess_token;
 
+static const void *bench_l7_arena(void *ctx, size_t *bytes)
+{
+	*bytes = sizeof(bench_sess_token);
+	return &bench_sess_token;
+}
+
 static void *bench_l7_decline(void *ctx, const struct flow *f, uint64_t ts_ns)
 {
 	return NULL;
@@ -46,6 +52,7 @@ static enum l7_verdict bench_l7_gap(void *ctx, void *sess, const struct flow *f,
 
 /* +flow: every flow is looked up, L7 declines it (reassembly then follows FIN/RST only). */
 static const struct l7_ops bench_l7_flow_ops = {
+	.sess_arena = bench_l7_arena,
 	.open = bench_l7_decline,
 	.data = bench_l7_data,
 	.gap = bench_l7_gap,
@@ -53,6 +60,7 @@ static const struct l7_ops bench_l7_flow_ops = {
 
 /* +reasm: every byte is reassembled and handed up, and nobody reads it. */
 static const struct l7_ops bench_l7_reasm_ops = {
+	.sess_arena = bench_l7_arena,
 	.open = bench_l7_accept,
 	.data = bench_l7_data,
 	.gap = bench_l7_gap,

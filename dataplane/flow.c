@@ -34,9 +34,10 @@
 #include "dataplane/flow_int.h"
 
 /* One per tracked connection, and most of the memory a tracked SMTP flow
- * costs before DATA (bench's memory line): at 112 bytes a full default table
- * (256 Ki flows) is 28 MiB plus its index. */
-_Static_assert(sizeof(struct flow) <= 112, "struct flow grew: per-flow memory is budgeted");
+ * costs before DATA (bench's memory line): at 104 bytes a full default table
+ * (256 Ki flows) is 26 MiB plus its index. 108 would gain nothing: the
+ * table is rounded up to whole huge pages. */
+_Static_assert(sizeof(struct flow) <= 104, "struct flow grew: per-flow memory is budgeted");
 _Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed and compared as 5 words");
 _Static_assert(offsetof(struct flow_key, lo_port) == 32 &&
 		       offsetof(struct flow_key, hi_port) == 34 &&
@@ -46,7 +47,7 @@ _Static_assert(offsetof(struct flow_key, lo_port) == 32 &&
 _Static_assert(offsetof(struct flow, first_ns) == sizeof(struct flow_key) &&
 		       offsetof(struct flow, l7) ==
 			       offsetof(struct flow, tcp) + sizeof(struct tcp_reasm_pair) &&
-		       sizeof(struct flow) == offsetof(struct flow, l7) + sizeof(void *),
+		       sizeof(struct flow) == offsetof(struct flow, l7) + sizeof(uint32_t),
 	       "flow_init() clears first_ns..tcp and sets tcp and l7 itself: nothing else");
 
 void flow_table_cfg_default(struct flow_table_cfg *cfg)
@@ -161,28 +162,6 @@ void flow_table_destroy(struct flow_table *ft)
 
 /* ---- keys and the hash index ---- */
 
-/* 64x64 -> 128-bit product with its halves folded: every input bit moves the result. */
-static inline uint64_t flow_mix(uint64_t a, uint64_t b)
-{
-	unsigned __int128 p = (unsigned __int128)a * b;
-
-	return (uint64_t)p ^ (uint64_t)(p >> 64);
-}
-
-/*
- * The key is five fixed words, so a keyed multiply-fold (wyhash's step, what
- * XXH3 does per 16 bytes) on each address and once more with the ports gives
- * a well-spread index hash in three multiplies; XXH3's general path cost
- * about 50 instructions per packet for the same 40 bytes.
- */
-static inline uint64_t flow_hash(const struct flow_table *ft, const struct flow_kw *k)
-{
-	const uint64_t *key = ft->hkey;
-
-	return flow_mix(flow_mix(k->lo0 ^ key[0], k->lo1 ^ key[1]) ^ k->tail ^ key[4],
-			flow_mix(k->hi0 ^ key[2], k->hi1 ^ key[3]) ^ key[5]);
-}
-
 /* lo_port, hi_port, vlan, family, pad as the last word of struct flow_key. */
 static inline uint64_t flow_key_tail(uint16_t lo_port, uint16_t hi_port, uint16_t vlan,
 				     uint8_t family)
@@ -215,15 +194,6 @@ static inline bool flow_key_make(const struct flow_table *ft, const struct pkt_m
 	k->hi1 = hi->q[1];
 	k->tail = flow_key_tail(lo_port, hi_port, m->vlan & (uint16_t)ft->vlan_mask, m->family);
 	return src_lo;
-}
-
-/* Word i of a stored key; single words, not an array, so nothing lands on the stack. */
-static inline uint64_t flow_key_word(const struct flow_key *a, unsigned int i)
-{
-	uint64_t x;
-
-	memcpy(&x, (const char *)a + i * sizeof(x), sizeof(x));
-	return x;
 }
 
 static inline bool flow_key_eq(const struct flow_key *a, const struct flow_kw *k)
@@ -367,12 +337,11 @@ static bool flow_client_is_src(const struct flow_table *ft, const struct pkt_met
  * cleared here, since tcp_reasm_pair_init() clears its own: clearing the whole
  * entry first cost 30 instructions per new flow.
  */
-static inline void flow_init(struct flow_table *ft, struct flow *f, uint32_t h32,
-			     const struct pkt_meta *m, bool src_lo)
+static inline void flow_init(struct flow_table *ft, struct flow *f, const struct pkt_meta *m,
+			     bool src_lo)
 {
 	memset(&f->first_ns, 0, offsetof(struct flow, tcp) - offsetof(struct flow, first_ns));
-	f->l7 = NULL;
-	f->hash = h32;
+	f->l7 = 0;
 	f->first_ns = m->ts_ns;
 	f->last_ns = m->ts_ns;
 	f->flags = flow_client_is_src(ft, m) == src_lo ? FLOW_F_CLIENT_LO : 0;
@@ -420,7 +389,7 @@ static inline uint32_t flow_add(struct flow_table *ft, const struct flow_kw *k, 
 	struct flow *f = flow_at(ft, idx);
 
 	flow_key_store(&f->key, k);
-	flow_init(ft, f, (uint32_t)h, m, src_lo);
+	flow_init(ft, f, m, src_lo);
 	flow_index_insert(ft, idx, h);
 	flow_lru_push(ft, FLOW_LIST_EMBRYONIC, idx);
 	ft->st.active++;
@@ -435,7 +404,7 @@ static void flow_reuse(struct flow_table *ft, uint32_t idx, const struct pkt_met
 	flow_owner_release(ft, f, FLOW_END_REUSED, m->ts_ns);
 	ft->st.reused++;
 	flow_lru_unlink(ft, idx);
-	flow_init(ft, f, f->hash, m, src_lo);
+	flow_init(ft, f, m, src_lo);
 	flow_lru_push(ft, FLOW_LIST_EMBRYONIC, idx);
 }
 

@@ -47,16 +47,17 @@ struct flow_key {
 };
 
 /*
- * 112 bytes in every entry of the table (flow.c asserts it): the reassembly
+ * 104 bytes in every entry of the table (flow.c asserts it): the reassembly
  * state keeps only what in-order segments read (its out-of-order and hold
  * state is in tcp_reasm's side pool), the payload counters are 40 bits
- * (flow_bytes()) and the flags are bits of one byte.
+ * (flow_bytes()), the flags are bits of one byte, the index hash is made
+ * again from the key when the flow leaves, and the L7 session is a 32-bit
+ * reference into the consumer's session arena (l7.h), not a pointer.
  */
 struct flow {
 	struct flow_key key;
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint32_t hash;
 	uint32_t lru_prev; /* index + 1, 0: none */
 	uint32_t lru_next;
 	/* Payload bytes per direction, 40-bit and saturating: read flow_bytes(). */
@@ -65,7 +66,7 @@ struct flow {
 	uint8_t l7_state; /* enum flow_l7_state */
 	uint8_t flags;	  /* FLOW_F_* */
 	struct tcp_reasm_pair tcp;
-	void *l7; /* owned by the l7_ops consumer */
+	uint32_t l7; /* the worker's reference to the L7 session (l7.h), 0: none */
 };
 
 #define FLOW_F_CLIENT_LO 0x01 /* the client is key.lo */

@@ -9,7 +9,7 @@
 
 static void flow_index_remove(struct flow_table *ft, uint32_t idx)
 {
-	uint32_t b = flow_home(ft, ft->flows[idx - 1].hash);
+	uint32_t b = flow_home(ft, (uint32_t)flow_hash_of(ft, flow_at(ft, idx)));
 
 	for (uint32_t n = 0; n < ft->n_buckets; n++) {
 		struct flow_bucket *bk = &ft->buckets[b];

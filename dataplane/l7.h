@@ -6,10 +6,16 @@
  * worker creation: information goes up, calls never do.
  *
  * Byte pointers passed to data() are valid only during the call.
+ *
+ * Sessions come from one block the consumer sets aside before the worker
+ * starts (sess_arena(): a pool, as nothing may be allocated per packet), so
+ * a flow entry holds a 32-bit reference into it rather than an 8-byte
+ * pointer: 4 of the bytes every tracked flow costs.
  */
 #ifndef RELAYWATCH_DATAPLANE_L7_H
 #define RELAYWATCH_DATAPLANE_L7_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dataplane/flow.h"
@@ -28,8 +34,12 @@ struct l7_ops {
 	int (*thread_init)(void *ctx);
 	/* On the worker thread after its last packet. May be NULL. */
 	void (*thread_fini)(void *ctx);
-	/* First payload byte of a flow, in either direction. Returns the session,
-	 * or NULL when the flow is not for this parser (or no session is free). */
+	/* Where every session open() returns lies: [base, base + *bytes), at
+	 * most 4 GiB (UINT32_MAX bytes). Called once, at worker creation. */
+	const void *(*sess_arena)(void *ctx, size_t *bytes);
+	/* First payload byte of a flow, in either direction. Returns the session
+	 * (in the arena), or NULL when the flow is not for this parser (or no
+	 * session is free). */
 	void *(*open)(void *ctx, const struct flow *f, uint64_t ts_ns);
 	/* Every hook after open() gets the flow again, so a session need not
 	 * keep a pointer to it (8 bytes in every session). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "dataplane/worker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -34,6 +35,10 @@ struct worker_slot {
 
 struct worker {
 	struct worker_cfg cfg;
+	/* A flow's f->l7 is its session's offset in the L7 arena plus one:
+	 * the session is at l7_base + f->l7 (l7_base is the arena's start - 1). */
+	uintptr_t l7_base;
+	size_t l7_bytes;
 	struct flow_table *flows;
 	struct tcp_reasm *reasm;
 	uint64_t now_ns; /* packet time of the latest packet */
@@ -52,6 +57,11 @@ static bool worker_port_is_server(const struct worker *w, uint16_t port)
 	return w->cfg.server_ports && (w->cfg.server_ports[port >> 3] & (1u << (port & 7)));
 }
 
+static inline void *worker_sess(const struct worker *w, const struct flow *f)
+{
+	return (void *)(w->l7_base + f->l7);
+}
+
 /* Stop asking for payload: L7 is done with this flow or never wanted it. */
 static void worker_stop_payload(struct worker *w, struct flow *f, enum flow_l7_state state)
 {
@@ -68,16 +78,17 @@ static void worker_drain(struct worker *w, struct flow *f, uint64_t ts_ns)
 
 	while (f->l7_state == FLOW_L7_ACTIVE && tcp_reasm_next(w->reasm, &f->tcp, &c)) {
 		enum flow_dir dir = (enum flow_dir)c.dir;
+		void *sess = worker_sess(w, f);
 
 		v = L7_CONTINUE;
 		if (c.gap)
-			v = l7->gap(w->cfg.l7_ctx, f->l7, f, dir, c.gap, ts_ns);
+			v = l7->gap(w->cfg.l7_ctx, sess, f, dir, c.gap, ts_ns);
 		if (v == L7_CONTINUE && c.len)
-			v = l7->data(w->cfg.l7_ctx, f->l7, f, dir, c.ptr, c.len, ts_ns);
+			v = l7->data(w->cfg.l7_ctx, sess, f, dir, c.ptr, c.len, ts_ns);
 		if (v == L7_CONTINUE && c.fin && l7->eof)
-			l7->eof(w->cfg.l7_ctx, f->l7, f, dir, ts_ns);
+			l7->eof(w->cfg.l7_ctx, sess, f, dir, ts_ns);
 		if (v == L7_RELEASED)
-			f->l7 = NULL; /* gone: close() must not see it */
+			f->l7 = 0; /* gone: close() must not see it */
 		if (v != L7_CONTINUE)
 			worker_stop_payload(w, f, FLOW_L7_BYPASS);
 		else if (c.last)
@@ -94,8 +105,8 @@ static void worker_close_l7(struct worker *w, struct flow *f, enum flow_end why,
 		worker_drain(w, f, now_ns);
 	}
 	if (f->l7 && w->cfg.l7->close)
-		w->cfg.l7->close(w->cfg.l7_ctx, f->l7, f, why, now_ns);
-	f->l7 = NULL;
+		w->cfg.l7->close(w->cfg.l7_ctx, worker_sess(w, f), f, why, now_ns);
+	f->l7 = 0;
 	tcp_reasm_pair_fini(w->reasm, &f->tcp);
 	/* no further payload for this flow entry */
 	f->l7_state = FLOW_L7_IGNORED;
@@ -111,11 +122,16 @@ static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
 			    const struct pkt_meta *m)
 {
 	if (f->l7_state == FLOW_L7_NONE && m->payload_len) {
-		f->l7 = w->cfg.l7->open(w->cfg.l7_ctx, f, m->ts_ns);
-		if (f->l7)
+		void *sess = w->cfg.l7->open(w->cfg.l7_ctx, f, m->ts_ns);
+
+		if (sess) {
+			/* l7.h: in the arena, so the offset + 1 is in [1, UINT32_MAX] */
+			assert((uintptr_t)sess - w->l7_base - 1 < w->l7_bytes);
+			f->l7 = (uint32_t)((uintptr_t)sess - w->l7_base);
 			f->l7_state = FLOW_L7_ACTIVE;
-		else
+		} else {
 			worker_stop_payload(w, f, FLOW_L7_IGNORED);
+		}
 	}
 	if (f->l7_state == FLOW_L7_IGNORED && m->payload_len)
 		w->st.l7_ignored_pkts++;
@@ -339,13 +355,22 @@ int worker_create(const struct worker_cfg *cfg, struct worker **out)
 	struct worker *w;
 	int err;
 
-	if (!cfg->l7 || !cfg->l7->open || !cfg->l7->data || !cfg->l7->gap || !cfg->stop)
+	const void *arena;
+	size_t arena_bytes = 0;
+
+	if (!cfg->l7 || !cfg->l7->open || !cfg->l7->data || !cfg->l7->gap || !cfg->l7->sess_arena ||
+	    !cfg->stop)
 		return -EINVAL;
+	arena = cfg->l7->sess_arena(cfg->l7_ctx, &arena_bytes);
+	if (!arena || arena_bytes > UINT32_MAX)
+		return -EINVAL; /* a session's offset + 1 must fit f->l7 */
 	w = aligned_alloc(64, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	memset(w, 0, sizeof(*w));
 	w->cfg = *cfg;
+	w->l7_base = (uintptr_t)arena - 1;
+	w->l7_bytes = arena_bytes;
 
 	fcfg.release = worker_release_flow;
 	fcfg.release_arg = w;

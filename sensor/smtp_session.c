@@ -240,6 +240,15 @@ static void smtp_sess_free(struct smtp_ctx *ctx, struct smtp_sess *s)
 	pool_put(&ctx->sess_pool, s);
 }
 
+/* l7.h: the flow entry keeps a session as its offset in the pool. */
+static const void *smtp_sess_arena(void *arg, size_t *bytes)
+{
+	struct smtp_ctx *ctx = arg;
+
+	*bytes = (size_t)ctx->sess_pool.n * ctx->sess_pool.obj_size;
+	return ctx->sess_pool.mem;
+}
+
 static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 {
 	struct smtp_ctx *ctx = arg;
@@ -454,6 +463,7 @@ static void smtp_thread_fini(void *ctx)
 const struct l7_ops smtp_l7_ops = {
 	.thread_init = smtp_thread_init,
 	.thread_fini = smtp_thread_fini,
+	.sess_arena = smtp_sess_arena,
 	.open = smtp_open,
 	.data = smtp_data,
 	.gap = smtp_gap,

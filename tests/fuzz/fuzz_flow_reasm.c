@@ -99,7 +99,7 @@ static void model_unoffer(void)
 
 static void drain(struct harness *h, struct flow *f)
 {
-	struct rec *rc = f->l7;
+	struct rec *rc = f->l7 ? &recs_base[f->l7 - 1] : NULL;
 	struct tcp_reasm_chunk c;
 
 	for (unsigned int n = 0; tcp_reasm_next(h->r, &f->tcp, &c); n++) {
@@ -127,8 +127,8 @@ static void close_pair(struct harness *h, struct flow *f)
 	drain(h, f);
 	tcp_reasm_pair_fini(h->r, &f->tcp);
 	if (f->l7)
-		((struct rec *)f->l7)->f = NULL;
-	f->l7 = NULL;
+		recs_base[f->l7 - 1].f = NULL;
+	f->l7 = 0;
 }
 
 static void on_release(void *arg, struct flow *f, enum flow_end why, uint64_t now_ns)
@@ -139,15 +139,15 @@ static void on_release(void *arg, struct flow *f, enum flow_end why, uint64_t no
 static struct rec *rec_get(struct harness *h, struct flow *f)
 {
 	if (f->l7)
-		return f->l7;
+		return &h->recs[f->l7 - 1];
 	for (unsigned int i = 0; i < CAPACITY + 1; i++) {
 		if (h->recs[i].f)
 			continue;
 		memset(&h->recs[i], 0, sizeof(h->recs[i]));
 		h->recs[i].f = f;
 		h->recs[i].life = ++model.lives;
-		f->l7 = &h->recs[i];
-		return f->l7;
+		f->l7 = i + 1; /* as the worker keeps it: a reference, not a pointer */
+		return &h->recs[i];
 	}
 	__builtin_trap(); /* more live flows than the table holds */
 }

@@ -53,6 +53,12 @@ static void log_bytes(struct log *l, const uint8_t *p, uint32_t n)
 		log_add(l, p[i]);
 }
 
+static const void *l_arena(void *ctx, size_t *bytes)
+{
+	*bytes = sizeof(((struct log *)ctx)->sess_id);
+	return ((struct log *)ctx)->sess_id;
+}
+
 static void *l_open(void *ctx, const struct flow *f, uint64_t ts)
 {
 	struct log *l = ctx;
@@ -98,8 +104,12 @@ static void l_close(void *ctx, void *sess, const struct flow *f, enum flow_end w
 	log_add(ctx, flow_bytes(f, 0) << 32 ^ flow_bytes(f, 1) ^ ts);
 }
 
-static const struct l7_ops log_ops = {
-	.open = l_open, .data = l_data, .gap = l_gap, .eof = l_eof, .close = l_close};
+static const struct l7_ops log_ops = {.sess_arena = l_arena,
+				      .open = l_open,
+				      .data = l_data,
+				      .gap = l_gap,
+				      .eof = l_eof,
+				      .close = l_close};
 
 static uint8_t ports[65536 / 8];
 

@@ -4,6 +4,7 @@
  * parser each direction's bytes in order, once, and close every flow it
  * opened exactly once, whatever the burst boundaries.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -52,6 +53,12 @@ static int rec_thread_init(void *ctx)
 static void rec_thread_fini(void *ctx)
 {
 	((struct rec *)ctx)->thread_finis++;
+}
+
+static const void *rec_arena(void *ctx, size_t *bytes)
+{
+	*bytes = sizeof(((struct rec *)ctx)->s);
+	return ((struct rec *)ctx)->s;
 }
 
 static void *rec_open(void *ctx, const struct flow *f, uint64_t ts)
@@ -130,6 +137,7 @@ static void rec_housekeep(void *ctx, uint64_t now)
 static const struct l7_ops rec_ops = {
 	.thread_init = rec_thread_init,
 	.thread_fini = rec_thread_fini,
+	.sess_arena = rec_arena,
 	.open = rec_open,
 	.data = rec_data,
 	.gap = rec_gap,
@@ -421,6 +429,121 @@ static void test_worker_evicted_flow_returns_side_slot(void **state)
 	free(r);
 }
 
+/* ---- the session arena (l7.h): a flow keeps a 32-bit reference ---- */
+
+/* L7 whose sessions are the bytes of a 2-byte arena: the first and the last. */
+struct edge {
+	char arena[2];
+	size_t bytes; /* what sess_arena() says */
+	bool no_arena;
+	unsigned int opened;
+	const void *data_sess[2], *close_sess[2];
+};
+
+static const void *edge_arena(void *ctx, size_t *bytes)
+{
+	struct edge *e = ctx;
+
+	*bytes = e->bytes;
+	return e->no_arena ? NULL : e->arena;
+}
+
+static void *edge_open(void *ctx, const struct flow *f, uint64_t ts)
+{
+	struct edge *e = ctx;
+
+	(void)f, (void)ts;
+	return e->opened < 2 ? &e->arena[e->opened++] : NULL;
+}
+
+static enum l7_verdict edge_data(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				 const uint8_t *p, uint32_t n, uint64_t ts)
+{
+	struct edge *e = ctx;
+
+	(void)f, (void)dir, (void)p, (void)n, (void)ts;
+	e->data_sess[(char *)sess - e->arena] = sess;
+	return L7_CONTINUE;
+}
+
+static enum l7_verdict edge_gap(void *ctx, void *sess, const struct flow *f, enum flow_dir dir,
+				uint32_t len, uint64_t ts)
+{
+	(void)ctx, (void)sess, (void)f, (void)dir, (void)len, (void)ts;
+	return L7_CONTINUE;
+}
+
+static void edge_close(void *ctx, void *sess, const struct flow *f, enum flow_end why, uint64_t ts)
+{
+	struct edge *e = ctx;
+
+	(void)f, (void)why, (void)ts;
+	e->close_sess[(char *)sess - e->arena] = sess;
+}
+
+static const struct l7_ops edge_ops = {.sess_arena = edge_arena,
+				       .open = edge_open,
+				       .data = edge_data,
+				       .gap = edge_gap,
+				       .close = edge_close};
+
+static const struct l7_ops no_arena_ops = {
+	.open = edge_open, .data = edge_data, .gap = edge_gap, .close = edge_close};
+
+/* A consumer must say where its sessions are, in at most 4 GiB. */
+static void test_worker_create_needs_session_arena(void **state)
+{
+	static _Atomic bool stop;
+	struct worker_cfg wc = {.cpu = -1, .l7 = &no_arena_ops, .stop = &stop};
+	struct edge e = {.bytes = 2};
+	struct worker *w;
+
+	(void)state;
+	worker_cfg_rec(&wc, (struct rec *)NULL, 4);
+	wc.l7_ctx = &e;
+	assert_int_equal(worker_create(&wc, &w), -EINVAL);
+	wc.l7 = &edge_ops;
+	e.no_arena = true;
+	assert_int_equal(worker_create(&wc, &w), -EINVAL);
+	e.no_arena = false;
+	e.bytes = (size_t)UINT32_MAX + 1;
+	assert_int_equal(worker_create(&wc, &w), -EINVAL);
+	e.bytes = UINT32_MAX;
+	assert_int_equal(worker_create(&wc, &w), 0);
+	worker_destroy(w);
+}
+
+/* Sessions at the first and the last byte of the arena come back to every
+ * hook as the very pointers open() gave. */
+static void test_worker_sessions_at_arena_ends(void **state)
+{
+	static _Atomic bool stop;
+	static struct burst b;
+	struct worker_cfg wc = {.cpu = -1, .l7 = &edge_ops, .stop = &stop};
+	struct edge e = {.bytes = sizeof(e.arena)};
+	struct worker *w;
+
+	(void)state;
+	worker_cfg_rec(&wc, (struct rec *)NULL, 4);
+	wc.l7_ctx = &e;
+	assert_int_equal(worker_create(&wc, &w), 0);
+	b.n = 0;
+	burst_add(&b, CLI, 40001, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL);
+	burst_add(&b, SRV, 25, CLI, 40001, SA, 500, NULL);
+	burst_add(&b, CLI, 40002, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL);
+	burst_add(&b, SRV, 25, CLI, 40002, SA, 700, NULL);
+	burst_add(&b, SRV, 25, CLI, 40001, PA, 501, "220 a\r\n");
+	burst_add(&b, SRV, 25, CLI, 40002, PA, 701, "220 b\r\n");
+	worker_process_burst(w, b.p, b.n);
+	worker_finish(w);
+	assert_int_equal(e.opened, 2);
+	assert_ptr_equal(e.data_sess[0], &e.arena[0]);
+	assert_ptr_equal(e.data_sess[1], &e.arena[1]);
+	assert_ptr_equal(e.close_sess[0], &e.arena[0]);
+	assert_ptr_equal(e.close_sess[1], &e.arena[1]);
+	worker_destroy(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +553,8 @@ int main(void)
 		cmocka_unit_test(test_worker_released_session_is_not_closed),
 		cmocka_unit_test(test_worker_burst_creates_and_evicts_mid_burst),
 		cmocka_unit_test(test_worker_evicted_flow_returns_side_slot),
+		cmocka_unit_test(test_worker_create_needs_session_arena),
+		cmocka_unit_test(test_worker_sessions_at_arena_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
