@@ -196,13 +196,6 @@ static inline bool flow_key_make(const struct flow_table *ft, const struct pkt_m
 	return src_lo;
 }
 
-static inline bool flow_key_eq(const struct flow_key *a, const struct flow_kw *k)
-{
-	return ((flow_key_word(a, 0) ^ k->lo0) | (flow_key_word(a, 1) ^ k->lo1) |
-		(flow_key_word(a, 2) ^ k->hi0) | (flow_key_word(a, 3) ^ k->hi1) |
-		(flow_key_word(a, 4) ^ k->tail)) == 0;
-}
-
 static inline void flow_key_store(struct flow_key *a, const struct flow_kw *k)
 {
 	char *p = (char *)a;

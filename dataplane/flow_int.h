@@ -17,6 +17,10 @@
 
 #include "dataplane/flow.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define FLOW_BUCKET_SLOTS   10
 #define FLOW_BUCKET_LOAD    5 /* flows per bucket when the table is full */
 #define FLOW_MAX_CAPACITY   (1u << 28)
@@ -107,6 +111,36 @@ static inline uint64_t flow_key_word(const struct flow_key *a, unsigned int i)
 
 	memcpy(&x, (const char *)a + i * sizeof(x), sizeof(x));
 	return x;
+}
+
+/* A stored key against k, word by word: the reference for flow_key_eq(). */
+static inline bool flow_key_eq_words(const struct flow_key *a, const struct flow_kw *k)
+{
+	return ((flow_key_word(a, 0) ^ k->lo0) | (flow_key_word(a, 1) ^ k->lo1) |
+		(flow_key_word(a, 2) ^ k->hi0) | (flow_key_word(a, 3) ^ k->hi1) |
+		(flow_key_word(a, 4) ^ k->tail)) == 0;
+}
+
+/*
+ * With SSE2 the addresses compare as two 16-byte vectors read from memory,
+ * so the probe keeps no key words in general registers: it saved and
+ * restored six of them for the usual hit, a single candidate.
+ */
+static inline bool flow_key_eq(const struct flow_key *a, const struct flow_kw *k)
+{
+#if defined(__SSE2__)
+	__m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)a),
+				  _mm_loadu_si128((const __m128i *)(const void *)&k->lo0));
+	__m128i y = _mm_xor_si128(
+		_mm_loadu_si128((const __m128i *)(const void *)((const char *)a + 16)),
+		_mm_loadu_si128((const __m128i *)(const void *)&k->hi0));
+
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(x, y), _mm_setzero_si128())) ==
+		       0xffff &&
+	       flow_key_word(a, 4) == k->tail;
+#else
+	return flow_key_eq_words(a, k);
+#endif
 }
 
 /* The hash of a stored flow's key: made again when the flow leaves the

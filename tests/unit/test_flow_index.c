@@ -3,7 +3,8 @@
  * The flow index against the table's internals (flow_int.h): a flow entry
  * keeps no hash, so the one remade from its stored key when it leaves must
  * be the one its packets were looked up with, or its index entry is looked
- * for from the wrong bucket and the overflow counts go wrong.
+ * for from the wrong bucket and the overflow counts go wrong; and the SIMD
+ * key compare of a probe against the word by word one.
  */
 #include "flow_fx.h"
 
@@ -54,6 +55,43 @@ static void test_flow_hash_of_entry_is_the_packets(void **state)
 		assert_ptr_equal(flow_lookup(ft, &back, &dir), f);
 	}
 	flow_table_destroy(ft);
+}
+
+/*
+ * flow_key_eq() (two SSE2 vectors and a word) against flow_key_eq_words():
+ * the same key, and the key with any one of its 40 bytes changed, in its
+ * lowest or highest bit, in either operand.
+ */
+static void test_flow_key_eq_is_word_compare(void **state)
+{
+	struct flow_key a;
+	struct flow_kw k;
+	uint8_t img[sizeof(a)];
+
+	(void)state;
+	_Static_assert(sizeof(img) == sizeof(k), "a key and its words are one image");
+	for (unsigned int i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(0x5a ^ i * 37);
+	memcpy(&a, img, sizeof(a));
+	memcpy(&k, img, sizeof(k));
+	assert_true(flow_key_eq(&a, &k));
+	assert_true(flow_key_eq_words(&a, &k));
+	for (unsigned int i = 0; i < sizeof(img); i++) {
+		for (unsigned int bit = 0; bit < 8; bit += 7) {
+			uint8_t flip[sizeof(img)];
+
+			memcpy(flip, img, sizeof(img));
+			flip[i] ^= (uint8_t)(1u << bit);
+			memcpy(&a, flip, sizeof(a));
+			memcpy(&k, img, sizeof(k));
+			assert_false(flow_key_eq(&a, &k));
+			assert_false(flow_key_eq_words(&a, &k));
+			memcpy(&a, img, sizeof(a));
+			memcpy(&k, flip, sizeof(k));
+			assert_false(flow_key_eq(&a, &k));
+			assert_false(flow_key_eq_words(&a, &k));
+		}
+	}
 }
 
 /* Every slot empty and every overflow count back at 0. */
@@ -115,6 +153,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_hash_of_entry_is_the_packets),
+		cmocka_unit_test(test_flow_key_eq_is_word_compare),
 		cmocka_unit_test(test_flow_index_empty_after_churn),
 	};
 
