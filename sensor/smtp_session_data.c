@@ -88,16 +88,22 @@ static void smtp_sig_body_scan(struct smtp_msgbox *b, const uint8_t *p, size_t n
 	b->cur = p;
 	b->cur_len = n;
 	sigs_body_feed(b->ctx->sigw, b->body, p, n);
-	/* Slide the tail window over what was just scanned. */
-	keep = n >= SIGS_CTX_MAX ? 0 : SIGS_CTX_MAX - n;
-	keep = keep < b->tail_len ? keep : b->tail_len;
-	memmove(b->tail, b->tail + b->tail_len - keep, keep);
-	n = n < SIGS_CTX_MAX ? n : SIGS_CTX_MAX;
-	memcpy(b->tail + keep, p + b->cur_len - n, n);
-	b->tail_len = (uint8_t)(keep + n);
-	b->body_off += b->cur_len;
+	b->body_off += n;
 	b->cur = NULL;
 	b->cur_len = 0;
+	/* Slide the tail window over what was just scanned. A scan of a whole
+	 * window or more (most are) replaces it: one copy of a constant size,
+	 * inlined, not two library calls. */
+	if (n >= SIGS_CTX_MAX) {
+		memcpy(b->tail, p + n - SIGS_CTX_MAX, SIGS_CTX_MAX);
+		b->tail_len = SIGS_CTX_MAX;
+		return;
+	}
+	keep = SIGS_CTX_MAX - n;
+	keep = keep < b->tail_len ? keep : b->tail_len;
+	memmove(b->tail, b->tail + b->tail_len - keep, keep);
+	memcpy(b->tail + keep, p, n);
+	b->tail_len = (uint8_t)(keep + n);
 }
 
 static void smtp_sig_body_flush(void *arg)
@@ -110,8 +116,15 @@ static void smtp_sig_body_flush(void *arg)
 	ctx->batch_len = 0;
 }
 
-/* Pieces wait in the batch; the order of body matches and URL events stays
- * the one a scan per piece gives, as smtp_sig_url flushes first. */
+/*
+ * Pieces wait in the batch; the order of body matches and URL events stays
+ * the one a scan per piece gives, as smtp_sig_url flushes first. A piece
+ * that finds the batch empty and fills the match window is scanned where it
+ * is, not copied first: most feeds bring one such piece (a message without
+ * MIME parts, a part's run of lines), and a stream's matches do not depend
+ * on where its calls cut it. Nothing but URLs emits an event between a piece
+ * and the flush that would have scanned it, so the order stays too.
+ */
 static void smtp_sig_body(void *arg, const struct smtp_msg_part *part, const uint8_t *p, size_t n)
 {
 	struct smtp_msgbox *b = arg;
@@ -120,7 +133,7 @@ static void smtp_sig_body(void *arg, const struct smtp_msg_part *part, const uin
 	(void)part;
 	if (n > SMTP_BODY_BATCH - ctx->batch_len)
 		smtp_sig_body_flush(b);
-	if (n >= SMTP_BODY_BATCH) {
+	if (n >= SMTP_BODY_BATCH || (ctx->batch_len == 0 && n >= SIGS_CTX_MAX)) {
 		smtp_sig_body_scan(b, p, n);
 		return;
 	}

@@ -362,13 +362,39 @@ static const char sig_rules[] =
 	"9003 header:x-mailer mailer medium i /bulkmailer/ \"bulk mailer\"\n"
 	"9004 body spam medium i /cheap pills/ \"pills\"\n"
 	"9005 url phish high - /192\\.0\\.2\\.7\\/login/ \"login page on an IP\"\n"
-	"9006 command other low i /plain|c2VjcmV0/ \"would show AUTH\"\n";
+	"9006 command other low i /plain|c2VjcmV0/ \"would show AUTH\"\n"
+	"9007 body spam low i /pills again/ \"pills again\"\n";
 
 static struct sigs *sigs;
 
 static void with_sigs(struct smtp_cfg *cfg)
 {
 	cfg->sigs = sigs;
+}
+
+/* The harness again, with sig_rules loaded (skips where Hyperscan is missing). */
+static void sigs_up(void)
+{
+	struct errbuf eb;
+	int rc;
+
+	assert_int_equal(sigs_create(&sigs), 0);
+	rc = sigs_load_text(sigs, "test.rules", sig_rules, sizeof(sig_rules) - 1, &eb);
+	if (rc == -ENOTSUP) {
+		sigs_destroy(sigs);
+		skip();
+	}
+	if (rc)
+		fail_msg("%s", eb.msg);
+	harness_down(&H);
+	harness_up(&H, with_sigs);
+}
+
+static void sigs_down(void)
+{
+	harness_down(&H);
+	sigs_destroy(sigs);
+	harness_up(&H, NULL);
 }
 
 static const struct step sig_conv[] = {
@@ -405,21 +431,10 @@ static const struct event_sig *sig_by_id(const struct run *r, uint32_t id)
 /* Commands, replies, header fields, body and URLs reach the signatures; AUTH never does. */
 static void test_session_signatures(void **state)
 {
-	struct errbuf eb;
 	const struct event_sig *e;
-	int rc;
 
 	(void)state;
-	assert_int_equal(sigs_create(&sigs), 0);
-	rc = sigs_load_text(sigs, "test.rules", sig_rules, sizeof(sig_rules) - 1, &eb);
-	if (rc == -ENOTSUP) {
-		sigs_destroy(sigs);
-		skip();
-	}
-	if (rc)
-		fail_msg("%s", eb.msg);
-	harness_down(&H);
-	harness_up(&H, with_sigs);
+	sigs_up();
 	play_all_splits(&H, STEPS(sig_conv));
 
 	e = sig_by_id(&H.ref, 9002);
@@ -444,9 +459,113 @@ static void test_session_signatures(void **state)
 	assert_int_equal(e->reply_code, 554);
 	assert_string_equal(e->snippet, "554 5.7.1 blocked using zen.spamhaus.org");
 	assert_null(sig_by_id(&H.ref, 9006));
-	harness_down(&H);
-	sigs_destroy(sigs);
-	harness_up(&H, NULL);
+	sigs_down();
+}
+
+/*
+ * A body match shows the SIGS_CTX_MAX decoded bytes before its end whatever
+ * the scans were: a scan of a whole window or more replaces the window of
+ * the bytes before the next one (the fast path), a shorter one slides it.
+ * The body comes in two segments, so every split point gives three pieces
+ * (short and long in every order before the match); each run must show the
+ * unsplit one's evidence.
+ */
+static const struct step sig_long_body[] = {
+	GREETING,
+	C("EHLO client.example\r\n"),
+	S("250-mx.example.net\r\n250 PIPELINING\r\n"),
+	C("MAIL FROM:<offer@example.biz>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n"),
+	S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+	C("Subject: deal\r\n\r\n"
+	  "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_0123456789\r\n"),
+	C("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_0123456789 cheap pills\r\n"
+	  "more text after the match.\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued as 1\r\n"),
+	C("QUIT\r\n"),
+	S("221 Bye\r\n"),
+};
+
+static void test_session_body_match_context_any_split(void **state)
+{
+	static const char want[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_0123456789 cheap pills";
+	const size_t ctx = sizeof(want) - 1 - SIGS_CTX_MAX;
+	const struct event_sig *e;
+
+	(void)state;
+	sigs_up();
+	play_all_splits(&H, STEPS(sig_long_body));
+	/* The window ends at the match and is full: the bytes before it are there. */
+	assert_true(SIGS_CTX_MAX < sizeof(want) - 1);
+	e = sig_by_id(&H.ref, 9004);
+	assert_true(e && e->scope == EV_SCOPE_BODY);
+	assert_int_equal(strlen(e->snippet), SIGS_CTX_MAX);
+	assert_string_equal(e->snippet, want + ctx);
+	sigs_down();
+}
+
+/*
+ * A multipart text part: its runs of lines come as pieces after held-back
+ * line ends, some scanned where they are (the batch empty, a window or
+ * more), some batched, with a URL and body matches before and after it.
+ * At every split the events are the unsplit run's: the body match before
+ * the URL is reported before the URL's, the one after it after.
+ */
+static const struct step sig_multipart[] = {
+	GREETING,
+	C("EHLO client.example\r\n"),
+	S("250-mx.example.net\r\n250 PIPELINING\r\n"),
+	C("MAIL FROM:<offer@example.biz>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n"),
+	S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+	C("Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n--b1\r\n"
+	  "Content-Type: text/plain\r\n\r\n"
+	  "A long first line of text before anything is matched, long enough.\r\n"),
+	C("-- one\r\ncheap pills\r\n-- a dash line that is no boundary\r\n"
+	  "see http://192.0.2.7/login now\r\nand cheap pills again after the URL\r\n"
+	  "--b1--\r\nepilogue\r\n.\r\n"),
+	S("250 2.0.0 Ok: queued as 2\r\n"),
+	C("QUIT\r\n"),
+	S("221 Bye\r\n"),
+};
+
+/* The body match before the URL, the URL, the body match after it: in that order. */
+static bool sig_order_kept(const struct run *r)
+{
+	unsigned int at[3] = {0, 0, 0};
+
+	for (unsigned int i = 0; i < count(r, EV_SIG); i++) {
+		const struct event_sig *e = nth(r, EV_SIG, i);
+
+		if (e->sig_id == 9004)
+			at[0] = i + 1;
+		else if (e->sig_id == 9005)
+			at[1] = i + 1;
+		else if (e->sig_id == 9007)
+			at[2] = i + 1;
+	}
+	return at[0] && at[0] < at[1] && at[1] < at[2];
+}
+
+static void test_session_body_pieces_and_urls_any_split(void **state)
+{
+	size_t total = 0;
+
+	(void)state;
+	sigs_up();
+	play_all_splits(&H, STEPS(sig_multipart));
+	assert_true(sig_order_kept(&H.ref));
+	/* play_all_splits() lets signature events change places: not here. */
+	for (size_t i = 0; i < sizeof(sig_multipart) / sizeof(sig_multipart[0]); i++)
+		total += sig_multipart[i].p ? sig_multipart[i].len : 0;
+	for (size_t k = 1; k < total; k++) {
+		play(&H, STEPS(sig_multipart), k, false, &H.got);
+		if (!sig_order_kept(&H.got))
+			fail_msg("signature events out of order when a segment ends after byte %zu",
+				 k);
+	}
+	play(&H, STEPS(sig_multipart), NO_SPLIT, true, &H.got);
+	assert_true(sig_order_kept(&H.got));
+	sigs_down();
 }
 
 /*
@@ -562,6 +681,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_pool_exhausted, setup, teardown),
 		cmocka_unit_test(test_session_mem_default_config),
 		cmocka_unit_test_setup_teardown(test_session_signatures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_body_match_context_any_split, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_session_body_pieces_and_urls_any_split, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_session_pseudonymised, setup_privacy,
 						teardown_privacy),
 	};
