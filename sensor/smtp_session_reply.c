@@ -126,10 +126,15 @@ static bool smtp_banner_like(const struct smtp_sess *s, uint16_t code)
 	return !(s->flags & S_BANNER) && s->n_cmd == 0 && smtp_greeting_code(code);
 }
 
-/* First line of a reply: what it answers, and whether its text is worth gathering. */
-static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
+/*
+ * First line of a reply: what it answers, and whether its text is worth
+ * gathering. true: the banner string was set from it and holds its text whole.
+ */
+static bool smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
 			     uint64_t ts)
 {
+	bool held = false;
+
 	/* The server speaks only after the end of data: the terminator was lost. */
 	if (s->mode == M_DATA && !(s->flags & S_DATA_WAIT))
 		smtp_data_end(ctx, s, ts);
@@ -148,13 +153,17 @@ static void smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	} else {
 		s->rcmd = smtp_banner_like(s, r->code) ? EV_CMD_BANNER : EV_CMD_NONE;
 	}
-	if (s->rcmd == EV_CMD_BANNER && !s->str[STR_BANNER])
+	if (s->rcmd == EV_CMD_BANNER && !s->str[STR_BANNER]) {
 		smtp_carry_set(ctx, s, C_BANNER, r->text, r->text_len);
+		held = r->text_len && r->text_len <= SMTP_LAST_MAX &&
+		       strarena_len(ctx->str, s->str[STR_BANNER]) == r->text_len;
+	}
 	if (r->more && (r->code >= 400 || s->rcmd == EV_CMD_BANNER) && smtp_aux_get(ctx, s)) {
 		s->flags |= S_TEXT;
 		smtp_aux_of(ctx, s)->text_len = 0;
 		smtp_text_add(smtp_aux_of(ctx, s), r->text, r->text_len);
 	}
+	return held;
 }
 
 static void smtp_reply_rcpt(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
@@ -295,11 +304,21 @@ static void smtp_reply_dispatch(struct smtp_ctx *ctx, struct smtp_sess *s, uint1
  * its last[], the session names that transaction by its generation (in
  * last_code's high bits), and the text goes to the arena only when that
  * transaction leaves (smtp_last_gone()) while the text may still be read.
+ *
+ * The greeting is the session's last reply until the EHLO's replaces it, and
+ * the banner string (C_BANNER) most often holds its very text: then
+ * SMTP_LAST_BANNER, a bit between the code and the generation, says so, and
+ * the text is not interned a second time (short-spam: -85 instructions a
+ * session). The banner string is set once and kept until the session's
+ * strings go back, so it still holds the text when the record reads it.
  */
+#define SMTP_LAST_BANNER (SMTP_LAST_CODE_MASK + 1u)
+
 _Static_assert(SMTP_TX_LAST_MAX - 4 >= SMTP_LAST_MAX, "a transaction's last[] holds the session's");
-_Static_assert(999 <= SMTP_LAST_CODE_MASK && SMTP_LAST_CODE_MASK < (1u << SMTP_LAST_GEN_SHIFT) &&
+_Static_assert(999 <= SMTP_LAST_CODE_MASK &&
+		       (SMTP_LAST_CODE_MASK | SMTP_LAST_BANNER) < (1u << SMTP_LAST_GEN_SHIFT) &&
 		       (7u << SMTP_LAST_GEN_SHIFT) <= UINT16_MAX,
-	       "a code and a generation share last_code");
+	       "a code, the banner bit and a generation share last_code");
 
 /* The text may be read later: n_tx only grows, and S_TLS is set (and the
  * text kept, smtp_last_keep()) before smtp_tls_done() can make a record. */
@@ -310,8 +329,17 @@ static bool smtp_last_wanted(const struct smtp_sess *s)
 
 static void smtp_last_arena(struct smtp_ctx *ctx, struct smtp_sess *s, const void *p, size_t n)
 {
+	s->last_code &= (uint16_t)~SMTP_LAST_BANNER;
 	/* No slot: the session record says the code alone. */
 	smtp_str_set(ctx, s, STR_LAST, p, n < SMTP_LAST_MAX ? n : SMTP_LAST_MAX);
+}
+
+/* The greeting, whose text the banner string holds whole: named, not interned again. */
+static __attribute__((noinline)) void smtp_last_banner(struct smtp_ctx *ctx, struct smtp_sess *s,
+						       uint16_t code)
+{
+	s->last_code = (uint16_t)(code | SMTP_LAST_BANNER);
+	strarena_put(ctx->str, &s->str[STR_LAST]);
 }
 
 /* Remember the reply as the last one of its transaction and of the session. */
@@ -360,8 +388,10 @@ uint16_t smtp_last_text(const struct smtp_ctx *ctx, const struct smtp_sess *s,
 
 	*n = 0;
 	if (!gen) {
-		*n = strarena_len(ctx->str, s->str[STR_LAST]);
-		p = strarena_get(ctx->str, s->str[STR_LAST]);
+		uint32_t h = s->str[s->last_code & SMTP_LAST_BANNER ? STR_BANNER : STR_LAST];
+
+		*n = strarena_len(ctx->str, h);
+		p = strarena_get(ctx->str, h);
 	} else {
 		t = smtp_tx_of(ctx, s);
 		if (!t || t->gen != gen)
@@ -377,13 +407,14 @@ uint16_t smtp_last_text(const struct smtp_ctx *ctx, const struct smtp_sess *s,
 	return (uint16_t)(s->last_code & SMTP_LAST_CODE_MASK);
 }
 
+/* held: this one-line reply's text is the banner string's whole (smtp_reply_first()). */
 static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const struct smtp_reply *r,
-			     uint64_t ts)
+			     bool held, uint64_t ts)
 {
 	const void *text = r->text;
 	size_t n = r->text_len;
 	uint16_t e = SMTP_Q_MAKE(EV_CMD_NONE, false, 0, SMTP_Q_NO_RCPT);
-	struct smtp_txs *t = NULL;
+	struct smtp_txs *t = NULL, *lt;
 
 	ctx->st.replies++;
 	switch (r->code / 100) {
@@ -414,7 +445,11 @@ static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 		n = smtp_aux_of(ctx, s)->text_len;
 		s->flags &= ~S_TEXT;
 	}
-	smtp_reply_last(ctx, s, t ? t : smtp_tx_of(ctx, s), r);
+	lt = t ? t : smtp_tx_of(ctx, s);
+	if (held && !lt && smtp_last_wanted(s))
+		smtp_last_banner(ctx, s, r->code);
+	else
+		smtp_reply_last(ctx, s, lt, r);
 	if (r->code >= 400)
 		smtp_ev_reply(ctx, s, r, s->rcmd, text, n, ts);
 	smtp_reply_dispatch(ctx, s, e, t, r, text, n, ts);
@@ -424,6 +459,7 @@ void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct sm
 		      uint64_t ts)
 {
 	struct smtp_reply r;
+	bool held = false;
 
 	if (s->srv == SRV_PROXY_STATUS) {
 		smtp_proxy_status(ctx, s, l);
@@ -447,7 +483,7 @@ void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct sm
 	if (s->rcode && r.code != s->rcode)
 		s->rcode = 0;
 	if (!s->rcode)
-		smtp_reply_first(ctx, s, &r, ts);
+		held = smtp_reply_first(ctx, s, &r, ts);
 	else if (s->flags & S_TEXT)
 		smtp_text_add(smtp_aux_of(ctx, s), r.text, r.text_len);
 	if (r.more) {
@@ -455,5 +491,5 @@ void smtp_server_line(struct smtp_ctx *ctx, struct smtp_sess *s, const struct sm
 		return;
 	}
 	s->rcode = 0;
-	smtp_reply_final(ctx, s, &r, ts);
+	smtp_reply_final(ctx, s, &r, held, ts);
 }

@@ -10,7 +10,7 @@
  */
 #include "smtp_session_fx.h"
 
-#define MAX_TX	 8
+#define MAX_TX	 10
 #define GAP_MARK "\x01gap"
 
 /* The session's ring, context and flow are H's (smtp_session_fx.h). */
@@ -237,6 +237,50 @@ static void test_last_tx_across_gap(void **state)
 	assert_string_equal(L.last[0], "250 2.0.0 Reset");
 }
 
+/*
+ * The greeting as the session's last reply: named by the banner string when
+ * that holds its text (up to 48 bytes, the banner's cap), else kept in the
+ * arena; either way the record says the same, cut at 56 bytes.
+ */
+static void test_last_banner(void **state)
+{
+	static const char b48[] = "mx.example.net ESMTP Postfix (Debian/GNU) ready.";
+	static const char b49[] = "mx.example.net ESMTP Postfix (Debian/GNU) ready..";
+	const char *const only[] = {"S220 mx.example.net ESMTP\r\n"};
+	const char *const at48[] = {"S220 mx.example.net ESMTP Postfix (Debian/GNU) ready.\r\n"};
+	const char *const at49[] = {"S220 mx.example.net ESMTP Postfix (Debian/GNU) ready..\r\n"};
+	const char *const lng[] = {"S220 " LONG "\r\n"};
+	const char *const multi[] = {"S220-mx.example.net\r\n", "S220 ESMTP\r\n"};
+	const char *const same[] = {"S220-mx.example.net\r\n", "S220 mx.example.net\r\n"};
+	const char *const then[] = {HELLO, "S250 mx\r\n"};
+	const char *const tls[] = {"S220 mx.example.net ESMTP\r\n", "CSTARTTLS\r\n",
+				   "S220 2.0.0 Ready\r\n", "CTLS"};
+
+	(void)state;
+	assert_int_equal(strlen(b48), 48);
+	assert_int_equal(strlen(b49), 49);
+	RUN(only);
+	RUN(at48);
+	RUN(at49);
+	RUN(lng);
+	RUN(multi);
+	RUN(same);
+	RUN(then);
+	RUN(tls);
+	assert_int_equal(L.n_tx, 8);
+	/* TLS makes the last one: a record that stands for the switch. */
+	for (unsigned int i = 0; i + 1 < L.n_tx; i++)
+		assert_true(L.session[i]);
+	assert_string_equal(L.last[0], "220 mx.example.net ESMTP");
+	assert_string_equal(L.last[1], cut56("220", b48));
+	assert_string_equal(L.last[2], cut56("220", b49));
+	assert_string_equal(L.last[3], cut56("220", LONG));
+	assert_string_equal(L.last[4], "220 ESMTP");
+	assert_string_equal(L.last[5], "220 mx.example.net");
+	assert_string_equal(L.last[6], "250 mx");
+	assert_string_equal(L.last[7], "220 2.0.0 Ready");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +297,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_last_after_gap, setup_last, teardown),
 		cmocka_unit_test_setup_teardown(test_last_tx_across_gap, setup_last, teardown),
+		cmocka_unit_test_setup_teardown(test_last_banner, setup_last, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
