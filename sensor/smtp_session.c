@@ -240,7 +240,11 @@ static void smtp_sess_free(struct smtp_ctx *ctx, struct smtp_sess *s)
 	pool_put(&ctx->sess_pool, s);
 }
 
-/* l7.h: the flow entry keeps a session as its offset in the pool. */
+/* l7.h: the flow entry keeps a session as its offset in the pool, which the
+ * largest pool allowed keeps in 32 bits (pool slots are rounded up to 16). */
+_Static_assert((sizeof(struct smtp_sess) + 15) * (uint64_t)SMTP_SESSIONS_MAX < UINT32_MAX,
+	       "a session's offset in its pool fits a flow's 32-bit reference");
+
 static const void *smtp_sess_arena(void *arg, size_t *bytes)
 {
 	struct smtp_ctx *ctx = arg;
