@@ -87,9 +87,14 @@ static void sigs_gate_sort_lits(struct sigs_lit_alt *a)
 		for (unsigned int k = i; k > 0 && cnt[k] < cnt[k - 1]; k--) {
 			struct sigs_lit t = a->lit[k];
 			unsigned int c = cnt[k];
+			uint8_t lo = a->lit_lo[k], hi = a->lit_hi[k];
 
 			a->lit[k] = a->lit[k - 1];
 			a->lit[k - 1] = t;
+			a->lit_lo[k] = a->lit_lo[k - 1];
+			a->lit_lo[k - 1] = lo;
+			a->lit_hi[k] = a->lit_hi[k - 1];
+			a->lit_hi[k - 1] = hi;
 			cnt[k] = cnt[k - 1];
 			cnt[k - 1] = c;
 		}
@@ -209,6 +214,14 @@ static bool sigs_gate_ends(const uint8_t *last, const uint8_t *p, size_t n)
 	       (p[n - 1] == '\n' && n > 1 && sigs_lit_byte_in(last, p[n - 2]));
 }
 
+/* Is a's literal k in p[0..n), where a match that starts the line would hold it? */
+static bool sigs_gate_lit(const struct sigs_lit_alt *a, unsigned int k, const uint8_t *p, size_t n)
+{
+	if (a->lit_hi[k] != SIGS_LIT_AT_ANY)
+		return sigs_lit_at(&a->lit[k], p, n, a->lit_lo[k], a->lit_hi[k]);
+	return sigs_lit_in(&a->lit[k], p, n);
+}
+
 /* Could an anchored alternative match at the start or the end of the line? */
 static bool sigs_gate_anchored(const struct sigs_gate *g, const uint8_t *p, size_t n)
 {
@@ -220,7 +233,7 @@ static bool sigs_gate_anchored(const struct sigs_gate *g, const uint8_t *p, size
 		if (all && a->has_class)
 			all = sigs_gate_has_byte(&g->anch[i], p, n);
 		for (unsigned int k = 0; all && k < a->n_lit; k++)
-			all = sigs_lit_in(&a->lit[k], p, n);
+			all = sigs_gate_lit(a, k, p, n);
 		if (all)
 			return true;
 	}

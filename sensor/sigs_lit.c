@@ -9,18 +9,40 @@
 
 #include "sensor/byte_scan.h"
 
-/* A run of plain characters being read, and where finished runs go. */
+/*
+ * A run of plain characters being read, and where finished runs go. The
+ * walk also bounds how far from the match's start the next byte of a match
+ * can be: lo and hi count the plain characters read so far (each is one
+ * byte); anything else may match any number of bytes, so it leaves lo and
+ * makes hi SIGS_LIT_AT_ANY. A run's bounds go to out_lo/out_hi when given.
+ */
 struct sigs_lit_acc {
 	struct sigs_lit *out;
 	unsigned int max, n;
 	struct sigs_lit cur;
+	unsigned int lo, hi, cur_lo, cur_hi;
+	uint8_t *out_lo, *out_hi;
 };
 
 static void sigs_lit_flush(struct sigs_lit_acc *a)
 {
-	if (a->cur.len && a->n < a->max)
+	if (a->cur.len && a->n < a->max) {
+		if (a->out_lo) {
+			unsigned int hi = a->cur_hi < SIGS_LIT_AT_ANY ? a->cur_hi : SIGS_LIT_AT_ANY;
+
+			/* lo <= hi always; with hi unbounded lo is not read. */
+			a->out_hi[a->n] = (uint8_t)hi;
+			a->out_lo[a->n] = (uint8_t)(a->cur_lo < hi ? a->cur_lo : hi);
+		}
 		a->out[a->n++] = a->cur;
+	}
 	a->cur.len = 0;
+}
+
+/* An atom of any width: the bytes after it are at least as far, at most anywhere. */
+static void sigs_lit_unbound(struct sigs_lit_acc *a)
+{
+	a->hi = SIGS_LIT_AT_ANY;
 }
 
 static void sigs_lit_push(struct sigs_lit_acc *a, char c)
@@ -28,7 +50,14 @@ static void sigs_lit_push(struct sigs_lit_acc *a, char c)
 	/* Two pieces of a required run are each required. */
 	if (a->cur.len == SIGS_LIT_MAX)
 		sigs_lit_flush(a);
+	if (a->cur.len == 0) {
+		a->cur_lo = a->lo;
+		a->cur_hi = a->hi;
+	}
 	a->cur.s[a->cur.len++] = (char)byte_lower((uint8_t)c);
+	a->lo++;
+	if (a->hi < SIGS_LIT_AT_ANY)
+		a->hi++;
 }
 
 /* Past the class opening at p[i] ('['), or 0 if it does not close. */
@@ -218,9 +247,14 @@ static bool sigs_lit_walk(const char *p, unsigned int hs_flags, struct sigs_lit_
 		if (c == '|' || c == ')') {
 			return false;
 		} else if (c == '?' || c == '*' || c == '+' || c == '{') {
-			/* It applies to the atom before: that atom is not required. */
-			if (last_lit)
+			/* It applies to the atom before: that atom is not required,
+			 * it may match no byte, and but for '?' more than one. */
+			if (last_lit) {
 				a->cur.len--;
+				a->lo--;
+			}
+			if (c != '?' || !last_lit)
+				sigs_lit_unbound(a);
 			sigs_lit_flush(a);
 			i = sigs_lit_quant_end(p, i);
 			if (!i)
@@ -236,19 +270,26 @@ static bool sigs_lit_walk(const char *p, unsigned int hs_flags, struct sigs_lit_
 		} else if (c == '\\') {
 			if (!sigs_lit_escape_class(p[i + 1]))
 				return false;
+			sigs_lit_unbound(a);
 			i += 2;
 		} else if (c == '[') {
 			i = sigs_lit_class_end(p, i);
 			if (!i)
 				return false;
+			sigs_lit_unbound(a);
 		} else if (c == '(') {
 			e = sigs_lit_group_end(p, i);
 			if (!e)
 				return false;
 			if (g && !sigs_lit_quant_optional(p, e))
 				sigs_lit_grp_try(g, p, i, e);
+			sigs_lit_unbound(a);
 			i = e;
-		} else if (c == '.' || c == '^' || c == '$' || (unsigned char)c >= 0x80) {
+		} else if (c == '^') {
+			/* Matches no byte. */
+			i++;
+		} else if (c == '.' || c == '$' || (unsigned char)c >= 0x80) {
+			sigs_lit_unbound(a);
 			i++;
 		} else {
 			sigs_lit_push(a, c);
@@ -639,14 +680,24 @@ static bool sigs_lit_alt(const char *p, size_t len, unsigned int hs_flags, struc
 {
 	bool fold = (hs_flags & HS_FLAG_CASELESS) != 0;
 	char *s = strndup(p, len);
+	struct sigs_lit_acc acc;
 	size_t next;
 
 	if (!s)
 		return false;
 	memset(a, 0, sizeof(*a));
-	a->n_lit = (uint8_t)sigs_lit_required(s, hs_flags, a->lit, SIGS_LIT_ALT_LITS);
+	acc = (struct sigs_lit_acc){
+		.out = a->lit, .max = SIGS_LIT_ALT_LITS, .out_lo = a->lit_lo, .out_hi = a->lit_hi};
+	a->n_lit = sigs_lit_walk(s, hs_flags, &acc, NULL) ? (uint8_t)acc.n : 0;
 	a->anchored = s[0] == '^' && sigs_lit_first(s, 1, fold, a->first, &next, 0) &&
 		      !sigs_lit_is_quant(s[next]);
+	/* Bounds from the match's start say where in the line only when it starts the line. */
+	for (unsigned int k = 0; k < SIGS_LIT_ALT_LITS; k++) {
+		if (!a->anchored || k >= a->n_lit) {
+			a->lit_lo[k] = 0;
+			a->lit_hi[k] = SIGS_LIT_AT_ANY;
+		}
+	}
 	if (!a->anchored)
 		memset(a->first, 0, sizeof(a->first));
 	a->end_anchored = sigs_lit_ends_dollar(s, len) &&

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sensor/byte_scan.h"
+
 #define SIGS_LIT_MAX 16 /* bytes kept of one literal (a longer run is cut in pieces) */
 
 struct sigs_lit {
@@ -53,6 +55,8 @@ unsigned int sigs_lit_any(const char *pattern, unsigned int hs_flags, struct sig
 #define SIGS_LIT_ALTS_MAX 16 /* top-level alternatives one pattern may have to be analysed */
 #define SIGS_LIT_ALT_LITS 4  /* required literals kept per alternative */
 
+#define SIGS_LIT_AT_ANY UINT8_MAX /* lit_hi: no bound on where the literal starts */
+
 /*
  * What every match of one top-level alternative ("a|b" has two) needs, each
  * part only when the analysis is sure of it: the byte it starts with, when it
@@ -61,7 +65,11 @@ unsigned int sigs_lit_any(const char *pattern, unsigned int hs_flags, struct sig
  * before a LF), its required literals (sigs_lit_required() of the
  * alternative) and one small class of bytes without letters or digits that a
  * match holds at least one of ("[%!]"). Byte sets are 256-bit maps, folded
- * for case when the pattern is caseless.
+ * for case when the pattern is caseless. When the alternative is anchored,
+ * lit[k] starts lit_lo[k] to lit_hi[k] bytes after the input's start (or
+ * the LF "^" matched after) wherever only single characters, some optional,
+ * come before it ("^RCPT TO: ?<@": "<@" at 8 or 9); else lit_hi[k] is
+ * SIGS_LIT_AT_ANY.
  */
 struct sigs_lit_alt {
 	bool anchored;
@@ -72,6 +80,8 @@ struct sigs_lit_alt {
 	uint8_t last[32];  /* end_anchored: the bytes it can end with */
 	uint8_t cls[32];   /* has_class: one of these bytes is in every match */
 	struct sigs_lit lit[SIGS_LIT_ALT_LITS];
+	uint8_t lit_lo[SIGS_LIT_ALT_LITS];
+	uint8_t lit_hi[SIGS_LIT_ALT_LITS];
 };
 
 /*
@@ -89,5 +99,23 @@ static inline bool sigs_lit_byte_in(const uint8_t *set, uint8_t c)
 
 /* Does p[0..n) contain lit, ignoring ASCII case? */
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n);
+
+/*
+ * Does lit start in p[0..n) at an offset from lo to hi, ignoring ASCII case?
+ * sigs_lit_in() with the offsets a match allows: a few compares, no search.
+ */
+static inline bool sigs_lit_at(const struct sigs_lit *lit, const uint8_t *p, size_t n, size_t lo,
+			       size_t hi)
+{
+	for (size_t i = lo; i <= hi && i + lit->len <= n; i++) {
+		size_t k = 0;
+
+		while (k < lit->len && byte_lower(p[i + k]) == (uint8_t)lit->s[k])
+			k++;
+		if (k == lit->len)
+			return true;
+	}
+	return false;
+}
 
 #endif /* RELAYWATCH_SENSOR_SIGS_LIT_H */

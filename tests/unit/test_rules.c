@@ -265,7 +265,7 @@ static struct sigs *load_as_header(const struct sigs_file *sf, unsigned int scop
 
 struct gate_check {
 	struct sigs_worker *gated, *ref[EV_SCOPE_COUNT];
-	unsigned int lines, bad;
+	unsigned int lines, bad, matched;
 };
 
 /* One line in both line scopes: the gated scan gives what the ungated one does, in order. */
@@ -283,6 +283,7 @@ static void gate_check_line(struct gate_check *gc, const char *text, size_t n)
 		sigs_scan_line(gc->gated, (enum event_sig_scope)sc, U8(text), n, hit_cb, &a);
 		sigs_scan_header(gc->ref[sc], "x", 1, U8(text), n, hit_cb, &b);
 		gc->lines++;
+		gc->matched += b.n > 0;
 		same = a.n == b.n;
 		for (unsigned int i = 0; same && i < a.n; i++)
 			same = a.m[i].id == b.m[i].id && a.m[i].end == b.m[i].end;
@@ -325,6 +326,25 @@ static void gate_check_cases(struct gate_check *gc, const char *text, size_t len
 	}
 }
 
+/* The gated worker of the fixture and, per line scope, the same rules as header rules. */
+static void gate_check_open(struct gate_check *gc, struct fixture *fx,
+			    struct sigs *ref[EV_SCOPE_COUNT])
+{
+	gc->gated = fx->w;
+	for (unsigned int sc = EV_SCOPE_COMMAND; sc <= EV_SCOPE_REPLY; sc++) {
+		ref[sc] = load_as_header(&fx->sf, sc);
+		assert_int_equal(sigs_worker_create(ref[sc], NULL, &gc->ref[sc]), 0);
+	}
+}
+
+static void gate_check_close(struct gate_check *gc, struct sigs *ref[EV_SCOPE_COUNT])
+{
+	for (unsigned int sc = EV_SCOPE_COMMAND; sc <= EV_SCOPE_REPLY; sc++) {
+		sigs_worker_destroy(gc->ref[sc]);
+		sigs_destroy(ref[sc]);
+	}
+}
+
 /*
  * Command and reply lines go through the line gate, which skips the scan of a
  * line no rule can match. With the shipped rules, on every prefix and suffix
@@ -357,7 +377,7 @@ static void test_rules_line_gate_matches_an_ungated_scan(void **state)
 	};
 	struct fixture *fx = *state;
 	const struct sigs_file *sf = &fx->sf;
-	struct gate_check gc = {.gated = fx->w};
+	struct gate_check gc = {0};
 	struct sigs *ref[EV_SCOPE_COUNT] = {NULL};
 	struct sigs_info in;
 	char buf[8192];
@@ -365,10 +385,7 @@ static void test_rules_line_gate_matches_an_ungated_scan(void **state)
 
 	sigs_info(fx->s, &in);
 	assert_int_equal(in.lines_gated, (1u << EV_SCOPE_COMMAND) | (1u << EV_SCOPE_REPLY));
-	for (unsigned int sc = EV_SCOPE_COMMAND; sc <= EV_SCOPE_REPLY; sc++) {
-		ref[sc] = load_as_header(sf, sc);
-		assert_int_equal(sigs_worker_create(ref[sc], NULL, &gc.ref[sc]), 0);
-	}
+	gate_check_open(&gc, fx, ref);
 	for (uint32_t i = 0; i < sf->n_examples; i++)
 		gate_check_cases(&gc, sf->examples[i].text, sf->examples[i].len);
 	for (unsigned int i = 0; i < sizeof(made) / sizeof(made[0]); i++)
@@ -384,10 +401,75 @@ static void test_rules_line_gate_matches_an_ungated_scan(void **state)
 	}
 	fclose(f);
 	print_message("%u gated line scans compared\n", gc.lines);
-	for (unsigned int sc = EV_SCOPE_COMMAND; sc <= EV_SCOPE_REPLY; sc++) {
-		sigs_worker_destroy(gc.ref[sc]);
-		sigs_destroy(ref[sc]);
+	gate_check_close(&gc, ref);
+	assert_int_equal(gc.bad, 0);
+}
+
+/*
+ * RCPT lines against the relay-probe rule (5102), whose "<@" the gate looks
+ * for only where a match can hold it (8 or 9 bytes in): with and without the
+ * space, with "<@", "%" and "!" put at every position of the line, in upper
+ * and lower case, every prefix and suffix of each, and lines longer than any
+ * offset the gate keeps (255) and than the verdict cache's key. The gated
+ * scan gives the matches of an ungated one.
+ */
+static void test_rules_line_gate_rcpt_lines_match_an_ungated_scan(void **state)
+{
+	static const char *const heads[] = {"RCPT TO:",	  "RCPT TO: ", "RCPT TO:  ", "RCPT  TO:",
+					    "RCPT TO:\t", "RCPT TO ",  "RCPT TO:<",  "xRCPT TO:"};
+	static const char *const tails[] = {"<user@example.net>",
+					    "<@relay.example:u@example.net>",
+					    "<a@b:c>",
+					    "<>",
+					    "<@>",
+					    "u@example.net",
+					    "<@@:>"};
+	static const char *const marks[] = {"<@", "%", "!", "@", ":", ">", "<"};
+	struct fixture *fx = *state;
+	struct sigs *ref[EV_SCOPE_COUNT] = {NULL};
+	struct gate_check gc = {0};
+	char line[6000];
+
+	gate_check_open(&gc, fx, ref);
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			int len = snprintf(line, sizeof(line), "%s%s", heads[h], tails[t]);
+
+			gate_check_cases(&gc, line, (size_t)len);
+			for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+				size_t ml = strlen(marks[m]);
+
+				for (int at = 0; at <= len; at++) {
+					char buf[128];
+
+					memcpy(buf, line, (size_t)at);
+					memcpy(buf + at, marks[m], ml);
+					memcpy(buf + at + ml, line + at, (size_t)(len - at));
+					gate_check_cases(&gc, buf, (size_t)len + ml);
+				}
+			}
+		}
 	}
+	/* Long lines: the mark near the start, in the middle, at the end. */
+	for (size_t n = 200; n <= 5000; n = n * 5 / 2) {
+		for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+			for (int where = 0; where < 3; where++) {
+				size_t at = where == 0 ? 10 : where == 1 ? n / 2 : n - 2;
+				size_t len = 9 + n + 13;
+
+				memcpy(line, "RCPT TO:<", 9);
+				memset(line + 9, 'u', n);
+				memcpy(line + 9 + n, "@example.net>", 13);
+				memcpy(line + at, marks[m], strlen(marks[m]));
+				gate_check_line(&gc, line, len);
+				memcpy(line + 8, " <", 2); /* "RCPT TO: <" */
+				gate_check_line(&gc, line, len);
+			}
+		}
+	}
+	print_message("%u gated line scans compared, %u matched\n", gc.lines, gc.matched);
+	gate_check_close(&gc, ref);
+	assert_true(gc.matched > 1000);
 	assert_int_equal(gc.bad, 0);
 }
 
@@ -399,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_rules_cover_every_class),
 		cmocka_unit_test(test_rules_benign_text_matches_nothing),
 		cmocka_unit_test(test_rules_line_gate_matches_an_ungated_scan),
+		cmocka_unit_test(test_rules_line_gate_rcpt_lines_match_an_ungated_scan),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -312,6 +312,101 @@ static void test_sigs_lit_alts_end(void **state)
 	}
 }
 
+struct where_case {
+	const char *pattern;
+	unsigned int flags;
+	const char
+		*want; /* per literal of the first alternative "lit@lo-hi" or "lit@any", by ' ' */
+};
+
+/*
+ * Where an anchored alternative's literals start: plain characters count one
+ * byte each, an optional one ('?') may be missing, anything else leaves the
+ * bound open; an alternative that is not anchored has none.
+ */
+static void test_sigs_lit_alts_where(void **state)
+{
+	static const struct where_case cases[] = {
+		{"^RCPT TO: ?<@[^:>]+:", HS_FLAG_CASELESS, "rcpt to:@0-0 <@@8-9 :@any"},
+		{"^RCPT TO: ?<[^>]*[%!][^>]*@[^>]*>", HS_FLAG_CASELESS,
+		 "rcpt to:@0-0 <@8-9 @@any >@any"},
+		{"^ab?c", 0, "a@0-0 c@1-2"},
+		{"^ab??cd", 0, "a@0-0 cd@1-2"},
+		{"^a*bc", 0, "bc@any"},
+		{"^a+bc", 0, "bc@any"},
+		{"^a{2}bc", 0, "bc@any"},
+		{"^x.y", 0, "x@0-0 y@any"},
+		{"^x\\dy", 0, "x@0-0 y@any"},
+		{"^x\\by", 0, "x@0-0 y@any"},
+		{"^x[ab]y", 0, "x@0-0 y@any"},
+		{"^(a)bc", 0, "bc@any"},
+		{"^(a)?bc", 0, "bc@any"},
+		{"^\\.a\\+b", 0, ".a+b@0-0"},
+		{"^0123456789abcdefXYZ", 0, "0123456789abcdef@0-0 xyz@16-16"},
+		{"^xa?b?c?d", 0, "x@0-0 d@1-4"},
+		{"^a?bc", 0, "bc@any"}, /* a quantified first atom: not anchored */
+		{"abc", 0, "abc@any"},
+		{"x^abc", 0, "x@any abc@any"},
+	};
+	struct sigs_lit_alt alt[SIGS_LIT_ALTS_MAX];
+	char got[512];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int n =
+			sigs_lit_alts(cases[i].pattern, cases[i].flags, alt, SIGS_LIT_ALTS_MAX);
+		size_t at = 0;
+
+		assert_true(n > 0);
+		got[0] = '\0';
+		for (unsigned int k = 0; k < alt[0].n_lit; k++) {
+			const struct sigs_lit *l = &alt[0].lit[k];
+
+			if (alt[0].lit_hi[k] == SIGS_LIT_AT_ANY)
+				at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%.*s@any",
+						       k ? " " : "", l->len, l->s);
+			else
+				at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%.*s@%u-%u",
+						       k ? " " : "", l->len, l->s, alt[0].lit_lo[k],
+						       alt[0].lit_hi[k]);
+		}
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].pattern, got,
+				 cases[i].want);
+	}
+}
+
+/* Found where it starts, as sigs_lit_in() would find it there: every offset window, any case. */
+static void test_sigs_lit_at_agrees_with_a_search(void **state)
+{
+	static const char *const texts[] = {"RCPT TO:<@a:b>", "rcpt to: <@<@x>", "<@", "<", "",
+					    "xx<@yy<@",	      "RCPT TO:<<@"};
+	static const char *const lits[] = {"<@", "rcpt to:", "@", "<@y"};
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		const uint8_t *p = U8(texts[t]);
+		size_t n = strlen(texts[t]);
+
+		for (size_t l = 0; l < sizeof(lits) / sizeof(lits[0]); l++) {
+			struct sigs_lit lit = {.len = (uint8_t)strlen(lits[l])};
+
+			memcpy(lit.s, lits[l], lit.len);
+			for (size_t lo = 0; lo <= n + 1; lo++) {
+				for (size_t hi = lo; hi <= n + 2; hi++) {
+					/* A search in the window the offsets allow. */
+					size_t end = hi + lit.len < n ? hi + lit.len : n;
+					bool want = lo < n && sigs_lit_in(&lit, p + lo, end - lo);
+
+					if (sigs_lit_at(&lit, p, n, lo, hi) != want)
+						fail_msg("\"%s\" in \"%s\" at %zu-%zu: want %d",
+							 lits[l], texts[t], lo, hi, want);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_sigs_lit_in_ignores_case),
 		cmocka_unit_test(test_sigs_lit_alts),
 		cmocka_unit_test(test_sigs_lit_alts_end),
+		cmocka_unit_test(test_sigs_lit_alts_where),
+		cmocka_unit_test(test_sigs_lit_at_agrees_with_a_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
