@@ -6,6 +6,8 @@
  * exhausted, pseudonyms with a privacy key, and signature events.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -605,6 +607,67 @@ static void test_event_begin_without_header_zeroes_the_event(void **state)
 	msgring_destroy(sink.ring);
 }
 
+/* Fill the ring with events of len bytes until it refuses one; returns how many fit. */
+static unsigned int fill_ring(struct msgring *r, uint32_t len)
+{
+	unsigned int n = 0;
+
+	while (msgring_reserve(r, len)) {
+		msgring_commit(r);
+		n++;
+	}
+	return n;
+}
+
+static void *release_one(void *arg)
+{
+	struct msgring *r = arg;
+	uint32_t len;
+
+	while (!msgring_peek(r, &len))
+		sched_yield();
+	msgring_release(r);
+	return NULL;
+}
+
+/*
+ * A full ring: a live sink drops the event and counts it, as does one that
+ * may wait once its consumer is gone; an offline sink waits until the
+ * consumer frees room and then gets the event, numbered after the last.
+ */
+static void test_event_begin_on_a_full_ring(void **state)
+{
+	_Atomic bool gone = false;
+	struct event_sink sink = {.worker = 1, .abort = &gone};
+	struct event_reply *e;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(msgring_create(4096, &sink.ring), 0);
+	assert_true(fill_ring(sink.ring, sizeof(*e)) > 0);
+	assert_null(event_begin(&sink, EV_REPLY, sizeof(*e), NULL));
+	assert_null(event_begin_head(&sink, EV_TX, sizeof(*e), 64));
+	assert_int_equal(sink.dropped, 2);
+	assert_int_equal(sink.seq, 0);
+
+	sink.wait_when_full = true;
+	gone = true;
+	assert_null(event_begin(&sink, EV_REPLY, sizeof(*e), NULL));
+	assert_int_equal(sink.dropped, 3);
+
+	gone = false;
+	assert_int_equal(pthread_create(&th, NULL, release_one, sink.ring), 0);
+	e = event_begin(&sink, EV_REPLY, sizeof(*e), NULL);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_non_null(e);
+	assert_int_equal(e->h.type, EV_REPLY);
+	assert_int_equal(e->h.seq, 0);
+	assert_int_equal(sink.dropped, 3);
+	event_commit(&sink);
+	assert_int_equal(sink.emitted, 1);
+	msgring_destroy(sink.ring);
+}
+
 /* A ring whose bytes are all 0xa5, taken round more than once. */
 static void stale_ring(struct event_sink *sink, uint32_t len)
 {
@@ -673,6 +736,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_begin_without_header_zeroes_the_event),
 		cmocka_unit_test(test_event_begin_head_matches_the_zeroed_event),
+		cmocka_unit_test(test_event_begin_on_a_full_ring),
 		cmocka_unit_test(test_event_uid_cache_gives_each_flow_its_uid),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
 						teardown),
