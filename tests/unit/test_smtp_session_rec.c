@@ -98,6 +98,69 @@ static void test_session_events_carry_their_flow_uid(void **state)
 	assert_string_not_equal(want[0], want[1]);
 }
 
+/* Every byte of the ring 0xa5, taken round more than once. */
+static void stale_harness_ring(void)
+{
+	const uint32_t len = RING_BYTES / 8;
+	uint32_t got;
+	void *p;
+
+	for (int i = 0; i < 20; i++) {
+		p = msgring_reserve(H.ring, len);
+		assert_non_null(p);
+		memset(p, 0xa5, len);
+		msgring_commit(H.ring);
+		assert_non_null(msgring_peek(H.ring, &got));
+		msgring_release(H.ring);
+	}
+}
+
+/* Are p[from..to) all zero? */
+static bool zero_from(const void *p, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (((const uint8_t *)p)[i])
+			return false;
+	return true;
+}
+
+/*
+ * The session's event builders write their fields into a zeroed event,
+ * whatever the ring held there: past each string's length, in the padding
+ * and in the uid the reader fills, an RCPT and a reply event hold zeros.
+ */
+static void test_session_events_hold_no_stale_ring_bytes(void **state)
+{
+	static const struct step conv[] = {
+		GREETING,
+		EHLO_OK,
+		C("MAIL FROM:<a@example.org>\r\n"),
+		S("250 2.1.0 Ok\r\n"),
+		C("RCPT TO:<b@example.net>\r\n"),
+		S("550 5.1.1 <b@example.net>: Recipient address rejected\r\n"),
+		C("QUIT\r\n"),
+		S("221 2.0.0 Bye\r\n"),
+	};
+	const struct event_rcpt *r;
+	const struct event_reply *y;
+
+	(void)state;
+	stale_harness_ring();
+	play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
+	r = nth(&H.ref, EV_RCPT, 0);
+	assert_int_equal(r->rcpt_len, strlen("b@example.net"));
+	assert_true(zero_from(r->mailfrom, r->mailfrom_len, sizeof(r->mailfrom)));
+	assert_true(zero_from(r->rcpt, r->rcpt_len, sizeof(r->rcpt)));
+	assert_true(r->text_len > 0);
+	assert_true(zero_from(r->text, r->text_len, sizeof(r->text)));
+	assert_int_equal(r->pad, 0);
+	assert_int_equal(r->h.pad, 0);
+	y = nth(&H.ref, EV_REPLY, 0);
+	assert_true(y->text_len > 0);
+	assert_true(zero_from(y->text, y->text_len, sizeof(y->text)));
+	assert_int_equal(y->pad, 0);
+}
+
 /* A session that had a banner, a HELO and its reply. */
 static void *open_greeted(const char *banner, const char *helo, const char *reply)
 {
@@ -739,6 +802,8 @@ int main(void)
 		cmocka_unit_test(test_event_begin_on_a_full_ring),
 		cmocka_unit_test(test_event_uid_cache_gives_each_flow_its_uid),
 		cmocka_unit_test_setup_teardown(test_session_events_carry_their_flow_uid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_session_events_hold_no_stale_ring_bytes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_strings_at_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_strings_shared, setup, teardown),
