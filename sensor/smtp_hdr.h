@@ -59,6 +59,8 @@ unsigned int smtp_hdr_split_addrs(const uint8_t *v, size_t n,
 bool smtp_hdr_received_ip(const uint8_t *v, size_t n, char out[SMTP_HDR_IP_STRLEN]);
 /* The first IP anywhere in v (X-Originating-IP), canonical text. */
 bool smtp_hdr_first_ip(const uint8_t *v, size_t n, char out[SMTP_HDR_IP_STRLEN]);
+/* Dotted quad as inet_ntop writes it, without its sprintf (smtp_hdr_ip.c). */
+void smtp_hdr_v4_text(const uint8_t a[4], char out[SMTP_HDR_IP_STRLEN]);
 
 /* Display name of the first mailbox (phrase before <>, or a comment), decoded. */
 size_t smtp_hdr_display_name(const uint8_t *v, size_t n, char *out, size_t cap);
