@@ -71,6 +71,7 @@ enum tcp_reasm_status {
 	TCP_REASM_NO_DATA = 1,	/* nothing new (pure ACK, retransmission, bypassed) */
 	TCP_REASM_BUFFERED = 2, /* early segment kept for later */
 	TCP_REASM_CAPPED = 3,	/* early segment could not be kept (counted) */
+	TCP_REASM_PASSED = 4,	/* tcp_reasm_add_pass(): consumed, m's payload is next */
 };
 
 /*
@@ -128,6 +129,16 @@ void tcp_reasm_pair_fini(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
 enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
 				    enum flow_dir dir, const struct pkt_meta *m);
 bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_reasm_chunk *out);
+/*
+ * tcp_reasm_add(), except for most segments of a connection: next in line,
+ * with nothing buffered, held or owed in the pair, nothing for the other
+ * direction to hand out and no new ACK to act on. Such a segment is counted
+ * and consumed as tcp_reasm_add() and the one tcp_reasm_next() chunk after
+ * it (its whole payload, marked last) would, and the caller hands
+ * m->payload on itself: TCP_REASM_PASSED.
+ */
+enum tcp_reasm_status tcp_reasm_add_pass(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+					 enum flow_dir dir, const struct pkt_meta *m);
 /* Stop waiting for holes: everything buffered becomes deliverable, with gaps. */
 void tcp_reasm_flush(struct tcp_reasm *r, struct tcp_reasm_pair *tp);
 /* Deliver nothing more for this pair; buffered bytes are freed. */

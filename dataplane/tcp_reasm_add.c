@@ -304,8 +304,44 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 	return st;
 }
 
-enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
-				    enum flow_dir dir, const struct pkt_meta *m)
+/*
+ * The usual segment: next in line, nothing held, buffered or owed (no side
+ * slot), not bypassed, its ACK tells nothing new (the peer bytes it
+ * acknowledges are out already, or the peer is not awaited).
+ */
+static inline bool tcp_reasm_usual(const struct tcp_reasm_pair *tp, const struct tcp_reasm_dir *d,
+				   const struct tcp_reasm_dir *o, const struct pkt_meta *m)
+{
+	return m->payload_len && m->seq == d->next_seq && !tp->aux &&
+	       !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
+	       (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN)) == TCP_REASM_F_STARTED &&
+	       (!(m->tcp_flags & PKT_TCP_ACK) ||
+		((o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) == TCP_REASM_F_STARTED
+			 ? !seq_lt(o->next_seq, m->ack)
+			 : !tcp_reasm_peer_late(d, o)));
+}
+
+/*
+ * After the usual segment of d, tcp_reasm_next() hands it out whole as one
+ * chunk marked last (its fast path): d is not flushed, done or holding, and
+ * o has nothing to hand out (without a side slot only its FIN or a flush
+ * could give it something).
+ */
+static inline bool tcp_reasm_passes(const struct tcp_reasm_dir *d, const struct tcp_reasm_dir *o)
+{
+	return !(d->flags & (TCP_REASM_F_FLUSH | TCP_REASM_F_EOF_SENT | TCP_REASM_F_HOLD)) &&
+	       ((o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) != TCP_REASM_F_STARTED ||
+		!(o->flags & (TCP_REASM_F_FIN | TCP_REASM_F_FLUSH)));
+}
+
+/*
+ * With pass, a usual segment for which tcp_reasm_passes() holds is consumed as
+ * that tcp_reasm_next() call would consume it: TCP_REASM_PASSED, and the payload is
+ * never put in the view.
+ */
+static inline enum tcp_reasm_status tcp_reasm_add_in(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+						     enum flow_dir dir, const struct pkt_meta *m,
+						     bool pass)
 {
 	unsigned int di = dir & 1;
 	struct tcp_reasm_dir *d = &tp->dir[di];
@@ -313,18 +349,14 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 
 	/* An earlier packet's view that was not drained: its frame may be gone. */
 	r->view.tp = NULL;
-	/* The usual segment: next in line, nothing held, buffered or owed
-	 * (no side slot), not bypassed, its ACK tells nothing new (the peer
-	 * bytes it acknowledges are out already, or the peer is not awaited). */
-	if (m->payload_len && m->seq == d->next_seq && !tp->aux &&
-	    !(m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) &&
-	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN)) == TCP_REASM_F_STARTED &&
-	    (!(m->tcp_flags & PKT_TCP_ACK) ||
-	     ((o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT)) == TCP_REASM_F_STARTED
-		      ? !seq_lt(o->next_seq, m->ack)
-		      : !tcp_reasm_peer_late(d, o)))) {
+	if (tcp_reasm_usual(tp, d, o, m)) {
 		r->st.segments++;
 		d->flags |= TCP_REASM_F_HAS_DATA;
+		if (pass && tcp_reasm_passes(d, o)) {
+			d->next_seq += m->payload_len;
+			r->st.bytes_in_order += m->payload_len;
+			return TCP_REASM_PASSED;
+		}
 		r->view = (struct tcp_reasm_view){
 			.tp = tp,
 			.ptr = m->payload,
@@ -343,4 +375,16 @@ enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *
 		return TCP_REASM_NO_DATA;
 	}
 	return tcp_reasm_add_slow(r, tp, di, m);
+}
+
+enum tcp_reasm_status tcp_reasm_add(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+				    enum flow_dir dir, const struct pkt_meta *m)
+{
+	return tcp_reasm_add_in(r, tp, dir, m, false);
+}
+
+enum tcp_reasm_status tcp_reasm_add_pass(struct tcp_reasm *r, struct tcp_reasm_pair *tp,
+					 enum flow_dir dir, const struct pkt_meta *m)
+{
+	return tcp_reasm_add_in(r, tp, dir, m, true);
 }

@@ -69,6 +69,14 @@ static void worker_stop_payload(struct worker *w, struct flow *f, enum flow_l7_s
 	f->l7_state = (uint8_t)state;
 }
 
+/* L7 said it is done with the flow (v is not L7_CONTINUE). */
+static void worker_l7_done(struct worker *w, struct flow *f, enum l7_verdict v)
+{
+	if (v == L7_RELEASED)
+		f->l7 = 0; /* gone: close() must not see it */
+	worker_stop_payload(w, f, FLOW_L7_BYPASS);
+}
+
 /* Pull everything reassembly can deliver and hand it to L7. */
 static void worker_drain(struct worker *w, struct flow *f, uint64_t ts_ns)
 {
@@ -87,10 +95,8 @@ static void worker_drain(struct worker *w, struct flow *f, uint64_t ts_ns)
 			v = l7->data(w->cfg.l7_ctx, sess, f, dir, c.ptr, c.len, ts_ns);
 		if (v == L7_CONTINUE && c.fin && l7->eof)
 			l7->eof(w->cfg.l7_ctx, sess, f, dir, ts_ns);
-		if (v == L7_RELEASED)
-			f->l7 = 0; /* gone: close() must not see it */
 		if (v != L7_CONTINUE)
-			worker_stop_payload(w, f, FLOW_L7_BYPASS);
+			worker_l7_done(w, f, v);
 		else if (c.last)
 			break; /* asking again would only be told there is nothing */
 	}
@@ -118,10 +124,18 @@ static void worker_release_flow(void *arg, struct flow *f, enum flow_end why, ui
 	worker_close_l7(arg, f, why, now_ns);
 }
 
-static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
-			    const struct pkt_meta *m)
+/*
+ * Payload for L7 (a flow's first opens its session). True when it was the
+ * usual segment, passed straight to L7, which goes on: that changed no flag
+ * tcp_reasm_is_closed() reads.
+ */
+static bool worker_feed_payload(struct worker *w, struct flow *f, enum flow_dir dir,
+				const struct pkt_meta *m)
 {
-	if (f->l7_state == FLOW_L7_NONE && m->payload_len) {
+	enum tcp_reasm_status st;
+	enum l7_verdict v;
+
+	if (f->l7_state == FLOW_L7_NONE) {
 		void *sess = w->cfg.l7->open(w->cfg.l7_ctx, f, m->ts_ns);
 
 		if (sess) {
@@ -133,14 +147,41 @@ static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
 			worker_stop_payload(w, f, FLOW_L7_IGNORED);
 		}
 	}
-	if (f->l7_state == FLOW_L7_IGNORED && m->payload_len)
+	if (f->l7_state == FLOW_L7_IGNORED)
 		w->st.l7_ignored_pkts++;
-	else if (f->l7_state == FLOW_L7_BYPASS && m->payload_len)
+	else if (f->l7_state == FLOW_L7_BYPASS)
 		w->st.l7_bypassed_pkts++;
 
-	/* Bypassed pairs still follow FIN/RST so the flow ends on time. */
-	if (tcp_reasm_add(w->reasm, &f->tcp, dir, m) == TCP_REASM_OK)
+	st = tcp_reasm_add_pass(w->reasm, &f->tcp, dir, m);
+	if (st == TCP_REASM_OK)
 		worker_drain(w, f, m->ts_ns);
+	if (st != TCP_REASM_PASSED)
+		return false;
+	/* The usual segment, whose payload is the one chunk (only an active
+	 * flow's pair is not bypassed). */
+	assert(f->l7_state == FLOW_L7_ACTIVE);
+	v = w->cfg.l7->data(w->cfg.l7_ctx, worker_sess(w, f), f, dir, m->payload, m->payload_len,
+			    m->ts_ns);
+	if (v == L7_CONTINUE)
+		return true;
+	worker_l7_done(w, f, v); /* the bypass marks FINs sent */
+	return false;
+}
+
+static void worker_feed_tcp(struct worker *w, struct flow *f, enum flow_dir dir,
+			    const struct pkt_meta *m)
+{
+	/* Bypassed pairs still follow FIN/RST so the flow ends on time. */
+	if (m->payload_len) {
+		if (worker_feed_payload(w, f, dir, m))
+			return;
+	} else if (tcp_reasm_add(w->reasm, &f->tcp, dir, m) == TCP_REASM_OK) {
+		worker_drain(w, f, m->ts_ns);
+	} else if (!(m->tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST))) {
+		/* Without payload, FIN or RST, and with nothing made ready to
+		 * hand out, no flag moved toward an end (a SYN only starts). */
+		return;
+	}
 
 	if (tcp_reasm_is_closed(&f->tcp)) {
 		worker_close_l7(w, f,
