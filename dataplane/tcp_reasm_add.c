@@ -299,6 +299,32 @@ __attribute__((noinline)) static enum tcp_reasm_status tcp_reasm_add_slow(struct
 		r->seg_ack = m->ack;
 		return TCP_REASM_NO_DATA;
 	}
+	/* A bare FIN next in line, its ACK writing nothing off (no side slot,
+	 * and no peer FIN it could reach past): tcp_reasm_add_any() would only
+	 * mark the end, which is then ready at once. */
+	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_RST)) == PKT_TCP_FIN &&
+	    !m->payload_len && !tp->aux && m->seq == d->next_seq &&
+	    (d->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_FLUSH |
+			 TCP_REASM_F_EOF_SENT)) == TCP_REASM_F_STARTED &&
+	    (!(m->tcp_flags & PKT_TCP_ACK) ||
+	     (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_EOF_SENT | TCP_REASM_F_FIN)) !=
+		     (TCP_REASM_F_STARTED | TCP_REASM_F_FIN))) {
+		r->seg_ack = (m->tcp_flags & PKT_TCP_ACK) ? m->ack : tcp_reasm_delivered_end(o);
+		tcp_reasm_fin(r, &tp->dir[di], m->seq);
+		return TCP_REASM_OK;
+	}
+	/* The SYN-ACK of a handshake whose SYN came: tcp_reasm_add_any() would
+	 * only start d (nothing of it to drop) and note an ACK that, with no
+	 * side slot and no peer FIN, writes nothing off; nothing is ready. */
+	if ((m->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_FIN | PKT_TCP_RST)) ==
+		    (PKT_TCP_SYN | PKT_TCP_ACK) &&
+	    !m->payload_len && !tp->aux && !d->flags &&
+	    (o->flags & (TCP_REASM_F_STARTED | TCP_REASM_F_FIN | TCP_REASM_F_FLUSH)) ==
+		    TCP_REASM_F_STARTED) {
+		tcp_reasm_syn_start(&tp->dir[di], m->seq);
+		r->seg_ack = m->ack;
+		return TCP_REASM_NO_DATA;
+	}
 	st = tcp_reasm_add_any(r, tp, di, m);
 	tcp_reasm_side_settle(r, tp);
 	return st;

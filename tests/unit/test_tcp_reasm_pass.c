@@ -179,11 +179,86 @@ static void test_pass_edges(void **state)
 	twin_free(&t);
 }
 
+/* The SYN-ACK of a SYN seen starts the server's direction, as the general
+ * path does: exact start, nothing ready; a retransmitted one with another
+ * ISN before any payload restarts it; the client's data then waits for
+ * nothing. */
+static void test_synack(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+	const struct tcp_reasm_dir *s = &g->tp.dir[S2C];
+
+	(void)state;
+	assert_int_equal(feed(g, C2S, seg(1000, 0, SYN, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(feed(g, S2C, seg(5000, 1001, SYN | ACK, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(s->next_seq, 5001);
+	assert_int_equal(s->flags, TCP_REASM_F_STARTED | TCP_REASM_F_SYN);
+	assert_int_equal(s->xflags, 0);
+	assert_int_equal(feed(g, S2C, seg(7000, 1001, SYN | ACK, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(s->next_seq, 7001);
+	assert_int_equal(feed(g, C2S, seg(1001, 7001, ACK, "EHLO a\r\n")), TCP_REASM_OK);
+	assert_int_equal(feed(g, S2C, seg(7001, 1009, ACK, "220 hi\r\n")), TCP_REASM_OK);
+	expect_out(g, C2S, "EHLO a\r\n");
+	expect_out(g, S2C, "220 hi\r\n");
+	assert_int_equal(st(g)->midstream, 0);
+	rig_free(g);
+
+	/* the client's FIN before the SYN-ACK: the general path, which still ends the client */
+	g = rig_new(65536, 1 << 20, 2048);
+	assert_int_equal(feed(g, C2S, seg(1000, 0, SYN, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(feed(g, C2S, seg(1001, 0, FIN, NULL)), TCP_REASM_OK);
+	assert_int_equal(g->out[C2S].fins, 1);
+	assert_int_equal(feed(g, S2C, seg(5000, 1002, SYN | ACK, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(g->tp.dir[S2C].next_seq, 5001);
+	assert_true(tcp_reasm_is_closed(&g->tp) == false);
+	rig_free(g);
+}
+
+/* Bare FINs: in line (the end is ready at once, with or without an ACK),
+ * ahead of a hole (waits for it), and one whose ACK reaches past the
+ * peer's FIN over bytes never seen (the peer's gap is owed first). */
+static void test_fin(void **state)
+{
+	struct rig *g = rig_new(65536, 1 << 20, 2048);
+
+	(void)state;
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, S2C, seg(5001, 1001, ACK, "221 bye\r\n")), TCP_REASM_OK);
+	assert_int_equal(feed(g, C2S, seg(1001, 5010, ACK | FIN, NULL)), TCP_REASM_OK);
+	assert_int_equal(g->out[C2S].fins, 1);
+	assert_true(g->last.fin && g->last.dir == C2S && !g->last.len && !g->last.gap);
+	assert_int_equal(feed(g, S2C, seg(5010, 1002, FIN, NULL)), TCP_REASM_OK);
+	assert_int_equal(g->out[S2C].fins, 1);
+	assert_true(tcp_reasm_is_closed(&g->tp));
+	rig_free(g);
+
+	g = rig_new(65536, 1 << 20, 2048);
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, C2S, seg(1005, 5001, ACK | FIN, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(g->out[C2S].fins, 0);
+	assert_int_equal(feed(g, C2S, seg(1001, 5001, ACK, "QUIT")), TCP_REASM_OK);
+	expect_out(g, C2S, "QUIT");
+	assert_int_equal(g->out[C2S].fins, 1);
+	rig_free(g);
+
+	g = rig_new(65536, 1 << 20, 2048);
+	handshake(g, 1000, 5000);
+	assert_int_equal(feed(g, S2C, seg(5011, 1001, ACK | FIN, NULL)), TCP_REASM_NO_DATA);
+	assert_int_equal(feed(g, C2S, seg(1001, 5012, ACK | FIN, NULL)), TCP_REASM_OK);
+	expect_out(g, S2C, "~~~~~~~~~~");
+	assert_int_equal(g->out[S2C].fins, 1);
+	assert_int_equal(g->out[C2S].fins, 1);
+	assert_true(tcp_reasm_is_closed(&g->tp));
+	rig_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pass_dialogue),
 		cmocka_unit_test(test_pass_edges),
+		cmocka_unit_test(test_synack),
+		cmocka_unit_test(test_fin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
