@@ -259,8 +259,21 @@ bool tcp_reasm_next(struct tcp_reasm *r, struct tcp_reasm_pair *tp, struct tcp_r
 			}
 			return tcp_reasm_next_slow(r, tp, out);
 		}
-		if (tcp_reasm_dir_idle(r, tp, 0, NULL) && tcp_reasm_dir_idle(r, tp, 1, NULL))
+		bool idle0 = tcp_reasm_dir_idle(r, tp, 0, NULL);
+		bool idle1 = tcp_reasm_dir_idle(r, tp, 1, NULL);
+		struct tcp_reasm_dir *d = &tp->dir[idle0];
+
+		if (idle0 && idle1)
 			return false;
+		/* One direction's FIN is reached (a FIN in line, the usual end):
+		 * without a side slot nothing else of it is owed, and the other
+		 * direction stays idle, so the end is the last chunk. */
+		if (idle0 != idle1 && tcp_reasm_fin_reached(d)) {
+			*out = (struct tcp_reasm_chunk){
+				.dir = (uint8_t)idle0, .fin = true, .last = true};
+			d->flags |= TCP_REASM_F_EOF_SENT;
+			return true;
+		}
 	}
 	return tcp_reasm_next_slow(r, tp, out);
 }

@@ -214,7 +214,8 @@ static void test_synack(void **state)
 	rig_free(g);
 }
 
-/* Bare FINs: in line (the end is ready at once, with or without an ACK),
+/* Bare FINs: in line (the end is ready at once, with or without an ACK, and
+ * is handed out alone as the last chunk),
  * ahead of a hole (waits for it), and one whose ACK reaches past the
  * peer's FIN over bytes never seen (the peer's gap is owed first). */
 static void test_fin(void **state)
@@ -227,8 +228,13 @@ static void test_fin(void **state)
 	assert_int_equal(feed(g, C2S, seg(1001, 5010, ACK | FIN, NULL)), TCP_REASM_OK);
 	assert_int_equal(g->out[C2S].fins, 1);
 	assert_true(g->last.fin && g->last.dir == C2S && !g->last.len && !g->last.gap);
+	/* the end alone, and nothing after it: marked last (drain_pair checks the promise) */
+	assert_true(g->last.last);
+	assert_null(g->last.ptr);
 	assert_int_equal(feed(g, S2C, seg(5010, 1002, FIN, NULL)), TCP_REASM_OK);
 	assert_int_equal(g->out[S2C].fins, 1);
+	assert_true(g->last.fin && g->last.last && g->last.dir == S2C);
+	assert_int_equal(g->chunks, 3);
 	assert_true(tcp_reasm_is_closed(&g->tp));
 	rig_free(g);
 
