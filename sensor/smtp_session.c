@@ -18,18 +18,20 @@
  * deep reply queue (while more commands await replies than the session
  * holds), the transaction record (MAIL .. its EV_TX), the message parser
  * (DATA/BDAT content), the ClientHello buffer (STARTTLS .. bypass), the AUTH
- * user and mechanism (AUTH .. end of session; with the ClientHello buffer's
+ * user, mechanism, state and counts and the count of unknown commands (AUTH
+ * or an unknown command .. end of session; with the ClientHello buffer's
  * reference, in one struct smtp_ext). A pool running dry costs
  * detail, never correctness of the state machine, and is counted. Pool
- * sizes, of max_sessions: records and AUTH values 1/2, message parsers and
- * line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16. HELO,
- * banner and last reply are in a string arena, in slots as big as each
- * value needs (smtp_str_create()). Default config (16384 sessions): an idle
- * session is 84 bytes (smtp_session_size(): struct smtp_sess, 80, and its
- * pool index, 4); the whole context (smtp_ctx_mem_bytes()) is about 132 MiB,
- * 8.5 kB a session, nearly all of it the pools above, each session's share:
- * records 3 946, message parsers 1 593, line buffers 1 093, ClientHello
- * buffers 275, AUTH values 42, deep queues 16.5; and the string arena's
+ * sizes, of max_sessions: records and struct smtp_ext 1/2, message parsers
+ * and line buffers 1/4, deep reply queues 1/8, ClientHello buffers 1/16.
+ * HELO, banner and last reply are in a string arena, in slots as big as
+ * each value needs (smtp_str_create()). Default config (16384 sessions): an
+ * idle session is 68 bytes (smtp_session_size(): struct smtp_sess, 64, and
+ * its pool index, 4); the whole context (smtp_ctx_mem_bytes()) is about 132
+ * MiB, 8.5 kB a session (8 462), nearly all of it the pools above, each
+ * session's share: records 3 946, message parsers 1 593, line buffers
+ * 1 093, ClientHello buffers 275, struct smtp_ext 50, deep queues 16.5; and
+ * the string arena's
  * 1 420 (1 416 of slots in 4-byte steps, address space resident only as
  * used, and 4 of table).
  */
@@ -99,17 +101,24 @@ void smtp_line_wipe_client(const struct smtp_ctx *ctx, struct smtp_sess *s)
 		       ctx->cfg.max_line);
 }
 
+/* A partial line needs a buffer: attach one (or none) and read again. */
+static __attribute__((noinline)) enum smtp_line_status
+smtp_next_line_buf(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir, const uint8_t **p,
+		   const uint8_t *end, struct smtp_line *l)
+{
+	smtp_line_attach(&s->lb[dir], smtp_aux_get(ctx, s) != NULL);
+	return smtp_line_next(&s->lb[dir], smtp_line_space(ctx, s, dir), ctx->cfg.max_line, p, end,
+			      l);
+}
+
 static bool smtp_next_line(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir,
 			   const uint8_t **p, const uint8_t *end, struct smtp_line *l)
 {
-	struct smtp_line_buf *lb = &s->lb[dir];
-	uint32_t cap = ctx->cfg.max_line;
-	enum smtp_line_status st = smtp_line_next(lb, smtp_line_space(ctx, s, dir), cap, p, end, l);
+	enum smtp_line_status st = smtp_line_next(&s->lb[dir], smtp_line_space(ctx, s, dir),
+						  ctx->cfg.max_line, p, end, l);
 
-	if (st == SMTP_LINE_NEED_BUF) {
-		smtp_line_attach(lb, smtp_aux_get(ctx, s) != NULL);
-		st = smtp_line_next(lb, smtp_line_space(ctx, s, dir), cap, p, end, l);
-	}
+	if (st == SMTP_LINE_NEED_BUF)
+		st = smtp_next_line_buf(ctx, s, dir, p, end, l);
 	if (st != SMTP_LINE_OK)
 		return false;
 	ctx->st.bare_lf += l->bare_lf;
@@ -133,12 +142,10 @@ void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s)
 		pool_put(&ctx->tx_pool, smtp_tx_wait_of(ctx, s));
 		s->tx_wait = 0;
 	}
+	/* struct smtp_ext stays only for its counts, which EV_SESSION_CLOSE
+	 * reads after the end: it goes with the session (smtp_sess_free()). */
 	smtp_tls_put(ctx, s);
 	smtp_str_release(ctx, s);
-	if (s->ext) {
-		pool_put(&ctx->auth_pool, smtp_ext_of(ctx, s));
-		s->ext = 0;
-	}
 	if (s->aux) {
 		/* A client line left half (an AUTH line whose end never came) goes with it. */
 		if (smtp_line_pending(&s->lb[FLOW_DIR_TO_SERVER]))
@@ -237,6 +244,8 @@ static bool smtp_probe_byte_ok(uint8_t c)
 static void smtp_sess_free(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	smtp_release(ctx, s);
+	if (s->ext)
+		pool_put(&ctx->auth_pool, smtp_ext_of(ctx, s));
 	pool_put(&ctx->sess_pool, s);
 }
 
@@ -272,7 +281,6 @@ static void *smtp_open(void *arg, const struct flow *f, uint64_t ts)
 	}
 	memset(s, 0, sizeof(*s));
 	ctx->f = f;
-	s->q_cap = smtp_q_inline_cap(ctx);
 	smtp_line_init(&s->lb[0]);
 	smtp_line_init(&s->lb[1]);
 	if (!flow_syn_seen(f))
@@ -533,6 +541,8 @@ int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct 
 	ctx->cfg = *cfg;
 	if (ctx->cfg.max_pipeline > SMTP_PIPELINE_CAP)
 		ctx->cfg.max_pipeline = SMTP_PIPELINE_CAP;
+	ctx->q_cap[0] = smtp_q_inline_cap(ctx);
+	ctx->q_cap[1] = (uint8_t)ctx->cfg.max_pipeline;
 	ctx->sink = sink;
 	ctx->msg_cfg = (struct smtp_msg_cfg){
 		.max_header_bytes = cfg->max_header_bytes,

@@ -11,13 +11,14 @@
 void smtp_auth_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t code, uint64_t ts)
 {
 	s->flags &= ~(S_AUTH_OPEN | S_AUTH_CHAL);
-	smtp_auth_result_set(s, code ? smtp_auth_result_of(&s->auth, code) : SMTP_AUTH_UNKNOWN);
+	smtp_auth_result_set(s, code ? smtp_auth_result_of(smtp_auth_state(ctx, s), code)
+				     : SMTP_AUTH_UNKNOWN);
 	if (smtp_auth_result(s) == SMTP_AUTH_SUCCESS) {
 		ctx->st.auth_success++;
 		s->flags |= S_AUTH_OK;
 	} else if (smtp_auth_result(s) == SMTP_AUTH_FAILURE) {
 		ctx->st.auth_failure++;
-		smtp_count(&s->n_auth_fail, true);
+		smtp_ext_count(ctx, s, X_AUTH_FAIL);
 	}
 	smtp_ev_auth(ctx, s, code, ts);
 }
@@ -44,8 +45,8 @@ static void smtp_cmd_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const struc
 
 	if (s->flags & S_AUTH_OPEN)
 		smtp_auth_finish(ctx, s, 0, ts);
-	smtp_auth_begin(&s->auth, c->arg, c->arg_len, &out);
-	smtp_count(&s->n_auth, true);
+	smtp_ext_count(ctx, s, X_AUTH);
+	smtp_auth_begin(smtp_auth_state(ctx, s), c->arg, c->arg_len, &out);
 	ctx->st.auth_attempts++;
 	s->flags |= S_AUTH_OPEN;
 	smtp_carry_set(ctx, s, C_MECH, out.mech, out.mech_len);
@@ -64,7 +65,7 @@ static void smtp_auth_line(struct smtp_ctx *ctx, struct smtp_sess *s, const stru
 	struct smtp_auth_out out;
 
 	memset(&out, 0, sizeof(out));
-	smtp_auth_response(&s->auth, l->ptr, l->len, &out);
+	smtp_auth_response(smtp_auth_state(ctx, s), l->ptr, l->len, &out);
 	s->flags &= ~S_AUTH_CHAL;
 	smtp_auth_learnt(ctx, s, &out);
 	explicit_bzero(&out, sizeof(out));
@@ -210,7 +211,8 @@ static void smtp_command(struct smtp_ctx *ctx, struct smtp_sess *s, const struct
 	smtp_count(&s->n_cmd, true);
 	if (cnt)
 		(*cnt)++;
-	smtp_count(&s->n_unknown, unknown);
+	if (unknown)
+		smtp_ext_count(ctx, s, X_UNKNOWN);
 	switch (c->verb) {
 	case SMTP_VERB_HELO:
 	case SMTP_VERB_EHLO:

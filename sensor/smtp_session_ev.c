@@ -43,11 +43,23 @@ struct smtp_ext *smtp_ext_get(struct smtp_ctx *ctx, struct smtp_sess *s)
 	s->ext = pool_index(&ctx->auth_pool, x) + 1;
 	x->tls = 0;
 	x->user_len = x->mech_len = 0;
+	memset(x->n, 0, sizeof(x->n));
+	x->auth = (struct smtp_auth){0};
 	return x;
 }
 
+/* One more of a rare count; lost (and counted) only if ext could not be had. */
+void smtp_ext_count(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_ext_cnt i)
+{
+	struct smtp_ext *x = smtp_ext_get(ctx, s);
+
+	if (x)
+		smtp_count(&x->n[i], true);
+}
+
 /* The ClientHello buffer goes back to its pool, if the session holds one;
- * struct smtp_ext too when it carries no AUTH value. */
+ * struct smtp_ext too when it carries no AUTH value and no count (an AUTH
+ * state is worth keeping only after an AUTH, which is counted). */
 void smtp_tls_put(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	struct smtp_ext *x = smtp_ext_of(ctx, s);
@@ -58,7 +70,7 @@ void smtp_tls_put(struct smtp_ctx *ctx, struct smtp_sess *s)
 		pool_put(&ctx->tls_pool, smtp_tls_of(ctx, s));
 		x->tls = 0;
 	}
-	if (!x->user_len && !x->mech_len) {
+	if (!x->user_len && !x->mech_len && !x->n[X_UNKNOWN] && !x->n[X_AUTH]) {
 		pool_put(&ctx->auth_pool, x);
 		s->ext = 0;
 	}
@@ -366,9 +378,9 @@ void smtp_ev_close(struct smtp_ctx *ctx, struct smtp_sess *s, const struct flow 
 	e->duration_ns = ts > f->first_ns ? ts - f->first_ns : 0;
 	e->transactions = s->n_tx;
 	e->commands = s->n_cmd;
-	e->unknown_cmds = s->n_unknown;
-	e->auth_attempts = s->n_auth;
-	e->auth_failures = s->n_auth_fail;
+	e->unknown_cmds = smtp_ext_n(ctx, s, X_UNKNOWN);
+	e->auth_attempts = smtp_ext_n(ctx, s, X_AUTH);
+	e->auth_failures = smtp_ext_n(ctx, s, X_AUTH_FAIL);
 	e->rcpt_total = s->n_rcpt;
 	e->rcpt_rejected = s->n_rcpt_rej;
 	e->tls = (s->flags & S_TLS) != 0;
@@ -442,11 +454,12 @@ static void smtp_tx_session_facts(const struct smtp_ctx *ctx, struct smtp_sess *
 	/* The flow counts payload both ways, also what the parser never saw. */
 	if (!flow_bytes(ctx->f, FLOW_DIR_TO_SERVER) || !flow_bytes(ctx->f, FLOW_DIR_TO_CLIENT))
 		tx->flags |= SMTP_TX_F_ONE_SIDED;
-	if (s->n_auth)
+	tx->auth_attempts = smtp_ext_n(ctx, s, X_AUTH);
+	tx->auth_failures = smtp_ext_n(ctx, s, X_AUTH_FAIL);
+	/* The result or an open exchange say AUTH too when ext was not to be had. */
+	if (tx->auth_attempts || smtp_auth_result(s) || (s->flags & S_AUTH_OPEN))
 		tx->flags |= SMTP_TX_F_AUTH;
 	tx->auth_result = (uint8_t)smtp_auth_result(s);
-	tx->auth_attempts = s->n_auth;
-	tx->auth_failures = s->n_auth_fail;
 	if (!smtp_tx_has(tx, SMTP_F_HELO))
 		smtp_carry_to_tx(ctx, s, tx, C_HELO, SMTP_F_HELO);
 	if (!smtp_tx_has(tx, SMTP_F_AUTH_MECH))

@@ -117,6 +117,9 @@ enum smtp_dstate {
 
 enum smtp_carry { C_HELO = 0, C_USER, C_MECH, C_BANNER, C_COUNT };
 
+/* Counts of rare commands, in struct smtp_ext: unknown, AUTH, AUTH failed. */
+enum smtp_ext_cnt { X_UNKNOWN = 0, X_AUTH, X_AUTH_FAIL, X_COUNT };
+
 /* The session's strings in the worker's string arena (handles in s->str). */
 enum smtp_sess_str { STR_HELO = 0, STR_BANNER, STR_LAST, STR_COUNT };
 
@@ -163,21 +166,30 @@ struct smtp_msgbox {
 #define SMTP_MSG(box) ((struct smtp_msg *)(void *)(box)->m)
 
 /*
- * What AUTH carries into every later record, and where the ClientHello is
- * collected: from the auth pool at AUTH or at the first ClientHello byte,
- * back when neither is held. Both are rare and the session keeps one
- * reference to them (issue 6: bytes per flow); a TLS session that finds the
- * pool empty loses its ClientHello facts as when the tls pool is empty
- * (buf_no_slot), never the AUTH counts, which stay in the session.
+ * What AUTH carries into every later record, the counts of rare commands,
+ * and where the ClientHello is collected: from the auth pool at the first
+ * AUTH, unknown command or ClientHello byte; back at the bypass or the end
+ * when it holds no count (smtp_tls_put()), else with the session slot, as
+ * EV_SESSION_CLOSE reads the counts after the end. All are rare and the
+ * session keeps one reference to them (issue 6: bytes per flow). The pool
+ * has one object for two sessions (smtp_ctx_create()): one a session would
+ * cost more than the 16 bytes each session saves. A session that finds it
+ * empty loses what it would have put here (the AUTH values and counts, the
+ * unknown command count: the records say 0; AUTH results are read from the
+ * reply code as if the exchange had no state) and buf_no_slot counts each
+ * loss; a TLS session loses its ClientHello facts as when the tls pool is
+ * empty.
  */
 struct smtp_ext {
 	uint32_t tls : 20;     /* struct smtp_tlsbuf: pool index + 1 (0: none) */
 	uint32_t user_len : 6; /* of C_USER */
 	uint32_t mech_len : 6; /* of C_MECH */
+	uint16_t n[X_COUNT];   /* enum smtp_ext_cnt: for the records, as smtp_count() */
+	struct smtp_auth auth; /* the exchange's state */
 	char carry[SMTP_CARRY_AUTH];
 };
 
-_Static_assert(sizeof(struct smtp_ext) <= 80, "one per AUTH session: keep the 80-byte stride");
+_Static_assert(sizeof(struct smtp_ext) <= 96, "one for two sessions: keep the 96-byte stride");
 _Static_assert(SMTP_SESSIONS_MAX / 16 < (1u << 20) && SMTP_CARRY_USER < 64 && SMTP_CARRY_MECH < 64,
 	       "the tls reference (a pool of max_sessions / 16) and the lengths fit their bits");
 
@@ -189,18 +201,18 @@ struct smtp_tlsbuf {
 };
 
 /*
- * Widest first, so nothing pads: 4/2/1-byte fields. The pool objects a
- * session holds are pool index + 1 (0: none), half a pointer. No pointer to
- * the flow (every l7 hook gets it), no uid (made where events are read), no
- * BDAT count (in aux while a chunk is read), no AUTH reply code (its EV_AUTH
- * is made with the reply at hand).
+ * 64 bytes: 4-byte words and 2-byte counts, so nothing pads. The pool
+ * objects a session holds are pool index + 1 (0: none) in bit fields as
+ * wide as the biggest pool needs (SMTP_SESSIONS_MAX: tx 1/2, aux 1/4, ext
+ * 1/2), with the small state values in the bits left over; the fields read
+ * most (q_head, q_len) are whole bytes at the top of their word. No pointer
+ * to the flow (every l7 hook gets it), no uid (made where events are read),
+ * no BDAT count (in aux while a chunk is read), no AUTH reply code (its
+ * EV_AUTH is made with the reply at hand), no AUTH state nor counts of AUTH
+ * and unknown commands (in ext: few sessions have any).
  */
 struct smtp_sess {
-	uint32_t aux;	  /* struct smtp_aux, while a line or reply text needs it */
-	uint32_t tx;	  /* struct smtp_txs: the current transaction */
-	uint32_t tx_wait; /* struct smtp_txs: message ended, its final reply not seen yet */
-	uint32_t ext;	  /* struct smtp_ext: C_USER, C_MECH, the ClientHello buffer */
-	uint32_t flags;	  /* S_*, and the generation and AUTH result (S_GEN_*, S_AUTHR_*) */
+	uint32_t flags; /* S_*, and the generation and AUTH result (S_GEN_*, S_AUTHR_*) */
 	/* HELO, banner and the last reply (for a session record) as strarena
 	 * handles: nearly every session has them, but they are mostly far
 	 * shorter than their caps (68, 48, 56), which the session used to hold
@@ -212,37 +224,48 @@ struct smtp_sess {
 	 * pool and gives it back when no reply is awaited any more. */
 	union {
 		uint16_t in[SMTP_Q_INLINE];
-		uint32_t big; /* index in the queue pool, while q_cap > SMTP_Q_INLINE */
+		uint32_t big; /* index in the queue pool, while q_big */
 	} q;
 	struct smtp_line_buf lb[2]; /* indexed by enum flow_dir */
+	uint32_t tx : 22;	    /* struct smtp_txs: the current transaction */
+	uint32_t rcode : 10;	    /* code of the multi-line reply in progress */
+	uint32_t tx_wait : 22; /* struct smtp_txs: message ended, its final reply not seen yet */
+	uint32_t srv : 2;      /* enum smtp_srv */
+	uint32_t rcmd : 5;     /* enum event_cmd the reply in progress answers */
+	uint32_t mode : 3;     /* enum smtp_mode (client direction) */
+	uint32_t aux : 21;     /* struct smtp_aux, while a line or reply text needs it */
+	uint32_t dstate : 2;   /* enum smtp_dstate */
+	uint32_t q_big : 1;    /* q.big is held: the queue holds max_pipeline (smtp_q_cap()) */
+	uint32_t q_head : 8;
+	uint32_t ext : 23; /* struct smtp_ext: rare counts, AUTH values, the ClientHello buffer */
+	uint32_t : 1;
+	uint32_t q_len : 8;
 	/* Counts for the records; they stop at UINT16_MAX (smtp_count()), they
 	 * do not wrap: a session of 65 536 commands is rare enough to be worth
 	 * the 16 bytes every session saves. */
 	uint16_t msgs_done; /* messages answered: trans_depth is this + 1 (Zeek) */
 	uint16_t n_tx;	    /* transaction records emitted */
-	uint16_t n_cmd, n_unknown, n_auth, n_auth_fail, n_rcpt, n_rcpt_rej;
-	uint16_t rcode; /* code of the multi-line reply in progress */
+	uint16_t n_cmd, n_rcpt, n_rcpt_rej;
 	uint16_t last_code;
-	uint8_t mode;	/* enum smtp_mode (client direction) */
-	uint8_t srv;	/* enum smtp_srv */
-	uint8_t dstate; /* enum smtp_dstate */
-	uint8_t rcmd;	/* enum event_cmd the reply in progress answers */
-	uint8_t q_head, q_len;
-	uint8_t q_cap; /* SMTP_Q_INLINE (or less), or max_pipeline while q.big is held */
-	struct smtp_auth auth;
 };
 
 /*
  * All of an idle session (smtp_session_size()): every tracked SMTP flow has
  * one from its first packet, so each byte here is max_sessions bytes per
  * worker and counts in the bytes per flow of issue 6 (goal: 256 in all).
- * pool.c rounds objects to 16 bytes: one byte past 80 costs 16 a session
- * (bytes per flow on smtp-heavy: 253 with 80, 269 with 92).
+ * pool.c rounds objects to 16 bytes: one byte past 64 costs 16 a session
+ * (bytes per flow on syn-flood: 264 with 64, 280 with 80).
  */
-_Static_assert(sizeof(struct smtp_sess) <= 80,
-	       "struct smtp_sess grew past an 80-byte pool stride: say why");
+_Static_assert(sizeof(struct smtp_sess) <= 64,
+	       "struct smtp_sess grew past a 64-byte pool stride: say why");
 _Static_assert(SMTP_AUTH_UNKNOWN <= (S_AUTHR_MASK >> S_AUTHR_SHIFT),
 	       "the AUTH result must fit its bits");
+_Static_assert(SMTP_SESSIONS_MAX / 2 < (1u << 22) && SMTP_SESSIONS_MAX / 4 < (1u << 21) &&
+		       SMTP_SESSIONS_MAX < (1u << 23),
+	       "pool references (index + 1 of pools of max_sessions / 2, / 4, / 2) fit their bits");
+_Static_assert(M_IGNORE < 8 && SRV_IGNORE < 4 && D_DOT_CR < 4 && EV_CMD_OTHER < 32 &&
+		       SMTP_PIPELINE_CAP < 256 && SMTP_LAST_CODE_MASK < 1024,
+	       "the state values fit their bits");
 
 struct smtp_ctx {
 	struct smtp_cfg cfg;
@@ -252,7 +275,11 @@ struct smtp_ctx {
 	const struct flow *f;
 	struct smtp_msg_cfg msg_cfg;
 	struct pool sess_pool, tx_pool, aux_pool, msg_pool, tls_pool, auth_pool, q_pool;
-	struct strarena *str; /* the sessions' strings (enum smtp_sess_str) */
+	struct strarena *str;	    /* the sessions' strings (enum smtp_sess_str) */
+	struct smtp_auth auth_none; /* smtp_auth_state() without ext: blank at each use */
+	/* Entries the reply queue holds (smtp_q_cap()): inline, and while
+	 * q.big is held; a load rather than a choice at every push and pop. */
+	uint8_t q_cap[2];
 	/* The arena at the fullest the session pool was (smtp_str_release()):
 	 * sessions in use and the bytes of the arena's slots in use. */
 	uint64_t str_sessions, str_held_bytes;
@@ -323,6 +350,27 @@ static inline struct smtp_ext *smtp_ext_of(const struct smtp_ctx *ctx, const str
 	return s->ext ? pool_at(&ctx->auth_pool, s->ext - 1) : NULL;
 }
 
+/* A rare count of the session (0 without ext). */
+static inline uint16_t smtp_ext_n(const struct smtp_ctx *ctx, const struct smtp_sess *s,
+				  enum smtp_ext_cnt i)
+{
+	const struct smtp_ext *x = smtp_ext_of(ctx, s);
+
+	return x ? x->n[i] : 0;
+}
+
+/* The AUTH exchange's state, in ext; without ext (the pool was dry, which
+ * smtp_ext_get() counted) a blank one that nothing keeps. */
+static inline struct smtp_auth *smtp_auth_state(struct smtp_ctx *ctx, const struct smtp_sess *s)
+{
+	struct smtp_ext *x = smtp_ext_of(ctx, s);
+
+	if (x)
+		return &x->auth;
+	ctx->auth_none = (struct smtp_auth){0};
+	return &ctx->auth_none;
+}
+
 static inline struct smtp_tlsbuf *smtp_tls_of(const struct smtp_ctx *ctx, const struct smtp_sess *s)
 {
 	const struct smtp_ext *x = smtp_ext_of(ctx, s);
@@ -353,6 +401,12 @@ static inline uint8_t smtp_q_inline_cap(const struct smtp_ctx *ctx)
 							       : SMTP_Q_INLINE);
 }
 
+/* Entries the reply queue holds now: inline, or a deep queue's. */
+static inline unsigned int smtp_q_cap(const struct smtp_ctx *ctx, const struct smtp_sess *s)
+{
+	return ctx->q_cap[s->q_big];
+}
+
 /* The content parser of the current transaction, if its message is being fed. */
 static inline struct smtp_msgbox *smtp_msgbox_of(const struct smtp_ctx *ctx,
 						 const struct smtp_sess *s)
@@ -373,6 +427,7 @@ void smtp_release(struct smtp_ctx *ctx, struct smtp_sess *s);
 
 /* smtp_session_ev.c */
 struct smtp_ext *smtp_ext_get(struct smtp_ctx *ctx, struct smtp_sess *s);
+void smtp_ext_count(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_ext_cnt i);
 void smtp_tls_put(struct smtp_ctx *ctx, struct smtp_sess *s);
 bool smtp_str_set(struct smtp_ctx *ctx, struct smtp_sess *s, enum smtp_sess_str i, const void *p,
 		  size_t n);

@@ -10,7 +10,7 @@
 
 static uint16_t *smtp_q_ents(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
-	return s->q_cap > SMTP_Q_INLINE ? pool_at(&ctx->q_pool, s->q.big) : s->q.in;
+	return s->q_big ? pool_at(&ctx->q_pool, s->q.big) : s->q.in;
 }
 
 /* The command the next reply answers; the queue must not be empty. */
@@ -25,7 +25,7 @@ static bool smtp_q_grow(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
 	uint16_t *big;
 
-	if (s->q_cap >= ctx->cfg.max_pipeline) {
+	if (smtp_q_cap(ctx, s) >= ctx->cfg.max_pipeline) {
 		ctx->st.pipeline_overflow++;
 		return false;
 	}
@@ -35,19 +35,19 @@ static bool smtp_q_grow(struct smtp_ctx *ctx, struct smtp_sess *s)
 		return false;
 	}
 	for (unsigned int i = 0; i < s->q_len; i++)
-		big[i] = s->q.in[(s->q_head + i) % s->q_cap];
+		big[i] = s->q.in[(s->q_head + i) % smtp_q_cap(ctx, s)];
 	s->q.big = pool_index(&ctx->q_pool, big);
 	s->q_head = 0;
-	s->q_cap = (uint8_t)ctx->cfg.max_pipeline;
+	s->q_big = 1;
 	return true;
 }
 
 /* Nothing awaited: back to the inline entries. */
 void smtp_q_empty(struct smtp_ctx *ctx, struct smtp_sess *s)
 {
-	if (s->q_cap > SMTP_Q_INLINE) {
+	if (s->q_big) {
 		pool_put(&ctx->q_pool, pool_at(&ctx->q_pool, s->q.big));
-		s->q_cap = smtp_q_inline_cap(ctx);
+		s->q_big = 0;
 	}
 	s->q_len = 0;
 	s->q_head = 0;
@@ -66,19 +66,21 @@ void smtp_q_push(struct smtp_ctx *ctx, struct smtp_sess *s, uint8_t cmd, bool fl
 		if (s->tx)
 			smtp_tx_of(ctx, s)->tx.flags |= SMTP_TX_F_PIPELINED;
 	}
-	if (s->q_len >= s->q_cap && !smtp_q_grow(ctx, s))
+	if (s->q_len >= smtp_q_cap(ctx, s) && !smtp_q_grow(ctx, s))
 		return;
-	smtp_q_ents(ctx, s)[(s->q_head + s->q_len) % s->q_cap] = SMTP_Q_MAKE(cmd, flag, gen, rcpt);
+	smtp_q_ents(ctx, s)[(s->q_head + s->q_len) % smtp_q_cap(ctx, s)] =
+		SMTP_Q_MAKE(cmd, flag, gen, rcpt);
 	s->q_len++;
 }
 
-static bool smtp_q_pop(struct smtp_ctx *ctx, struct smtp_sess *s, uint16_t *e)
+static inline __attribute__((always_inline)) bool smtp_q_pop(struct smtp_ctx *ctx,
+							     struct smtp_sess *s, uint16_t *e)
 {
 	if (!s->q_len)
 		return false;
 	*e = smtp_q_head(ctx, s);
 	if (--s->q_len)
-		s->q_head = (uint8_t)((s->q_head + 1) % s->q_cap);
+		s->q_head = (uint8_t)((s->q_head + 1) % smtp_q_cap(ctx, s));
 	else
 		smtp_q_empty(ctx, s);
 	return true;
@@ -230,7 +232,7 @@ static void smtp_reply_auth(struct smtp_ctx *ctx, struct smtp_sess *s, const str
 	if (!(s->flags & S_AUTH_OPEN))
 		return;
 	if (r->code == 334) {
-		smtp_auth_challenge(&s->auth, r->text, r->text_len);
+		smtp_auth_challenge(smtp_auth_state(ctx, s), r->text, r->text_len);
 		s->flags |= S_AUTH_CHAL;
 		return;
 	}

@@ -2,8 +2,9 @@
 /*
  * AUTH and TLS, through the rig of smtp_session_fx.h: STARTTLS (accepted and
  * refused) and port 465 with a ClientHello, AUTH LOGIN and PLAIN (accepted,
- * failed, the values pool dry), passwords never in an event, and the pool
- * object AUTH values and the ClientHello share (struct smtp_ext).
+ * failed), passwords never in an event, and the pool object AUTH values and
+ * the ClientHello share (struct smtp_ext; its pool's edges, full and dry, in
+ * test_smtp_session_ext.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -218,46 +219,7 @@ static void test_session_only_failed_auth(void **state)
 
 static void sessions_32(struct smtp_cfg *cfg)
 {
-	cfg->max_sessions = 32; /* AUTH values for 16 sessions */
-}
-
-/* AUTH user and mechanism wait in a pool of their own: when it is dry the
- * exchange is still followed and reported, without them, and counted. */
-static void test_session_auth_values_pool_dry(void **state)
-{
-	static const char auth[] =
-		"AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"; /* \0u@example.org\0pw */
-	unsigned int n_auth = 0, named = 0;
-	void *sess[17];
-
-	(void)state;
-	harness_down(&H);
-	harness_up(&H, sessions_32);
-	for (unsigned int i = 0; i < 17; i++) {
-		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
-		assert_non_null(sess[i]);
-		deliver(&H, sess[i], FLOW_DIR_TO_SERVER, (const uint8_t *)auth, strlen(auth),
-			TS0 + 1);
-	}
-	smtp_l7_ops.housekeep(H.ctx, TS0 + 2);
-	assert_int_equal(stats().buf_no_slot, 2); /* its mechanism, then its user */
-	for (unsigned int i = 0; i < 17; i++)
-		smtp_l7_ops.close(H.ctx, sess[i], &H.flow, FLOW_END_FIN, TS0 + 3);
-	drain(&H, &H.ref);
-	for (unsigned int i = 0; i < H.ref.n; i++) {
-		const struct event_auth *e = (const void *)H.ref.r[i].b;
-
-		if (e->h.type != EV_AUTH)
-			continue;
-		n_auth++;
-		if (e->mech_len == 5 && !memcmp(e->mech, "PLAIN", 5) && e->user_len == 13 &&
-		    !memcmp(e->user, "u@example.org", 13))
-			named++;
-		else
-			assert_int_equal(e->mech_len + e->user_len, 0);
-	}
-	assert_int_equal(n_auth, 17);
-	assert_int_equal(named, 16);
+	cfg->max_sessions = 32; /* 8 ClientHello buffers */
 }
 
 static const struct step auth_xoauth2_ntlm[] = {
@@ -340,52 +302,6 @@ static void test_session_auth_then_starttls(void **state)
 	assert_int_equal(stats().buf_no_slot, 0);
 }
 
-/* A session that finds the AUTH pool empty still counts its AUTH exchanges
- * in its records, and its ClientHello, which needs that pool too, is lost
- * and counted: the record says TLS without the ClientHello facts. */
-static void test_session_ext_pool_dry(void **state)
-{
-	static const char auth[] = "AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n";
-	struct step conv[] = {
-		C("AUTH PLAIN AGFkbWluAGhhbnRlcjI=\r\n"),
-		S("535 5.7.8 Error: authentication failed\r\n"),
-		C("AUTH PLAIN AHVAZXhhbXBsZS5vcmcAcHc=\r\n"),
-		S("235 2.7.0 Authentication successful\r\n"),
-		C("STARTTLS\r\n"),
-		S("220 2.0.0 Ready to start TLS\r\n"),
-		{FLOW_DIR_TO_SERVER, hello, 0},
-	};
-	const struct event_session_close *cl;
-	const struct smtp_tx *tx;
-	void *sess[16];
-
-	(void)state;
-	conv[6].len = client_hello(hello);
-	harness_down(&H);
-	harness_up(&H, sessions_32); /* 16 struct smtp_ext */
-	for (unsigned int i = 0; i < 16; i++) {
-		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
-		assert_non_null(sess[i]);
-		feed(sess[i], FLOW_DIR_TO_SERVER, auth);
-	}
-	drain(&H, &H.got);
-	play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
-	/* Two values of each AUTH, then the ClientHello. */
-	assert_int_equal(stats().buf_no_slot, 5);
-	assert_int_equal(stats().tls_hellos, 0);
-	tx = tx_of(&H.ref, 0);
-	assert_true(tx->flags & SMTP_TX_F_TLS);
-	assert_false(tx->flags & SMTP_TX_F_TLS_HELLO);
-	assert_int_equal(tx->f[SMTP_F_AUTH_USER].len, 0);
-	assert_int_equal(tx->auth_result, SMTP_AUTH_SUCCESS);
-	assert_int_equal(tx->auth_attempts, 2);
-	assert_int_equal(tx->auth_failures, 1);
-	cl = nth(&H.ref, EV_SESSION_CLOSE, 0);
-	assert_int_equal(cl->auth_attempts, 2);
-	assert_int_equal(cl->auth_failures, 1);
-	close_all(sess, 16);
-}
-
 /* The ClientHello's struct smtp_ext goes back at the bypass when it carries
  * no AUTH value: more TLS sessions than the pool holds, all still open,
  * leave it whole for a session that authenticates. */
@@ -398,7 +314,7 @@ static void test_session_ext_back_after_hello(void **state)
 
 	(void)state;
 	harness_down(&H);
-	harness_up(&H, sessions_32); /* 16 struct smtp_ext, 8 ClientHello buffers */
+	harness_up(&H, sessions_32); /* 8 ClientHello buffers */
 	harness_flow(&H, 465, true);
 	for (unsigned int i = 0; i < 17; i++) {
 		sess[i] = smtp_l7_ops.open(H.ctx, &H.flow, TS0);
@@ -477,9 +393,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_port_465, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_then_mail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_only_failed_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_auth_values_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_auth_then_starttls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_ext_pool_dry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_ext_back_after_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_gen_beside_auth_result, setup,
 						teardown),
