@@ -28,12 +28,11 @@
  * each value needs (smtp_str_create()). Default config (16384 sessions): an
  * idle session is 68 bytes (smtp_session_size(): struct smtp_sess, 64, and
  * its pool index, 4); the whole context (smtp_ctx_mem_bytes()) is about 132
- * MiB, 8.5 kB a session (8 462), nearly all of it the pools above, each
+ * MiB, 8.5 kB a session (8 460), nearly all of it the pools above, each
  * session's share: records 3 946, message parsers 1 593, line buffers
  * 1 093, ClientHello buffers 275, struct smtp_ext 50, deep queues 16.5; and
- * the string arena's
- * 1 420 (1 416 of slots in 4-byte steps, address space resident only as
- * used, and 4 of table).
+ * the string arena's 1 418 (1 416 of slots in 4-byte steps, address space
+ * resident only as used, and 2 of table).
  */
 _Static_assert(sizeof(struct smtp_stats) % sizeof(uint64_t) == 0,
 	       "smtp_stats must be made of uint64_t");
@@ -499,13 +498,15 @@ static uint32_t smtp_share(uint32_t n, uint32_t div, uint32_t min)
  * 1 416 bytes of address space a session (752 with 8-byte steps: the 4-byte
  * ones cost address space, not resident memory, and save 3-5 bytes of held
  * slots a session); only the slots ever used become resident.
- * The interning table has an entry for every two sessions (4 bytes a
+ * The interning table has an entry for every four sessions (2 bytes a
  * session): values repeat so much (2 798 distinct of 28 483 replies in
  * short spam) that more entries were bytes for nothing; a value whose
  * bucket is full is kept private, as without the table (bench, smtp-heavy
  * / short-spam string bytes per session: 48.2 / 25.9 with 8 bytes a
  * session, 44.2 / 21.9 with 4, both before the sample-once fix; 40.8 /
- * 19.2 at c79d696, 37.9 / 19.1 with 4-byte slot steps).
+ * 19.2 at c79d696, 37.9 / 19.1 with 4-byte slot steps; 35.9 / 17.1 with
+ * 2: on all five bench profiles, 8 MB and 256 MB captures, exactly the 2
+ * bytes of table less, so no value lost its sharing).
  */
 _Static_assert(3ull * SMTP_SESSIONS_MAX < STRARENA_IDX_MASK,
 	       "the string arena must name every slot SMTP_SESSIONS_MAX sessions may take");
@@ -522,7 +523,7 @@ static int smtp_str_create(struct smtp_ctx *ctx, uint32_t n)
 			return -EINVAL;
 		slots[c] = n * values;
 	}
-	return strarena_create(slots, n / 2, &ctx->str);
+	return strarena_create(slots, n / 4, &ctx->str);
 }
 
 int smtp_ctx_create(const struct smtp_cfg *cfg, struct event_sink *sink, struct smtp_ctx **out)
