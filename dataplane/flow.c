@@ -489,7 +489,7 @@ static inline struct flow *flow_hit(struct flow_table *ft, const struct pkt_meta
 		return flow_settle(ft, m, p, idx, dir);
 	d = flow_dir_of(f, p->src_lo);
 	*dir = d;
-	was = flow_list_of(f);
+	was = flow_list_open(f);
 	l = m->payload_len ? FLOW_LIST_ESTABLISHED : was;
 	now_ns = m->ts_ns > was_ns ? m->ts_ns : was_ns;
 	f->last_ns = now_ns;

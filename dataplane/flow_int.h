@@ -180,17 +180,26 @@ static inline struct flow *flow_at(const struct flow_table *ft, uint32_t idx)
 	return &ft->flows[idx - 1];
 }
 
-static inline enum flow_list flow_list_of(const struct flow *f)
+/* The list of a flow known not to be closed: established once either way
+ * has carried a byte. A caller that has tested the flags already calls this,
+ * not flow_list_of(): a store between the two (flow_hit()'s *dir) may alias
+ * the flow, so the compiler would load and test the flags again. */
+static inline enum flow_list flow_list_open(const struct flow *f)
 {
 	uint64_t lo;
 	uint16_t hi;
 
-	if (f->flags & FLOW_F_CLOSED)
-		return FLOW_LIST_CLOSED;
 	/* both directions' counters as two loads */
 	memcpy(&lo, f->bytes_lo, sizeof(lo));
 	memcpy(&hi, f->bytes_hi, sizeof(hi));
 	return (lo | hi) ? FLOW_LIST_ESTABLISHED : FLOW_LIST_EMBRYONIC;
+}
+
+static inline enum flow_list flow_list_of(const struct flow *f)
+{
+	if (f->flags & FLOW_F_CLOSED)
+		return FLOW_LIST_CLOSED;
+	return flow_list_open(f);
 }
 
 static inline void flow_lru_push(struct flow_table *ft, enum flow_list l, uint32_t idx)

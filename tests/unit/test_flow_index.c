@@ -3,8 +3,9 @@
  * The flow index against the table's internals (flow_int.h): a flow entry
  * keeps no hash, so the one remade from its stored key when it leaves must
  * be the one its packets were looked up with, or its index entry is looked
- * for from the wrong bucket and the overflow counts go wrong; and the SIMD
- * key compare of a probe against the word by word one.
+ * for from the wrong bucket and the overflow counts go wrong; the SIMD
+ * key compare of a probe against the word by word one; and the list a found
+ * flow is put on (flow_list_open(), flow_hit()) against flow_list_of().
  */
 #include "flow_fx.h"
 
@@ -94,6 +95,67 @@ static void test_flow_key_eq_is_word_compare(void **state)
 	}
 }
 
+/*
+ * flow_list_open() (what flow_hit() asks of a flow it has found not closed)
+ * against flow_list_of(): the same list for every flag but FLOW_F_CLOSED,
+ * with no byte, or one byte in any one of the counters' bytes (either way,
+ * low words and high bytes); and a closed flow is on the closed list.
+ */
+static void test_flow_list_open_is_list_of(void **state)
+{
+	(void)state;
+	for (unsigned int fl = 0; fl < 256; fl++) {
+		for (unsigned int i = 0; i <= sizeof(uint32_t[2]) + sizeof(uint8_t[2]); i++) {
+			struct flow f;
+			enum flow_list want = i ? FLOW_LIST_ESTABLISHED : FLOW_LIST_EMBRYONIC;
+
+			memset(&f, 0, sizeof(f));
+			f.flags = (uint8_t)fl;
+			if (i && i <= sizeof(f.bytes_lo))
+				((uint8_t *)f.bytes_lo)[i - 1] = 0x80;
+			else if (i)
+				f.bytes_hi[i - 1 - sizeof(f.bytes_lo)] = 1;
+			if (fl & FLOW_F_CLOSED) {
+				assert_int_equal(flow_list_of(&f), FLOW_LIST_CLOSED);
+				continue;
+			}
+			assert_int_equal(flow_list_open(&f), want);
+			assert_int_equal(flow_list_of(&f), want);
+		}
+	}
+}
+
+/* The list a found flow is on after each packet of a handshake, a bare ACK
+ * and a payload (the hits go through flow_hit()): the one flow_list_of() names,
+ * with the flow last on it. */
+static void test_flow_hit_keeps_the_list(void **state)
+{
+	struct released rl = {0};
+	struct flow_table *ft = table(64, &rl);
+	struct pkt_meta ms[4] = {
+		pkt(CLI, 40001, SRV, 25, PKT_TCP_SYN, 0, T0),
+		pkt(SRV, 25, CLI, 40001, PKT_TCP_SYN | PKT_TCP_ACK, 0, T0 + SEC(1)),
+		pkt(CLI, 40001, SRV, 25, PKT_TCP_ACK, 0, T0 + SEC(2)),
+		pkt(SRV, 25, CLI, 40001, PKT_TCP_ACK, 12, T0 + SEC(3)),
+	};
+	enum flow_list want[4] = {FLOW_LIST_EMBRYONIC, FLOW_LIST_EMBRYONIC, FLOW_LIST_EMBRYONIC,
+				  FLOW_LIST_ESTABLISHED};
+
+	(void)state;
+	for (unsigned int i = 0; i < 4; i++) {
+		enum flow_dir dir;
+		struct flow *f = flow_lookup_or_start(ft, &ms[i], &dir);
+		uint32_t idx;
+
+		assert_non_null(f);
+		idx = (uint32_t)(f - ft->flows) + 1;
+		assert_int_equal(dir, i & 1 ? FLOW_DIR_TO_CLIENT : FLOW_DIR_TO_SERVER);
+		assert_int_equal(flow_list_of(f), want[i]);
+		assert_int_equal(ft->lru[want[i]].tail, idx);
+	}
+	flow_table_destroy(ft);
+}
+
 /* Every slot empty and every overflow count back at 0. */
 static void assert_index_empty(const struct flow_table *ft)
 {
@@ -155,6 +217,8 @@ int main(void)
 		cmocka_unit_test(test_flow_hash_of_entry_is_the_packets),
 		cmocka_unit_test(test_flow_key_eq_is_word_compare),
 		cmocka_unit_test(test_flow_index_empty_after_churn),
+		cmocka_unit_test(test_flow_list_open_is_list_of),
+		cmocka_unit_test(test_flow_hit_keeps_the_list),
 	};
 
 	return cmocka_run_group_tests(tests, setup_ports, NULL);
