@@ -121,7 +121,11 @@ static void test_smtp_hdr_ip_search_matches_reference(void **state)
 					  "ESMTP",
 					  "cafe",
 					  "-",
-					  ";"};
+					  ";",
+					  "22:13:20",
+					  "1:2:3",
+					  "a::b",
+					  "13:20"};
 	uint32_t seed = 12345;
 	char v[160], ip[SMTP_HDR_IP_STRLEN];
 
@@ -261,6 +265,26 @@ static void test_smtp_hdr_received_ip_forms_every_place_and_cut(void **state)
 		"1.2.3.4:25",
 		"::1.2.3.4",
 		"12345678901234567890:1::2",
+		/* times, dates and near misses of the time filter */
+		"1:2:3",
+		"a::b",
+		"13:20",
+		"22:13:2",
+		"22:1:20",
+		"22:13:200",
+		"22:13:20:01",
+		"22:13:20::",
+		"22:13::20",
+		"22:13:20.1.2.3",
+		"1.2.3.22:13:20",
+		"2.2.2.2:13:20",
+		"::22:13:20",
+		"fe80::22:13:20",
+		"1:2:3:4:5:22:13:20",
+		"aa:bb:cc",
+		"ag:13:20",
+		"22.13:20",
+		"Tue, 14 Nov 2023 22:13:20 +0000",
 	};
 	/* '@' stands for the form */
 	static const char *const place[] = {
@@ -269,6 +293,8 @@ static void test_smtp_hdr_received_ip_forms_every_place_and_cut(void **state)
 		"from client.example ([@]) by mx.example.net id @; Tue, 14 Nov 2023 22:13:20 +0000",
 		"from h (h (@)) by @.example {@}",
 		"by x id ab@cd; Tue, 14 Nov 2023 @ +0000",
+		"@@ @:@ @.@",
+		"x; @",
 	};
 	char v[512];
 
