@@ -84,10 +84,20 @@ static size_t match_v4(const uint8_t *p, size_t n, uint8_t out[4])
 	return i;
 }
 
+/* Bytes of a run: hex digits, '.' and ':' (told apart for ip_run_end()). */
+#define IP_RUN_HEX   1u
+#define IP_RUN_DOT   2u
+#define IP_RUN_COLON 4u
+
+static const uint8_t ip_run[256] = {
+	['0' ... '9'] = IP_RUN_HEX, ['a' ... 'f'] = IP_RUN_HEX, ['A' ... 'F'] = IP_RUN_HEX,
+	['.'] = IP_RUN_DOT,	    [':'] = IP_RUN_COLON,
+};
+
+/* What an IPv6 address (or the IPv4 tail of one) is written with. */
 static bool is_v6_char(uint8_t c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-	       c == ':' || c == '.';
+	return ip_run[c] != 0;
 }
 
 /*
@@ -242,21 +252,13 @@ static bool ip_search(const uint8_t *v, size_t n, size_t *pos, struct ip_hit *hi
 	return false;
 }
 
-/* Bytes of a run (is_v6_char()), with '.' and ':' told apart. */
-#define IP_RUN_HEX   1u
-#define IP_RUN_DOT   2u
-#define IP_RUN_COLON 4u
-
-static const uint8_t ip_run[256] = {
-	['0' ... '9'] = IP_RUN_HEX, ['a' ... 'f'] = IP_RUN_HEX, ['A' ... 'F'] = IP_RUN_HEX,
-	['.'] = IP_RUN_DOT,	    [':'] = IP_RUN_COLON,
-};
-
 /* What ip_run_end() counts in a run: an address needs 3 dots, or "::" or 6 colons. */
 struct ip_run_count {
 	unsigned int dots, colons, dcolon;
 };
 
+/* Set bits of m, a few at most: __builtin_popcount() is a libgcc call in
+ * a build without -mpopcnt, this a step a bit. */
 static unsigned int ip_bits(unsigned int m)
 {
 	unsigned int c = 0;
