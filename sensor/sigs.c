@@ -17,6 +17,9 @@ void sigs_set_free(struct sigs_set *set)
 		hs_free_database(set->db[i].base);
 		sigs_gate_free(set->db[i].line_gate);
 		sigs_gate_free(set->db[i].url_any);
+		sigs_gate_free(set->db[i].any_gate);
+		for (unsigned int k = 0; k < SIGS_FIELD_NAMES; k++)
+			sigs_gate_free(set->db[i].name_gate[k]);
 		hs_free_database(set->db[i].mid);
 		free(set->db[i].rules);
 	}

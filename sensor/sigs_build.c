@@ -260,6 +260,53 @@ static void sigs_field_names(struct sigs_db *d)
 	}
 }
 
+/*
+ * The gate of the header rules that see a field named name (name_len bytes;
+ * 0: a name none of them names): those naming it and those of every field.
+ * NULL when one of them cannot be gated, or there are none. sx and sf have
+ * room for d->n entries.
+ */
+static struct sigs_gate *sigs_field_gate(const struct sigs_db *d, const char *const *expr,
+					 const unsigned int *flags, const char *name,
+					 uint8_t name_len, const char **sx, unsigned int *sf)
+{
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct sigs_rt *r = &d->rules[i];
+
+		if (r->header_len &&
+		    (r->header_len != name_len || memcmp(r->header, name, name_len)))
+			continue;
+		sx[m] = expr[i];
+		sf[m++] = flags[i];
+	}
+	return m ? sigs_gate_build(sx, sf, m) : NULL;
+}
+
+/*
+ * Gates for the header scope (sigs_gate.h), one per field name the rules
+ * name (sigs_field_names()) and one for the other names when a rule sees
+ * every field: a Subject whose rules all need a literal it lacks is not
+ * scanned. A field's gate reads only the rules that may report on it (the
+ * match callback drops the others), so it answers as the whole scope's
+ * would. None past SIGS_FIELD_NAMES names; any failure leaves that name
+ * ungated.
+ */
+static void sigs_field_gates(struct sigs_db *d, const char *const *expr, const unsigned int *flags)
+{
+	const char **sx = calloc(d->n, sizeof(*sx));
+	unsigned int *sf = calloc(d->n, sizeof(*sf));
+
+	for (uint8_t k = 0; sx && sf && k < d->n_names; k++)
+		d->name_gate[k] =
+			sigs_field_gate(d, expr, flags, d->name[k], d->name_len[k], sx, sf);
+	if (sx && sf && d->n_names && d->any_field)
+		d->any_gate = sigs_field_gate(d, expr, flags, "", 0, sx, sf);
+	free(sx);
+	free(sf);
+}
+
 static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t n,
 			      struct errbuf *eb)
 {
@@ -297,6 +344,8 @@ static int sigs_compile_scope(struct sigs_set *set, unsigned int scope, uint32_t
 		set->db[scope].field_lens |= UINT64_C(1) << sigs_len_bit(rt[i].header_len);
 	}
 	sigs_field_names(&set->db[scope]);
+	if (scope == EV_SCOPE_HEADER)
+		sigs_field_gates(&set->db[scope], expr, flags);
 	rt = NULL;
 out:
 	free(expr);

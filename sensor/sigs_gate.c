@@ -128,6 +128,28 @@ static bool sigs_gate_float(struct sigs_gate *g, const struct sigs_lit_alt *a)
 	return true;
 }
 
+/*
+ * A pattern of one alternative without a literal of its own whose matches
+ * all pass through a group of literals ("\b(SendBlaster|MailKing)\b",
+ * sigs_lit_any()): a piece of each goes into the bitmap, as one floating
+ * alternative per literal would. False when one is shorter than 3 bytes.
+ */
+static bool sigs_gate_float_any(struct sigs_gate *g, const char *expr, unsigned int flags)
+{
+	struct sigs_lit set[SIGS_LIT_ANY_MAX];
+	struct sigs_lit_alt a = {.n_lit = 1};
+	unsigned int n = sigs_lit_any(expr, flags, set, SIGS_LIT_ANY_MAX);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (set[i].len < 3)
+			return false;
+	for (unsigned int i = 0; i < n; i++) {
+		a.lit[0] = set[i];
+		sigs_gate_float(g, &a);
+	}
+	return n > 0;
+}
+
 static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int flags)
 {
 	struct sigs_lit_alt alt[SIGS_LIT_ALTS_MAX];
@@ -139,8 +161,11 @@ static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int fl
 	for (unsigned int i = 0; i < n; i++) {
 		if (!alt[i].anchored && sigs_gate_float(g, &alt[i]))
 			continue;
-		if (!alt[i].anchored && !alt[i].end_anchored)
-			return false;
+		if (!alt[i].anchored && !alt[i].end_anchored) {
+			if (n > 1 || !sigs_gate_float_any(g, expr, flags))
+				return false;
+			continue;
+		}
 		sigs_gate_sort_lits(&alt[i]);
 		grown = realloc(g->anch, (g->n_anch + 1) * sizeof(*g->anch));
 		if (!grown)

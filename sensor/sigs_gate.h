@@ -3,14 +3,18 @@
  * sigs_gate: a cheap test that no rule of a line scope (commands, replies)
  * can match a line, so sigs skips the Hyperscan scan of most lines a spam run
  * sends ("MAIL FROM:<...>", "250 2.0.0 Ok: queued as ...") whose queue ids and
- * addresses defeat the verdict cache. Each top-level alternative of each rule
- * (sigs_lit_alts()) needs something the gate can look for: a first byte when
- * it is anchored at the line's start (plus its literals and class, checked
- * only when that byte is there), or else a literal of 3 bytes or more, of
- * which one 3-byte piece goes into a hashed bitmap that one pass over the line
- * tests. A scope where some alternative has neither gets no gate. The test
- * only answers "cannot match" when that is certain: a line it lets through is
- * scanned as before, so the matches are those of an ungated scan.
+ * addresses defeat the verdict cache; and the same for the header rules that
+ * see a field of one name (a Subject without the literal its rules need).
+ * Each top-level alternative of each rule (sigs_lit_alts()) needs something
+ * the gate can look for: a first byte when it is anchored at the line's start
+ * (plus its literals and class, checked only when that byte is there), or
+ * else a literal of 3 bytes or more, of which one 3-byte piece goes into a
+ * hashed bitmap that one pass over the line tests; a pattern that is one
+ * alternative may instead pass through a group of such literals
+ * (sigs_lit_any()), each of which goes into the bitmap. A scope where some
+ * alternative has none of these gets no gate. The test only answers "cannot
+ * match" when that is certain: a line it lets through is scanned as before,
+ * so the matches are those of an ungated scan.
  *
  * Owns: the gate, built on the control thread with the set, read by workers.
  */

@@ -61,6 +61,11 @@ struct sigs_db {
 	uint8_t n_names;
 	uint8_t name_len[SIGS_FIELD_NAMES];
 	const char *name[SIGS_FIELD_NAMES];
+	/* Header scope, with the names: the gate of the rules that see a field
+	 * named name[k] (its own and those of every field), and of those that
+	 * see every field (for other names); NULL scans every such field. */
+	struct sigs_gate *name_gate[SIGS_FIELD_NAMES];
+	struct sigs_gate *any_gate;
 	uint32_t min_width; /* no rule matches fewer bytes: a shorter input is not scanned */
 	/* URL scope, see sigs_url_gates(): without any gate literal in a URL,
 	 * base (the rules with no gate; NULL if none) is scanned instead of db. */

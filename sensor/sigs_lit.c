@@ -288,7 +288,11 @@ static bool sigs_lit_walk(const char *p, unsigned int hs_flags, struct sigs_lit_
 		} else if (c == '^') {
 			/* Matches no byte. */
 			i++;
-		} else if (c == '.' || c == '$' || (unsigned char)c >= 0x80) {
+		} else if (c == '.' || c == '$' ||
+			   ((unsigned char)c >= 0x80 && (hs_flags & HS_FLAG_CASELESS))) {
+			/* Without HS_FLAG_UTF8 a byte above 0x7f is that byte, one
+			 * character (the last byte of a UTF-8 sequence is what a
+			 * quantifier takes); only its case folding is not ours to guess. */
 			sigs_lit_unbound(a);
 			i++;
 		} else {

@@ -7,11 +7,13 @@
  * between anything else (a group, class, escape class, '.', anchor) and drops
  * a character a quantifier applies to. Any top-level alternation, inline
  * option or verb ("(?i)", "(?x)", "(*UTF8)", look-arounds), \Q, an escape
- * it does not know, a byte above 0x7f, or a UTF-8/UCP/combination flag gives
- * no literal at all, and so does HS_FLAG_PREFILTER (its matches may be
- * wider than the pattern). It assumes no extended parameters (edit distance),
- * which sigs never passes. Literals come out in lower case and are meant to
- * be looked for without case, which also covers caseless rules.
+ * it does not know, or a UTF-8/UCP/combination flag gives no literal at all,
+ * and so does HS_FLAG_PREFILTER (its matches may be wider than the pattern).
+ * It assumes no extended parameters (edit distance), which sigs never passes.
+ * Literals come out in lower case and are meant to be looked for without
+ * case, which also covers caseless rules. A byte above 0x7f is a plain
+ * character of a literal (without HS_FLAG_UTF8 Hyperscan reads bytes),
+ * except in a caseless pattern, where it ends the run.
  */
 #ifndef RELAYWATCH_SENSOR_SIGS_LIT_H
 #define RELAYWATCH_SENSOR_SIGS_LIT_H

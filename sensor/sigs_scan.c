@@ -107,20 +107,30 @@ static void sigs_verdict_keep(struct sigs_verdict *v, uint64_t tag, unsigned int
 	memcpy(v->key, key, len);
 }
 
-/* Header rules that name their field: a field no rule names has nothing to scan. */
-static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t name_len)
+/*
+ * Header rules that name their field: a field no rule names has nothing to
+ * scan. *gate is the gate of the rules that see the field (sigs_field_gates();
+ * NULL: none, the field is scanned).
+ */
+static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t name_len,
+			      const struct sigs_gate **gate)
 {
-	if (db->any_field)
+	/* Past the named fields only the rules of every field see one. */
+	*gate = db->any_gate;
+	if (db->any_field && !db->n_names)
 		return true;
 	/* Rules name a few fields (Subject, X-Mailer...): most fields of a
 	 * message have a length none of them has, ruled out in one test. */
 	if (!(db->field_lens >> sigs_len_bit(name_len) & 1))
-		return false;
+		return db->any_field;
 	if (db->n_names) {
-		for (unsigned int k = 0; k < db->n_names; k++)
-			if (sigs_name_eq(db->name[k], db->name_len[k], name, name_len))
+		for (unsigned int k = 0; k < db->n_names; k++) {
+			if (sigs_name_eq(db->name[k], db->name_len[k], name, name_len)) {
+				*gate = db->name_gate[k];
 				return true;
-		return false;
+			}
+		}
+		return db->any_field;
 	}
 	for (uint32_t i = 0; i < db->n; i++)
 		if (sigs_name_eq(db->rules[i].header, db->rules[i].header_len, name, name_len))
@@ -252,10 +262,14 @@ unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t na
 			      const uint8_t *value, size_t value_len, sigs_match_fn *cb, void *arg)
 {
 	const struct sigs_db *db = sigs_db_for(w, EV_SCOPE_HEADER, value_len);
+	const struct sigs_gate *gate;
 	struct sigs_scan sc;
 
 	/* Most fields are ones no rule names: ruled out before the view is set up. */
-	if (!db || !sigs_field_wanted(db, name, name_len))
+	if (!db || !sigs_field_wanted(db, name, name_len, &gate))
+		return 0;
+	/* And most of the others hold no literal their rules need. */
+	if (gate && !sigs_gate_may_match(gate, value, value_len))
 		return 0;
 	sigs_scan_init(&sc, cb, arg, value, value_len, name, name_len);
 	return sigs_block(w, db, EV_SCOPE_HEADER, &sc);
