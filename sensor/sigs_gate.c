@@ -10,6 +10,7 @@
 
 #define SIGS_GATE_TRI_BITS 15 /* 4 KiB bitmap of hashed 3-byte pieces */
 #define SIGS_GATE_TRI_MASK ((1u << SIGS_GATE_TRI_BITS) - 1)
+#define SIGS_GATE_LITS	   2 /* literals looked for one by one instead of the bitmap */
 
 /* An anchored alternative, with the members of its class listed for memchr. */
 struct sigs_gate_anch {
@@ -25,6 +26,12 @@ struct sigs_gate {
 	uint32_t n_anch;
 	struct sigs_gate_anch *anch; /* the anchored alternatives */
 	uint8_t first[32];	     /* union of their first bytes */
+	/* The literals whose pieces are in tri, while there are few of them
+	 * and each starts with a byte that has no case: memchr finds those
+	 * faster than the bitmap is read a byte at a time ("未承諾広告"). */
+	uint8_t n_lit;
+	bool lit_only; /* tri is read through lit[] */
+	struct sigs_lit lit[SIGS_GATE_LITS];
 	uint64_t tri[(1u << SIGS_GATE_TRI_BITS) / 64];
 };
 
@@ -124,6 +131,10 @@ static bool sigs_gate_float(struct sigs_gate *g, const struct sigs_lit_alt *a)
 	uint32_t h = sigs_gate_tri((uint8_t)best->s[at], (uint8_t)best->s[at + 1],
 				   (uint8_t)best->s[at + 2]);
 	g->tri[h >> 6] |= 1ull << (h & 63);
+	g->lit_only = (!g->floating || g->lit_only) && g->n_lit < SIGS_GATE_LITS &&
+		      !(best->s[0] >= 'a' && best->s[0] <= 'z');
+	if (g->lit_only)
+		g->lit[g->n_lit++] = *best;
 	g->floating = true;
 	return true;
 }
@@ -278,6 +289,12 @@ bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n)
 		return true;
 	if (!g->floating || n < 3)
 		return false;
+	if (g->lit_only) {
+		for (unsigned int i = 0; i < g->n_lit; i++)
+			if (sigs_lit_in(&g->lit[i], p, n))
+				return true;
+		return false;
+	}
 	h = ((uint32_t)sigs_gate_lower[p[0]] << 5) ^ sigs_gate_lower[p[1]];
 	for (size_t i = 2; i < n; i++) {
 		h = ((h << 5) ^ sigs_gate_lower[p[i]]) & SIGS_GATE_TRI_MASK;

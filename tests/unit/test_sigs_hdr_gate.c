@@ -445,6 +445,67 @@ static void test_sigs_hdr_gate_build_refuses_what_it_cannot_gate(void **state)
 	}
 }
 
+/* Does p hold one of the literals, any case? The answer the gate must not deny. */
+static bool holds_any(const struct sigs_lit *lit, unsigned int n, const uint8_t *p, size_t len)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (sigs_lit_in(&lit[i], p, len))
+			return true;
+	return false;
+}
+
+/*
+ * Up to two literals that start with a byte without case are looked for one
+ * by one (memchr), more through the bitmap of 3-byte pieces: the first must
+ * answer exactly whether a literal is there, the second never deny one that
+ * is, on inputs with each literal at every place, cut short and in both cases.
+ */
+static void test_sigs_hdr_gate_few_literals_agree_with_the_bitmap(void **state)
+{
+	static const struct sigs_lit lit[] = {
+		{9, "\xe6\x9c\xaa\xe6\x89\xbf\xe8\xab\xbe"},
+		{7, "(v3.99."},
+		{5, "#tag1"},
+	};
+	static const char filler[] = "Re: (v3 99 \xe6\x9c\xaa 1.0 #tag";
+	struct sigs_gate *few = sigs_gate_of_lits(lit, 2), *many = sigs_gate_of_lits(lit, 3);
+	uint8_t buf[128];
+	size_t fl = strlen(filler);
+	unsigned int seen = 0;
+
+	(void)state;
+	assert_non_null(few);
+	assert_non_null(many);
+	for (unsigned int l = 0; l < 3; l++) {
+		for (size_t at = 0; at <= fl; at++) {
+			for (size_t cut = 1; cut <= lit[l].len; cut++) {
+				for (int up = 0; up < 2; up++) {
+					size_t n = 0;
+
+					memcpy(buf, filler, at);
+					n = at;
+					for (size_t k = 0; k < cut; k++) {
+						uint8_t c = (uint8_t)lit[l].s[k];
+
+						buf[n++] = up && c >= 'a' && c <= 'z' ? c - 32 : c;
+					}
+					memcpy(buf + n, filler + at, fl - at);
+					n += fl - at;
+					bool want2 = holds_any(lit, 2, buf, n);
+
+					assert_int_equal(sigs_gate_may_match(few, buf, n), want2);
+					if (holds_any(lit, 3, buf, n))
+						assert_true(sigs_gate_may_match(many, buf, n));
+					seen += want2;
+				}
+			}
+		}
+	}
+	assert_true(seen > 0);
+	sigs_gate_free(few);
+	sigs_gate_free(many);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_hdr_gate_named_and_any_field_rules),
 		cmocka_unit_test(test_sigs_hdr_gate_absent_when_a_rule_cannot_be_gated),
 		cmocka_unit_test(test_sigs_hdr_gate_build_refuses_what_it_cannot_gate),
+		cmocka_unit_test(test_sigs_hdr_gate_few_literals_agree_with_the_bitmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
