@@ -20,6 +20,7 @@ void sigs_set_free(struct sigs_set *set)
 		sigs_gate_free(set->db[i].any_gate);
 		for (unsigned int k = 0; k < SIGS_FIELD_NAMES; k++)
 			sigs_gate_free(set->db[i].name_gate[k]);
+		sigs_url_find_free(set->db[i].url_find);
 		hs_free_database(set->db[i].mid);
 		free(set->db[i].rules);
 	}

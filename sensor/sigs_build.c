@@ -213,6 +213,9 @@ static uint32_t sigs_url_gates(struct sigs_db *d, const char *const *expr,
 	ok = ok && nb < n && (!nset || d->url_any) &&
 	     sigs_url_sub(expr, flags, bids, nb, sx, sf, &d->base) &&
 	     (!nset || nm == n || sigs_url_sub(expr, flags, mids, nm, sx, sf, &d->mid));
+	/* Without a finder (too many literals) the gates and the bitmap still work. */
+	if (ok)
+		d->url_find = sigs_url_find_build(d->gate, d->n_gates, set, nset);
 	if (!ok) {
 		d->n_gates = 0;
 		sigs_gate_free(d->url_any);

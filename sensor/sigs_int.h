@@ -19,6 +19,7 @@
 #include "sensor/sigs_file.h"
 #include "sensor/sigs_gate.h"
 #include "sensor/sigs_lit.h"
+#include "sensor/sigs_url.h"
 
 /*
  * Body streams. hs_open_stream() mallocs the stream state, which the packet
@@ -74,6 +75,8 @@ struct sigs_db {
 	struct sigs_gate *line_gate; /* command and reply scopes: NULL scans every line */
 	bool gate_first;	     /* line_gate is cheaper than the verdict cache */
 	struct sigs_gate *url_any;   /* URL scope: rules gated by one of a set of literals */
+	/* URL scope: gate[] and the sets' literals found in one pass; NULL: none. */
+	struct sigs_url_find *url_find;
 	hs_database_t *base;
 	hs_database_t *mid; /* base and the rules url_any gates; NULL: none */
 	struct sigs_lit gate[SIGS_URL_GATES];

@@ -141,6 +141,15 @@ static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t
 /* The database a URL is scanned with (sigs_url_gates()); NULL: no rule can match. */
 static const hs_database_t *sigs_url_db(const struct sigs_db *db, const struct sigs_scan *sc)
 {
+	if (db->url_find) {
+		enum sigs_url_hit k = sigs_url_find(db->url_find, sc->data, sc->len);
+
+		if (k == SIGS_URL_GATE)
+			return db->db;
+		if (k == SIGS_URL_SET)
+			return db->mid ? db->mid : db->db;
+		return db->base;
+	}
 	for (unsigned int i = 0; db->gated && i < db->n_gates; i++)
 		if (sigs_lit_in(&db->gate[i], sc->data, sc->len))
 			return db->db;

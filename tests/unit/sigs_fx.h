@@ -106,4 +106,27 @@ static inline unsigned int body(struct sigs_worker *w, const char *text, const s
 	return r->n;
 }
 
+/*
+ * The URL rules a URL (and each prefix) gets, compared with the same patterns
+ * as reply rules (ids id_off higher), which are scanned without the URL
+ * scope's routing: the same rules, ends and order.
+ */
+static inline void url_equals_reply(struct sigs_worker *w, const char *url, uint32_t id_off)
+{
+	struct rec u, b;
+
+	for (size_t n = 1; n <= strlen(url); n++) {
+		memset(&u, 0, sizeof(u));
+		memset(&b, 0, sizeof(b));
+		sigs_scan_line(w, EV_SCOPE_URL, U8(url), n, rec_cb, &u);
+		sigs_scan_line(w, EV_SCOPE_REPLY, U8(url), n, rec_cb, &b);
+		if (u.n != b.n)
+			fail_msg("%.*s: %u URL matches, %u reply", (int)n, url, u.n, b.n);
+		for (unsigned int k = 0; k < u.n; k++) {
+			assert_int_equal(u.m[k].id + id_off, b.m[k].id);
+			assert_int_equal(u.m[k].end, b.m[k].end);
+		}
+	}
+}
+
 #endif
