@@ -144,7 +144,12 @@ static unsigned int sigs_url_gate_set(const char *expr, unsigned int flags, stru
 	return n;
 }
 
-/* The rules at ids[0..n) of the URL scope compiled into *out (NULL for none); false on failure. */
+/*
+ * The rules at ids[0..n) of the URL scope compiled into *out (NULL for none);
+ * false on failure. In block mode, unlike db: for these few rules it costs
+ * less than vectored (callgrind, short-spam's URLs: base 764 instructions a
+ * URL against 973, mid 3 860 against 4 650), for all of them more.
+ */
 static bool sigs_url_sub(const char *const *expr, const unsigned int *flags,
 			 const unsigned int *ids, uint32_t n, const char **sx, unsigned int *sf,
 			 hs_database_t **out)
@@ -156,8 +161,7 @@ static bool sigs_url_sub(const char *const *expr, const unsigned int *flags,
 		sx[k] = expr[ids[k]];
 		sf[k] = flags[ids[k]];
 	}
-	ok = !n || hs_compile_multi(sx, sf, ids, n, sigs_scope_mode(EV_SCOPE_URL), NULL, out,
-				    &ce) == HS_SUCCESS;
+	ok = !n || hs_compile_multi(sx, sf, ids, n, HS_MODE_BLOCK, NULL, out, &ce) == HS_SUCCESS;
 	hs_free_compile_error(ce);
 	return ok;
 }

@@ -170,7 +170,7 @@ static hs_error_t sigs_hs_block(const struct sigs_db *db, struct sigs_scan *sc,
 		hdb = sigs_url_db(db, sc);
 	if (!hdb)
 		return HS_SUCCESS;
-	if (sigs_scope_mode(sc->scope) == HS_MODE_VECTORED)
+	if (sigs_scope_mode(sc->scope) == HS_MODE_VECTORED && hdb == db->db)
 		return hs_scan_vector(hdb, &data, &len, 1, 0, scratch, sigs_on_match, sc);
 	return hs_scan(hdb, data, len, 0, scratch, sigs_on_match, sc);
 }
