@@ -11,7 +11,9 @@
  * bitmap gate of that set (sigs_gate_of_lits()) must let it through. The
  * line gate built from the pattern alone (sigs_gate, from sigs_lit_alts())
  * must let such an input through too: a "cannot match" it gets wrong would
- * skip the scan of a command or reply line that matches.
+ * skip the scan of a command or reply line that matches. The URL finder
+ * (sigs_url) of those literals, the required ones as gates and the set,
+ * must give on every input what a search for each literal gives.
  * Seeds: tests/fuzz/seeds/sigs_lit/ (rules/ patterns with a "#+" example).
  */
 #include <hs.h>
@@ -23,6 +25,7 @@
 
 #include "sensor/sigs_gate.h"
 #include "sensor/sigs_lit.h"
+#include "sensor/sigs_url.h"
 
 #define FUZZ_PATTERN_MAX 512 /* compiling is the slow part; rule patterns are shorter */
 #define FUZZ_LIT_MAX	 8   /* as many as sigs asks for */
@@ -65,6 +68,27 @@ static bool fuzz_matches(const hs_database_t *db, const uint8_t *p, size_t n)
 		abort();
 	hs_scan(db, (const char *)p, (unsigned int)n, 0, scratch, fuzz_on_match, &hit);
 	return hit;
+}
+
+/* sigs_url_find() against a search for each literal: the gates first, then the set. */
+static void fuzz_url_find(const struct sigs_lit *gate, unsigned int n_gate,
+			  const struct sigs_lit *set, unsigned int n_set, const uint8_t *p,
+			  size_t n)
+{
+	struct sigs_url_find *f = sigs_url_find_build(gate, n_gate, set, n_set);
+	enum sigs_url_hit want = SIGS_URL_NONE;
+
+	if (!f)
+		return;
+	for (unsigned int i = 0; i < n_set && want == SIGS_URL_NONE; i++)
+		if (sigs_lit_in(&set[i], p, n))
+			want = SIGS_URL_SET;
+	for (unsigned int i = 0; i < n_gate; i++)
+		if (sigs_lit_in(&gate[i], p, n))
+			want = SIGS_URL_GATE;
+	if (sigs_url_find(f, p, n) != want)
+		abort(); /* the finder and the searches disagree */
+	sigs_url_find_free(f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -112,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long_lits &= any[i].len >= 3;
 	if (long_lits && !(any_gate = sigs_gate_of_lits(any, n_any)))
 		abort();
+	fuzz_url_find(lit, n, any, long_lits ? n_any : 0, in, in_len);
 	gate = sigs_gate_build(&expr, &flags, 1);
 	if (n == 0 && n_any == 0 && !gate)
 		return 0; /* nothing claimed, nothing to check: skip the compile */
