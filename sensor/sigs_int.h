@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <hs.h>
 
@@ -182,6 +183,24 @@ struct sigs_scan {
 	struct sigs_verdict_hit hit[SIGS_VERDICT_HITS];
 	bool hit_lost; /* more than fit, or an end past UINT16_MAX */
 };
+
+/*
+ * A cached key (SIGS_VERDICT_MAX bytes, whatever its length) equals p[0..n):
+ * 8 to 16 bytes, most reply lines, as two overlapping words a side, so p is
+ * never read past n; others by memcmp.
+ */
+static inline bool sigs_key_eq(const uint8_t key[SIGS_VERDICT_MAX], const uint8_t *p, size_t n)
+{
+	uint64_t a, b, c, d;
+
+	if (n < 8 || n > 16)
+		return memcmp(key, p, n) == 0;
+	memcpy(&a, key, 8);
+	memcpy(&b, p, 8);
+	memcpy(&c, key + n - 8, 8);
+	memcpy(&d, p + n - 8, 8);
+	return ((a ^ b) | (c ^ d)) == 0;
+}
 
 /* Names of 63 bytes or more share the last bit; the compare tells them apart. */
 static inline unsigned int sigs_len_bit(size_t n)

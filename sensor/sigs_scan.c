@@ -188,29 +188,22 @@ static inline const struct sigs_db *sigs_db_for(const struct sigs_worker *w, uns
 	return db && db->db && n != 0 && n >= db->min_width ? db : NULL;
 }
 
-static unsigned int sigs_block(struct sigs_worker *w, const struct sigs_db *db, unsigned int scope,
-			       struct sigs_scan *sc)
+/*
+ * The rest of a block scan once its key is known: v is the key's cache slot
+ * and tag its hash (v NULL: too long to be cached, never kept).
+ */
+static unsigned int sigs_block_keyed(struct sigs_worker *w, const struct sigs_db *db,
+				     unsigned int scope, struct sigs_scan *sc,
+				     struct sigs_verdict *v, uint64_t tag, const uint8_t *key,
+				     size_t len)
 {
-	struct sigs_verdict *v = NULL;
-	uint8_t buf[SIGS_VERDICT_MAX];
-	const uint8_t *key;
-	uint64_t tag = 0;
-	size_t len;
-
-	/* A cheap gate goes first: a line it rules out needs no hash and no cache slot. */
-	if (db->gate_first && !sigs_gate_may_match(db->line_gate, sc->data, sc->len))
-		return 0;
 	sc->db = db;
 	sc->scope = (uint8_t)scope;
-	if (sigs_verdict_key(sc, buf, &key, &len)) {
-		tag = hash_bytes(key, len, scope);
-		v = &w->verdict[tag & (SIGS_VERDICT_SLOTS - 1)];
-		if (sigs_verdict_has(v, tag, scope, sc, key, len)) {
-			for (unsigned int i = 0; i < v->n; i++)
-				sigs_report(sc, v->hit[i].idx, v->hit[i].end);
-			w->st.matches += sc->n;
-			return sc->n;
-		}
+	if (v && sigs_verdict_has(v, tag, scope, sc, key, len)) {
+		for (unsigned int i = 0; i < v->n; i++)
+			sigs_report(sc, v->hit[i].idx, v->hit[i].end);
+		w->st.matches += sc->n;
+		return sc->n;
 	}
 	/* Lines are cut at a few KiB by the parser; the clamp only keeps the cast honest. */
 	if (sc->len > UINT_MAX)
@@ -229,6 +222,25 @@ static unsigned int sigs_block(struct sigs_worker *w, const struct sigs_db *db, 
 		sigs_verdict_keep(v, tag, scope, sc, key, len);
 	w->st.matches += sc->n;
 	return sc->n;
+}
+
+static unsigned int sigs_block(struct sigs_worker *w, const struct sigs_db *db, unsigned int scope,
+			       struct sigs_scan *sc)
+{
+	struct sigs_verdict *v = NULL;
+	uint8_t buf[SIGS_VERDICT_MAX];
+	const uint8_t *key = NULL;
+	uint64_t tag = 0;
+	size_t len = 0;
+
+	/* A cheap gate goes first: a line it rules out needs no hash and no cache slot. */
+	if (db->gate_first && !sigs_gate_may_match(db->line_gate, sc->data, sc->len))
+		return 0;
+	if (sigs_verdict_key(sc, buf, &key, &len)) {
+		tag = hash_bytes(key, len, scope);
+		v = &w->verdict[tag & (SIGS_VERDICT_SLOTS - 1)];
+	}
+	return sigs_block_keyed(w, db, scope, sc, v, tag, key, len);
 }
 
 /*
@@ -252,6 +264,31 @@ static void sigs_scan_init(struct sigs_scan *sc, sigs_match_fn *cb, void *arg, c
 	sc->hit_lost = false;
 }
 
+/*
+ * A server reply line: nearly all are repeats the cache answered before
+ * ("250 2.1.5 Ok", a greeting, the same rejection), and nearly all of those
+ * matched nothing. Such a line is answered from its slot before a scan's
+ * view is set up; any other goes on with the hash already made. A reply
+ * scope whose gate runs first takes the general path.
+ */
+static unsigned int sigs_scan_reply(struct sigs_worker *w, const struct sigs_db *db,
+				    const uint8_t *p, size_t n, sigs_match_fn *cb, void *arg)
+{
+	struct sigs_verdict *v = NULL;
+	struct sigs_scan sc;
+	uint64_t tag = 0;
+
+	if (n <= SIGS_VERDICT_MAX) {
+		tag = hash_bytes(p, n, EV_SCOPE_REPLY);
+		v = &w->verdict[tag & (SIGS_VERDICT_SLOTS - 1)];
+		if (v->tag == tag && v->len == n && v->n == 0 && v->scope == EV_SCOPE_REPLY &&
+		    v->name_len == 0 && sigs_key_eq(v->key, p, n))
+			return 0;
+	}
+	sigs_scan_init(&sc, cb, arg, p, n, NULL, 0);
+	return sigs_block_keyed(w, db, EV_SCOPE_REPLY, &sc, v, tag, p, n);
+}
+
 unsigned int sigs_scan_line(struct sigs_worker *w, enum event_sig_scope scope, const uint8_t *p,
 			    size_t n, sigs_match_fn *cb, void *arg)
 {
@@ -263,6 +300,8 @@ unsigned int sigs_scan_line(struct sigs_worker *w, enum event_sig_scope scope, c
 	db = sigs_db_for(w, scope, n);
 	if (!db)
 		return 0;
+	if (scope == EV_SCOPE_REPLY && !db->gate_first)
+		return sigs_scan_reply(w, db, p, n, cb, arg);
 	sigs_scan_init(&sc, cb, arg, p, n, NULL, 0);
 	return sigs_block(w, db, scope, &sc);
 }

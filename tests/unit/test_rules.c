@@ -18,6 +18,7 @@
 #include "sensor/alert.h"
 #include "sensor/sigs.h"
 #include "sensor/sigs_file.h"
+#include "sensor/sigs_int.h" /* SIGS_VERDICT_MAX */
 
 #define RULES_DIR   TEST_DATA_DIR "/../../rules"
 #define BENIGN_FILE TEST_DATA_DIR "/rules/benign.txt"
@@ -473,6 +474,91 @@ static void test_rules_line_gate_rcpt_lines_match_an_ungated_scan(void **state)
 	assert_int_equal(gc.bad, 0);
 }
 
+static bool hits_same(const struct hits *a, const struct hits *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (unsigned int i = 0; i < a->n; i++)
+		if (a->m[i].id != b->m[i].id || a->m[i].end != b->m[i].end ||
+		    a->m[i].ctx_len != b->m[i].ctx_len ||
+		    memcmp(a->m[i].ctx, b->m[i].ctx, a->m[i].ctx_len) != 0)
+			return false;
+	return true;
+}
+
+static uint64_t scans_of(struct sigs_worker *w)
+{
+	struct sigs_worker_stats st;
+
+	sigs_worker_stats(w, &st);
+	return st.scans;
+}
+
+/* A line seen once by ref (its first sight: a scan, or the gate's no) and
+ * three times by the warm worker: the same matches each time, the repeats
+ * of a line the cache can key answered without a scan. */
+static unsigned int reply_check(struct sigs_worker *warm, struct sigs_worker *ref, const char *p,
+				size_t n)
+{
+	struct hits want, got;
+	uint64_t scans;
+	unsigned int bad = 0;
+
+	scan_as(ref, EV_SCOPE_REPLY, p, n, &want);
+	scan_as(warm, EV_SCOPE_REPLY, p, n, &got);
+	bad += !hits_same(&want, &got);
+	scans = scans_of(warm);
+	for (int k = 0; k < 2; k++) {
+		scan_as(warm, EV_SCOPE_REPLY, p, n, &got);
+		bad += !hits_same(&want, &got);
+	}
+	/* A key longer than the cache keeps is scanned each time. */
+	bad += n <= SIGS_VERDICT_MAX && scans_of(warm) != scans;
+	if (bad)
+		print_error("reply '%.*s': %u matches, reference %u\n", (int)n, p, got.n, want.n);
+	return bad;
+}
+
+/*
+ * Reply lines the verdict cache holds are answered from their slot before a
+ * scan's view is set up (sigs_scan_reply()). Every reply example, whole and
+ * cut at the lengths around the key compare's words and the cache's key
+ * limit, gives on a warm worker, again and again, what a worker that sees it
+ * once gives; and the rejections that match are replayed, not dropped.
+ */
+static void test_rules_reply_repeats_answer_as_a_scan(void **state)
+{
+	static const size_t cuts[] = {7, 8, 9, 12, 15, 16, 17, 24, 99, 100, 101};
+	struct fixture *fx = *state;
+	const struct sigs_file *sf = &fx->sf;
+	struct sigs_worker *ref;
+	unsigned int bad = 0, lines = 0;
+
+	assert_int_equal(sigs_worker_create(fx->s, NULL, &ref), 0);
+	for (uint32_t i = 0; i < sf->n_rules; i++) {
+		const struct sigs_file_rule *r = &sf->rules[i];
+
+		if (r->scope != EV_SCOPE_REPLY)
+			continue;
+		for (uint32_t k = 0; k < r->n_examples; k++) {
+			const struct sigs_file_example *ex = &sf->examples[r->first_example + k];
+
+			bad += reply_check(fx->w, ref, ex->text, ex->len);
+			lines++;
+			for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+				if (cuts[c] >= ex->len)
+					continue;
+				bad += reply_check(fx->w, ref, ex->text, cuts[c]);
+				lines++;
+			}
+		}
+	}
+	print_message("%u reply lines answered again\n", lines);
+	sigs_worker_destroy(ref);
+	assert_true(lines > 150);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_rules_benign_text_matches_nothing),
 		cmocka_unit_test(test_rules_line_gate_matches_an_ungated_scan),
 		cmocka_unit_test(test_rules_line_gate_rcpt_lines_match_an_ungated_scan),
+		cmocka_unit_test(test_rules_reply_repeats_answer_as_a_scan),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <hs.h>
@@ -633,6 +634,39 @@ static void test_sigs_header_field_names_once_and_past_the_cap(void **state)
 	}
 }
 
+/* The reply path's key compare says what memcmp says: every length a key may
+ * have, equal, and with one byte changed at each position; the line is a
+ * buffer of exactly its length, so ASan sees a read past it. */
+static void test_sigs_key_eq_as_memcmp(void **state)
+{
+	uint8_t key[SIGS_VERDICT_MAX];
+
+	(void)state;
+	for (size_t n = 0; n <= SIGS_VERDICT_MAX; n++) {
+		uint8_t *p = malloc(n ? n : 1);
+
+		assert_non_null(p);
+		for (size_t i = 0; i < SIGS_VERDICT_MAX; i++)
+			key[i] = (uint8_t)(i * 7 + 1);
+		memcpy(p, key, n);
+		assert_true(sigs_key_eq(key, p, n));
+		for (size_t i = 0; i < n; i++) {
+			for (unsigned int bit = 0; bit < 8; bit++) {
+				p[i] ^= (uint8_t)(1u << bit);
+				assert_false(sigs_key_eq(key, p, n));
+				assert_int_equal(sigs_key_eq(key, p, n), memcmp(key, p, n) == 0);
+				p[i] ^= (uint8_t)(1u << bit);
+			}
+		}
+		/* Bytes of the key past n do not count. */
+		if (n < SIGS_VERDICT_MAX) {
+			key[n] ^= 0xff;
+			assert_true(sigs_key_eq(key, p, n));
+		}
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_header_field_length_then_name),
 		cmocka_unit_test(test_sigs_header_field_skip_equals_a_scan),
 		cmocka_unit_test(test_sigs_header_field_names_once_and_past_the_cap),
+		cmocka_unit_test(test_sigs_key_eq_as_memcmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
