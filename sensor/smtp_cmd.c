@@ -327,16 +327,25 @@ static void smtp_reply_enhanced(struct smtp_reply *r)
 	uint32_t n = r->text_len, i = 2, v, k;
 	uint32_t part[2];
 
-	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+	uint32_t w;
+
+	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5'))
 		return;
-	/* Nearly every code has one-digit parts ("2.1.0 Ok", "5.7.1 <x>"): no loop. */
-	if (p[3] == '.' && smtp_digit(p[2]) && smtp_digit(p[4]) &&
+	/* Nearly every code has one-digit parts ("2.1.0 Ok", "5.7.1 <x>"): no
+	 * loop, and ".d.d" read as one word: the dots by a mask, the digits
+	 * by their high nibble before and after adding 6 (no carry crosses a
+	 * byte: '.' gets 0, a digit 0x3f at most). */
+	memcpy(&w, p + 1, sizeof(w));
+	w = le32toh(w);
+	if ((w & 0xf0fff0ffu) == 0x302e302eu && ((w + 0x06000600u) & 0xf000f000u) == 0x30003000u &&
 	    (n == 5 || smtp_is_blank(p[5]))) {
 		r->enh_class = (uint8_t)(p[0] - '0');
-		r->enh_subject = (uint8_t)(p[2] - '0');
-		r->enh_detail = (uint16_t)(p[4] - '0');
+		r->enh_subject = (uint8_t)(w >> 8 & 0xf);
+		r->enh_detail = (uint16_t)(w >> 24 & 0xf);
 		return;
 	}
+	if (p[1] != '.')
+		return;
 	for (int f = 0; f < 2; f++) {
 		v = 0;
 		for (k = 0; k < 3 && i < n && smtp_digit(p[i]); k++, i++)
@@ -357,22 +366,37 @@ static void smtp_reply_enhanced(struct smtp_reply *r)
 	r->enh_detail = (uint16_t)part[1];
 }
 
+/* A blank or CR, trimmed from a reply's end: a byte above ' ' (the end of
+ * nearly every line) is told apart by the first compare. */
+static bool smtp_reply_trail(uint8_t c)
+{
+	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r');
+}
+
 bool smtp_reply_parse(const uint8_t *line, uint32_t n, struct smtp_reply *out)
 {
-	uint32_t i;
+	uint32_t i = 3, d0, d1, d2;
 
 	memset(out, 0, sizeof(*out));
-	n = smtp_trim_end(line, n);
-	if (n < 3 || !smtp_digit(line[0]) || !smtp_digit(line[1]) || !smtp_digit(line[2]))
+	while (n > 0 && smtp_reply_trail(line[n - 1]))
+		n--;
+	if (n < 3)
 		return false;
-	out->code = (uint16_t)((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
 	/* RFC 5321 says 2xx..5xx; Zeek takes 1xx too, some servers send it. */
-	if (out->code < 100 || out->code > 599) {
-		out->code = 0;
+	d0 = (uint32_t)line[0] - '1';
+	d1 = (uint32_t)line[1] - '0';
+	d2 = (uint32_t)line[2] - '0';
+	if (d0 > 4 || d1 > 9 || d2 > 9)
 		return false;
+	out->code = (uint16_t)(100 + d0 * 100 + d1 * 10 + d2);
+	if (n > 3) {
+		/* "250 text", "250-text": the text starts at 4; the loop then
+		 * looks at one byte. */
+		out->more = line[3] == '-';
+		i += out->more || line[3] == ' ';
+		while (i < n && line[i] <= ' ' && smtp_is_blank(line[i]))
+			i++;
 	}
-	out->more = n > 3 && line[3] == '-';
-	i = smtp_skip_blanks(line, out->more ? 4 : 3, n);
 	out->text = line + i;
 	out->text_len = n - i;
 	smtp_reply_enhanced(out);

@@ -472,6 +472,36 @@ static void test_smtp_reply_fast_path_as_slow(void **state)
 		"250 5.5.5\t\t\r\r",
 		"421 4.4.2 \r",
 		"250\t2.1.0 tab",
+		/* Bytes next to the digits and the dot, for the word-wide test. */
+		"250 2.:.0 x",
+		"250 2.1.? x",
+		"250 2/1.0 x",
+		"250 2.1/0 x",
+		"250 2.1.0/x",
+		"250 2.\xb1.0 x",
+		"250 2.1.\xff x",
+		"250 2.\x01.0 x",
+		"250 \xb2.1.0 x",
+		"250 2\xae"
+		"1.0 x",
+		"250 2.1\xae"
+		"0 x",
+		/* Separators and blanks after the code. */
+		"250\t\t2.1.0",
+		"250 \t2.1.0",
+		"250- 2.1.0",
+		"250-\t2.1.0",
+		"250x2.1.0",
+		"250--2.1.0",
+		"250-\t",
+		"250 \r",
+		"\x31\x30\x30 ok",
+		"599 ok",
+		"/50 ok",
+		":50 ok",
+		"2:0 ok",
+		"25: ok",
+		"25/ ok",
 	};
 	uint8_t line[16];
 
