@@ -126,6 +126,33 @@ void event_fill_uid(struct event_uid_cache *cache, struct event_hdr *h, uint32_t
 		memcpy(((struct event_tx *)h)->tx.uid, h->uid, sizeof(h->uid));
 }
 
+/*
+ * n bytes, most of them 8 to 32 (addresses, reply texts): as two
+ * overlapping words or vectors, each read within src[0..n), not a call.
+ */
+static inline void event_copy_small(char *dst, const void *src, size_t n)
+{
+	const char *p = src;
+
+	if (n >= 16 && n <= 32) {
+		char a[16], b[16];
+
+		memcpy(a, p, 16);
+		memcpy(b, p + n - 16, 16);
+		memcpy(dst, a, 16);
+		memcpy(dst + n - 16, b, 16);
+	} else if (n >= 8 && n < 16) {
+		uint64_t a, b;
+
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
 uint16_t event_copy_text(char *dst, size_t cap, const void *src, size_t n)
 {
 	if (cap == 0)
@@ -134,7 +161,7 @@ uint16_t event_copy_text(char *dst, size_t cap, const void *src, size_t n)
 		n = cap - 1;
 	if (n > UINT16_MAX)
 		n = UINT16_MAX;
-	memcpy(dst, src, n);
+	event_copy_small(dst, src, n);
 	dst[n] = '\0';
 	return (uint16_t)n;
 }
