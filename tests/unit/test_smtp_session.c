@@ -411,6 +411,36 @@ static void test_session_overlong_line(void **state)
 	assert_int_equal(tx->mail_code, 250);
 }
 
+/*
+ * Bare LF, NUL and overlong lines are each counted once, in either
+ * direction, and plain lines not at all (smtp_next_line() tests the three
+ * at once before it counts them).
+ */
+static void test_session_line_counts(void **state)
+{
+	static const struct step conv[] = {
+		GREETING,
+		C("EHLO client.example.org\n"),
+		S("250 mx.example.net\n"),
+		C("NOOP a\0b\r\n"),
+		S("250 2.0.0 \0k\r\n"),
+		C("NOOP \0\n"),
+		S("250 Ok\r\n"),
+		C("MAIL FROM:<a@example.org>\r\n"),
+		S("250 Ok\r\n"),
+		C("QUIT\r\n"),
+		S("221 Bye\r\n"),
+	};
+	struct smtp_stats st0 = stats(), st;
+
+	(void)state;
+	play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
+	st = stats();
+	assert_int_equal(st.bare_lf - st0.bare_lf, 3);
+	assert_int_equal(st.nul_bytes - st0.nul_bytes, 3);
+	assert_int_equal(st.line_too_long - st0.line_too_long, 0);
+}
+
 /* The session's counts stop at their 16-bit maximum, they do not wrap. */
 static void test_session_counts_saturate(void **state)
 {
@@ -448,6 +478,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_http_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_not_smtp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_overlong_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_line_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_counts_saturate, setup, teardown),
 	};
 
