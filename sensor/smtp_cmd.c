@@ -68,6 +68,9 @@ static uint32_t smtp_skip_blanks(const uint8_t *p, uint32_t i, uint32_t n)
 
 static uint32_t smtp_trim_end(const uint8_t *p, uint32_t n)
 {
+	/* Blanks and CR are all at or below ' ': most lines end above it. */
+	if (n == 0 || p[n - 1] > ' ')
+		return n;
 	while (n > 0 && (smtp_is_blank(p[n - 1]) || p[n - 1] == '\r'))
 		n--;
 	return n;

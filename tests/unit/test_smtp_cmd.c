@@ -172,6 +172,48 @@ static void test_smtp_cmd_four_letter_verb_without_the_walk(void **state)
 	}
 }
 
+/* The trim as it was, one byte at a time: what the parse's fast test must match. */
+static uint32_t ref_trim(const uint8_t *p, uint32_t n)
+{
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+/*
+ * The argument ends where the byte-at-a-time trim says, whatever the last
+ * byte (every value, those just below and above ' ' among them) and
+ * whatever run of blanks and CRs comes before it.
+ */
+static void test_smtp_cmd_trim_end_as_slow(void **state)
+{
+	static const char *const tails[] = {"",	    " ",      "\t", "\r", " \r",
+					    "\r\r", " \t \r", "x ", "x\r"};
+	static const char *const heads[] = {"NOOP x", "RCPT TO:<a@b>", "HELO h"};
+	uint8_t line[64];
+	struct smtp_cmd c;
+
+	(void)state;
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			for (unsigned int last = 0; last < 257; last++) {
+				uint32_t n = (uint32_t)strlen(heads[h]);
+
+				memcpy(line, heads[h], n);
+				memcpy(line + n, tails[t], strlen(tails[t]));
+				n += (uint32_t)strlen(tails[t]);
+				if (last < 256)
+					line[n++] = (uint8_t)last;
+				smtp_cmd_parse(line, n, &c);
+				assert_ptr_equal(c.arg + c.arg_len, line + ref_trim(line, n));
+			}
+		}
+	}
+	/* Nothing but blanks and CRs: no verb at all. */
+	assert_int_equal(smtp_cmd_parse(U8(" \t\r "), 4, &c), SMTP_VERB_NONE);
+	assert_int_equal(smtp_cmd_parse(U8(""), 0, &c), SMTP_VERB_NONE);
+}
+
 static void test_smtp_cmd_mail_forms(void **state)
 {
 	struct smtp_cmd c;
@@ -534,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_cmd_every_verb),
 		cmocka_unit_test(test_smtp_cmd_verb_lookup_exact),
 		cmocka_unit_test(test_smtp_cmd_four_letter_verb_without_the_walk),
+		cmocka_unit_test(test_smtp_cmd_trim_end_as_slow),
 		cmocka_unit_test(test_smtp_cmd_mail_forms),
 		cmocka_unit_test(test_smtp_cmd_rcpt_forms),
 		cmocka_unit_test(test_smtp_cmd_bdat),
