@@ -87,16 +87,18 @@ static inline uint32_t decode_be32(const uint8_t *p)
 	return __builtin_bswap32(v);
 }
 
-/* The L4 half of the meta, from a TCP header already checked (both decoders). */
-static inline void decode_tcp_fill(struct pkt_meta *m, const uint8_t *t, uint32_t hlen,
-				   uint32_t avail)
+/*
+ * The L4 half of the meta, from a TCP header already checked (both decoders).
+ * ports (decode_be32(t)) and flags (t[13]) are what the check read: passed,
+ * not loaded and swapped again.
+ */
+static inline void decode_tcp_fill(struct pkt_meta *m, const uint8_t *t, uint32_t ports,
+				   uint8_t flags, uint32_t hlen, uint32_t avail)
 {
-	uint32_t ports = decode_be32(t);
-
 	m->sport = (uint16_t)(ports >> 16);
 	m->dport = (uint16_t)ports;
 	m->l4_proto = DECODE_IPPROTO_TCP;
-	m->tcp_flags = t[13];
+	m->tcp_flags = flags;
 	m->seq = decode_be32(t + 4);
 	m->ack = decode_be32(t + 8);
 	m->win = decode_be16(t + 14);

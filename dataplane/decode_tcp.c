@@ -48,7 +48,7 @@ unsigned int decode_tcp(struct decode_ctx *c, uint32_t off)
 	ports = decode_be32(t);
 	if (unlikely(!(ports >> 16) | !(ports & 0xffff)))
 		return DECODE_R_BAD_PORT;
-	decode_tcp_fill(m, t, hlen, avail);
+	decode_tcp_fill(m, t, ports, flags, hlen, avail);
 	c->st->payload_snapped += avail < seg;
 	/* A snapped segment cannot be summed; better unverified than dropped. */
 	if (unlikely(c->cfg->verify_checksums) && avail == seg)

@@ -661,6 +661,67 @@ static void test_decode_fast_non_tcp_agrees_with_general_decoder(void **state)
 	assert_reason(fx_decode(f), R_OK);
 }
 
+/*
+ * decode_fast() reads a frame with and without one 802.1Q tag in two inlined
+ * copies, and tests each port for zero on its own: ports with one zero byte
+ * or at the ends of the range, tag ids at theirs (priority bits set too), and
+ * what the tag may hold instead of IPv4, against the general decoder.
+ */
+static void test_decode_fast_ports_and_tags_agree_with_general(void **state)
+{
+	static const uint16_t ports[] = {0, 1, 0xff, 0x100, 0x101, 0x8000, 0xff00, 0xffff};
+	static const uint16_t tcis[] = {0, 1, 0xfff, 0x1000, 0xe001, 0xffff};
+	static const uint16_t inner[] = {0x0800, 0x8100, 0x86dd, 0x88a8, 0x0000, 0x0008};
+	struct pkt_build_tcp t = tcp_psh;
+	struct fx *f = *state;
+	struct pkt_build *pb;
+
+	for (size_t i = 0; i < 2 * sizeof(ports) / sizeof(ports[0]); i++) {
+		uint16_t p = ports[i / 2];
+
+		t = tcp_psh;
+		if (i % 2)
+			t.dport = p;
+		else
+			t.sport = p;
+		for (size_t v = 0; v <= sizeof(tcis) / sizeof(tcis[0]); v++) {
+			bool tagged = v < sizeof(tcis) / sizeof(tcis[0]);
+
+			pb = fx_start(f, true);
+			if (tagged)
+				pkt_build_vlan(pb, 0, tcis[v]);
+			pkt_build_ipv4(pb, &ip4);
+			pkt_build_tcp(pb, &t);
+			pkt_build_payload(pb, smtp_line, strlen(smtp_line));
+			fx_finish(f);
+			if (tagged) { /* the builder keeps only the id; the priority bits too */
+				f->buf[14] = (uint8_t)(tcis[v] >> 8);
+				f->buf[15] = (uint8_t)tcis[v];
+			}
+			assert_fast_matches_general(f->buf, f->len, f->len);
+			assert_reason(fx_decode(f), p ? R_OK : DECODE_R_BAD_PORT);
+			if (!p)
+				continue;
+			assert_int_equal(f->m.sport, t.sport);
+			assert_int_equal(f->m.dport, t.dport);
+			assert_int_equal(f->m.vlan, tagged ? tcis[v] & 0x0fff : 0);
+			assert_int_equal(f->m.encap, tagged ? PKT_ENCAP_VLAN : 0);
+			assert_int_equal(f->st.vlan, tagged);
+		}
+	}
+	for (size_t i = 0; i < sizeof(inner) / sizeof(inner[0]); i++) {
+		pb = fx_start(f, true);
+		pkt_build_vlan(pb, 0, 42);
+		push_ip4_tcp(pb);
+		fx_finish(f);
+		f->buf[16] = (uint8_t)(inner[i] >> 8);
+		f->buf[17] = (uint8_t)inner[i];
+		assert_fast_matches_general(f->buf, f->len, f->len);
+		for (size_t cut = 14; cut <= 18 + 40 && cut <= f->len; cut++)
+			assert_fast_matches_general(f->buf, cut, f->len);
+	}
+}
+
 /* ---- checksums ---- */
 
 static void test_decode_checksums_checked_only_when_asked(void **state)
@@ -823,6 +884,7 @@ int main(void)
 		T(test_decode_non_tcp_is_skipped),
 		T(test_decode_fast_path_agrees_with_general_decoder),
 		T(test_decode_fast_non_tcp_agrees_with_general_decoder),
+		T(test_decode_fast_ports_and_tags_agree_with_general),
 		T(test_decode_checksums_checked_only_when_asked),
 		T(test_decode_every_prefix_is_a_drop),
 		T(test_decode_reason_names_and_defaults),
