@@ -76,8 +76,20 @@ struct flow_table {
 static inline bool flow_end_is_lo(const union pkt_addr *a, uint16_t a_port, const union pkt_addr *b,
 				  uint16_t b_port)
 {
-	unsigned __int128 x = (unsigned __int128)be64toh(a->q[0]) << 64 | be64toh(a->q[1]);
-	unsigned __int128 y = (unsigned __int128)be64toh(b->q[0]) << 64 | be64toh(b->q[1]);
+	unsigned __int128 x, y;
+
+	/*
+	 * Equal first halves (every IPv4 pair: both ::ffff:0:0/96 and so both
+	 * zero here) leave the second halves to decide: half the loads and
+	 * swaps of the 128-bit compare, some ten instructions a packet.
+	 */
+	if (__builtin_expect(a->q[0] == b->q[0], 1)) {
+		uint64_t lx = be64toh(a->q[1]), ly = be64toh(b->q[1]);
+
+		return (lx < ly) | ((lx == ly) & (a_port <= b_port));
+	}
+	x = (unsigned __int128)be64toh(a->q[0]) << 64 | be64toh(a->q[1]);
+	y = (unsigned __int128)be64toh(b->q[0]) << 64 | be64toh(b->q[1]);
 
 	return (x < y) | ((x == y) & (a_port <= b_port));
 }

@@ -5,8 +5,11 @@
  * be the one its packets were looked up with, or its index entry is looked
  * for from the wrong bucket and the overflow counts go wrong; the SIMD
  * key compare of a probe against the word by word one; and the list a found
- * flow is put on (flow_list_open(), flow_hit()) against flow_list_of().
+ * flow is put on (flow_list_open(), flow_hit()) against flow_list_of(); the
+ * order of a key's two ends (flow_end_is_lo()) against memcmp's.
  */
+#include <arpa/inet.h>
+
 #include "flow_fx.h"
 
 #include "dataplane/flow_int.h"
@@ -168,6 +171,49 @@ static void assert_index_empty(const struct flow_table *ft)
 	}
 }
 
+/* The end order by its definition: memcmp of the addresses, then the ports. */
+static bool end_is_lo_ref(const union pkt_addr *a, uint16_t ap, const union pkt_addr *b,
+			  uint16_t bp)
+{
+	int c = memcmp(a->b, b->b, sizeof(a->b));
+
+	return c < 0 || (c == 0 && ap <= bp);
+}
+
+/*
+ * flow_end_is_lo() decides from the second halves alone when the first ones
+ * are equal (every IPv4 pair): against memcmp's order for every pair from a
+ * set of addresses that differ only in the first half, only in the second,
+ * in the top or bottom byte of either, IPv4-mapped and not, both ways and
+ * with ports below, equal to and above each other.
+ */
+static void test_flow_end_is_lo_is_memcmp_order(void **state)
+{
+	static const uint8_t bytes[] = {0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff};
+	static const uint16_t ports[] = {0, 1, 25, 0x8000, 0xffff};
+	union pkt_addr as[2 + 4 * sizeof(bytes)];
+	size_t n = 0;
+
+	(void)state;
+	as[n++] = (union pkt_addr){.w = {0, 0, htonl(0xffff), htonl(0xc0000201)}};
+	as[n++] = (union pkt_addr){.w = {0, 0, htonl(0xffff), htonl(0xc0000202)}};
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		static const unsigned int at[4] = {0, 7, 8, 15};
+
+		for (size_t j = 0; j < 4; j++) {
+			as[n] = as[0];
+			as[n++].b[at[j]] = bytes[i];
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++)
+				for (size_t q = 0; q < sizeof(ports) / sizeof(ports[0]); q++)
+					assert_int_equal(
+						flow_end_is_lo(&as[i], ports[p], &as[j], ports[q]),
+						end_is_lo_ref(&as[i], ports[p], &as[j], ports[q]));
+}
+
 /*
  * A full table churned through eviction and expiry, generation after
  * generation: each flow is found while it lives, and when all have gone
@@ -216,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_hash_of_entry_is_the_packets),
 		cmocka_unit_test(test_flow_key_eq_is_word_compare),
+		cmocka_unit_test(test_flow_end_is_lo_is_memcmp_order),
 		cmocka_unit_test(test_flow_index_empty_after_churn),
 		cmocka_unit_test(test_flow_list_open_is_list_of),
 		cmocka_unit_test(test_flow_hit_keeps_the_list),
