@@ -369,20 +369,12 @@ static void smtp_reply_enhanced(struct smtp_reply *r)
 	r->enh_detail = (uint16_t)part[1];
 }
 
-/* A blank or CR, trimmed from a reply's end: a byte above ' ' (the end of
- * nearly every line) is told apart by the first compare. */
-static bool smtp_reply_trail(uint8_t c)
-{
-	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r');
-}
-
 bool smtp_reply_parse(const uint8_t *line, uint32_t n, struct smtp_reply *out)
 {
 	uint32_t i = 3, d0, d1, d2;
 
 	memset(out, 0, sizeof(*out));
-	while (n > 0 && smtp_reply_trail(line[n - 1]))
-		n--;
+	n = smtp_trim_end(line, n);
 	if (n < 3)
 		return false;
 	/* RFC 5321 says 2xx..5xx; Zeek takes 1xx too, some servers send it. */
@@ -393,12 +385,11 @@ bool smtp_reply_parse(const uint8_t *line, uint32_t n, struct smtp_reply *out)
 		return false;
 	out->code = (uint16_t)(100 + d0 * 100 + d1 * 10 + d2);
 	if (n > 3) {
-		/* "250 text", "250-text": the text starts at 4; the loop then
+		/* "250 text", "250-text": the text starts at 4; the blank skip then
 		 * looks at one byte. */
 		out->more = line[3] == '-';
 		i += out->more || line[3] == ' ';
-		while (i < n && line[i] <= ' ' && smtp_is_blank(line[i]))
-			i++;
+		i = smtp_skip_blanks(line, i, n);
 	}
 	out->text = line + i;
 	out->text_len = n - i;
