@@ -89,10 +89,10 @@ static bool sigs_verdict_key(const struct sigs_scan *sc, uint8_t *buf, const uin
 }
 
 static bool sigs_verdict_has(const struct sigs_verdict *v, uint64_t tag, unsigned int scope,
-			     const struct sigs_scan *sc, const uint8_t *key, size_t len)
+			     size_t name_len, const uint8_t *key, size_t len)
 {
-	return v->len == len && v->tag == tag && v->scope == scope &&
-	       v->name_len == sc->hname_len && memcmp(v->key, key, len) == 0;
+	return v->len == len && v->tag == tag && v->scope == scope && v->name_len == name_len &&
+	       sigs_key_eq(v->key, key, len);
 }
 
 static void sigs_verdict_keep(struct sigs_verdict *v, uint64_t tag, unsigned int scope,
@@ -199,7 +199,7 @@ static unsigned int sigs_block_keyed(struct sigs_worker *w, const struct sigs_db
 {
 	sc->db = db;
 	sc->scope = (uint8_t)scope;
-	if (v && sigs_verdict_has(v, tag, scope, sc, key, len)) {
+	if (v && sigs_verdict_has(v, tag, scope, sc->hname_len, key, len)) {
 		for (unsigned int i = 0; i < v->n; i++)
 			sigs_report(sc, v->hit[i].idx, v->hit[i].end);
 		w->st.matches += sc->n;
@@ -281,8 +281,7 @@ static unsigned int sigs_scan_reply(struct sigs_worker *w, const struct sigs_db 
 	if (n <= SIGS_VERDICT_MAX) {
 		tag = hash_bytes(p, n, EV_SCOPE_REPLY);
 		v = &w->verdict[tag & (SIGS_VERDICT_SLOTS - 1)];
-		if (v->tag == tag && v->len == n && v->n == 0 && v->scope == EV_SCOPE_REPLY &&
-		    v->name_len == 0 && sigs_key_eq(v->key, p, n))
+		if (v->n == 0 && sigs_verdict_has(v, tag, EV_SCOPE_REPLY, 0, p, n))
 			return 0;
 	}
 	sigs_scan_init(&sc, cb, arg, p, n, NULL, 0);
