@@ -17,6 +17,7 @@ struct sigs_gate_anch {
 	struct sigs_lit_alt alt;
 	uint8_t n_cls;
 	uint8_t cls[4];
+	struct sigs_lit_word word[SIGS_LIT_ALT_LITS]; /* lit[k] at a bounded offset, as a word */
 };
 
 struct sigs_gate {
@@ -185,6 +186,8 @@ static bool sigs_gate_add(struct sigs_gate *g, const char *expr, unsigned int fl
 		an = &g->anch[g->n_anch++];
 		memset(an, 0, sizeof(*an));
 		an->alt = alt[i];
+		for (unsigned int k = 0; k < alt[i].n_lit; k++)
+			an->word[k] = sigs_lit_word_of(&alt[i].lit[k]);
 		for (unsigned int c = 0; alt[i].has_class && c < 256; c++)
 			if (sigs_lit_byte_in(alt[i].cls, (uint8_t)c) && an->n_cls < sizeof(an->cls))
 				an->cls[an->n_cls++] = (uint8_t)c;
@@ -250,12 +253,17 @@ static bool sigs_gate_ends(const uint8_t *last, const uint8_t *p, size_t n)
 	       (p[n - 1] == '\n' && n > 1 && sigs_lit_byte_in(last, p[n - 2]));
 }
 
-/* Is a's literal k in p[0..n), where a match that starts the line would hold it? */
-static bool sigs_gate_lit(const struct sigs_lit_alt *a, unsigned int k, const uint8_t *p, size_t n)
+/* Is an's literal k in p[0..n), where a match that starts the line would hold it? */
+static bool sigs_gate_lit(const struct sigs_gate_anch *an, unsigned int k, const uint8_t *p,
+			  size_t n)
 {
-	if (a->lit_hi[k] != SIGS_LIT_AT_ANY)
-		return sigs_lit_at(&a->lit[k], p, n, a->lit_lo[k], a->lit_hi[k]);
-	return sigs_lit_in(&a->lit[k], p, n);
+	const struct sigs_lit_alt *a = &an->alt;
+
+	if (a->lit_hi[k] == SIGS_LIT_AT_ANY)
+		return sigs_lit_in(&a->lit[k], p, n);
+	if (an->word[k].mask && (size_t)a->lit_hi[k] + 8 <= n)
+		return sigs_lit_word_at(&an->word[k], p, a->lit_lo[k], a->lit_hi[k]);
+	return sigs_lit_at(&a->lit[k], p, n, a->lit_lo[k], a->lit_hi[k]);
 }
 
 /* Could an anchored alternative match at the start or the end of the line? */
@@ -269,7 +277,7 @@ static bool sigs_gate_anchored(const struct sigs_gate *g, const uint8_t *p, size
 		if (all && a->has_class)
 			all = sigs_gate_has_byte(&g->anch[i], p, n);
 		for (unsigned int k = 0; all && k < a->n_lit; k++)
-			all = sigs_gate_lit(a, k, p, n);
+			all = sigs_gate_lit(&g->anch[i], k, p, n);
 		if (all)
 			return true;
 	}

@@ -326,6 +326,29 @@ unsigned int sigs_lit_any(const char *pattern, unsigned int hs_flags, struct sig
 	return sigs_lit_walk(pattern, hs_flags, &a, &g) ? g.n : 0;
 }
 
+struct sigs_lit_word sigs_lit_word_of(const struct sigs_lit *lit)
+{
+	uint8_t want[8] = {0}, fold[8] = {0}, mask[8] = {0};
+	struct sigs_lit_word w = {0};
+
+	if (lit->len > sizeof(want))
+		return w;
+	for (unsigned int k = 0; k < lit->len; k++) {
+		uint8_t c = (uint8_t)lit->s[k];
+
+		if (c >= 'A' && c <= 'Z')
+			return w;
+		want[k] = c;
+		fold[k] = c >= 'a' && c <= 'z' ? 0x20 : 0;
+		mask[k] = 0xff;
+	}
+	/* Byte k of the words is p[i + k] of a memcpy'd input, on either byte order. */
+	memcpy(&w.want, want, sizeof(want));
+	memcpy(&w.fold, fold, sizeof(fold));
+	memcpy(&w.mask, mask, sizeof(mask));
+	return w;
+}
+
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n)
 {
 	size_t len = lit->len;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -413,10 +414,62 @@ static void test_sigs_lit_at_agrees_with_a_search(void **state)
 	}
 }
 
+/* Every offset window of p[0..20) with a word to read: the word compare and the byte loop agree. */
+static void word_at_check(const struct sigs_lit *lit, const struct sigs_lit_word *w,
+			  const uint8_t *p, unsigned int c)
+{
+	for (size_t lo = 0; lo <= 12; lo++)
+		for (size_t hi = lo; hi <= 12; hi++)
+			if (sigs_lit_word_at(w, p, lo, hi) != sigs_lit_at(lit, p, 20, lo, hi))
+				fail_msg("\"%.*s\" with byte %u: %zu-%zu", lit->len, lit->s, c, lo,
+					 hi);
+}
+
+/*
+ * sigs_lit_word_at() against sigs_lit_at() (the byte loop it stands for):
+ * literals of 1 to 8 bytes of letters, digits and marks, put in upper case
+ * at every place, with every byte value in each of their places; a literal
+ * a word cannot hold has no mask.
+ */
+static void test_sigs_lit_word_at_agrees_with_sigs_lit_at(void **state)
+{
+	static const char *const lits[] = {"<@",  "rcpt to:", "@",	 "a",	    "z",
+					   "<@y", "to:<",     "mail fr", "x%!",	    "0",
+					   "`{",  "@[",	      "ab\xc3",	 "12345678"};
+	struct sigs_lit nine = {.len = 9, .s = "abcdefghi"}, upper = {.len = 2, .s = "aB"};
+	uint8_t p[32];
+
+	(void)state;
+	for (size_t l = 0; l < sizeof(lits) / sizeof(lits[0]); l++) {
+		struct sigs_lit lit = {.len = (uint8_t)strlen(lits[l])};
+		struct sigs_lit_word w;
+
+		memcpy(lit.s, lits[l], lit.len);
+		w = sigs_lit_word_of(&lit);
+		assert_true(w.mask != 0);
+		for (size_t at = 0; at < 12; at++) {
+			for (size_t pos = 0; pos < lit.len; pos++) {
+				for (unsigned int c = 0; c < 256; c++) {
+					memset(p, 'q', sizeof(p));
+					for (size_t k = 0; k < lit.len; k++)
+						p[at + k] =
+							(uint8_t)toupper((unsigned char)lit.s[k]);
+					p[at + pos] = (uint8_t)c;
+					word_at_check(&lit, &w, p, c);
+				}
+			}
+		}
+	}
+	/* Longer than a word, or an upper-case letter no folded input equals. */
+	assert_true(sigs_lit_word_of(&nine).mask == 0);
+	assert_true(sigs_lit_word_of(&upper).mask == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigs_lit_top_level_runs),
+		cmocka_unit_test(test_sigs_lit_word_at_agrees_with_sigs_lit_at),
 		cmocka_unit_test(test_sigs_lit_unsure_gives_none),
 		cmocka_unit_test(test_sigs_lit_at_most_max),
 		cmocka_unit_test(test_sigs_lit_any),
