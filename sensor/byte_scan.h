@@ -161,6 +161,31 @@ static inline bool byte_scan_has_zero(const uint8_t *p, size_t n)
 	return false;
 }
 
+/*
+ * Is a or b in p[0..n)? For a line of 16 bytes or more, one 16-byte load a
+ * step and the last 16 bytes (overlapping) in one, the matches gathered and
+ * tested once: no call, no position (a recipient line of some 30 bytes in
+ * two loads, where two memchr calls cost about 57 instructions).
+ */
+static inline bool byte_scan_has2(const uint8_t *p, size_t n, uint8_t a, uint8_t b)
+{
+#if defined(__SSE2__)
+	if (n >= 16) {
+		const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+		__m128i acc = _mm_or_si128(_mm_cmpeq_epi8(w, va), _mm_cmpeq_epi8(w, vb));
+
+		for (size_t i = 0; i + 16 < n; i += 16) {
+			w = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			acc = _mm_or_si128(
+				acc, _mm_or_si128(_mm_cmpeq_epi8(w, va), _mm_cmpeq_epi8(w, vb)));
+		}
+		return _mm_movemask_epi8(acc) != 0;
+	}
+#endif
+	return byte_scan2(p, 0, n, a, b) < n;
+}
+
 /* The offset of the first ASCII digit in p[i..n), or n. */
 static inline size_t byte_scan_digit(const uint8_t *p, size_t i, size_t n)
 {

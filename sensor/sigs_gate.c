@@ -6,6 +6,7 @@
 
 #include <hs.h>
 
+#include "sensor/byte_scan.h"
 #include "sensor/sigs_lit.h"
 
 #define SIGS_GATE_TRI_BITS 15 /* 4 KiB bitmap of hashed 3-byte pieces */
@@ -237,11 +238,11 @@ void sigs_gate_free(struct sigs_gate *g)
 	free(g);
 }
 
-/* Does p[0..n) hold one of the class's bytes? */
+/* Does p[0..n) hold one of the class's bytes? Two a pass (the last one twice when odd). */
 static bool sigs_gate_has_byte(const struct sigs_gate_anch *an, const uint8_t *p, size_t n)
 {
-	for (unsigned int i = 0; i < an->n_cls; i++)
-		if (memchr(p, an->cls[i], n))
+	for (unsigned int i = 0; i < an->n_cls; i += 2)
+		if (byte_scan_has2(p, n, an->cls[i], an->cls[i + 1 < an->n_cls ? i + 1 : i]))
 			return true;
 	return false;
 }

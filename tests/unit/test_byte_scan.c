@@ -96,6 +96,45 @@ static void test_byte_scan_has_zero_near_misses(void **state)
 	assert_true(byte_scan_has_zero(mixed, 8));
 }
 
+/* The rule byte_scan_has2 stands for: a memchr for each byte. */
+static bool has2_rule(const uint8_t *p, size_t n, uint8_t a, uint8_t b)
+{
+	return n && (memchr(p, a, n) || memchr(p, b, n));
+}
+
+/*
+ * byte_scan_has2 against two memchr: every length to four blocks and a
+ * tail, every byte value at every position, for the gates' class pair, a
+ * pair of one byte twice and pairs with a high byte; the span is followed by
+ * a, which is not in it, and ends the buffer (a read further is an ASan error).
+ */
+static void test_byte_scan_has2_every_length_byte_and_position(void **state)
+{
+	static const uint8_t pairs[][2] = {{'%', '!'}, {'%', '%'}, {0, 0xff}, {0x80, '>'}};
+	uint8_t src[SPAN_MAX + 1];
+
+	(void)state;
+	for (size_t q = 0; q < sizeof(pairs) / sizeof(pairs[0]); q++) {
+		uint8_t a = pairs[q][0], b = pairs[q][1];
+
+		for (size_t n = 0; n <= SPAN_MAX; n++) {
+			for (size_t k = 0; k < n; k++) {
+				for (unsigned int c = 0; c < 256; c++) {
+					memset(src, 'a' == a || 'a' == b ? 'b' : 'a', sizeof(src));
+					src[k] = (uint8_t)c;
+					src[n] = a; /* past the span: not in it */
+					uint8_t *p = exact(src, n + 1);
+
+					if (byte_scan_has2(p, n, a, b) != has2_rule(p, n, a, b))
+						fail_msg("%zu bytes, %u at %zu, '%c' '%c'", n, c, k,
+							 a, b);
+					free(p);
+				}
+			}
+		}
+	}
+}
+
 /*
  * byte_scan_lower_eq against the strncasecmp it replaced: the literals the
  * parsers compare with (letters, digits, '-'; lengths 2 to 25, so every word
@@ -158,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_byte_scan2_high_bytes_do_not_match),
 		cmocka_unit_test(test_byte_scan_has_zero_every_length_and_position),
 		cmocka_unit_test(test_byte_scan_has_zero_near_misses),
+		cmocka_unit_test(test_byte_scan_has2_every_length_byte_and_position),
 		cmocka_unit_test(test_byte_scan_lower_eq_every_byte),
 	};
 
