@@ -80,11 +80,17 @@ static inline uint32_t smtp_scan_path_end_rule(const uint8_t *p, uint32_t i, uin
 }
 
 /* Almost every <path> has no quote before its '>': one scan for either byte
- * finds it; a quote first takes the rule's walk. */
+ * finds it; a quote first takes the rule's walk. And nearly every RCPT
+ * argument ends with that '>': then whether either byte comes before it is
+ * all there is to ask, without its place (byte_scan_has2(), cheaper). */
 static inline uint32_t smtp_scan_path_end(const uint8_t *p, uint32_t i, uint32_t n, bool bracketed)
 {
 	if (bracketed && i < n) {
-		uint32_t k = (uint32_t)byte_scan2(p, i, n, '>', '"');
+		uint32_t k;
+
+		if (p[n - 1] == '>' && !byte_scan_has2(p + i, n - 1 - i, '>', '"'))
+			return n - 1;
+		k = (uint32_t)byte_scan2(p, i, n, '>', '"');
 
 		if (k == n || p[k] == '>')
 			return k;

@@ -107,6 +107,30 @@ static void test_smtp_cmd_scan_path_end_against_rule(void **state)
 					}
 }
 
+/*
+ * A span that ends with '>' (nearly every RCPT argument), which the scan
+ * answers by asking only whether '>' or '"' comes before it: every length,
+ * every start, every byte value at every position before the last.
+ */
+static void test_smtp_cmd_scan_path_end_closing_last(void **state)
+{
+	uint8_t buf[MAXLEN];
+
+	(void)state;
+	for (uint32_t n = 1; n <= MAXLEN; n++)
+		for (uint32_t x = 0; x + 1 < n; x++)
+			for (unsigned int c = 0; c < 256; c++) {
+				memset(buf, 'u', sizeof(buf));
+				buf[x] = (uint8_t)c;
+				buf[n - 1] = '>';
+				for (uint32_t from = 0; from <= n; from++)
+					if (smtp_scan_path_end(buf, from, n, true) !=
+					    smtp_scan_path_end_rule(buf, from, n, true))
+						fail_msg("%u bytes, %u at %u, from %u", n, c, x,
+							 from);
+			}
+}
+
 /* Through the parser: both scans on the lines they serve. */
 static void test_smtp_cmd_scan_in_the_parser(void **state)
 {
@@ -301,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_cmd_scan_token_every_byte_everywhere),
 		cmocka_unit_test(test_smtp_cmd_scan_token_byte_pairs),
 		cmocka_unit_test(test_smtp_cmd_scan_path_end_against_rule),
+		cmocka_unit_test(test_smtp_cmd_scan_path_end_closing_last),
 		cmocka_unit_test(test_smtp_cmd_scan_in_the_parser),
 		cmocka_unit_test(test_smtp_cmd_path_fast_against_slow),
 		cmocka_unit_test(test_smtp_cmd_path_fast_near_misses),
