@@ -384,6 +384,8 @@ bool smtp_reply_parse(const uint8_t *line, uint32_t n, struct smtp_reply *out)
 	if (d0 > 4 || d1 > 9 || d2 > 9)
 		return false;
 	out->code = (uint16_t)(100 + d0 * 100 + d1 * 10 + d2);
+	memcpy(out->head, line, 3);
+	out->head[3] = ' ';
 	if (n > 3) {
 		/* "250 text", "250-text": the text starts at 4; the blank skip then
 		 * looks at one byte. */

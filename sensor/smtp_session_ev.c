@@ -532,15 +532,21 @@ void smtp_tx_emit_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
 		smtp_tx_emit(ctx, s, smtp_tx_of(ctx, s), false, ts);
 }
 
-/* "code text" as Zeek logs last_reply. */
-size_t smtp_fmt_reply(char *dst, size_t cap, uint16_t code, const uint8_t *text, size_t n)
+/* "NNN ", the head of last_reply, for a code 100..999 not parsed from a line. */
+void smtp_code_head(uint16_t code, char head[4])
+{
+	head[0] = (char)('0' + code / 100 % 10);
+	head[1] = (char)('0' + code / 10 % 10);
+	head[2] = (char)('0' + code % 10);
+	head[3] = ' ';
+}
+
+/* "code text" as Zeek logs last_reply; head: "NNN " (struct smtp_reply's). */
+size_t smtp_fmt_reply(char *dst, size_t cap, const char head[4], const uint8_t *text, size_t n)
 {
 	if (cap < 5)
 		return 0;
-	dst[0] = (char)('0' + code / 100 % 10);
-	dst[1] = (char)('0' + code / 10 % 10);
-	dst[2] = (char)('0' + code % 10);
-	dst[3] = ' ';
+	memcpy(dst, head, 4);
 	if (n > cap - 4)
 		n = cap - 4;
 	memcpy(dst + 4, text, n);
@@ -559,7 +565,7 @@ struct smtp_txs *smtp_session_tx(struct smtp_ctx *ctx, struct smtp_sess *s)
 
 void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t, uint64_t ts)
 {
-	char text[SMTP_LAST_MAX];
+	char text[SMTP_LAST_MAX], head[4];
 	size_t n;
 
 	if (!t)
@@ -567,8 +573,10 @@ void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_
 	if (!t)
 		return;
 	t->tx.last_code = smtp_last_text(ctx, s, text, &n);
-	if (t->tx.last_code)
-		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), t->tx.last_code,
+	if (t->tx.last_code) {
+		smtp_code_head(t->tx.last_code, head);
+		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), head,
 						       (const uint8_t *)text, n);
+	}
 	smtp_tx_emit(ctx, s, t, false, ts);
 }

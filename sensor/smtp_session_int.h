@@ -454,7 +454,8 @@ void smtp_tx_hello(struct smtp_sess *s, struct smtp_tx *tx, const struct tls_hel
 void smtp_tx_emit(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t, bool answered,
 		  uint64_t ts);
 void smtp_tx_emit_open(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts);
-size_t smtp_fmt_reply(char *dst, size_t cap, uint16_t code, const uint8_t *text, size_t n);
+void smtp_code_head(uint16_t code, char head[4]);
+size_t smtp_fmt_reply(char *dst, size_t cap, const char head[4], const uint8_t *text, size_t n);
 struct smtp_txs *smtp_session_tx(struct smtp_ctx *ctx, struct smtp_sess *s);
 void smtp_session_record(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs *t,
 			 uint64_t ts);

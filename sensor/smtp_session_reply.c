@@ -351,7 +351,7 @@ void smtp_reply_last(struct smtp_ctx *ctx, struct smtp_sess *s, struct smtp_txs 
 	s->last_code = r->code;
 	if (t) {
 		t->tx.last_code = r->code;
-		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), r->code, r->text,
+		t->last_len = (uint16_t)smtp_fmt_reply(t->last, sizeof(t->last), r->head, r->text,
 						       r->text_len);
 		s->last_code = (uint16_t)(s->last_code | t->gen << SMTP_LAST_GEN_SHIFT);
 		if (s->str[STR_LAST])

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -441,6 +442,7 @@ static void ref_enhanced(struct smtp_reply *r)
 
 static bool ref_reply(const uint8_t *line, uint32_t n, struct smtp_reply *out)
 {
+	char head[sizeof(out->head) + 1];
 	uint32_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -453,6 +455,9 @@ static bool ref_reply(const uint8_t *line, uint32_t n, struct smtp_reply *out)
 		out->code = 0;
 		return false;
 	}
+	/* The head from the code, not from the line: the digits must agree. */
+	snprintf(head, sizeof(head), "%03u ", out->code);
+	memcpy(out->head, head, sizeof(out->head));
 	out->more = n > 3 && line[3] == '-';
 	for (i = out->more ? 4 : 3; i < n && ref_blank(line[i]); i++)
 		;
@@ -550,6 +555,11 @@ static void test_smtp_reply_fast_path_as_slow(void **state)
 	(void)state;
 	for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
 		assert_same_reply(U8(edges[e]), (uint32_t)strlen(edges[e]));
+	/* Every three digits, in range or not: the code and its head. */
+	for (unsigned int c = 0; c <= 999; c++) {
+		snprintf((char *)line, sizeof(line), "%03u ok", c);
+		assert_same_reply(line, 6);
+	}
 	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
 		size_t hl = strlen(heads[h]);
 

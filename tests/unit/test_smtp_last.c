@@ -9,6 +9,8 @@
  * segment, the close.
  */
 #include "smtp_session_fx.h"
+#include "sensor/smtp_cmd.h"
+#include "sensor/smtp_session_int.h"
 
 #define MAX_TX	 10
 #define GAP_MARK "\x01gap"
@@ -281,6 +283,50 @@ static void test_last_banner(void **state)
 	assert_string_equal(L.last[7], "220 2.0.0 Ready");
 }
 
+/* The simple form of a last reply: the code printed, a blank, the text, cut at cap. */
+static size_t ref_fmt_reply(char *dst, size_t cap, uint16_t code, const uint8_t *text, size_t n)
+{
+	char buf[600];
+	int k;
+
+	if (cap < 5)
+		return 0;
+	k = snprintf(buf, sizeof(buf), "%u %.*s", code, (int)n, (const char *)text);
+	k = (size_t)k < cap ? k : (int)cap;
+	memcpy(dst, buf, (size_t)k);
+	return (size_t)k;
+}
+
+/* "NNN text" from the parsed line's head (or a code's) as printed from the code. */
+static void test_last_fmt_as_printed(void **state)
+{
+	static const char *const tails[] = {
+		"", " ", "-", " ok", "-2.1.5 ok", " \t x", "  5.7.1 <a@b> rejected by policy"};
+	char line[64], a[80], b[80], head[4];
+
+	(void)state;
+	for (unsigned int c = 100; c <= 999; c++) {
+		smtp_code_head((uint16_t)c, head);
+		snprintf(a, sizeof(a), "%03u ", c);
+		assert_memory_equal(head, a, 4);
+	}
+	for (unsigned int c = 100; c <= 599; c++) {
+		for (size_t f = 0; f < sizeof(tails) / sizeof(tails[0]); f++) {
+			struct smtp_reply r;
+			int n = snprintf(line, sizeof(line), "%03u%s", c, tails[f]);
+
+			assert_true(smtp_reply_parse((const uint8_t *)line, (uint32_t)n, &r));
+			for (size_t cap = 0; cap <= 24; cap++) {
+				size_t ka = smtp_fmt_reply(a, cap, r.head, r.text, r.text_len);
+				size_t kb = ref_fmt_reply(b, cap, r.code, r.text, r.text_len);
+
+				assert_int_equal(ka, kb);
+				assert_memory_equal(a, b, ka);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_last_after_gap, setup_last, teardown),
 		cmocka_unit_test_setup_teardown(test_last_tx_across_gap, setup_last, teardown),
 		cmocka_unit_test_setup_teardown(test_last_banner, setup_last, teardown),
+		cmocka_unit_test(test_last_fmt_as_printed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
