@@ -55,6 +55,18 @@ static void event_stamp(struct event_sink *s, struct event_hdr *e, enum event_ty
 	e->seq = s->seq++;
 }
 
+/*
+ * A new event zeroed whole. Out of line and hidden from constant propagation
+ * (noipa): with the size known where a builder inlines event_begin(), gcc
+ * writes the memset as rep stosq, 79 iterations for an EV_RCPT's 632 bytes
+ * (callgrind counts each, and the string start-up costs cycles too); glibc's
+ * memset needs about half as many instructions with 32-byte stores.
+ */
+static __attribute__((noipa)) void event_zero(void *e, size_t len)
+{
+	memset(e, 0, len);
+}
+
 void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
 		  const struct event_hdr *h)
 {
@@ -65,7 +77,7 @@ void *event_begin(struct event_sink *s, enum event_type type, uint32_t len,
 	if (h)
 		*e = *h;
 	else
-		memset(e, 0, len);
+		event_zero(e, len);
 	event_stamp(s, e, type, len);
 	return e;
 }
