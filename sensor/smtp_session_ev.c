@@ -238,15 +238,20 @@ uint16_t smtp_ev_text(const struct smtp_ctx *ctx, char *dst, size_t cap, const v
 static void smtp_ev_hdr(const struct smtp_ctx *ctx, struct event_hdr *h, uint64_t ts)
 {
 	const struct flow *f = ctx->f;
+	/* The ends are read before any store into h: the compiler cannot tell
+	 * h from f, and made each accessor's test of the flow's side again
+	 * after every store (four tests an event). */
+	const union pkt_addr client = *flow_client_addr(f), server = *flow_server_addr(f);
+	uint16_t client_port = flow_client_port(f), server_port = flow_server_port(f);
 
 	h->ts_ns = ts;
 	/* No uid: it is made where the event is read (event_fill_uid()). */
 	h->first_ns = f->first_ns;
 	h->family = f->key.family;
-	h->client = *flow_client_addr(f);
-	h->server = *flow_server_addr(f);
-	h->client_port = flow_client_port(f);
-	h->server_port = flow_server_port(f);
+	h->client = client;
+	h->server = server;
+	h->client_port = client_port;
+	h->server_port = server_port;
 	h->vlan = f->key.vlan;
 }
 

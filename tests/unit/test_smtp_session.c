@@ -465,6 +465,56 @@ static void test_session_counts_saturate(void **state)
 	assert_int_equal(e->unknown_cmds, 0);
 }
 
+/* Every event's header names the flow's ends as the accessors say, with the
+ * client on either side of the key (smtp_ev_hdr() reads them before it
+ * writes). */
+static void test_session_event_ends(void **state)
+{
+	static const struct step conv[] = {
+		ENVELOPE_OK,
+		C("RCPT TO:<c@example.net>\r\n"),
+		S("550 5.1.1 <c@example.net>: Recipient address rejected\r\n"),
+		C("QUIT\r\n"),
+		S("221 2.0.0 Bye\r\n"),
+	};
+
+	(void)state;
+	for (int side = 0; side < 2; side++) {
+		const struct flow *f = &H.flow;
+
+		harness_flow(&H, 587, true);
+		H.flow.key.vlan = 7;
+		if (side) {
+			union pkt_addr a = H.flow.key.lo;
+			uint16_t port = H.flow.key.lo_port;
+
+			H.flow.key.lo = H.flow.key.hi;
+			H.flow.key.lo_port = H.flow.key.hi_port;
+			H.flow.key.hi = a;
+			H.flow.key.hi_port = port;
+			H.flow.flags &= (uint8_t)~FLOW_F_CLIENT_LO;
+		}
+		play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
+		assert_int_equal(count(&H.ref, EV_RCPT), 2);
+		assert_int_equal(count(&H.ref, EV_REPLY), 1);
+		for (unsigned int i = 0; i < H.ref.n; i++) {
+			const struct event_hdr *h = (const void *)H.ref.r[i].b;
+
+			assert_int_equal(h->first_ns, f->first_ns);
+			assert_int_equal(h->family, f->key.family);
+			assert_memory_equal(&h->client, flow_client_addr(f), sizeof(h->client));
+			assert_memory_equal(&h->server, flow_server_addr(f), sizeof(h->server));
+			assert_int_equal(h->client_port, flow_client_port(f));
+			assert_int_equal(h->server_port, flow_server_port(f));
+			assert_int_equal(h->client_port, 40001);
+			assert_int_equal(h->server_port, 587);
+			assert_int_equal(h->client.b[15], 0x0a);
+			assert_int_equal(h->server.b[15], 0x19);
+			assert_int_equal(h->vlan, 7);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_overlong_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_line_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_counts_saturate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_event_ends, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
