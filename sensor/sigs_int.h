@@ -150,6 +150,7 @@ struct sigs_verdict {
 };
 
 _Static_assert(sizeof(struct sigs_verdict) == 128, "two cache lines per entry");
+_Static_assert(SIGS_VERDICT_SLOTS <= UINT16_MAX + 1, "a slot's index fits reply_slot[]");
 _Static_assert(SIGS_VERDICT_MAX <= UINT8_MAX && SIGS_VERDICT_MAX <= UINT16_MAX,
 	       "lengths and ends fit their fields");
 
@@ -165,6 +166,9 @@ struct sigs_worker {
 	/* Lines a client sent: kept out of core dumps like every stream buffer
 	 * (a base64 AUTH line read as a command after a gap is scanned). */
 	struct sigs_verdict *verdict;
+	/* By length, the slot of the last reply line of that length that the
+	 * cache answered or kept (sigs_scan_reply()). Indexes, not bytes. */
+	uint16_t reply_slot[SIGS_VERDICT_MAX + 1];
 };
 
 /* One scan's view for the match callback. */

@@ -270,6 +270,12 @@ static void sigs_scan_init(struct sigs_scan *sc, sigs_match_fn *cb, void *arg, c
  * matched nothing. Such a line is answered from its slot before a scan's
  * view is set up; any other goes on with the hash already made. A reply
  * scope whose gate runs first takes the general path.
+ *
+ * Most often the line is the last one of its length again (each RCPT's
+ * "250 2.1.5 Ok"): the slot that one took is tried before the hash. A key
+ * equal to the line in any slot is the line's own verdict (the slot of a
+ * key is its hash's, so it is the slot the hash would name), and an empty
+ * slot (a new set empties them) never equals a line, which is never empty.
  */
 static unsigned int sigs_scan_reply(struct sigs_worker *w, const struct sigs_db *db,
 				    const uint8_t *p, size_t n, sigs_match_fn *cb, void *arg)
@@ -279,7 +285,12 @@ static unsigned int sigs_scan_reply(struct sigs_worker *w, const struct sigs_db 
 	uint64_t tag = 0;
 
 	if (n <= SIGS_VERDICT_MAX) {
+		v = &w->verdict[w->reply_slot[n]];
+		if (v->n == 0 && v->len == n && v->scope == EV_SCOPE_REPLY && v->name_len == 0 &&
+		    sigs_key_eq(v->key, p, n))
+			return 0;
 		tag = hash_bytes(p, n, EV_SCOPE_REPLY);
+		w->reply_slot[n] = (uint16_t)(tag & (SIGS_VERDICT_SLOTS - 1));
 		v = &w->verdict[tag & (SIGS_VERDICT_SLOTS - 1)];
 		if (v->n == 0 && sigs_verdict_has(v, tag, EV_SCOPE_REPLY, 0, p, n))
 			return 0;

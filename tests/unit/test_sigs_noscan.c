@@ -30,11 +30,16 @@ static uint64_t scans(struct sigs_worker *w)
  * Test rules plus a reply rule the line gate cannot look for (no anchor, no
  * literal of 3 bytes): every reply is scanned, as the cache tests want.
  */
+static void ungated_text(char text[2048], const char *rules)
+{
+	snprintf(text, 2048, "%s29 reply other low - /Z\\dZ/ \"ungated\"\n", rules);
+}
+
 static struct sigs *load_ungated(const char *rules)
 {
 	char text[2048];
 
-	snprintf(text, sizeof(text), "%s29 reply other low - /Z\\dZ/ \"ungated\"\n", rules);
+	ungated_text(text, rules);
 	return load(text);
 }
 
@@ -132,6 +137,72 @@ static void test_sigs_verdict_replays_the_matches_of_a_scan(void **state)
 		assert_int_equal(again.m[0].id, 31);
 	}
 	assert_int_equal(scans(w), 5);
+	sigs_worker_destroy(w);
+	sigs_destroy(s);
+}
+
+/*
+ * A reply line that is the last one of its length again is answered from
+ * that one's slot without the hash (sigs_scan_reply()): only when the bytes
+ * are the same and that line matched nothing. At every length the cache
+ * keeps and one past, a quiet line and a matching one that differ in their
+ * last byte take turns; each answer is what a fresh worker's scan gives,
+ * a line seen before is never scanned again, and a new set forgets them.
+ */
+static void test_sigs_reply_last_of_its_length_as_a_scan(void **state)
+{
+	struct sigs *s = load_ungated(test_rules);
+	struct sigs_worker *w = worker(s, 2);
+	char a[SIGS_VERDICT_MAX + 2], m[SIGS_VERDICT_MAX + 2], a20[24] = "", set[2048];
+	struct rec got, ref_a, ref_m;
+	struct errbuf eb;
+	uint64_t before;
+
+	(void)state;
+	for (size_t n = 1; n <= SIGS_VERDICT_MAX + 1; n++) {
+		struct sigs_worker *fresh = worker(s, 2);
+
+		/* "250 qqq...Z1Y" and "250 qqq...Z1Z", cut to n from the end's side. */
+		for (size_t i = 0; i < n; i++)
+			a[i] = m[i] = i < 4 ? "250 "[i] : 'q';
+		if (n >= 3) {
+			memcpy(a + n - 3, "Z1Y", 3);
+			memcpy(m + n - 3, "Z1Z", 3);
+		}
+		a[n] = m[n] = '\0';
+		if (n == 20)
+			memcpy(a20, a, n + 1);
+		line(fresh, EV_SCOPE_REPLY, a, &ref_a);
+		sigs_worker_destroy(fresh);
+		fresh = worker(s, 2);
+		line(fresh, EV_SCOPE_REPLY, m, &ref_m);
+		sigs_worker_destroy(fresh);
+		if (n >= 3)
+			assert_int_equal(ref_m.n, 1);
+		before = scans(w);
+		for (const char *o = "AAMAMMA"; *o; o++) {
+			line(w, EV_SCOPE_REPLY, *o == 'A' ? a : m, &got);
+			assert_same_matches(&got, *o == 'A' ? &ref_a : &ref_m);
+		}
+		/* Lines the cache keeps are scanned once each. */
+		if (n >= 3 && n <= SIGS_VERDICT_MAX)
+			assert_int_equal(scans(w) - before, 2);
+		/* The same bytes in another scope are another question. */
+		line(w, EV_SCOPE_COMMAND, a, &got);
+		line(w, EV_SCOPE_REPLY, m, &got);
+		assert_same_matches(&got, &ref_m);
+		line(w, EV_SCOPE_REPLY, a, &got);
+		assert_same_matches(&got, &ref_a);
+	}
+	/* A new set empties the slots: the last line of its length is asked again. */
+	ungated_text(set, test_rules);
+	assert_int_equal(sigs_load_text(s, "t2.rules", set, strlen(set), &eb), 0);
+	assert_true(sigs_worker_housekeep(w));
+	before = scans(w);
+	line(w, EV_SCOPE_REPLY, a20, &got);
+	assert_int_equal(scans(w) - before, 1);
+	line(w, EV_SCOPE_REPLY, a20, &got);
+	assert_int_equal(scans(w) - before, 1);
 	sigs_worker_destroy(w);
 	sigs_destroy(s);
 }
@@ -672,6 +743,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigs_quiet_line_answered_again_without_a_scan),
 		cmocka_unit_test(test_sigs_verdict_replays_the_matches_of_a_scan),
+		cmocka_unit_test(test_sigs_reply_last_of_its_length_as_a_scan),
 		cmocka_unit_test(test_sigs_url_scan_equals_a_block_scan),
 		cmocka_unit_test(test_sigs_url_gate_gives_the_matches_of_an_ungated_scan),
 		cmocka_unit_test(test_sigs_url_gate_all_rules_gated_and_reload),
