@@ -61,7 +61,13 @@ struct smtp_stats {
 	uint64_t cmd_rset, cmd_noop, cmd_vrfy, cmd_expn, cmd_starttls, cmd_quit;
 	uint64_t cmd_unknown;
 	uint64_t replies;
-	uint64_t replies_2xx, replies_3xx, replies_4xx, replies_5xx, replies_bad;
+	union {
+		struct {
+			uint64_t replies_2xx, replies_3xx, replies_4xx, replies_5xx;
+		};
+		uint64_t replies_class[4]; /* by the code's first digit less 2 */
+	};
+	uint64_t replies_bad;
 	uint64_t replies_unmatched; /* a reply with no command waiting */
 	uint64_t pipeline_overflow; /* more commands in flight than the queue holds */
 	uint64_t line_too_long;	    /* lines cut at max_line */

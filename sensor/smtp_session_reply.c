@@ -416,25 +416,14 @@ static void smtp_reply_final(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 	const void *text = r->text;
 	size_t n = r->text_len;
 	uint16_t e = SMTP_Q_MAKE(EV_CMD_NONE, false, 0, SMTP_Q_NO_RCPT);
+	unsigned int cls = (unsigned int)(r->head[0] - '2');
 	struct smtp_txs *t = NULL, *lt;
 
 	ctx->st.replies++;
-	switch (r->code / 100) {
-	case 2:
-		ctx->st.replies_2xx++;
-		break;
-	case 3:
-		ctx->st.replies_3xx++;
-		break;
-	case 4:
-		ctx->st.replies_4xx++;
-		break;
-	case 5:
-		ctx->st.replies_5xx++;
-		break;
-	default:
-		break;
-	}
+	/* The class from the code's first digit, not code / 100 and a jump
+	 * table: 2..5 counted, 1xx (which the parser takes) not. */
+	if (cls < 4)
+		ctx->st.replies_class[cls]++;
 	if ((s->flags & S_RMATCHED) && smtp_q_pop(ctx, s, &e)) {
 		s->flags &= ~S_UNSURE;
 		t = smtp_q_tx(ctx, s, e);

@@ -515,6 +515,37 @@ static void test_session_event_ends(void **state)
 	}
 }
 
+/* Replies are counted by class from their first digit; 1xx only as a reply. */
+static void test_session_reply_classes(void **state)
+{
+	static const struct step conv[] = {
+		ENVELOPE_OK,
+		C("RCPT TO:<c@example.net>\r\n"),
+		S("450 4.2.0 <c@example.net>: try later\r\n"),
+		C("RCPT TO:<d@example.net>\r\n"),
+		S("550 5.1.1 <d@example.net>: unknown\r\n"),
+		C("NOOP\r\n"),
+		S("150 odd but a reply\r\n"),
+		C("DATA\r\n"),
+		S("354 go on\r\n"),
+		C("Subject: x\r\n\r\nbody\r\n.\r\n"),
+		S("250 2.0.0 queued\r\n"),
+		C("QUIT\r\n"),
+		S("221 2.0.0 Bye\r\n"),
+	};
+	struct smtp_stats st;
+
+	(void)state;
+	play(&H, STEPS(conv), NO_SPLIT, false, &H.ref);
+	st = stats();
+	assert_int_equal(st.replies, 10);
+	assert_int_equal(st.replies_2xx, 6);
+	assert_int_equal(st.replies_3xx, 1);
+	assert_int_equal(st.replies_4xx, 1);
+	assert_int_equal(st.replies_5xx, 1);
+	assert_int_equal(st.replies_bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_line_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_counts_saturate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_event_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_reply_classes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
