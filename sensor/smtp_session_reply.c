@@ -136,22 +136,25 @@ static bool smtp_reply_first(struct smtp_ctx *ctx, struct smtp_sess *s, const st
 			     uint64_t ts)
 {
 	bool held = false;
+	unsigned int cmd;
 
 	/* The server speaks only after the end of data: the terminator was lost. */
 	if (s->mode == M_DATA && !(s->flags & S_DATA_WAIT))
 		smtp_data_end(ctx, s, ts);
 	s->flags &= ~(S_RMATCHED | S_TEXT);
+	/* The head is read once (it was twice a reply), again only after a pop. */
+	cmd = s->q_len ? SMTP_Q_CMD(smtp_q_head(ctx, s)) : EV_CMD_NONE;
 	/* A greeting is 220 (or 421/554 refusing service): anything else means
 	 * the capture lost it and the reply answers the first command. */
-	if (s->q_len && SMTP_Q_CMD(smtp_q_head(ctx, s)) == EV_CMD_BANNER &&
-	    !smtp_greeting_code(r->code)) {
+	if (cmd == EV_CMD_BANNER && !smtp_greeting_code(r->code)) {
 		uint16_t e;
 
 		smtp_q_pop(ctx, s, &e);
+		cmd = s->q_len ? SMTP_Q_CMD(smtp_q_head(ctx, s)) : EV_CMD_NONE;
 	}
 	if (s->q_len) {
 		s->flags |= S_RMATCHED;
-		s->rcmd = (uint8_t)SMTP_Q_CMD(smtp_q_head(ctx, s));
+		s->rcmd = (uint8_t)cmd;
 	} else {
 		s->rcmd = smtp_banner_like(s, r->code) ? EV_CMD_BANNER : EV_CMD_NONE;
 	}

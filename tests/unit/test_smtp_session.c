@@ -546,6 +546,46 @@ static void test_session_reply_classes(void **state)
 	assert_int_equal(st.replies_bad, 0);
 }
 
+/* The greeting lost: the first reply answers EHLO, and each later reply its
+ * own command; a refusing greeting (554) stays the greeting. */
+static void test_session_greeting_lost(void **state)
+{
+	static const struct step lost[] = {
+		C("EHLO client.example.org\r\n"),
+		S("250-mx.example.net\r\n250 PIPELINING\r\n"),
+		C("MAIL FROM:<a@example.org>\r\n"),
+		S("250 2.1.0 Ok\r\n"),
+		C("RCPT TO:<b@example.net>\r\n"),
+		S("550 5.1.1 <b@example.net>: unknown\r\n"),
+		C("QUIT\r\n"),
+		S("221 2.0.0 Bye\r\n"),
+	};
+	static const struct step refused[] = {
+		S("554 5.7.1 go away\r\n"),
+		C("QUIT\r\n"),
+		S("221 2.0.0 Bye\r\n"),
+	};
+	const struct event_reply *rp;
+	const struct event_rcpt *rc;
+
+	(void)state;
+	play(&H, STEPS(lost), NO_SPLIT, false, &H.ref);
+	assert_int_equal(count(&H.ref, EV_BANNER), 0);
+	assert_int_equal(count(&H.ref, EV_RCPT), 1);
+	rc = nth(&H.ref, EV_RCPT, 0);
+	assert_int_equal(rc->code, 550);
+	rp = nth(&H.ref, EV_REPLY, 0);
+	assert_int_equal(rp->code, 550);
+	assert_int_equal(rp->cmd, EV_CMD_RCPT);
+	assert_int_equal(tx_of(&H.ref, 0)->mail_code, 250);
+	assert_int_equal(stats().replies_unmatched, 0);
+
+	play(&H, STEPS(refused), NO_SPLIT, false, &H.ref);
+	assert_int_equal(count(&H.ref, EV_BANNER), 1);
+	rp = nth(&H.ref, EV_REPLY, 0);
+	assert_int_equal(rp->cmd, EV_CMD_BANNER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_counts_saturate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_event_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_reply_classes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_greeting_lost, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
