@@ -18,6 +18,7 @@ struct smtp_msg {
 	const struct smtp_msg_sink *sink;
 	void *sink_arg;
 	bool ended;
+	bool fed_body; /* body called since the last fed: only then is there anything to flush */
 	struct smtp_hdr hdr;
 	struct url url;
 	struct mime mime;
@@ -80,6 +81,7 @@ static void msg_body(void *arg, const struct mime_part *mp, const uint8_t *p, si
 	if (mp->type == MIME_T_TEXT) /* phishing pages come as .html attachments */
 		url_feed(&m->url, p, n, msg_url, m);
 	if (m->sink->body) {
+		m->fed_body = true;
 		msg_part(mp, &part);
 		m->sink->body(m->sink_arg, &part, p, n);
 	}
@@ -124,6 +126,7 @@ void smtp_msg_begin(struct smtp_msg *m, const struct smtp_msg_cfg *cfg, struct s
 	m->sink = sink ? sink : &no_sink;
 	m->sink_arg = sink_arg;
 	m->ended = false;
+	m->fed_body = false;
 	smtp_hdr_init(&m->hdr, tx, cfg->keep_subject);
 	smtp_hdr_path_start(tx);
 	url_init(&m->url);
@@ -133,6 +136,7 @@ void smtp_msg_begin(struct smtp_msg *m, const struct smtp_msg_cfg *cfg, struct s
 
 static void msg_fed(struct smtp_msg *m)
 {
+	m->fed_body = false;
 	if (m->sink->fed)
 		m->sink->fed(m->sink_arg);
 }
@@ -142,7 +146,10 @@ void smtp_msg_feed(struct smtp_msg *m, const uint8_t *p, size_t n)
 	if (m->ended)
 		return;
 	mime_feed(&m->mime, p, n);
-	msg_fed(m);
+	/* Most feeds are attachment or header bytes: no body call, nothing held
+	 * back, no call into the sink. */
+	if (m->fed_body)
+		msg_fed(m);
 }
 
 void smtp_msg_gap(struct smtp_msg *m, size_t n)

@@ -44,8 +44,9 @@ struct smtp_msg_sink {
 	void (*part_end)(void *arg, const struct smtp_msg_part *part);
 	/* A URL found in text or HTML parts (cut at 1 KiB). */
 	void (*url)(void *arg, const uint8_t *url, size_t n);
-	/* The end of each smtp_msg_feed, _gap and _end call: a sink may hold body
-	 * pieces back and scan them together up to here (or up to a url call). */
+	/* The end of each smtp_msg_feed that called body, and of each _gap and
+	 * _end call: a sink may hold body pieces back and scan them together up
+	 * to here (or up to a url call). */
 	void (*fed)(void *arg);
 };
 

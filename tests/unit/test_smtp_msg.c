@@ -440,6 +440,113 @@ static void test_smtp_msg_rfc822_part(void **state)
 	assert_int_equal(rec.last.depth, 2);
 }
 
+/*
+ * A sink that holds body pieces back until fed, as the signature sink does:
+ * every feed that called body ends with fed (nothing stays held), and a
+ * feed that did not (header or attachment bytes) does not call it.
+ */
+static struct {
+	char held[4096];
+	size_t held_len;
+	bool in_feed, body_since_fed;
+	unsigned int feds_in_feed;
+} hold;
+
+static void hold_body(void *arg, const struct smtp_msg_part *part, const uint8_t *p, size_t n)
+{
+	(void)arg;
+	(void)part;
+	assert_true(hold.held_len + n <= sizeof(hold.held));
+	memcpy(hold.held + hold.held_len, p, n);
+	hold.held_len += n;
+	hold.body_since_fed = true;
+}
+
+static void hold_fed(void *arg)
+{
+	struct rec *r = arg;
+
+	if (hold.in_feed) {
+		assert_true(hold.body_since_fed);
+		hold.feds_in_feed++;
+	}
+	memcpy(r->body + r->body_len, hold.held, hold.held_len);
+	r->body_len += hold.held_len;
+	hold.held_len = 0;
+	hold.body_since_fed = false;
+}
+
+static const struct smtp_msg_sink hold_sink = {.body = hold_body, .fed = hold_fed};
+
+static void hold_feed(const uint8_t *p, size_t n)
+{
+	hold.in_feed = true;
+	smtp_msg_feed(msg, p, n);
+	hold.in_feed = false;
+	assert_int_equal(hold.held_len, 0);
+}
+
+static void hold_start(void)
+{
+	tx_start();
+	memset(&hold, 0, sizeof(hold));
+	smtp_msg_begin(msg, &cfg_full, &tx, &hold_sink, &rec);
+}
+
+/* rec_sink's output without its part marks: what hold_sink gives. */
+static void assert_body_unmarked(const char *want, size_t want_len)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < want_len; i++) {
+		if (want[i] == '|')
+			continue;
+		assert_true(j < rec.body_len);
+		assert_int_equal(want[i], rec.body[j++]);
+	}
+	assert_int_equal(j, rec.body_len);
+}
+
+static void test_smtp_msg_fed_after_body_only(void **state)
+{
+	static const char text[] = "Subject: f\r\n"
+				   "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+				   "--b\r\n\r\n"
+				   "text one\r\ntwo\r\n"
+				   "--b\r\n"
+				   "Content-Type: application/pdf\r\n"
+				   "Content-Transfer-Encoding: base64\r\n\r\n"
+				   "SGVsbG8sIHdvcmxk\r\nSGVsbG8sIHdvcmxk\r\n"
+				   "--b\r\n\r\n"
+				   "last\r\n"
+				   "--b--\r\n";
+	size_t n = strlen(text), want_len;
+	char want[256];
+
+	(void)state;
+	run(&cfg_full, text);
+	want_len = rec.body_len;
+	memcpy(want, rec.body, want_len);
+	for (size_t a = 0; a <= n; a++) {
+		for (size_t b = a; b <= n; b += 7) {
+			hold_start();
+			hold_feed(U8(text), a);
+			hold_feed(U8(text) + a, b - a);
+			hold_feed(U8(text) + b, n - b);
+			smtp_msg_end(msg);
+			assert_body_unmarked(want, want_len);
+		}
+	}
+	/* A byte at a time: header and attachment bytes call fed none of the times. */
+	hold_start();
+	for (size_t i = 0; i < n; i++)
+		hold_feed(U8(text) + i, 1);
+	smtp_msg_end(msg);
+	assert_body_unmarked(want, want_len);
+	assert_true(hold.feds_in_feed > 0);
+	assert_true(hold.feds_in_feed <= strlen("text one\r\ntwo\r\nlast\r\n"));
+}
+
 /* A gap in the body drops the damaged line, then decoding resumes. */
 static void test_smtp_msg_gap(void **state)
 {
@@ -548,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_msg_no_body_walk),
 		cmocka_unit_test(test_smtp_msg_rfc822_part),
 		cmocka_unit_test(test_smtp_msg_gap),
+		cmocka_unit_test(test_smtp_msg_fed_after_body_only),
 		cmocka_unit_test(test_smtp_msg_in_headers),
 		cmocka_unit_test(test_smtp_msg_html_attachment_urls),
 		cmocka_unit_test(test_smtp_msg_long_field_flagged),
