@@ -553,7 +553,11 @@ void mime_feed(struct mime *m, const uint8_t *p, size_t n)
 			p = end;
 		} else if (m->line_start)
 			p = lead_step(m, p, end);
-		else
+		else if (discards(m)) {
+			/* A part nobody reads, most packets of an attachment: to
+			 * the next dash line without line_step's frame. */
+			p = skip_lines(m, p, end);
+		} else
 			p = line_step(m, p, end);
 	}
 }
