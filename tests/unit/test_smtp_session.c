@@ -118,6 +118,73 @@ static void test_session_dot_unstuffing(void **state)
 	assert_true(tx_of(&H.ref, 1)->flags & SMTP_TX_F_COMPLETE);
 }
 
+/*
+ * The DATA walk against a byte-at-a-time reference of RFC 5321 4.5.2: a
+ * line-start dot goes, ".\r\n" or ".\n" there ends the message. Bodies of
+ * dots, CRs, LFs and text, every segment cut (play_all_splits).
+ */
+static size_t dots_ref(const uint8_t *p, size_t n, size_t *end)
+{
+	size_t size = 0;
+	bool bol = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (bol && p[i] == '.') {
+			if (i + 1 < n && p[i + 1] == '\n') {
+				*end = i + 2;
+				return size;
+			}
+			if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
+				*end = i + 3;
+				return size;
+			}
+			bol = false;
+			continue;
+		}
+		size++;
+		bol = p[i] == '\n';
+	}
+	*end = 0;
+	return size;
+}
+
+static void test_session_dots_against_reference(void **state)
+{
+	static const char alphabet[] = ".\r\na";
+	static const char intro[] = "Subject: r\r\n\r\n";
+	uint8_t body[96];
+	struct step steps[] = {
+		ENVELOPE_OK,
+		C("DATA\r\n"),
+		S("354 go ahead\r\n"),
+		{0},
+		S("250 2.0.0 Ok: queued\r\n"),
+		C("QUIT\r\n"),
+		S("221 2.0.0 Bye\r\n"),
+	};
+	size_t at = sizeof(steps) / sizeof(steps[0]) - 4;
+	uint64_t seed = 7;
+
+	(void)state;
+	for (unsigned int round = 0; round < 40; round++) {
+		size_t n = sizeof(intro) - 1, end, size;
+
+		memcpy(body, intro, n);
+		while (n < 60) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			body[n++] = (uint8_t)alphabet[(seed >> 33) % 4];
+		}
+		memcpy(body + n, "\r\n.\r\n", 5);
+		size = dots_ref(body, n + 5, &end);
+		assert_true(end > 0);
+		steps[at] = (struct step){FLOW_DIR_TO_SERVER, body, end};
+		play_all_splits(&H, steps, sizeof(steps) / sizeof(steps[0]));
+		assert_int_equal(count(&H.ref, EV_TX), 1);
+		assert_int_equal(tx_of(&H.ref, 0)->msg_size, size);
+		assert_true(tx_of(&H.ref, 0)->flags & SMTP_TX_F_COMPLETE);
+	}
+}
+
 static const struct step rset_two[] = {
 	GREETING,
 	EHLO_OK,
@@ -591,6 +658,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_session_plain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_dot_unstuffing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_dots_against_reference, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_session_rset_two_transactions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_one_sided, setup, teardown),
