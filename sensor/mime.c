@@ -534,11 +534,10 @@ void mime_init(struct mime *m, const struct mime_cb *cb, void *arg, uint32_t max
 	ent_reset(&m->ent);
 }
 
-void mime_feed(struct mime *m, const uint8_t *p, size_t n)
+/* Every step consumes a byte or leaves the line-start state: bounded by 2n. */
+static __attribute__((noinline)) void mime_walk(struct mime *m, const uint8_t *p,
+						const uint8_t *end)
 {
-	const uint8_t *end = p + n;
-
-	/* Every step consumes a byte or leaves the line-start state: bounded by 2n. */
 	while (p < end && m->state != MS_DONE) {
 		if (m->skip_line)
 			p = skip_to_eol(m, p, end);
@@ -560,6 +559,24 @@ void mime_feed(struct mime *m, const uint8_t *p, size_t n)
 		} else
 			p = line_step(m, p, end);
 	}
+}
+
+/*
+ * Most pieces of a long message lie inside an attachment nobody reads, in
+ * the middle of a line: they go to the next dash line here, and the walker
+ * (with the frame all its steps need) sees only what follows one.
+ */
+void mime_feed(struct mime *m, const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+
+	if (n && m->nb && !m->line_start && !m->skip_line &&
+	    (m->state == MS_SKIP || (m->state == MS_BODY && discards(m)))) {
+		p = skip_lines(m, p, end);
+		if (p == end)
+			return;
+	}
+	mime_walk(m, p, end);
 }
 
 void mime_gap(struct mime *m, size_t n)

@@ -423,6 +423,63 @@ static void test_mime_long_dash_lines(void **state)
 	check_walk(msg, want, 2);
 }
 
+/*
+ * A closing boundary found before its line ends (whitespace after it) drops
+ * the rest of that line in an epilogue nobody reads; the next line is the
+ * outer boundary, whatever the cut: a piece that starts in the dropped rest
+ * must not be skipped past it.
+ */
+static void test_mime_epilogue_after_closing_boundary(void **state)
+{
+	static const char msg[] = "Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+				  "--o\r\n"
+				  "Content-Type: multipart/alternative; boundary=i\r\n\r\n"
+				  "--i\r\n\r\n"
+				  "inner\r\n"
+				  "--i-- trailing words\r\n"
+				  "--o\r\n\r\n"
+				  "second\r\n"
+				  "--o--\r\n";
+
+	(void)state;
+	check_walk(msg, "inner|second|", 2);
+	walk_with = &text_cb;
+	check_walk(msg, "inner|second|", 2);
+	walk_with = &seen_cb;
+}
+
+/*
+ * After a gap inside a part nobody reads, the rest of the damaged line is
+ * dropped and the boundary on the next line still ends the part, wherever
+ * the bytes after the gap are cut.
+ */
+static void test_mime_gap_in_skipped_part(void **state)
+{
+	static const char head[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+				   "--b\r\n"
+				   "Content-Type: application/pdf\r\n"
+				   "Content-Transfer-Encoding: base64\r\n\r\n"
+				   "SGVsbG8s";
+	static const char tail[] = "IHdvcmxk\r\nSGVs\r\n"
+				   "--b\r\n\r\n"
+				   "text\r\n"
+				   "--b--\r\n";
+
+	(void)state;
+	for (size_t a = 0; a <= strlen(tail); a++) {
+		memset(&seen, 0, sizeof(seen));
+		mime_init(&m, &text_cb, &seen, 0, true);
+		mime_feed(&m, U8(head), strlen(head));
+		mime_gap(&m, 100);
+		mime_feed(&m, U8(tail), a);
+		mime_feed(&m, U8(tail) + a, strlen(tail) - a);
+		mime_end(&m);
+		seen.body[seen.len] = '\0';
+		if (strcmp(seen.body, "|text|"))
+			fail_msg("cut %zu: '%s'", a, seen.body);
+	}
+}
+
 /* A boundary longer than the walker follows: the multipart is opaque, nothing leaks. */
 static void test_mime_long_boundary(void **state)
 {
@@ -676,6 +733,8 @@ int main(void)
 		cmocka_unit_test(test_mime_odd_structures),
 		cmocka_unit_test(test_mime_filenames),
 		cmocka_unit_test(test_mime_long_boundary),
+		cmocka_unit_test(test_mime_epilogue_after_closing_boundary),
+		cmocka_unit_test(test_mime_gap_in_skipped_part),
 		cmocka_unit_test(test_mime_line_starts),
 		cmocka_unit_test(test_mime_lines_in_one_piece),
 		cmocka_unit_test(test_mime_long_dash_lines),
