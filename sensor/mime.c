@@ -552,11 +552,7 @@ static __attribute__((noinline)) void mime_walk(struct mime *m, const uint8_t *p
 			p = end;
 		} else if (m->line_start)
 			p = lead_step(m, p, end);
-		else if (discards(m)) {
-			/* A part nobody reads, most packets of an attachment: to
-			 * the next dash line without line_step's frame. */
-			p = skip_lines(m, p, end);
-		} else
+		else
 			p = line_step(m, p, end);
 	}
 }
