@@ -4,8 +4,9 @@
  * tcp_reasm_add() and tcp_reasm_next() on a second rig fed the same segments.
  * Both rigs must end every step with the same pair, the same counters and
  * the same transcripts; where the pass was taken, add and next must have
- * handed out exactly the segment's payload as one chunk marked last. The rig
- * is tcp_reasm_fx.h.
+ * handed out exactly the segment's payload as one chunk marked last. The
+ * bare ACK's early answer is checked the same way against the general path.
+ * The rig is tcp_reasm_fx.h.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -258,13 +259,104 @@ static void test_fin(void **state)
 	rig_free(g);
 }
 
+/* The same segment into both rigs through tcp_reasm_add(). */
+static void both(struct twin *t, enum flow_dir dir, struct pkt_meta m)
+{
+	assert_int_equal(feed(t->pass, dir, m), feed(t->ref, dir, m));
+	twin_same(t);
+}
+
+/*
+ * tcp_reasm_add_slow()'s bare ACK answer against the general path: the bare
+ * ACK into pass's rig, the same ACK with PSH (which no early answer takes,
+ * and which reassembly ignores) into ref's. Same status, pair, counters and
+ * transcripts.
+ */
+static void bare_ack(struct twin *t, enum flow_dir dir, uint32_t seq, uint32_t ack)
+{
+	enum tcp_reasm_status got = feed(t->pass, dir, seg(seq, ack, ACK, NULL));
+
+	assert_int_equal(got, feed(t->ref, dir, seg(seq, ack, ACK | PKT_TCP_PSH, NULL)));
+	twin_same(t);
+}
+
+enum bare_state {
+	BARE_PLAIN,	   /* data both ways, all out */
+	BARE_HOLE,	   /* server bytes past a hole buffered (a side slot) */
+	BARE_PEER_FIN,	   /* the server's FIN in, not reached */
+	BARE_CLIENT_FIN,   /* the client's FIN in, not reached */
+	BARE_OWN_FIN,	   /* the client's FIN handed out */
+	BARE_BOTH_FIN,	   /* both FINs handed out */
+	BARE_FLUSHED,	   /* flushed after a hole */
+	BARE_FLUSHED_IDLE, /* flushed with nothing pending */
+	BARE_BYPASSED,	   /* bypassed */
+	BARE_HELD,	   /* client bytes waiting for server bytes they acknowledge */
+	BARE_MIDSTREAM,	   /* no handshake, no data */
+	BARE_N,
+};
+
+/* Client 1001.., server 5001..: "220 hi\r\n" (8) and "EHLO a\r\n" (8) exchanged first. */
+static void bare_setup(struct twin *t, enum bare_state s)
+{
+	if (s == BARE_MIDSTREAM)
+		return;
+	twin_handshake(t, 1000, 5000);
+	if (s == BARE_HELD) {
+		both(t, C2S, seg(1001, 5009, ACK, "EHLO a\r\n"));
+		return;
+	}
+	both(t, S2C, seg(5001, 1001, ACK, "220 hi\r\n"));
+	both(t, C2S, seg(1001, 5009, ACK, "EHLO a\r\n"));
+	if (s == BARE_HOLE || s == BARE_FLUSHED)
+		both(t, S2C, seg(5013, 1009, ACK, "tail"));
+	if (s == BARE_PEER_FIN)
+		both(t, S2C, seg(5013, 1009, ACK | FIN, NULL));
+	if (s == BARE_CLIENT_FIN)
+		both(t, C2S, seg(1013, 5009, ACK | FIN, NULL));
+	if (s == BARE_OWN_FIN || s == BARE_BOTH_FIN)
+		both(t, C2S, seg(1009, 5009, ACK | FIN, NULL));
+	if (s == BARE_BOTH_FIN)
+		both(t, S2C, seg(5009, 1010, ACK | FIN, NULL));
+	if (s == BARE_FLUSHED || s == BARE_FLUSHED_IDLE) {
+		tcp_reasm_flush(t->ref->r, &t->ref->tp);
+		tcp_reasm_flush(t->pass->r, &t->pass->tp);
+		twin_same(t);
+	}
+	if (s == BARE_BYPASSED) {
+		tcp_reasm_bypass(t->ref->r, &t->ref->tp);
+		tcp_reasm_bypass(t->pass->r, &t->pass->tp);
+		twin_same(t);
+	}
+}
+
+/* Every state, either way, ACKs from behind the peer's stream to past its FIN or hole. */
+static void test_bare_ack(void **state)
+{
+	(void)state;
+	for (unsigned int s = 0; s < BARE_N; s++) {
+		for (uint32_t d = 0; d < 24; d++) {
+			struct twin t = twin_new();
+
+			bare_setup(&t, (enum bare_state)s);
+			bare_ack(&t, C2S, 1009, 4999 + d);
+			bare_ack(&t, S2C, 5009, 999 + d);
+			/* and again, now that the first may have moved something */
+			bare_ack(&t, C2S, 1009, 5003 + d);
+			bare_ack(&t, S2C, 5009, 1003 + d);
+			/* data after it still comes out the same */
+			both(&t, S2C, seg(5009, 1009, ACK, "250 ok\r\n"));
+			bare_ack(&t, C2S, 1009, 5009 + d);
+			twin_free(&t);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pass_dialogue),
-		cmocka_unit_test(test_pass_edges),
-		cmocka_unit_test(test_synack),
-		cmocka_unit_test(test_fin),
+		cmocka_unit_test(test_pass_dialogue), cmocka_unit_test(test_pass_edges),
+		cmocka_unit_test(test_synack),	      cmocka_unit_test(test_fin),
+		cmocka_unit_test(test_bare_ack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
