@@ -388,13 +388,22 @@ static inline enum tcp_reasm_status tcp_reasm_add_in(struct tcp_reasm *r, struct
 	/* An earlier packet's view that was not drained: its frame may be gone. */
 	r->view.tp = NULL;
 	if (tcp_reasm_usual(tp, d, o, m)) {
+		/*
+		 * Read once, before the stores: a store to the flags (a byte,
+		 * which may alias anything) or to next_seq (a uint32_t, like
+		 * payload_len) would make the compiler load them all again.
+		 */
+		uint32_t len = m->payload_len;
+		uint8_t df = d->flags;
+
 		r->st.segments++;
-		d->flags |= TCP_REASM_F_HAS_DATA;
 		if (pass && tcp_reasm_passes(d, o)) {
-			d->next_seq += m->payload_len;
-			r->st.bytes_in_order += m->payload_len;
+			d->next_seq += len;
+			r->st.bytes_in_order += len;
+			d->flags = df | TCP_REASM_F_HAS_DATA;
 			return TCP_REASM_PASSED;
 		}
+		d->flags = df | TCP_REASM_F_HAS_DATA;
 		r->view = (struct tcp_reasm_view){
 			.tp = tp,
 			.ptr = m->payload,

@@ -80,11 +80,15 @@ static void step(struct twin *t, enum flow_dir dir, struct pkt_meta m, bool want
 		memcpy(t->pass->both.buf + t->pass->both.len, m.payload, m.payload_len);
 		t->pass->both.len += m.payload_len;
 		t->pass->chunks++;
+		/* a passed segment counts as payload seen, as the general path's does */
+		assert_true(t->pass->tp.dir[dir].flags & TCP_REASM_F_HAS_DATA);
 	} else {
 		assert_int_equal(got, ref);
 		drain_pair(t->pass, &t->pass->tp);
 	}
 	twin_same(t);
+	if (ref == TCP_REASM_OK && m.payload_len)
+		assert_true(t->ref->tp.dir[dir].flags & TCP_REASM_F_HAS_DATA);
 }
 
 static void twin_handshake(struct twin *t, uint32_t ci, uint32_t si)
