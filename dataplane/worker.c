@@ -43,7 +43,10 @@ struct worker {
 	struct tcp_reasm *reasm;
 	uint64_t now_ns; /* packet time of the latest packet */
 	struct worker_stats st;
-	struct worker_slot slot[WORKER_BURST]; /* made with the worker: none on the packet path */
+	/* Made with the worker: none on the packet path. One more than a burst:
+	 * stage 2 prefetches the next slot's payload without testing for the
+	 * last (the spare's pointer is stale or NULL: a prefetch never faults). */
+	struct worker_slot slot[WORKER_BURST + 1];
 	_Atomic uint64_t watermark;
 	_Atomic bool done;
 	_Alignas(64) _Atomic uint64_t pub[sizeof(struct worker_stats) / sizeof(uint64_t)];
@@ -272,13 +275,12 @@ void worker_process_burst(struct worker *w, struct pkt *pkts, uint16_t n)
 	/* A caller's burst longer than the slots goes through in slot-sized parts. */
 	for (uint32_t i = 0; i < n; i += WORKER_BURST) {
 		uint16_t part = (uint16_t)(n - i < WORKER_BURST ? n - i : WORKER_BURST);
-		uint16_t k = worker_prepare(w, pkts + i, part);
+		const struct worker_slot *s = w->slot, *end = s + worker_prepare(w, pkts + i, part);
 
-		for (uint16_t j = 0; j < k; j++) {
+		for (; s < end; s++) {
 			/* Decode only read headers: the next payload is what L7 reads next. */
-			if (j + 1 < k)
-				__builtin_prefetch(w->slot[j + 1].m.payload);
-			worker_handle_pkt(w, &w->slot[j]);
+			__builtin_prefetch(s[1].m.payload);
+			worker_handle_pkt(w, s);
 		}
 	}
 	w->st.bursts++;

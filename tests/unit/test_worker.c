@@ -298,8 +298,8 @@ static void test_worker_released_session_is_not_closed(void **state)
 
 /* Frames of one burst, built with the packet builder. */
 struct burst {
-	uint8_t buf[WORKER_BURST + 16][128];
-	struct pkt p[WORKER_BURST + 16];
+	uint8_t buf[3 * WORKER_BURST][128];
+	struct pkt p[3 * WORKER_BURST];
 	uint16_t n;
 };
 
@@ -312,6 +312,7 @@ static void burst_add(struct burst *b, const char *src, uint16_t sport, const ch
 	struct pkt_build pb;
 	uint16_t i = b->n++;
 
+	assert_true(i < WORKER_BURST * 3);
 	pkt_build_init(&pb, b->buf[i], sizeof(b->buf[i]));
 	pkt_build_eth(&pb, 0);
 	pkt_build_ipv4(&pb, &ip);
@@ -386,6 +387,86 @@ static void test_worker_burst_creates_and_evicts_mid_burst(void **state)
 	assert_int_equal(worker_watermark(w), b.p[b.n - 1].ts_ns);
 	worker_destroy(w);
 	free(r);
+}
+
+/* One connection (handshake, a dialogue of numbered lines, FINs) into b. */
+static void burst_dialogue(struct burst *b, unsigned int lines)
+{
+	uint32_t cseq = 101, sseq = 501;
+	char line[32];
+
+	b->n = 0;
+	burst_add(b, CLI, 40001, SRV, 25, PKT_BUILD_TCP_SYN, 100, NULL);
+	burst_add(b, SRV, 25, CLI, 40001, SA, 500, NULL);
+	burst_add(b, CLI, 40001, SRV, 25, PKT_BUILD_TCP_ACK, cseq, NULL);
+	for (unsigned int i = 0; i < lines; i++) {
+		bool cli = i % 2;
+
+		snprintf(line, sizeof(line), "%s %u\r\n", cli ? "NOOP" : "250", i);
+		if (cli) {
+			burst_add(b, CLI, 40001, SRV, 25, PA, cseq, line);
+			cseq += (uint32_t)strlen(line);
+			burst_add(b, SRV, 25, CLI, 40001, PKT_BUILD_TCP_ACK, sseq, NULL);
+		} else {
+			burst_add(b, SRV, 25, CLI, 40001, PA, sseq, line);
+			sseq += (uint32_t)strlen(line);
+		}
+	}
+	burst_add(b, CLI, 40001, SRV, 25, PKT_BUILD_TCP_FIN | PKT_BUILD_TCP_ACK, cseq, NULL);
+	burst_add(b, SRV, 25, CLI, 40001, PKT_BUILD_TCP_FIN | PKT_BUILD_TCP_ACK, sseq, NULL);
+}
+
+/*
+ * Burst boundaries change nothing: the same packets in bursts of every size
+ * from 1 to past two slot-sized parts (and a last part of any length) give
+ * the session the same bytes, and the worker the same counters, as one
+ * packet at a time.
+ */
+static void test_worker_burst_sizes(void **state)
+{
+	static _Atomic bool stop;
+	static struct burst b;
+	static struct rec want;
+	struct worker_stats ws, want_ws;
+
+	(void)state;
+	burst_dialogue(&b, 42);
+	assert_true(b.n > 2 * WORKER_BURST);
+	for (uint16_t size = 1; size <= b.n; size++) {
+		struct worker_cfg wc = {.cpu = -1, .l7 = &rec_ops, .stop = &stop};
+		struct rec *r = calloc(1, sizeof(*r));
+		struct worker *w;
+
+		assert_non_null(r);
+		worker_cfg_rec(&wc, r, 16);
+		assert_int_equal(worker_create(&wc, &w), 0);
+		for (uint16_t i = 0; i < b.n; i += size)
+			worker_process_burst(w, b.p + i,
+					     (uint16_t)(b.n - i < size ? b.n - i : size));
+		worker_finish(w);
+		worker_stats_read(w, &ws);
+		assert_int_equal(r->sessions, 1);
+		assert_int_equal(r->s[0].closes, 1);
+		assert_int_equal(r->s[0].why, FLOW_END_FIN);
+		assert_int_equal(ws.pkts, b.n);
+		assert_int_equal(ws.last_ts_ns, b.p[b.n - 1].ts_ns);
+		if (size == 1) {
+			want = *r;
+			want_ws = ws;
+			assert_true(want.s[0].n[0] > 0 && want.s[0].n[1] > 0);
+		}
+		for (unsigned int d = 0; d < 2; d++) {
+			assert_int_equal(r->s[0].n[d], want.s[0].n[d]);
+			assert_memory_equal(r->s[0].buf[d], want.s[0].buf[d], want.s[0].n[d]);
+		}
+		assert_int_equal(ws.decode.ok, want_ws.decode.ok);
+		assert_int_equal(ws.flow.created, want_ws.flow.created);
+		assert_int_equal(ws.reasm.segments, want_ws.reasm.segments);
+		assert_int_equal(ws.reasm.bytes_in_order, want_ws.reasm.bytes_in_order);
+		assert_int_equal(ws.l7_ignored_pkts + ws.no_flow_pkts + ws.after_close_pkts, 0);
+		worker_destroy(w);
+		free(r);
+	}
 }
 
 /* A flow evicted while reassembly keeps a side slot for it (its greeting
@@ -553,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_worker_released_session_is_not_closed),
 		cmocka_unit_test(test_worker_burst_creates_and_evicts_mid_burst),
 		cmocka_unit_test(test_worker_evicted_flow_returns_side_slot),
+		cmocka_unit_test(test_worker_burst_sizes),
 		cmocka_unit_test(test_worker_create_needs_session_arena),
 		cmocka_unit_test(test_worker_sessions_at_arena_ends),
 	};
