@@ -8,6 +8,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #define URL_CB void (*cb)(void *arg, const uint8_t *url, size_t len)
 
@@ -131,15 +134,52 @@ static void url_keep_tail(struct url *u, const uint8_t *p, size_t n)
 	u->win_len = (uint8_t)(keep + n);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define URL_AVX2 __attribute__((target("avx2")))
+
+/* The bytes of w[0] equal to '.' or '/' (see url_mark_next). */
+URL_AVX2 static inline __m256i url_marks256(const __m256i *w)
+{
+	return _mm256_cmpeq_epi8(_mm256_or_si256(_mm256_loadu_si256(w), _mm256_set1_epi8(1)),
+				 _mm256_set1_epi8('/'));
+}
+
+/*
+ * The start of the first 128-byte block of p[i..n) with a '/' or '.', or
+ * where fewer than 128 bytes are left: url_mark_next's step in 256-bit
+ * registers, where the CPU has AVX2 (the caller asks). The loads fold into
+ * the ORs: 17 instructions for 128 bytes against 22 for 64, and the step
+ * over smtp-heavy's 2 MB of text took 0.70 M instructions with SSE2.
+ */
+URL_AVX2 static size_t url_mark_skip_avx2(const uint8_t *p, size_t i, size_t n)
+{
+	for (; i + 128 <= n; i += 128) {
+		const __m256i *w = (const __m256i *)(const void *)(p + i);
+		__m256i m =
+			_mm256_or_si256(_mm256_or_si256(url_marks256(w), url_marks256(w + 1)),
+					_mm256_or_si256(url_marks256(w + 2), url_marks256(w + 3)));
+
+		if (_mm256_movemask_epi8(m))
+			break;
+	}
+	return i;
+}
+#endif
+
 /*
  * The next '/' or '.' at or after i, or n: sixty-four bytes a step over the
  * text between them (most of a body: words with a dot a sentence), the
  * block with a hit and the tail to byte_scan2. '.' and '/' differ in the low
  * bit only, so one compare of c | 1 finds both. byte_scan2 alone took
- * sixteen bytes a step, 2.6 M instructions of short-spam's 168 M.
+ * sixteen bytes a step, 2.6 M instructions of short-spam's 168 M. With AVX2
+ * a 128-byte step goes first, and this one finds the block with the hit.
  */
 size_t url_mark_next(const uint8_t *p, size_t i, size_t n)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (i + 128 <= n && __builtin_cpu_supports("avx2"))
+		i = url_mark_skip_avx2(p, i, n);
+#endif
 #if defined(__SSE2__)
 	const __m128i one = _mm_set1_epi8(1), mark = _mm_set1_epi8('/');
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -186,35 +187,50 @@ static size_t mark_next_slow(const uint8_t *p, size_t i, size_t n)
 }
 
 /*
- * Every byte value at every offset of a 150-byte text (two 64-byte blocks
- * and a tail), scanned from offsets on both sides of the block edges and of
- * the byte: the 64-byte step finds what the plain loop finds. Bytes that
- * differ from '.' or '/' in one bit ('.' | 1 == '/', 0xae, 0xaf) are in it.
+ * Every byte value at every offset of a 300-byte text (two 128-byte blocks,
+ * each two 64-byte ones, and a tail), scanned from offsets on both sides of
+ * the block edges and of the byte: the 128-byte step (AVX2) and the 64-byte
+ * one find what the plain loop finds. Bytes that differ from '.' or '/' in
+ * one bit ('.' | 1 == '/', 0xae, 0xaf) are in it. The text is a buffer of
+ * its exact length, and ends cut it short there: a load past it is an ASan
+ * error.
  */
 static void test_url_mark_next_matches_plain_loop(void **state)
 {
-	static const size_t from[] = {0, 1, 15, 16, 17, 48, 63, 64, 65, 127, 128, 129, 149, 150};
-	uint8_t text[150];
+	static const size_t from[] = {0,   1,	15,  16,  17,  48,  63,	 64,  65,  127, 128,
+				      129, 149, 150, 172, 191, 192, 193, 255, 256, 257, 300};
+	const size_t len = 300;
+	uint8_t *text = malloc(len), *end = malloc(len);
 
 	(void)state;
+	assert_true(text && end);
 	for (unsigned int c = 0; c < 256; c++)
-		for (size_t at = 0; at < sizeof(text); at++) {
-			memset(text, 'x', sizeof(text));
+		for (size_t at = 0; at < len; at++) {
+			memset(text, 'x', len);
 			text[at] = (uint8_t)c;
 			for (size_t k = 0; k < sizeof(from) / sizeof(from[0]); k++) {
-				size_t n = sizeof(text);
+				size_t n = len;
 
 				assert_int_equal(url_mark_next(text, from[k], n),
 						 mark_next_slow(text, from[k], n));
 				/* ends that cut the blocks short */
-				n = at + 1 < sizeof(text) ? at + 1 : at;
+				n = at + 1 < len ? at + 1 : at;
 				if (from[k] <= n)
 					assert_int_equal(url_mark_next(text, from[k], n),
 							 mark_next_slow(text, from[k], n));
 			}
-			assert_int_equal(url_mark_next(text, at, sizeof(text)),
-					 mark_next_slow(text, at, sizeof(text)));
+			assert_int_equal(url_mark_next(text, at, len),
+					 mark_next_slow(text, at, len));
+			/* the text cut after the byte, ending where its buffer ends */
+			memcpy(end + len - (at + 1), text, at + 1);
+			for (size_t k = 0; k < sizeof(from) / sizeof(from[0]) && from[k] <= at + 1;
+			     k++)
+				assert_int_equal(
+					url_mark_next(end + len - (at + 1), from[k], at + 1),
+					mark_next_slow(text, from[k], at + 1));
 		}
+	free(text);
+	free(end);
 }
 
 /*
