@@ -9,9 +9,7 @@
 #include "sensor/byte_scan.h"
 #include "sensor/sigs_lit.h"
 
-#define SIGS_GATE_TRI_BITS 15 /* 4 KiB bitmap of hashed 3-byte pieces */
-#define SIGS_GATE_TRI_MASK ((1u << SIGS_GATE_TRI_BITS) - 1)
-#define SIGS_GATE_LITS	   2 /* literals looked for one by one instead of the bitmap */
+#define SIGS_GATE_LITS 2 /* literals looked for one by one instead of the bitmap */
 
 /* An anchored alternative, with the members of its class listed for memchr. */
 struct sigs_gate_anch {
@@ -34,7 +32,7 @@ struct sigs_gate {
 	uint8_t n_lit;
 	bool lit_only; /* tri is read through lit[] */
 	struct sigs_lit lit[SIGS_GATE_LITS];
-	uint64_t tri[(1u << SIGS_GATE_TRI_BITS) / 64];
+	uint64_t tri[SIGS_LIT_TRI_WORDS]; /* hashed 3-byte pieces (sigs_lit.h) */
 };
 
 /*
@@ -53,27 +51,6 @@ static const char sigs_gate_common[] =
 	"221 2.0.0 bye\n221 2.0.0 service closing transmission channel\n"
 	"ehlo client.example.org\nhelo localhost\nmail from:<user@example.com> size=1024\n"
 	"rcpt to:<user@example.net>\ndata\nquit\nrset\nnoop\n";
-
-/* Folded for case; one load per byte in the hot loop. */
-static const uint8_t sigs_gate_lower[256] = {
-#define L1(c)  [(c)] = (uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
-#define L4(c)  L1(c), L1((c) + 1), L1((c) + 2), L1((c) + 3)
-#define L16(c) L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
-#define L64(c) L16(c), L16((c) + 16), L16((c) + 32), L16((c) + 48)
-	L64(0),
-	L64(64),
-	L64(128),
-	L64(192),
-#undef L64
-#undef L16
-#undef L4
-#undef L1
-};
-
-static uint32_t sigs_gate_tri(uint8_t a, uint8_t b, uint8_t c)
-{
-	return (((uint32_t)a << 10) ^ ((uint32_t)b << 5) ^ c) & SIGS_GATE_TRI_MASK;
-}
 
 /* Occurrences of t[0..len) in the common text. */
 static unsigned int sigs_gate_common_count(const char *t, size_t len)
@@ -130,9 +107,8 @@ static bool sigs_gate_float(struct sigs_gate *g, const struct sigs_lit_alt *a)
 		}
 	}
 	/* Literals are lower case already; lines are folded the same way. */
-	uint32_t h = sigs_gate_tri((uint8_t)best->s[at], (uint8_t)best->s[at + 1],
-				   (uint8_t)best->s[at + 2]);
-	g->tri[h >> 6] |= 1ull << (h & 63);
+	sigs_lit_tri_set(g->tri, (uint8_t)best->s[at], (uint8_t)best->s[at + 1],
+			 (uint8_t)best->s[at + 2]);
 	g->lit_only = (!g->floating || g->lit_only) && g->n_lit < SIGS_GATE_LITS &&
 		      !(best->s[0] >= 'a' && best->s[0] <= 'z');
 	if (g->lit_only)
@@ -304,13 +280,8 @@ bool sigs_gate_may_match(const struct sigs_gate *g, const uint8_t *p, size_t n)
 				return true;
 		return false;
 	}
-	h = ((uint32_t)sigs_gate_lower[p[0]] << 5) ^ sigs_gate_lower[p[1]];
-	for (size_t i = 2; i < n; i++) {
-		h = ((h << 5) ^ sigs_gate_lower[p[i]]) & SIGS_GATE_TRI_MASK;
-		if ((g->tri[h >> 6] >> (h & 63)) & 1)
-			return true;
-	}
-	return false;
+	h = sigs_lit_tri_start(p);
+	return sigs_lit_tri_next(g->tri, p, 2, n, &h) < n;
 }
 
 bool sigs_gate_cheap(const struct sigs_gate *g)

@@ -349,6 +349,21 @@ struct sigs_lit_word sigs_lit_word_of(const struct sigs_lit *lit)
 	return w;
 }
 
+const uint8_t sigs_lit_lower[256] = {
+#define L1(c)  [(c)] = (uint8_t)((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define L4(c)  L1(c), L1((c) + 1), L1((c) + 2), L1((c) + 3)
+#define L16(c) L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
+#define L64(c) L16(c), L16((c) + 16), L16((c) + 32), L16((c) + 48)
+	L64(0),
+	L64(64),
+	L64(128),
+	L64(192),
+#undef L64
+#undef L16
+#undef L4
+#undef L1
+};
+
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n)
 {
 	size_t len = lit->len;

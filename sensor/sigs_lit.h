@@ -100,6 +100,77 @@ static inline bool sigs_lit_byte_in(const uint8_t *set, uint8_t c)
 	return (set[c >> 3] >> (c & 7)) & 1;
 }
 
+/*
+ * 3-byte pieces of literals, hashed into a 4 KiB bitmap: sigs_gate and
+ * sigs_url look for many literals in one pass by their pieces, and share the
+ * hash and its loop. Literals are lower case; input is folded by table, one
+ * load a byte (byte_lower() took three more instructions a byte there).
+ */
+#define SIGS_LIT_TRI_BITS  15
+#define SIGS_LIT_TRI_MASK  ((1u << SIGS_LIT_TRI_BITS) - 1)
+#define SIGS_LIT_TRI_WORDS ((1u << SIGS_LIT_TRI_BITS) / 64)
+
+extern const uint8_t sigs_lit_lower[256]; /* byte_lower() of every byte */
+
+/* The hash of the piece a b c (lower case). */
+static inline uint32_t sigs_lit_tri(uint8_t a, uint8_t b, uint8_t c)
+{
+	return (((uint32_t)a << 10) ^ ((uint32_t)b << 5) ^ c) & SIGS_LIT_TRI_MASK;
+}
+
+/* Set the bit of the piece a b c in tri. */
+static inline uint32_t sigs_lit_tri_set(uint64_t *tri, uint8_t a, uint8_t b, uint8_t c)
+{
+	uint32_t h = sigs_lit_tri(a, b, c);
+
+	tri[h >> 6] |= 1ull << (h & 63);
+	return h;
+}
+
+/* The hash of p[0..2), folded: what sigs_lit_tri_next() starts from at i = 2. */
+static inline uint32_t sigs_lit_tri_start(const uint8_t *p)
+{
+	return ((uint32_t)sigs_lit_lower[p[0]] << 5) ^ sigs_lit_lower[p[1]];
+}
+
+/* Is the bit of x & SIGS_LIT_TRI_MASK set in tri? (bits of x above the mask do not count) */
+static inline bool sigs_lit_tri_has(const uint64_t *tri, uint32_t x)
+{
+	return (tri[(x >> 6) & (SIGS_LIT_TRI_WORDS - 1)] >> (x & 63)) & 1;
+}
+
+/*
+ * The first j from i (i >= 2) to n - 1 where the piece p[j - 2..j], folded,
+ * has its bit set in tri, or n. *h holds the hash of the bytes before p[i]
+ * (sigs_lit_tri_start() at i = 2) and is left at that of the piece at j.
+ * x keeps older bytes above the mask (the fourth byte back is shifted past
+ * it), which saves masking it a byte; two bytes a round save a loop test.
+ */
+static inline size_t sigs_lit_tri_next(const uint64_t *tri, const uint8_t *p, size_t i, size_t n,
+				       uint32_t *h)
+{
+	uint32_t x = *h;
+
+	for (; i + 2 <= n; i += 2) {
+		x = (x << 5) ^ sigs_lit_lower[p[i]];
+		if (sigs_lit_tri_has(tri, x))
+			goto out;
+		x = (x << 5) ^ sigs_lit_lower[p[i + 1]];
+		if (sigs_lit_tri_has(tri, x)) {
+			i++;
+			goto out;
+		}
+	}
+	if (i < n) {
+		x = (x << 5) ^ sigs_lit_lower[p[i]];
+		if (!sigs_lit_tri_has(tri, x))
+			i++;
+	}
+out:
+	*h = x & SIGS_LIT_TRI_MASK;
+	return i;
+}
+
 /* Does p[0..n) contain lit, ignoring ASCII case? */
 bool sigs_lit_in(const struct sigs_lit *lit, const uint8_t *p, size_t n);
 

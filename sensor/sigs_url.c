@@ -5,10 +5,8 @@
 
 #include "sensor/sigs_lit.h"
 
-#define SIGS_URL_TRI_BITS 15 /* 4 KiB bitmap of the literals' first 3 bytes, hashed */
-#define SIGS_URL_TRI_MASK ((1u << SIGS_URL_TRI_BITS) - 1)
-#define SIGS_URL_LITS	  128 /* literals of 3 bytes or more; more: no finder */
-#define SIGS_URL_SHORT	  8   /* gate literals shorter than 3 bytes ("@") */
+#define SIGS_URL_LITS  128 /* literals of 3 bytes or more; more: no finder */
+#define SIGS_URL_SHORT 8   /* gate literals shorter than 3 bytes ("@") */
 
 struct sigs_url_lit {
 	uint16_t tri; /* hash of the first 3 bytes */
@@ -17,16 +15,11 @@ struct sigs_url_lit {
 };
 
 struct sigs_url_find {
-	uint64_t tri[(1u << SIGS_URL_TRI_BITS) / 64];
+	uint64_t tri[SIGS_LIT_TRI_WORDS]; /* the literals' first 3 bytes (sigs_lit.h) */
 	unsigned int n, n_short;
 	struct sigs_url_lit lit[SIGS_URL_LITS];
 	struct sigs_lit short_gate[SIGS_URL_SHORT];
 };
-
-static uint32_t sigs_url_tri(uint8_t a, uint8_t b, uint8_t c)
-{
-	return (((uint32_t)a << 10) ^ ((uint32_t)b << 5) ^ c) & SIGS_URL_TRI_MASK;
-}
 
 static bool sigs_url_add(struct sigs_url_find *f, const struct sigs_lit *l, uint8_t kind)
 {
@@ -43,8 +36,8 @@ static bool sigs_url_add(struct sigs_url_find *f, const struct sigs_lit *l, uint
 	e = &f->lit[f->n++];
 	e->lit = *l;
 	e->kind = kind;
-	e->tri = (uint16_t)sigs_url_tri((uint8_t)l->s[0], (uint8_t)l->s[1], (uint8_t)l->s[2]);
-	f->tri[e->tri >> 6] |= 1ull << (e->tri & 63);
+	e->tri = (uint16_t)sigs_lit_tri_set(f->tri, (uint8_t)l->s[0], (uint8_t)l->s[1],
+					    (uint8_t)l->s[2]);
 	return true;
 }
 
@@ -102,11 +95,8 @@ enum sigs_url_hit sigs_url_find(const struct sigs_url_find *f, const uint8_t *p,
 		return SIGS_URL_NONE;
 	/* Every literal's first 3 bytes end at some i: a bit of the bitmap
 	 * answers for most places, the literals are compared where it is set. */
-	h = ((uint32_t)byte_lower(p[0]) << 5) ^ byte_lower(p[1]);
-	for (size_t i = 2; i < n; i++) {
-		h = ((h << 5) ^ byte_lower(p[i])) & SIGS_URL_TRI_MASK;
-		if (!((f->tri[h >> 6] >> (h & 63)) & 1))
-			continue;
+	h = sigs_lit_tri_start(p);
+	for (size_t i = 2; (i = sigs_lit_tri_next(f->tri, p, i, n, &h)) < n; i++) {
 		unsigned int k = sigs_url_at(f, h, p, i - 2, n);
 
 		if (k == SIGS_URL_GATE)

@@ -465,6 +465,60 @@ static void test_sigs_lit_word_at_agrees_with_sigs_lit_at(void **state)
 	assert_true(sigs_lit_word_of(&upper).mask == 0);
 }
 
+/* The piece loop sigs_lit_tri_next() stands for: each piece hashed afresh with byte_lower(). */
+static size_t tri_next_slow(const uint64_t *tri, const uint8_t *p, size_t i, size_t n, uint32_t *h)
+{
+	for (; i < n; i++) {
+		*h = sigs_lit_tri(byte_lower(p[i - 2]), byte_lower(p[i - 1]), byte_lower(p[i]));
+		if ((tri[*h >> 6] >> (*h & 63)) & 1)
+			return i;
+	}
+	return n;
+}
+
+/*
+ * The table-folded, unmasked, two-a-round loop finds the piece the plain
+ * one finds, with the same hash: the bitmap holds one piece, put at every
+ * place of texts of 3 to 40 bytes (both cases, and bytes of every value
+ * beside it, so the bits above the mask cannot leak in), searched from
+ * every start; and a bitmap of pieces no text holds gives n.
+ */
+static void test_sigs_lit_tri_next_agrees_with_a_plain_loop(void **state)
+{
+	static const char *const pieces[] = {"xn-", "app", "r2.", "@a1", "biz", "\x80\xff\x00"};
+	static uint64_t tri[SIGS_LIT_TRI_WORDS];
+	uint8_t text[40];
+
+	(void)state;
+	for (unsigned int k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		const uint8_t *pc = U8(pieces[k]);
+
+		memset(tri, 0, sizeof(tri));
+		sigs_lit_tri_set(tri, byte_lower(pc[0]), byte_lower(pc[1]), byte_lower(pc[2]));
+		for (size_t n = 3; n <= sizeof(text); n++)
+			for (size_t at = 0; at <= n; at++) /* at + 3 > n: no piece */
+				for (unsigned int c = 0; c < 256; c += 7) {
+					memset(text, (int)c, sizeof(text));
+					for (size_t j = 0; j < 3 && at + j < n; j++)
+						text[at + j] =
+							(uint8_t)((at & 1) && pc[j] >= 'a' &&
+										  pc[j] <= 'z'
+									  ? pc[j] - 32
+									  : pc[j]);
+					for (size_t i = 2; i <= n; i++) {
+						uint32_t h = sigs_lit_tri_start(text + i - 2),
+							 hs = 0;
+						size_t want = tri_next_slow(tri, text, i, n, &hs);
+						size_t got = sigs_lit_tri_next(tri, text, i, n, &h);
+
+						assert_int_equal(got, want);
+						if (got < n)
+							assert_int_equal(h, hs);
+					}
+				}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_lit_alts_end),
 		cmocka_unit_test(test_sigs_lit_alts_where),
 		cmocka_unit_test(test_sigs_lit_at_agrees_with_a_search),
+		cmocka_unit_test(test_sigs_lit_tri_next_agrees_with_a_plain_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
