@@ -5,8 +5,9 @@
 
 #include "sensor/sigs_lit.h"
 
-#define SIGS_URL_LITS  128 /* literals of 3 bytes or more; more: no finder */
-#define SIGS_URL_SHORT 8   /* gate literals shorter than 3 bytes ("@") */
+#define SIGS_URL_LITS	 128 /* literals of 3 bytes or more; more: no finder */
+#define SIGS_URL_SHORT	 8   /* gate literals shorter than 3 bytes ("@") */
+#define SIGS_URL_BUCKETS 256 /* lit[] ranges by the low byte of the hash */
 
 struct sigs_url_lit {
 	uint16_t tri; /* hash of the first 3 bytes */
@@ -17,6 +18,9 @@ struct sigs_url_lit {
 struct sigs_url_find {
 	uint64_t tri[SIGS_LIT_TRI_WORDS]; /* the literals' first 3 bytes (sigs_lit.h) */
 	unsigned int n, n_short;
+	/* lit[] in order of the low byte of tri: those of byte b are
+	 * lit[at[b]..at[b + 1]), so a hit compares one or two, not all. */
+	uint8_t at[SIGS_URL_BUCKETS + 1];
 	struct sigs_url_lit lit[SIGS_URL_LITS];
 	struct sigs_lit short_gate[SIGS_URL_SHORT];
 };
@@ -41,6 +45,24 @@ static bool sigs_url_add(struct sigs_url_find *f, const struct sigs_lit *l, uint
 	return true;
 }
 
+/* Sort lit[] by bucket (insertion: at most SIGS_URL_LITS) and mark where each starts. */
+static void sigs_url_order(struct sigs_url_find *f)
+{
+	for (unsigned int i = 1; i < f->n; i++) {
+		struct sigs_url_lit e = f->lit[i];
+		unsigned int j = i;
+
+		for (; j > 0 && (f->lit[j - 1].tri & 255) > (e.tri & 255); j--)
+			f->lit[j] = f->lit[j - 1];
+		f->lit[j] = e;
+	}
+	for (unsigned int b = 0, i = 0; b <= SIGS_URL_BUCKETS; b++) {
+		while (i < f->n && (f->lit[i].tri & 255) < b)
+			i++;
+		f->at[b] = (uint8_t)i;
+	}
+}
+
 struct sigs_url_find *sigs_url_find_build(const struct sigs_lit *gate, unsigned int n_gate,
 					  const struct sigs_lit *set, unsigned int n_set)
 {
@@ -55,6 +77,7 @@ struct sigs_url_find *sigs_url_find_build(const struct sigs_lit *gate, unsigned 
 		free(f);
 		return NULL;
 	}
+	sigs_url_order(f);
 	return f;
 }
 
@@ -69,7 +92,7 @@ static unsigned int sigs_url_at(const struct sigs_url_find *f, uint32_t h, const
 {
 	unsigned int best = SIGS_URL_NONE;
 
-	for (unsigned int i = 0; i < f->n; i++) {
+	for (unsigned int i = f->at[h & 255]; i < f->at[(h & 255) + 1]; i++) {
 		const struct sigs_url_lit *e = &f->lit[i];
 		size_t k = 0;
 

@@ -109,6 +109,47 @@ static void test_sigs_url_find_agrees_with_a_search_of_each_literal(void **state
 	sigs_url_find_free(NULL);
 }
 
+/*
+ * Literals that share a bucket (the low byte of the hash: the same second
+ * and third bytes) or the whole hash ('!' and 'a' share their low five
+ * bits), 128 of them (the most a finder takes), some gate and some set,
+ * added in an order the buckets are not in: at every place of a URL, the
+ * finder gives the answer of the searches.
+ */
+static void test_sigs_url_find_buckets_agree_with_a_search(void **state)
+{
+	static const char first[] = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-";
+	struct sigs_lit gate[2], set[126];
+	struct sigs_url_find *f;
+	char url[200];
+
+	(void)state;
+	gate[0] = lit("zbc");
+	gate[1] = lit(":bc9");
+	for (unsigned int i = 0; i < 126; i++) {
+		char w[8];
+
+		/* "?bc", "?bd", "?cb"... and longer ones: many per bucket, many buckets */
+		snprintf(w, sizeof(w), "%c%c%c%.*s", first[(i * 7) % (sizeof(first) - 1)],
+			 "bcd"[i % 3], "cbe"[(i / 3) % 3], (int)(i % 4), "wxyz");
+		set[i] = lit(w);
+	}
+	f = sigs_url_find_build(gate, 2, set, 126);
+	assert_non_null(f);
+	for (unsigned int w = 0; w < 128; w++) {
+		const struct sigs_lit *l = w < 2 ? &gate[w] : &set[w - 2];
+
+		for (size_t cut = 0; cut < 2; cut++)
+			for (int at = 0; at < 12; at++) {
+				snprintf(url, sizeof(url), "%.*s%.*s%s", at, "http://q.example/",
+					 (int)(l->len - cut), l->s, "/x?y=1");
+				find_equals_slow(f, gate, 2, set, 126, url);
+			}
+	}
+	find_equals_slow(f, gate, 2, set, 126, "http://abcw.example/!bcwx/zbd/:bc/:bc9");
+	sigs_url_find_free(f);
+}
+
 /* Too many literals, a set literal under 3 bytes or an empty gate: no finder, the caller's tests.
  */
 static void test_sigs_url_find_refuses_what_it_cannot_look_for(void **state)
@@ -225,6 +266,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigs_url_find_agrees_with_a_search_of_each_literal),
+		cmocka_unit_test(test_sigs_url_find_buckets_agree_with_a_search),
 		cmocka_unit_test(test_sigs_url_find_refuses_what_it_cannot_look_for),
 		cmocka_unit_test(test_sigs_url_stock_rules_routed_equal_unrouted),
 	};
