@@ -137,6 +137,14 @@ unsigned int sigs_scan_line(struct sigs_worker *w, enum event_sig_scope scope, c
 /* One unfolded header field: name without the colon, value without it either. */
 unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t name_len,
 			      const uint8_t *value, size_t value_len, sigs_match_fn *cb, void *arg);
+/*
+ * May sigs_scan_header() scan a field of this name and value length? false
+ * only when it would not (no header rule names a field of that length, none
+ * sees every field, or the value is shorter than every rule): the cheap
+ * first tests, so that a caller need not build its callback's state for
+ * most fields of a message.
+ */
+bool sigs_header_may_scan(const struct sigs_worker *w, size_t name_len, size_t value_len);
 
 /*
  * Decoded body text of one message, fed in pieces split anywhere. open takes

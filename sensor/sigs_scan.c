@@ -316,6 +316,14 @@ unsigned int sigs_scan_line(struct sigs_worker *w, enum event_sig_scope scope, c
 	return sigs_block(w, db, scope, &sc);
 }
 
+bool sigs_header_may_scan(const struct sigs_worker *w, size_t name_len, size_t value_len)
+{
+	const struct sigs_db *db = sigs_db_for(w, EV_SCOPE_HEADER, value_len);
+
+	/* sigs_field_wanted()'s tests before it compares names. */
+	return db && (db->any_field || (db->field_lens >> sigs_len_bit(name_len) & 1));
+}
+
 unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t name_len,
 			      const uint8_t *value, size_t value_len, sigs_match_fn *cb, void *arg)
 {

@@ -104,11 +104,28 @@ static void pair_free(struct pair *p)
 	sigs_destroy(p->slow);
 }
 
+/*
+ * A field sigs_header_may_scan() rules out (its caller then skips the scan)
+ * is one the scan gives nothing for, and does not scan.
+ */
+static void check_wanted(struct sigs_worker *w, const char *name, const char *val)
+{
+	uint64_t before = scans(w);
+	struct rec r;
+
+	if (sigs_header_may_scan(w, strlen(name), strlen(val)))
+		return;
+	if (header(w, name, val, &r) != 0 || scans(w) != before)
+		fail_msg("%s: %s: not wanted, but scanned (%u matches)", name, val, r.n);
+}
+
 /* One field through both sets, twice (the second time the verdict cache may answer). */
 static void pair_field(struct pair *p, const char *name, const char *val)
 {
 	struct rec a, b;
 
+	check_wanted(p->wf, name, val);
+	check_wanted(p->ws, name, val);
 	for (int round = 0; round < 2; round++) {
 		header(p->wf, name, val, &a);
 		header(p->ws, name, val, &b);
@@ -506,6 +523,58 @@ static void test_sigs_hdr_gate_few_literals_agree_with_the_bitmap(void **state)
 	sigs_gate_free(many);
 }
 
+/*
+ * sigs_header_may_scan() against the scan, over every prefix of the named
+ * fields' names (lengths 0 to 10, a byte longer, any case) and values of
+ * every length up to 8: a field it rules out gives nothing and is not
+ * scanned (check_wanted); a named length is asked, another is not, and once
+ * a rule of every field is there, every length is.
+ */
+static void test_sigs_hdr_gate_wanted_agrees_with_the_scan(void **state)
+{
+	static const char named[] = "30 header:x-mailer mailer low - /Foxmail/ \"fox\"\n"
+				    "31 header:subject spam low i /lottery/ \"lottery\"\n";
+	static const char *const names[] = {"x-mailer",	 "X-MAILER", "Subject", "subject",
+					    "X-Mailers", "Subjects", "To",	"Received"};
+	static const char val[] = "lottery!";
+	struct sigs *sets[2];
+	struct sigs_worker *w[2];
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s", named, ungated_rule);
+	sets[0] = load(named);
+	sets[1] = load(text);
+	for (int k = 0; k < 2; k++)
+		w[k] = worker(sets[k], 2);
+	for (size_t i = 0; i < N_OF(names); i++) {
+		for (size_t nl = 0; nl <= strlen(names[i]); nl++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "%.*s", (int)nl, names[i]);
+			for (size_t vl = 0; vl < sizeof(val); vl++) {
+				char v[sizeof(val)];
+
+				snprintf(v, sizeof(v), "%.*s", (int)vl, val);
+				for (int k = 0; k < 2; k++)
+					check_wanted(w[k], name, v);
+			}
+		}
+	}
+	assert_true(sigs_header_may_scan(w[0], 7, 8));	/* Subject */
+	assert_true(sigs_header_may_scan(w[0], 8, 7));	/* X-Mailer, Received */
+	assert_false(sigs_header_may_scan(w[0], 7, 0)); /* empty */
+	assert_false(sigs_header_may_scan(w[0], 6, 8)); /* Subjec */
+	assert_false(sigs_header_may_scan(w[0], 9, 8)); /* X-Mailers */
+	assert_false(sigs_header_may_scan(w[0], 2, 8)); /* To */
+	assert_true(sigs_header_may_scan(w[1], 2, 8));	/* and a rule of every field */
+	assert_true(sigs_header_may_scan(w[1], 30, 8));
+	for (int k = 0; k < 2; k++) {
+		sigs_worker_destroy(w[k]);
+		sigs_destroy(sets[k]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_sigs_hdr_gate_absent_when_a_rule_cannot_be_gated),
 		cmocka_unit_test(test_sigs_hdr_gate_build_refuses_what_it_cannot_gate),
 		cmocka_unit_test(test_sigs_hdr_gate_few_literals_agree_with_the_bitmap),
+		cmocka_unit_test(test_sigs_hdr_gate_wanted_agrees_with_the_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
