@@ -223,6 +223,24 @@ static bool addr_maybe_stored(struct addr_ctx *a, const struct smtp_str *list, u
 	return (a->seen[k / 64] >> (k % 64)) & 1;
 }
 
+/*
+ * Is the stored s (len bytes) p? Addresses of one length mostly differ in
+ * their first eight bytes ("<user1385@", "<user2330@"): compared as one word
+ * before a memcmp call (5 852 calls on smtp-heavy).
+ */
+static bool addr_eq(const uint8_t *s, const uint8_t *p, size_t len)
+{
+	uint64_t x, y;
+
+	if (len >= 8) {
+		memcpy(&x, s, 8);
+		memcpy(&y, p, 8);
+		if (x != y)
+			return false;
+	}
+	return !memcmp(s, p, len);
+}
+
 /* To: and Cc: are sets in Zeek: an entry already stored is not added twice. */
 static void add_addr(void *arg, const uint8_t *p, size_t len)
 {
@@ -232,7 +250,7 @@ static void add_addr(void *arg, const uint8_t *p, size_t len)
 
 	if (addr_maybe_stored(a, list, stored, p, len))
 		for (uint16_t i = 0; i < stored; i++)
-			if (list[i].len == len && !memcmp(smtp_tx_str(a->tx, list[i]), p, len))
+			if (list[i].len == len && addr_eq(smtp_tx_str(a->tx, list[i]), p, len))
 				return;
 	if (a->cc)
 		smtp_tx_add_cc(a->tx, p, len);

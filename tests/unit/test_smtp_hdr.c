@@ -417,7 +417,8 @@ static void check_set(const struct smtp_tx *tx, const struct smtp_str *list, uin
 /*
  * To: and Cc: stay sets however long and however split over fields: from a
  * pool of addresses that differ in one byte at the start, middle or end
- * (and short ones, under a word), with repeats, the stored entries and the
+ * (and short ones, under a word; of eight and nine bytes that differ in
+ * the eighth and the ninth), with repeats, the stored entries and the
  * counts are those of a plain compare with every stored entry, past the
  * list's cap too.
  */
@@ -446,7 +447,11 @@ static void test_smtp_hdr_addr_sets_match_plain_compare(void **state)
 
 				seed = seed * 1103515245u + 12345u;
 				x = (seed >> 8) % pool;
-				if (x % 5 == 0)
+				if (x % 7 == 5) /* eight bytes, the last differs */
+					snprintf(a, sizeof(a), "<user-%u", x % 10);
+				else if (x % 7 == 6) /* nine: the byte past the first word */
+					snprintf(a, sizeof(a), "<user-@%u", x % 10);
+				else if (x % 5 == 0)
 					snprintf(a, sizeof(a), "u%u", x); /* under 8 bytes */
 				else if (x % 5 == 1)
 					snprintf(a, sizeof(a), "<%02u-user@example.com>", x);
