@@ -521,7 +521,7 @@ static __attribute__((noinline)) struct flow *flow_get_far(struct flow_table *ft
 	return flow_settle(ft, m, p, idx, dir);
 }
 
-static __attribute__((noinline)) struct flow *
+static inline __attribute__((always_inline)) struct flow *
 flow_get_probe(struct flow_table *ft, const struct pkt_meta *m, const struct flow_prep *p,
 	       uint32_t match, enum flow_dir *dir, bool may_add)
 {
