@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -681,6 +682,58 @@ static void test_mime_field_name_every_byte_every_offset(void **state)
 }
 
 /*
+ * The Content-* dispatch (a cheap name test, then the parsers out of line):
+ * each name with every byte's case flipped is still parsed, with a byte
+ * changed, a byte dropped or one added it is not; whatever the cut.
+ */
+static void check_content_field(const char *name, const char *value, bool want)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "%s: %s\r\n\r\nx", name, value);
+	for (size_t a = 0; a <= strlen(text); a++) {
+		walk_cut(text, a);
+		if (!strcmp(value, "text/html"))
+			assert_int_equal(seen.last.is_html, want);
+		else if (!strcmp(value, "base64"))
+			assert_int_equal(seen.last.encoding,
+					 want ? MIME_ENC_BASE64 : MIME_ENC_NONE);
+		else
+			assert_int_equal(seen.last.is_attachment, want);
+	}
+}
+
+static void test_mime_content_field_names(void **state)
+{
+	static const char *const field[][2] = {
+		{"Content-Type", "text/html"},
+		{"Content-Transfer-Encoding", "base64"},
+		{"Content-Disposition", "attachment"},
+	};
+
+	(void)state;
+	for (size_t f = 0; f < 3; f++) {
+		const char *name = field[f][0], *value = field[f][1];
+		size_t n = strlen(name);
+		char v[40];
+
+		check_content_field(name, value, true);
+		for (size_t k = 0; k < n; k++) {
+			memcpy(v, name, n + 1);
+			v[k] = (char)(v[k] ^ (isalpha((unsigned char)v[k]) ? 0x20 : 0));
+			check_content_field(v, value, true);
+			v[k] = 'q';
+			check_content_field(v, value, false);
+			memcpy(v, name, k);
+			memcpy(v + k, name + k + 1, n - k); /* byte k dropped */
+			check_content_field(v, value, false);
+		}
+		snprintf(v, sizeof(v), "%ss", name);
+		check_content_field(v, value, false);
+	}
+}
+
+/*
  * The boundary line with each of its bytes changed to every other value, and
  * every prefix of it: content, not a boundary (the compare is exact, case
  * included); only the line itself ends the part. Cut at every offset.
@@ -732,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_mime_unclosed_parts),
 		cmocka_unit_test(test_mime_odd_structures),
 		cmocka_unit_test(test_mime_filenames),
+		cmocka_unit_test(test_mime_content_field_names),
 		cmocka_unit_test(test_mime_long_boundary),
 		cmocka_unit_test(test_mime_epilogue_after_closing_boundary),
 		cmocka_unit_test(test_mime_gap_in_skipped_part),
