@@ -189,8 +189,10 @@ static void smtp_finish(struct smtp_ctx *ctx, struct smtp_sess *s, uint64_t ts)
  */
 /* ------------------------------------------------------------------ bytes */
 
-static void smtp_client_bytes(struct smtp_ctx *ctx, struct smtp_sess *s, const uint8_t *p,
-			      const uint8_t *end, uint64_t ts)
+static inline __attribute__((always_inline)) void smtp_client_bytes(struct smtp_ctx *ctx,
+								    struct smtp_sess *s,
+								    const uint8_t *p,
+								    const uint8_t *end, uint64_t ts)
 {
 	struct smtp_line l;
 
@@ -333,6 +335,41 @@ static enum l7_verdict smtp_verdict(struct smtp_ctx *ctx, struct smtp_sess *s)
 	return L7_BYPASS;
 }
 
+/*
+ * Most of a long message's packets: client bytes in DATA of a session known
+ * to be SMTP. smtp_feed() would find nothing else to do for them (no
+ * probing, and its loop takes DATA first), so they go to the DATA walk
+ * without its frame and tests. Bytes after the message's end go to
+ * smtp_feed(), which sets the same flag, takes them through its loop (a
+ * session done since stops there) and gives aux back.
+ */
+static __attribute__((noinline)) enum l7_verdict smtp_data_client(struct smtp_ctx *ctx,
+								  struct smtp_sess *s,
+								  const uint8_t *p, uint32_t n,
+								  uint64_t ts)
+{
+	size_t used;
+
+	s->flags |= S_BYTES_C;
+	used = smtp_data_bytes(ctx, s, p, n, ts);
+	if (used < n)
+		smtp_feed(ctx, s, FLOW_DIR_TO_SERVER, p + used, n - (uint32_t)used, ts);
+	else
+		smtp_aux_put(ctx, s);
+	return smtp_verdict(ctx, s);
+}
+
+static __attribute__((noinline)) enum l7_verdict smtp_data_any(struct smtp_ctx *ctx,
+							       struct smtp_sess *s,
+							       enum flow_dir dir, const uint8_t *p,
+							       uint32_t n, uint64_t ts)
+{
+	if (!(s->flags & S_DONE))
+		smtp_feed(ctx, s, dir, p, n, ts);
+	return smtp_verdict(ctx, s);
+}
+
+/* Two tail calls: no frame here for either kind of packet. */
 static enum l7_verdict smtp_data(void *arg, void *sess, const struct flow *f, enum flow_dir dir,
 				 const uint8_t *p, uint32_t n, uint64_t ts)
 {
@@ -340,10 +377,10 @@ static enum l7_verdict smtp_data(void *arg, void *sess, const struct flow *f, en
 	struct smtp_sess *s = sess;
 
 	ctx->f = f;
-
-	if (!(s->flags & S_DONE))
-		smtp_feed(ctx, s, dir, p, n, ts);
-	return smtp_verdict(ctx, s);
+	if (s->mode == M_DATA && dir == FLOW_DIR_TO_SERVER && n &&
+	    (s->flags & (S_CONFIRMED | S_DONE)) == S_CONFIRMED)
+		return smtp_data_client(ctx, s, p, n, ts);
+	return smtp_data_any(ctx, s, dir, p, n, ts);
 }
 
 static void smtp_gap_lines(struct smtp_ctx *ctx, struct smtp_sess *s, enum flow_dir dir)

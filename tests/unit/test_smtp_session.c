@@ -185,6 +185,45 @@ static void test_session_dots_against_reference(void **state)
 	}
 }
 
+/*
+ * The end of a message and the next transaction's pipelined commands in the
+ * same client segment: the DATA walk (smtp_data()'s path for client bytes in
+ * DATA) hands what follows its terminator to the command loop, at every cut
+ * and one byte at a time; then a second message the same way, and QUIT.
+ */
+static const struct step data_then_commands[] = {
+	ENVELOPE_OK,
+	C("DATA\r\n"),
+	S("354 go ahead\r\n"),
+	C("Subject: one\r\n\r\nfirst\r\n.\r\nMAIL FROM:<c@example.org>\r\n"
+	  "RCPT TO:<d@example.net>\r\nDATA\r\n"),
+	S("250 2.0.0 Ok: queued as A1\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+	C("Subject: two\r\n\r\nsecond\r\n..dot\r\n.\r\nQUIT\r\n"),
+	S("250 2.0.0 Ok: queued as B2\r\n221 2.0.0 Bye\r\n"),
+};
+
+static void test_session_data_then_commands(void **state)
+{
+	const struct event_session_close *e;
+	const struct event_rcpt *r;
+
+	(void)state;
+	play_all_splits(&H, STEPS(data_then_commands));
+	assert_int_equal(count(&H.ref, EV_TX), 2);
+	assert_true(tx_of(&H.ref, 0)->flags & SMTP_TX_F_COMPLETE);
+	assert_true(tx_of(&H.ref, 1)->flags & SMTP_TX_F_COMPLETE);
+	assert_int_equal(tx_of(&H.ref, 1)->msg_size,
+			 sizeof("Subject: two\r\n\r\nsecond\r\n.dot\r\n") - 1);
+	assert_field(tx_of(&H.ref, 1), SMTP_F_MAILFROM, "c@example.org");
+	assert_field(tx_of(&H.ref, 1), SMTP_F_LAST_REPLY, "250 2.0.0 Ok: queued as B2");
+	r = nth(&H.ref, EV_RCPT, 1);
+	assert_string_equal(r->rcpt, "d@example.net");
+	assert_int_equal(r->code, 250);
+	e = nth(&H.ref, EV_SESSION_CLOSE, 0);
+	assert_int_equal(e->transactions, 2);
+	assert_int_equal(e->commands, 8); /* EHLO MAIL RCPT DATA MAIL RCPT DATA QUIT */
+}
+
 static const struct step rset_two[] = {
 	GREETING,
 	EHLO_OK,
@@ -660,6 +699,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_dot_unstuffing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_dots_against_reference, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_session_data_then_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_rset_two_transactions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_one_sided, setup, teardown),
