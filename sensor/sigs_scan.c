@@ -88,11 +88,18 @@ static bool sigs_verdict_key(const struct sigs_scan *sc, uint8_t *buf, const uin
 	return true;
 }
 
+/* Does v hold this key (its bytes, scope and field name's length), whatever its tag? */
+static bool sigs_verdict_key_is(const struct sigs_verdict *v, unsigned int scope, size_t name_len,
+				const uint8_t *key, size_t len)
+{
+	return v->len == len && v->scope == scope && v->name_len == name_len &&
+	       sigs_key_eq(v->key, key, len);
+}
+
 static bool sigs_verdict_has(const struct sigs_verdict *v, uint64_t tag, unsigned int scope,
 			     size_t name_len, const uint8_t *key, size_t len)
 {
-	return v->len == len && v->tag == tag && v->scope == scope && v->name_len == name_len &&
-	       sigs_key_eq(v->key, key, len);
+	return v->tag == tag && sigs_verdict_key_is(v, scope, name_len, key, len);
 }
 
 static void sigs_verdict_keep(struct sigs_verdict *v, uint64_t tag, unsigned int scope,
@@ -286,8 +293,7 @@ static unsigned int sigs_scan_reply(struct sigs_worker *w, const struct sigs_db 
 
 	if (n <= SIGS_VERDICT_MAX) {
 		v = &w->verdict[w->reply_slot[n]];
-		if (v->n == 0 && v->len == n && v->scope == EV_SCOPE_REPLY && v->name_len == 0 &&
-		    sigs_key_eq(v->key, p, n))
+		if (v->n == 0 && sigs_verdict_key_is(v, EV_SCOPE_REPLY, 0, p, n))
 			return 0;
 		tag = hash_bytes(p, n, EV_SCOPE_REPLY);
 		w->reply_slot[n] = (uint16_t)(tag & (SIGS_VERDICT_SLOTS - 1));
