@@ -119,6 +119,12 @@ static void sigs_verdict_keep(struct sigs_verdict *v, uint64_t tag, unsigned int
  * scan. *gate is the gate of the rules that see the field (sigs_field_gates();
  * NULL: none, the field is scanned).
  */
+/* Does some rule name a field of this name's length? (one bit a length) */
+static inline bool sigs_field_len_named(const struct sigs_db *db, size_t name_len)
+{
+	return db->field_lens >> sigs_len_bit(name_len) & 1;
+}
+
 static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t name_len,
 			      const struct sigs_gate **gate)
 {
@@ -128,7 +134,7 @@ static bool sigs_field_wanted(const struct sigs_db *db, const char *name, size_t
 		return true;
 	/* Rules name a few fields (Subject, X-Mailer...): most fields of a
 	 * message have a length none of them has, ruled out in one test. */
-	if (!(db->field_lens >> sigs_len_bit(name_len) & 1))
+	if (!sigs_field_len_named(db, name_len))
 		return db->any_field;
 	if (db->n_names) {
 		for (unsigned int k = 0; k < db->n_names; k++) {
@@ -327,7 +333,7 @@ bool sigs_header_may_scan(const struct sigs_worker *w, size_t name_len, size_t v
 	const struct sigs_db *db = sigs_db_for(w, EV_SCOPE_HEADER, value_len);
 
 	/* sigs_field_wanted()'s tests before it compares names. */
-	return db && (db->any_field || (db->field_lens >> sigs_len_bit(name_len) & 1));
+	return db && (db->any_field || sigs_field_len_named(db, name_len));
 }
 
 unsigned int sigs_scan_header(struct sigs_worker *w, const char *name, size_t name_len,
